@@ -1,0 +1,77 @@
+// The file server role of dfd-host: active when the config has a [content] table and a storage
+// plugin is loaded. It owns
+//   - the ContentIndex (manifests over the storage plugin),
+//   - the data-plane HTTP listener serving GET/HEAD /v1/content/{uid} (ranges, sendfile),
+//   - the broker side of a file server: consumes token.issued/token.revoked into the auth
+//     plugin, publishes file.available/file.removed after each (re)scan and server.heartbeat.
+// See docs/file-server.md for the data-path design.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <toml++/toml.h>
+
+#include "dfd/auth.hpp"
+#include "dfd/broker.hpp"
+#include "dfd/digest.hpp"
+#include "dfd/host_services.hpp"
+#include "dfd/storage.hpp"
+
+namespace dfd::host {
+
+// The [content] table of a host config.
+struct ContentOptions {
+  std::string listen = "127.0.0.1:0";       // data-plane address; port 0 = pick a free one
+  std::string public_url;                   // advertised URL; default "http://" + bound address
+  int threads = 2;                          // data-plane event-loop threads
+  std::uint64_t chunk_size = 4 * 1024 * 1024;
+  std::string digest = "sha256";
+  std::string index_db;                     // default: <state_dir>/index.db
+  int token_wait_ms = 2000;                 // how long an unknown token is waited for
+  int rescan_interval_s = 0;                // 0 = only at start and on SIGHUP
+  int heartbeat_interval_ms = 2000;
+  int idle_timeout_s = 60;                  // keep-alive connections idle longer are closed
+  int send_timeout_s = 60;                  // a client that accepts no byte this long is dropped
+  int max_ranges = 16;                      // more ranges in one request: served as one 200
+};
+
+// Parses a [content] table; errors name file, line and key ("cfg.toml:14: [content] key 'threads':
+// expected an integer"). Unknown keys are errors.
+Result<ContentOptions> parse_content_options(const toml::table& table, const std::string& file);
+
+// What the service needs from the host; all references outlive the service.
+struct ContentContext {
+  Logger& log;
+  Metrics& metrics;
+  const Clock& clock;
+  const ServerIdentity& server;
+  Storage& storage;
+  Auth& auth;
+  Digest& digest;
+  Broker* broker;  // may be null (no events: e.g. auth-hmac with no broker)
+};
+
+class ContentService {
+ public:
+  ContentService(ContentContext ctx, ContentOptions options);
+  ~ContentService();
+
+  // Indexes the storage, binds the listener, starts threads, subscribes and publishes.
+  Status start() noexcept;
+  // Stops accepting, finishes in-flight responses for up to `grace_ms`, joins every thread.
+  void stop(int grace_ms) noexcept;
+  // Rescans storage now (SIGHUP); publishes the changes. Thread-safe.
+  void rescan() noexcept;
+  Health health() const noexcept;
+  // The bound data-plane address "127.0.0.1:PORT" and public URL (after start()).
+  std::string bound_address() const;
+  std::string public_url() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dfd::host

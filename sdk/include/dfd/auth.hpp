@@ -1,0 +1,123 @@
+// dfd SDK — auth plugins: users, user tokens, and download tokens.
+//
+// Tokens are random (>= 128 bits) or self-verifying (signed); a store keeps only their SHA-256.
+// Comparisons of secrets are constant-time. Passwords are kept only as a slow salted KDF.
+// Nothing here logs a secret.
+//
+// Download tokens flow: the info server calls issue_download_token(); the returned
+// DownloadTokenRecord (hash, scope, expiry — never the token itself) is published as the
+// `token.issued` event when needs_token_events() is true; each file server passes the event's
+// record to remember_download_token(); verify_download_token() then accepts the token.
+//
+// Thread-safety: every method is safe to call concurrently from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dfd/plugin.hpp"
+
+namespace dfd {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+struct User {
+  std::int64_t id = 0;
+  std::string email;
+  std::string name;
+  std::string role;  // "admin" or "user"
+};
+
+struct IssuedToken {
+  std::string token;   // the secret, given to the caller once; never stored or logged
+  TimePoint expires_at;
+};
+
+// What a file server needs to accept a download token it did not issue (the event body).
+struct DownloadTokenRecord {
+  std::string token_hash;  // lower-case hex SHA-256 of the token
+  std::string scope;       // the file uid the token is for
+  std::int64_t user_id = 0;
+  TimePoint expires_at;
+};
+
+enum class TokenVerdict : int {
+  kValid = 0,
+  kUnknown = 1,     // not (yet) known to this store: its event may still be in flight
+  kExpired = 2,
+  kWrongScope = 3,  // valid token for another file
+  kInvalid = 4,     // malformed, tampered, empty
+  kRevoked = 5,
+};
+
+constexpr const char* verdict_name(TokenVerdict v) noexcept {
+  switch (v) {
+    case TokenVerdict::kValid: return "valid";
+    case TokenVerdict::kUnknown: return "unknown";
+    case TokenVerdict::kExpired: return "expired";
+    case TokenVerdict::kWrongScope: return "wrong_scope";
+    case TokenVerdict::kInvalid: return "invalid";
+    case TokenVerdict::kRevoked: return "revoked";
+  }
+  return "invalid";
+}
+
+class Auth : public Plugin {
+ public:
+  static constexpr PluginKind kKind = PluginKind::kAuth;
+
+  // ---- download tokens ----
+  // A fresh token for `scope` (a file uid) valid for `ttl`. `record` receives what file servers
+  // need to accept it (publish it when needs_token_events()).
+  virtual Result<IssuedToken> issue_download_token(std::string_view scope, std::int64_t user_id,
+                                                   std::chrono::seconds ttl,
+                                                   DownloadTokenRecord* record) noexcept = 0;
+  // Checks `token` for `scope` at the current time. Never throws, never logs the token.
+  virtual TokenVerdict verify_download_token(std::string_view token,
+                                             std::string_view scope) noexcept = 0;
+  // Stores a record learned from a `token.issued` event. Idempotent (redelivery is normal).
+  virtual Status remember_download_token(const DownloadTokenRecord& record) noexcept = 0;
+  // Revokes by hash (a `token.revoked` event). Idempotent.
+  virtual Status revoke_download_token(std::string_view token_hash) noexcept = 0;
+  // True when file servers learn tokens through events (a store); false for self-verifying
+  // tokens (auth-hmac), which need no event.
+  virtual bool needs_token_events() const noexcept = 0;
+
+  // ---- users (optional: supports_users() false → every call returns kNotSupported) ----
+  virtual bool supports_users() const noexcept { return false; }
+  // Creates a user; kAlreadyExists for a known e-mail; kInvalidArgument for an empty password.
+  virtual Result<User> create_user(std::string_view email, std::string_view name,
+                                   std::string_view password, std::string_view role) noexcept {
+    (void)email, (void)name, (void)password, (void)role;
+    return Status::NotSupported("this auth plugin stores no users");
+  }
+  // The user when e-mail and password match; kUnauthenticated otherwise (same message and
+  // similar time whether the e-mail exists or not).
+  virtual Result<User> check_password(std::string_view email, std::string_view password) noexcept {
+    (void)email, (void)password;
+    return Status::NotSupported("this auth plugin stores no users");
+  }
+  virtual Result<User> find_user(std::string_view email) noexcept {
+    (void)email;
+    return Status::NotSupported("this auth plugin stores no users");
+  }
+  virtual Result<IssuedToken> issue_user_token(std::int64_t user_id,
+                                               std::chrono::seconds ttl) noexcept {
+    (void)user_id, (void)ttl;
+    return Status::NotSupported("this auth plugin stores no users");
+  }
+  // The user a user token belongs to; kUnauthenticated when unknown or expired.
+  virtual Result<User> verify_user_token(std::string_view token) noexcept {
+    (void)token;
+    return Status::NotSupported("this auth plugin stores no users");
+  }
+  virtual Status revoke_user_token(std::string_view token) noexcept {
+    (void)token;
+    return Status::NotSupported("this auth plugin stores no users");
+  }
+};
+
+}  // namespace dfd

@@ -1,0 +1,178 @@
+// dfd SDK — the plugin entry ABI.
+//
+// A plugin is a shared library that exports exactly one symbol, `dfd_plugin_entry` (made with
+// DFD_PLUGIN below, which uses BOOST_DLL_ALIAS). It is a function returning a pointer to a
+// static PluginDescriptor. The host checks, in this order, and refuses with a message that
+// names the file and both values:
+//   1. the entry symbol exists;
+//   2. struct_size >= the size of the fields the host reads (older plugins have smaller structs);
+//   3. abi_major == kAbiMajor (a different major is a different contract);
+//   4. build_signature equals the host's (compiler, C++ library ABI, Boost version): C++ types
+//      such as std::string and std::function cross this boundary, so both sides must agree;
+//   5. name matches the library file's name (libdfd-NAME.so).
+//
+// Fields are appended, never inserted or reordered (a test pins offsets with static_assert).
+// Bump kAbiMinor when appending; bump kAbiMajor when any interface in this SDK changes shape.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <boost/config.hpp>
+#include <boost/dll/alias.hpp>
+#include <boost/version.hpp>
+
+#include "dfd/host_services.hpp"
+#include "dfd/status.hpp"
+
+namespace dfd {
+
+inline constexpr std::uint32_t kAbiMajor = 1;
+inline constexpr std::uint32_t kAbiMinor = 0;
+
+#define DFD_STRINGIFY_INNER(x) #x
+#define DFD_STRINGIFY(x) DFD_STRINGIFY_INNER(x)
+
+// "gcc-12.2.0;cxx11abi=1;boost=107400;sdk=1": what both sides must share for C++ types to cross.
+#if defined(__clang__)
+#define DFD_COMPILER_ID \
+  "clang-" DFD_STRINGIFY(__clang_major__) "." DFD_STRINGIFY(__clang_minor__)
+#elif defined(__GNUC__)
+#define DFD_COMPILER_ID \
+  "gcc-" DFD_STRINGIFY(__GNUC__) "." DFD_STRINGIFY(__GNUC_MINOR__)
+#else
+#define DFD_COMPILER_ID "unknown-compiler"
+#endif
+#if defined(_GLIBCXX_USE_CXX11_ABI)
+#define DFD_CXXABI_ID "cxx11abi=" DFD_STRINGIFY(_GLIBCXX_USE_CXX11_ABI)
+#else
+#define DFD_CXXABI_ID "cxx11abi=unknown"
+#endif
+#define DFD_BUILD_SIGNATURE \
+  DFD_COMPILER_ID ";" DFD_CXXABI_ID ";boost=" DFD_STRINGIFY(BOOST_VERSION) ";sdk=" \
+      DFD_STRINGIFY(1)
+
+inline constexpr const char* kBuildSignature = DFD_BUILD_SIGNATURE;
+
+// The role a plugin plays. Values are ABI: append only.
+enum class PluginKind : std::uint32_t {
+  kInfo = 1,     // an information server API (catalog, login, manifests) — see info.hpp
+  kStorage = 2,  // where file bytes live — see storage.hpp
+  kBroker = 3,   // the event transport — see broker.hpp
+  kAuth = 4,     // users, user tokens and download tokens — see auth.hpp
+  kDigest = 5,   // hash algorithms — see digest.hpp
+};
+
+constexpr const char* kind_name(PluginKind k) noexcept {
+  switch (k) {
+    case PluginKind::kInfo: return "info";
+    case PluginKind::kStorage: return "storage";
+    case PluginKind::kBroker: return "broker";
+    case PluginKind::kAuth: return "auth";
+    case PluginKind::kDigest: return "digest";
+  }
+  return "unknown";
+}
+
+// Health of one plugin, shown per plugin by GET /healthz.
+struct Health {
+  bool healthy = true;
+  std::string detail;  // short, human: "connected to 127.0.0.1:5672", "indexed 12 files"
+};
+
+// Base of every plugin instance. The host calls, on the main thread and in this order:
+//   create() (in the descriptor) — parse and validate config; no threads, no sockets yet;
+//   start()  — in dependency order; may look up other plugins, start threads, open sockets;
+//   stop()   — in reverse order; must join every thread it started; after it returns nothing
+//              of this plugin runs any more;
+//   destroy() (in the descriptor).
+// health() may be called from any thread at any time between start() and stop().
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+  virtual Status start() noexcept { return Status::Ok(); }
+  virtual void stop() noexcept {}
+  virtual Health health() const noexcept { return {}; }
+};
+
+// What the entry returns. Plain data, static storage duration in the plugin.
+struct PluginDescriptor {
+  std::uint32_t struct_size;      // sizeof(PluginDescriptor) as the plugin was built
+  std::uint32_t abi_major;        // kAbiMajor of the plugin's SDK
+  std::uint32_t abi_minor;        // kAbiMinor of the plugin's SDK
+  PluginKind kind;
+  const char* build_signature;    // DFD_BUILD_SIGNATURE of the plugin's build
+  const char* name;               // "storage-fs"; the library is libdfd-storage-fs.so
+  const char* version;            // the plugin's own version, "1.0.0"
+  const char* description;        // one line, for --check and --help
+  // Kinds this plugin needs to find at start(), e.g. {kAuth, kBroker}; `requires_count` entries.
+  // The host refuses a config where a required kind is missing, and starts required plugins first.
+  const PluginKind* requires_kinds;
+  std::uint32_t requires_count;
+  // Builds an instance from `host.config()`. On failure returns nullptr and sets *error
+  // (never throws). `host` outlives the instance.
+  Plugin* (*create)(HostServices& host, Status* error) noexcept;
+  // Destroys an instance made by create() (after stop()).
+  void (*destroy)(Plugin* instance) noexcept;
+};
+
+// The host reads at least the fields up to and including `destroy`.
+inline constexpr std::size_t kDescriptorMinSize = sizeof(PluginDescriptor);
+
+using PluginEntryFn = const PluginDescriptor*();
+
+inline constexpr const char* kEntrySymbol = "dfd_plugin_entry";
+
+}  // namespace dfd
+
+// Defines the plugin entry. Use once per library, at namespace scope:
+//
+//   static const dfd::PluginKind kNeeds[] = {dfd::PluginKind::kDigest};
+//   DFD_PLUGIN(dfd::PluginKind::kStorage, "storage-fs", "1.0.0", "Files under a directory",
+//              kNeeds, 1, &create_fs, &destroy_fs)
+//
+// `create` has the signature `dfd::Plugin* (dfd::HostServices&, dfd::Status*) noexcept`.
+#define DFD_PLUGIN(KIND, NAME, VERSION, DESCRIPTION, REQUIRES, REQUIRES_COUNT, CREATE, DESTROY) \
+  namespace dfd_plugin_entry_ns {                                                             \
+  const ::dfd::PluginDescriptor* dfd_plugin_entry_impl() noexcept {                           \
+    static const ::dfd::PluginDescriptor d{sizeof(::dfd::PluginDescriptor),                   \
+                                           ::dfd::kAbiMajor,                                  \
+                                           ::dfd::kAbiMinor,                                  \
+                                           KIND,                                              \
+                                           DFD_BUILD_SIGNATURE,                               \
+                                           NAME,                                              \
+                                           VERSION,                                           \
+                                           DESCRIPTION,                                       \
+                                           REQUIRES,                                          \
+                                           REQUIRES_COUNT,                                    \
+                                           CREATE,                                            \
+                                           DESTROY};                                          \
+    return &d;                                                                                \
+  }                                                                                           \
+  }                                                                                           \
+  BOOST_DLL_ALIAS(dfd_plugin_entry_ns::dfd_plugin_entry_impl, dfd_plugin_entry)
+
+// Convenience for the common case: `create` builds `new T(host, &status)`-style objects.
+// T must have a constructor T(dfd::HostServices&) and a member `dfd::Status init()` that
+// validates the config; init() errors are returned from create().
+namespace dfd {
+template <typename T>
+Plugin* create_plugin(HostServices& host, Status* error) noexcept {
+  T* p = nullptr;
+  Status st = guard("create", [&]() -> Status {
+    p = new T(host);
+    return p->init();
+  });
+  if (!st.ok()) {
+    delete p;
+    if (error) *error = st;
+    return nullptr;
+  }
+  return p;
+}
+template <typename T>
+void destroy_plugin(Plugin* p) noexcept {
+  delete static_cast<T*>(p);
+}
+}  // namespace dfd
