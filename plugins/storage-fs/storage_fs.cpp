@@ -234,7 +234,7 @@ class FsStorage final : public Storage {
   };
   struct ListState {
     std::vector<FileEntry> out;
-    std::set<std::pair<dev_t, ino_t>> dirs_seen;  // breaks loops through linked directories
+    std::set<std::pair<dev_t, ino_t>> dirs_seen;  // breaks loops (bind mounts)
     std::size_t settling = 0;
     std::size_t refused_links = 0;
   };
@@ -349,6 +349,9 @@ class FsStorage final : public Storage {
           continue;
         }
         if (::stat(child_abs.c_str(), &st) != 0) continue;
+        // A linked directory is not descended: its target lies inside the root and is listed
+        // under its own path already (open() still resolves paths through it).
+        if (S_ISDIR(st.st_mode)) continue;
       }
       if (S_ISDIR(st.st_mode)) {
         if (depth + 1 < kMaxDepth)

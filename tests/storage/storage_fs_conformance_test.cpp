@@ -26,8 +26,7 @@ dfd::conformance::StorageUnderTest make_storage_fs(
   dfd::test::write_file(owner->dir.file("b"), "outside\n");
   for (auto& f : files) dfd::test::write_file(root + "/" + f.path, f.content);
   owner->host = std::make_unique<dfd::test::FakeHost>(
-      std::map<std::string, dfd::test::ConfigValue>{{"root", root},
-                                                    {"settle_ms", std::int64_t{0}}},
+      std::map<std::string, dfd::test::ConfigValue>{{"root", root}, {"settle_ms", std::int64_t{0}}},
       "storage-fs");
   auto lp = dfd::test::load_plugin("storage-fs", *owner->host);
   if (!lp.ok()) {
