@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# scripts/cluster: two clusters side by side (8 MiB samples); in each, the demo user logs in with
+# dfd, lists the catalog and downloads a sample that matches the storage root byte for byte;
+# content without a token is 401; `status` tells the truth; `down` leaves none of the PIDs alive.
+source "$(dirname "$0")/lib.sh"
+need_build
+CLUSTER=$SRC_DIR/scripts/cluster
+
+for c in one two; do
+  CLEANUPS+=("'$CLUSTER' down --dir '$T/$c' >/dev/null 2>&1")
+done
+# Both start at the same time: port reservation must keep them apart.
+"$CLUSTER" up --dir "$T/one" --sample-size 8M >"$T/up-one.log" 2>&1 &
+up_one=$!
+"$CLUSTER" up --dir "$T/two" --sample-size 8M >"$T/up-two.log" 2>&1 &
+up_two=$!
+wait $up_one || {
+  cat "$T/up-one.log" >&2
+  fail "cluster up (one)"
+}
+wait $up_two || {
+  cat "$T/up-two.log" >&2
+  fail "cluster up (two)"
+}
+pass "two clusters up side by side"
+
+declare -A PIDS
+for c in one two; do
+  (
+    set -euo pipefail
+    # shellcheck disable=SC1090
+    source "$T/$c/cluster.env"
+    for v in DFD_SERVER DFD_FILESERVERS DFD_FILESERVER_PIDS DFD_INFO_PID DFD_RABBITMQ_PID DFD_AMQP_URL \
+      DFD_DEMO_EMAIL DFD_DEMO_PASSWORD DFD_STORAGE_ROOTS DFD_FILESERVER_CONFIGS DFD_FILESERVER_LOGS; do
+      [ -n "${!v:-}" ] || fail "[$c] cluster.env has no $v"
+    done
+    read -r -a roots <<<"$DFD_STORAGE_ROOTS"
+    read -r -a urls <<<"$DFD_FILESERVERS"
+    [ ${#roots[@]} = 3 ] && [ ${#urls[@]} = 3 ] || fail "[$c] expected 3 file servers and 3 storage roots"
+    "$CLUSTER" status --dir "$T/$c" || fail "[$c] status says something is not running"
+
+    export XDG_CONFIG_HOME=$T/$c/xdg
+    printf '%s\n' "$DFD_DEMO_PASSWORD" | "$DFD" login --email "$DFD_DEMO_EMAIL" --password-stdin ||
+      fail "[$c] dfd login"
+    "$DFD" ls >"$T/$c-ls.txt" || fail "[$c] dfd ls"
+    for f in $DFD_SAMPLE_FILES; do grep -q "$f" "$T/$c-ls.txt" || fail "[$c] dfd ls does not list $f"; done
+    pass "[$c] dfd login + ls ($DFD_SERVER)"
+
+    for f in big.bin odd.bin; do
+      id=$(file_id "$f") || fail "[$c] no id for $f in dfd ls --json"
+      "$DFD" get "$id" -o "$T/$c-$f" --no-progress >"$T/$c-get-$f.log" 2>&1 || {
+        cat "$T/$c-get-$f.log" >&2
+        fail "[$c] dfd get $id ($f)"
+      }
+      want=$(sha256sum <"${roots[1]}/$f" | cut -d' ' -f1)
+      got=$(sha256sum <"$T/$c-$f" | cut -d' ' -f1)
+      [ "$want" = "$got" ] || fail "[$c] $f: sha256 $got, storage root has $want"
+      pass "[$c] dfd get $f: sha256 matches the storage root"
+    done
+
+    uid=$(sha256sum <"${roots[0]}/big.bin" | cut -d' ' -f1)
+    for u in "${urls[@]}"; do
+      code=$(http_code "$u/v1/content/$uid")
+      [ "$code" = 401 ] || fail "[$c] GET $u/v1/content/$uid without a token: $code, want 401"
+    done
+    pass "[$c] content without a token is 401 on every file server"
+  ) || exit 1
+  # shellcheck disable=SC1090
+  PIDS[$c]=$(source "$T/$c/cluster.env" && echo "$DFD_INFO_PID $DFD_FILESERVER_PIDS $DFD_RABBITMQ_PID")
+done
+[ "$(source "$T/one/cluster.env" && echo "$DFD_SERVER")" != "$(source "$T/two/cluster.env" && echo "$DFD_SERVER")" ] ||
+  fail "both clusters have the same DFD_SERVER"
+
+for c in one two; do
+  "$CLUSTER" down --dir "$T/$c" >"$T/down-$c.log" 2>&1 || {
+    cat "$T/down-$c.log" >&2
+    fail "[$c] cluster down"
+  }
+  # shellcheck disable=SC2086
+  left=$(alive ${PIDS[$c]})
+  [ -z "$left" ] || fail "[$c] still running after down: $left"
+  # The broker's Erlang VM and epmd are children of the rabbitmq-server script: none may survive.
+  if pgrep -f -- "$T/$c/" >/dev/null; then
+    pgrep -af -- "$T/$c/" >&2
+    fail "[$c] a process mentioning $T/$c survived down"
+  fi
+  if "$CLUSTER" status --dir "$T/$c" >/dev/null 2>&1; then fail "[$c] status says running after down"; fi
+  pass "[$c] down: none of ${PIDS[$c]} alive"
+done

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Every config in configs/ passes `dfd-host --check`, with the paths its ${DFD_...} variables
+# point at placed in a temp dir, and --check lists the plugins the config names.
+source "$(dirname "$0")/lib.sh"
+need_build
+n=0
+for cfg in "$SRC_DIR"/configs/*.toml; do
+  name=$(basename "$cfg" .toml)
+  mkdir -p "$T/$name/state" "$T/$name/files"
+  out=$(env DFD_STATE_DIR="$T/$name/state" DFD_STORAGE_ROOT="$T/$name/files" \
+    DFD_ADMIN_PASSWORD=check-only \
+    "$HOST" --config "$cfg" --check 2>&1) || {
+    echo "$out" >&2
+    fail "dfd-host --config configs/$name.toml --check exited non-zero"
+  }
+  for p in $(sed -n 's/^name = "\([^"]*\)".*/\1/p' "$cfg"); do
+    grep -q -- "$p" <<<"$out" || {
+      echo "$out" >&2
+      fail "--check of configs/$name.toml does not mention plugin $p"
+    }
+  done
+  pass "configs/$name.toml"
+  n=$((n + 1))
+done
+[ $n -ge 5 ] || fail "expected at least 5 configs in configs/, found $n"

@@ -1,0 +1,54 @@
+# shellcheck shell=bash
+# Shared helpers of the shell-driven deployment tests (sourced, not run).
+# Every test gets: $1 = build dir, $2 = source dir. It makes its own temp dir (removed at exit).
+set -euo pipefail
+
+BUILD_DIR=$(cd "$1" && pwd)
+SRC_DIR=$(cd "$2" && pwd)
+export SRC_DIR
+export DFD_BUILD_DIR=$BUILD_DIR
+DFD=$BUILD_DIR/bin/dfd
+HOST=$BUILD_DIR/bin/dfd-host
+T=$(mktemp -d "${TMPDIR:-/tmp}/dfd-deploy-test.XXXXXX")
+
+CLEANUPS=()
+on_exit() {
+  local rc=$? i
+  set +e
+  for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${CLEANUPS[$i]}"; done
+  if [ $rc -eq 0 ]; then rm -rf "$T"; else echo "(test files kept in $T)"; fi
+  exit $rc
+}
+trap on_exit EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+pass() { echo "ok: $*"; }
+
+need_build() {
+  [ -x "$HOST" ] || fail "$HOST is missing (build the dfd-host target)"
+  [ -x "$DFD" ] || fail "$DFD is missing (build the dfd target)"
+}
+
+http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" || true; }
+
+# file_id NAME: the catalog id of NAME from `dfd ls --json` (current DFD_SERVER, XDG_CONFIG_HOME).
+file_id() {
+  "$DFD" ls --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+files = d["files"] if isinstance(d, dict) else d
+print(next(f["id"] for f in files if f["name"] == sys.argv[1]))' "$1"
+}
+
+# alive PID...: prints the PIDs among its arguments that still run (zombies count as gone).
+alive() {
+  local p st
+  for p in "$@"; do
+    st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null || true)
+    [ -n "$st" ] && [ "$st" != Z ] && printf '%s ' "$p"
+  done
+  return 0
+}
