@@ -1,0 +1,770 @@
+// auth-sqlite: download tokens, users and user tokens in one SQLite file (WAL).
+//
+// Secrets are never stored: tokens only as their SHA-256 (hex), passwords only as
+// PBKDF2-HMAC-SHA256 with a per-user 16-byte salt. See docs/auth.md.
+//
+// Thread-safety: every public method may be called from any thread. Each call leases one SQLite
+// connection (with its prepared statements) from a small mutex-guarded pool, so a connection is
+// used by one thread at a time; SQLite serialises writers (WAL, busy_timeout).
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "dfd/auth.hpp"
+#include "dfd/events.hpp"
+#include "dfd/plugin.hpp"
+
+namespace dfd::auth_sqlite {
+namespace {
+
+constexpr std::size_t kTokenBytes = 32;  // 256 bits of CSPRNG output per token
+constexpr std::size_t kSaltBytes = 16;
+constexpr std::size_t kKeyBytes = 32;       // PBKDF2 output length (SHA-256 size)
+constexpr std::int64_t kPurgeEvery = 1024;  // purge expired rows every N writes
+constexpr std::int64_t kPurgeGraceS = 300;  // keep expired rows this long (kExpired, not kUnknown)
+constexpr std::int64_t kTombstoneMinS = 86400;  // revoked-before-known rows live at least this long
+constexpr std::size_t kMaxIdleConnections = 16;
+constexpr int kBusyTimeoutMs = 5000;
+constexpr const char* kLoginError = "invalid e-mail or password";
+
+std::int64_t unix_seconds(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+TimePoint from_unix(std::int64_t s) {
+  return TimePoint(std::chrono::seconds(s));
+}
+// now + ttl, rounded up to a whole second (the unit of the token.issued event): a token lives at
+// least `ttl`.
+std::int64_t expiry_after(TimePoint now, std::chrono::seconds ttl) {
+  auto t = now + ttl;
+  auto s = std::chrono::ceil<std::chrono::seconds>(t.time_since_epoch()).count();
+  return s;
+}
+
+bool is_b64url(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
+}
+// A token this store could have issued: URL-safe base64, 128..2048 bits.
+bool well_formed_token(std::string_view t) {
+  if (t.size() < 22 || t.size() > 342) return false;
+  for (char c : t) {
+    if (!is_b64url(c)) return false;
+  }
+  return true;
+}
+bool well_formed_hash(std::string_view h) {
+  if (h.size() != 64) return false;
+  for (char c : h) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+// A plausible e-mail: one '@', non-empty parts, printable ASCII without spaces, <= 254 chars.
+bool plausible_email(std::string_view e) {
+  if (e.empty() || e.size() > 254) return false;
+  auto at = e.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 >= e.size()) return false;
+  if (e.find('@', at + 1) != std::string_view::npos) return false;
+  for (char c : e) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '"' || c == '<' || c == '>' || c == ',' || c == ';' ||
+        c == '\\') {
+      return false;
+    }
+  }
+  auto domain = e.substr(at + 1);
+  return domain.front() != '.' && domain.back() != '.' && domain.find("..") == std::string::npos;
+}
+
+Status pbkdf2(std::string_view password, const std::string& salt, std::int64_t iterations,
+              unsigned char out[kKeyBytes]) {
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(salt.data()),
+                        static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha256(),
+                        static_cast<int>(kKeyBytes), out) != 1) {
+    return Status::Internal("auth-sqlite: PBKDF2 failed");
+  }
+  return Status::Ok();
+}
+
+bool from_hex(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  out->clear();
+  out->reserve(hex.size() / 2);
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nib(hex[i]), lo = nib(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>((hi << 4) | lo));
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite plumbing.
+
+enum StmtId : int {
+  kInsertDownload,
+  kRememberDownload,
+  kSelectDownload,
+  kRevokeDownload,
+  kPurgeDownload,
+  kPurgeUserTokens,
+  kInsertUser,
+  kSelectUserByEmail,
+  kSelectUserById,
+  kInsertUserToken,
+  kSelectUserToken,
+  kDeleteUserToken,
+  kCountDownload,
+  kStmtCount
+};
+
+constexpr const char* kStmtSql[kStmtCount] = {
+    "INSERT INTO download_tokens(token_hash, scope, user_id, expires_at, revoked) "
+    "VALUES(?1, ?2, ?3, ?4, 0)",
+    "INSERT OR IGNORE INTO download_tokens(token_hash, scope, user_id, expires_at, revoked) "
+    "VALUES(?1, ?2, ?3, ?4, 0)",
+    "SELECT token_hash, scope, expires_at, revoked FROM download_tokens WHERE token_hash = ?1",
+    // Revoking a hash not known yet leaves a tombstone, so a late token.issued cannot revive it.
+    "INSERT INTO download_tokens(token_hash, scope, user_id, expires_at, revoked) "
+    "VALUES(?1, '', 0, ?2, 1) ON CONFLICT(token_hash) DO UPDATE SET revoked = 1",
+    "DELETE FROM download_tokens WHERE expires_at < ?1",
+    "DELETE FROM user_tokens WHERE expires_at < ?1",
+    "INSERT INTO users(email, name, role, salt, kdf_iterations, password_hash, created_at) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "SELECT id, email, name, role, salt, kdf_iterations, password_hash FROM users "
+    "WHERE email = ?1",
+    "SELECT id, email, name, role FROM users WHERE id = ?1",
+    "INSERT INTO user_tokens(token_hash, user_id, expires_at) VALUES(?1, ?2, ?3)",
+    "SELECT t.token_hash, t.expires_at, u.id, u.email, u.name, u.role FROM user_tokens t "
+    "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1",
+    "DELETE FROM user_tokens WHERE token_hash = ?1",
+    "SELECT count(*) FROM download_tokens",
+};
+
+constexpr const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS download_tokens("
+    "  token_hash TEXT PRIMARY KEY NOT NULL,"
+    "  scope TEXT NOT NULL,"
+    "  user_id INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS download_tokens_expires ON download_tokens(expires_at);"
+    "CREATE TABLE IF NOT EXISTS users("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  name TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  salt TEXT NOT NULL,"
+    "  kdf_iterations INTEGER NOT NULL,"
+    "  password_hash TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS user_tokens("
+    "  token_hash TEXT PRIMARY KEY NOT NULL,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS user_tokens_expires ON user_tokens(expires_at);"
+    "PRAGMA user_version = 1;";
+
+// One connection and its prepared statements. Used by one thread at a time (leased from Pool).
+struct Connection {
+  sqlite3* db = nullptr;
+  std::array<sqlite3_stmt*, kStmtCount> stmts{};
+
+  ~Connection() {
+    for (auto* s : stmts) sqlite3_finalize(s);
+    if (db) sqlite3_close_v2(db);
+  }
+};
+
+// Resets (and unbinds) a statement when the scope ends, so it can be reused.
+class Stmt {
+ public:
+  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+  ~Stmt() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  sqlite3_stmt* get() const { return s_; }
+  void bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void bind(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
+  int step() { return sqlite3_step(s_); }
+  std::string text(int col) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string();
+  }
+  std::int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+std::string sqlite_error(sqlite3* db, std::string_view what) {
+  std::string m = "auth-sqlite: ";
+  m += what;
+  m += ": ";
+  m += db ? sqlite3_errmsg(db) : "out of memory";
+  return m;
+}
+
+Status exec(sqlite3* db, const char* sql, std::string_view what) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = "auth-sqlite: " + std::string(what) + ": " + (err ? err : "unknown error");
+    sqlite3_free(err);
+    return Status::IoError(m);
+  }
+  return Status::Ok();
+}
+
+// A small pool of connections. acquire() reuses an idle one or opens a new one.
+class Pool {
+ public:
+  class Lease {
+   public:
+    Lease(Pool* pool, std::unique_ptr<Connection> c) : pool_(pool), c_(std::move(c)) {}
+    ~Lease() {
+      if (c_) pool_->release(std::move(c_));
+    }
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&&) = delete;
+    Connection* operator->() const { return c_.get(); }
+    Stmt stmt(StmtId id) const { return Stmt(c_->stmts[id]); }
+
+   private:
+    Pool* pool_;
+    std::unique_ptr<Connection> c_;
+  };
+
+  explicit Pool(std::string path) : path_(std::move(path)) {}
+
+  // Opens the first connection: WAL, schema. Called once, from init().
+  Status open_first() {
+    auto c = open();
+    if (!c.ok()) return c.status();
+    release(std::move(c.value()));
+    return Status::Ok();
+  }
+
+  Result<Lease> acquire() {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(this, std::move(c));
+      }
+    }
+    auto c = open();
+    if (!c.ok()) return c.status();
+    return Lease(this, std::move(c.value()));
+  }
+
+  void clear() {
+    std::lock_guard<std::mutex> g(mu_);
+    idle_.clear();
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  void release(std::unique_ptr<Connection> c) {
+    std::lock_guard<std::mutex> g(mu_);
+    if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(c));
+  }
+
+  Result<std::unique_ptr<Connection>> open() {
+    auto c = std::make_unique<Connection>();
+    int rc =
+        sqlite3_open_v2(path_.c_str(), &c->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      return Status::IoError(sqlite_error(c->db, "open '" + path_ + "'"));
+    }
+    sqlite3_busy_timeout(c->db, kBusyTimeoutMs);
+    sqlite3_extended_result_codes(c->db, 1);
+    // journal_mode is persistent in the file; synchronous and foreign_keys are per connection.
+    // WAL + synchronous=NORMAL: commits are durable against process crashes and need no fsync
+    // per transaction (only at checkpoints).
+    DFD_RETURN_IF_ERROR(exec(c->db, "PRAGMA journal_mode=WAL", "set WAL on '" + path_ + "'"));
+    DFD_RETURN_IF_ERROR(exec(c->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+                             "set pragmas on '" + path_ + "'"));
+    {
+      std::lock_guard<std::mutex> g(schema_mu_);
+      if (!schema_ready_) {
+        DFD_RETURN_IF_ERROR(exec(c->db, kSchema, "create schema in '" + path_ + "'"));
+        schema_ready_ = true;
+      }
+    }
+    for (int i = 0; i < kStmtCount; ++i) {
+      if (sqlite3_prepare_v3(c->db, kStmtSql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[i],
+                             nullptr) != SQLITE_OK) {
+        return Status::Internal(sqlite_error(c->db, "prepare"));
+      }
+    }
+    return c;
+  }
+
+  std::string path_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  std::mutex schema_mu_;
+  bool schema_ready_ = false;
+};
+
+Status step_done(Stmt& s, sqlite3* db, std::string_view what) {
+  int rc = s.step();
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::Ok();
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+    return Status::Unavailable(sqlite_error(db, what));
+  }
+  return Status::IoError(sqlite_error(db, what));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class SqliteAuth final : public Auth {
+ public:
+  explicit SqliteAuth(HostServices& host) : host_(host) {}
+  ~SqliteAuth() override {
+    if (pool_) pool_->clear();
+  }
+
+  Status init() {
+    const Config& cfg = host_.config();
+    DFD_RETURN_IF_ERROR(
+        cfg.allow_only({"db", "token_ttl_s", "user_token_ttl_s", "kdf_iterations"}));
+    if (!cfg.has("db")) return cfg.error("db", "required (path of the SQLite token database)");
+    auto db = cfg.get_string("db");
+    if (!db.ok()) return db.status();
+    if (db->empty()) return cfg.error("db", "must not be empty");
+    auto ttl = cfg.int_or("token_ttl_s", 3600);
+    if (!ttl.ok()) return ttl.status();
+    if (*ttl <= 0) return cfg.error("token_ttl_s", "must be > 0");
+    auto uttl = cfg.int_or("user_token_ttl_s", 1209600);
+    if (!uttl.ok()) return uttl.status();
+    if (*uttl <= 0) return cfg.error("user_token_ttl_s", "must be > 0");
+    auto iters = cfg.int_or("kdf_iterations", 210000);
+    if (!iters.ok()) return iters.status();
+    if (*iters < 1 || *iters > 100000000) {
+      return cfg.error("kdf_iterations", "must be between 1 and 100000000");
+    }
+    token_ttl_ = std::chrono::seconds(*ttl);
+    user_token_ttl_ = std::chrono::seconds(*uttl);
+    kdf_iterations_ = *iters;
+    if (kdf_iterations_ < 100000) {
+      host_.logger().warn("kdf_iterations = " + std::to_string(kdf_iterations_) +
+                          " is below 100000: passwords are cheap to brute-force (tests only)");
+    }
+
+    std::filesystem::path path(*db);
+    if (path.has_parent_path()) {
+      std::error_code ec;
+      std::filesystem::create_directories(path.parent_path(), ec);
+      if (ec) {
+        return cfg.error(
+            "db", "cannot create directory '" + path.parent_path().string() + "': " + ec.message());
+      }
+    }
+    std::string salt(kSaltBytes, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) !=
+        1) {
+      return Status::Internal("auth-sqlite: RAND_bytes failed");
+    }
+    dummy_salt_ = std::move(salt);
+
+    pool_ = std::make_unique<Pool>(*db);
+    Status st = pool_->open_first();
+    if (!st.ok()) return cfg.error("db", st.message());
+
+    Metrics& m = host_.metrics();
+    issued_ = &m.counter("dfd_auth_tokens_issued_total", "Download tokens issued by this server");
+    for (int v = 0; v <= static_cast<int>(TokenVerdict::kRevoked); ++v) {
+      verdicts_[v] = &m.counter("dfd_auth_verify_total", "Download token checks by verdict",
+                                {{"verdict", verdict_name(static_cast<TokenVerdict>(v))}});
+    }
+    return Status::Ok();
+  }
+
+  Status start() noexcept override {
+    return guard("auth-sqlite: start", [&]() -> Status {
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      purge(lease.value());
+      host_.logger().info("token store '" + pool_->path() + "' ready");
+      return Status::Ok();
+    });
+  }
+
+  void stop() noexcept override {}
+
+  Health health() const noexcept override {
+    Health h;
+    auto st = guard("auth-sqlite: health", [&]() -> Status {
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      Stmt s = lease->stmt(kCountDownload);
+      if (s.step() != SQLITE_ROW) return Status::IoError(sqlite_error(lease.value()->db, "count"));
+      h.detail = "db " + pool_->path() + ", " + std::to_string(s.int64(0)) + " download tokens";
+      return Status::Ok();
+    });
+    if (!st.ok()) {
+      h.healthy = false;
+      h.detail = st.message();
+    }
+    return h;
+  }
+
+  // ---- download tokens ----
+
+  Result<IssuedToken> issue_download_token(std::string_view scope, std::int64_t user_id,
+                                           std::chrono::seconds ttl,
+                                           DownloadTokenRecord* record) noexcept override {
+    return guard("auth-sqlite: issue_download_token", [&]() -> Result<IssuedToken> {
+      if (scope.empty()) return Status::InvalidArgument("auth-sqlite: empty token scope");
+      if (ttl.count() <= 0) ttl = token_ttl_;
+      auto token = random_token(kTokenBytes);
+      if (!token.ok()) return token.status();
+      std::string hash = sha256_hex(*token);
+      std::int64_t expires = expiry_after(host_.clock().now(), ttl);
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      {
+        Stmt s = lease->stmt(kInsertDownload);
+        s.bind(1, hash);
+        s.bind(2, scope);
+        s.bind(3, user_id);
+        s.bind(4, expires);
+        DFD_RETURN_IF_ERROR(step_done(s, lease.value()->db, "insert download token"));
+      }
+      maybe_purge(lease.value());
+      issued_->add();
+      if (record) {
+        record->token_hash = hash;
+        record->scope = std::string(scope);
+        record->user_id = user_id;
+        record->expires_at = from_unix(expires);
+      }
+      return IssuedToken{std::move(token.value()), from_unix(expires)};
+    });
+  }
+
+  TokenVerdict verify_download_token(std::string_view token,
+                                     std::string_view scope) noexcept override {
+    TokenVerdict v = TokenVerdict::kInvalid;
+    Status st = guard("auth-sqlite: verify_download_token", [&]() -> Status {
+      v = verify(token, scope);
+      return Status::Ok();
+    });
+    if (!st.ok()) {
+      host_.logger().error(st.message());
+      v = TokenVerdict::kUnknown;  // a store failure is "not known here", never "valid"
+    }
+    verdicts_[static_cast<int>(v)]->add();
+    return v;
+  }
+
+  Status remember_download_token(const DownloadTokenRecord& record) noexcept override {
+    return guard("auth-sqlite: remember_download_token", [&]() -> Status {
+      if (!well_formed_hash(record.token_hash)) {
+        return Status::InvalidArgument("auth-sqlite: token_hash is not a lower-case SHA-256 hex");
+      }
+      if (record.scope.empty()) return Status::InvalidArgument("auth-sqlite: empty token scope");
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      {
+        Stmt s = lease->stmt(kRememberDownload);
+        s.bind(1, record.token_hash);
+        s.bind(2, record.scope);
+        s.bind(3, record.user_id);
+        s.bind(4, unix_seconds(record.expires_at));
+        DFD_RETURN_IF_ERROR(step_done(s, lease.value()->db, "remember download token"));
+      }
+      maybe_purge(lease.value());
+      return Status::Ok();
+    });
+  }
+
+  Status revoke_download_token(std::string_view token_hash) noexcept override {
+    return guard("auth-sqlite: revoke_download_token", [&]() -> Status {
+      if (!well_formed_hash(token_hash)) {
+        return Status::InvalidArgument("auth-sqlite: token_hash is not a lower-case SHA-256 hex");
+      }
+      auto keep = std::max<std::int64_t>(kTombstoneMinS, 2 * token_ttl_.count());
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      Stmt s = lease->stmt(kRevokeDownload);
+      s.bind(1, token_hash);
+      s.bind(2, unix_seconds(host_.clock().now()) + keep);
+      return step_done(s, lease.value()->db, "revoke download token");
+    });
+  }
+
+  bool needs_token_events() const noexcept override { return true; }
+
+  // ---- users ----
+
+  bool supports_users() const noexcept override { return true; }
+
+  Result<User> create_user(std::string_view email, std::string_view name, std::string_view password,
+                           std::string_view role) noexcept override {
+    return guard("auth-sqlite: create_user", [&]() -> Result<User> {
+      if (!plausible_email(email)) {
+        return Status::InvalidArgument("auth-sqlite: not an e-mail address: '" +
+                                       std::string(email.substr(0, 64)) + "'");
+      }
+      if (password.empty()) return Status::InvalidArgument("auth-sqlite: empty password");
+      std::string r = role.empty() ? "user" : std::string(role);
+      if (r != "admin" && r != "user") {
+        return Status::InvalidArgument("auth-sqlite: role must be 'admin' or 'user', not '" +
+                                       r.substr(0, 32) + "'");
+      }
+      std::string salt(kSaltBytes, '\0');
+      if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()),
+                     static_cast<int>(salt.size())) != 1) {
+        return Status::Internal("auth-sqlite: RAND_bytes failed");
+      }
+      unsigned char key[kKeyBytes];
+      DFD_RETURN_IF_ERROR(pbkdf2(password, salt, kdf_iterations_, key));
+      std::string key_hex = to_hex(key, sizeof key);
+      OPENSSL_cleanse(key, sizeof key);
+
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      Stmt s = lease->stmt(kInsertUser);
+      s.bind(1, email);
+      s.bind(2, name);
+      s.bind(3, r);
+      s.bind(4, to_hex(salt.data(), salt.size()));
+      s.bind(5, kdf_iterations_);
+      s.bind(6, key_hex);
+      s.bind(7, unix_seconds(host_.clock().now()));
+      int rc = s.step();
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+          (rc & 0xff) == SQLITE_CONSTRAINT) {
+        return Status::AlreadyExists("auth-sqlite: a user with e-mail '" + std::string(email) +
+                                     "' exists already");
+      }
+      if (rc != SQLITE_DONE) {
+        return Status::IoError(sqlite_error(lease.value()->db, "insert user"));
+      }
+      User u;
+      u.id = sqlite3_last_insert_rowid(lease.value()->db);
+      u.email = std::string(email);
+      u.name = std::string(name);
+      u.role = r;
+      return u;
+    });
+  }
+
+  Result<User> check_password(std::string_view email, std::string_view password) noexcept override {
+    return guard("auth-sqlite: check_password", [&]() -> Result<User> {
+      User u;
+      std::string salt = dummy_salt_;
+      std::int64_t iterations = kdf_iterations_;
+      std::string stored;
+      bool found = false;
+      if (plausible_email(email)) {
+        auto lease = pool_->acquire();
+        if (!lease.ok()) return lease.status();
+        Stmt s = lease->stmt(kSelectUserByEmail);
+        s.bind(1, email);
+        int rc = s.step();
+        if (rc == SQLITE_ROW) {
+          std::string salt_bytes;
+          if (from_hex(s.text(4), &salt_bytes) && from_hex(s.text(6), &stored) &&
+              stored.size() == kKeyBytes && s.int64(5) >= 1 && s.int64(5) <= 100000000) {
+            found = true;
+            u.id = s.int64(0);
+            u.email = s.text(1);
+            u.name = s.text(2);
+            u.role = s.text(3);
+            salt = std::move(salt_bytes);
+            iterations = s.int64(5);
+          } else {
+            host_.logger().error("user id " + std::to_string(s.int64(0)) +
+                                 ": stored password record is malformed");
+          }
+        } else if (rc != SQLITE_DONE) {
+          return Status::IoError(sqlite_error(lease.value()->db, "select user"));
+        }
+      }
+      // The KDF runs whether or not the user exists, outside any lock: same time, same message.
+      unsigned char key[kKeyBytes];
+      DFD_RETURN_IF_ERROR(pbkdf2(password, salt, iterations, key));
+      bool match = found && CRYPTO_memcmp(key, stored.data(), kKeyBytes) == 0;
+      OPENSSL_cleanse(key, sizeof key);
+      if (!match) return Status::Unauthenticated(kLoginError);
+      return u;
+    });
+  }
+
+  Result<User> find_user(std::string_view email) noexcept override {
+    return guard("auth-sqlite: find_user", [&]() -> Result<User> {
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      Stmt s = lease->stmt(kSelectUserByEmail);
+      s.bind(1, email);
+      int rc = s.step();
+      if (rc == SQLITE_ROW) {
+        return User{s.int64(0), s.text(1), s.text(2), s.text(3)};
+      }
+      if (rc != SQLITE_DONE) return Status::IoError(sqlite_error(lease.value()->db, "find user"));
+      return Status::NotFound("auth-sqlite: no user with e-mail '" +
+                              std::string(email.substr(0, 254)) + "'");
+    });
+  }
+
+  Result<IssuedToken> issue_user_token(std::int64_t user_id,
+                                       std::chrono::seconds ttl) noexcept override {
+    return guard("auth-sqlite: issue_user_token", [&]() -> Result<IssuedToken> {
+      if (ttl.count() <= 0) ttl = user_token_ttl_;
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      {
+        Stmt s = lease->stmt(kSelectUserById);
+        s.bind(1, user_id);
+        int rc = s.step();
+        if (rc == SQLITE_DONE) {
+          return Status::NotFound("auth-sqlite: no user with id " + std::to_string(user_id));
+        }
+        if (rc != SQLITE_ROW) return Status::IoError(sqlite_error(lease.value()->db, "find user"));
+      }
+      auto token = random_token(kTokenBytes);
+      if (!token.ok()) return token.status();
+      std::int64_t expires = expiry_after(host_.clock().now(), ttl);
+      {
+        Stmt s = lease->stmt(kInsertUserToken);
+        s.bind(1, sha256_hex(*token));
+        s.bind(2, user_id);
+        s.bind(3, expires);
+        DFD_RETURN_IF_ERROR(step_done(s, lease.value()->db, "insert user token"));
+      }
+      maybe_purge(lease.value());
+      return IssuedToken{std::move(token.value()), from_unix(expires)};
+    });
+  }
+
+  Result<User> verify_user_token(std::string_view token) noexcept override {
+    return guard("auth-sqlite: verify_user_token", [&]() -> Result<User> {
+      if (!well_formed_token(token)) return Status::Unauthenticated("malformed user token");
+      std::string hash = sha256_hex(token);
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      Stmt s = lease->stmt(kSelectUserToken);
+      s.bind(1, hash);
+      int rc = s.step();
+      if (rc == SQLITE_DONE) return Status::Unauthenticated("unknown user token");
+      if (rc != SQLITE_ROW) {
+        return Status::IoError(sqlite_error(lease.value()->db, "select user token"));
+      }
+      if (!constant_time_equals(s.text(0), hash)) {
+        return Status::Unauthenticated("unknown user token");
+      }
+      if (host_.clock().now() >= from_unix(s.int64(1))) {
+        return Status::Unauthenticated("user token expired; log in again");
+      }
+      return User{s.int64(2), s.text(3), s.text(4), s.text(5)};
+    });
+  }
+
+  Status revoke_user_token(std::string_view token) noexcept override {
+    return guard("auth-sqlite: revoke_user_token", [&]() -> Status {
+      if (!well_formed_token(token)) {
+        return Status::InvalidArgument("auth-sqlite: malformed user token");
+      }
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      Stmt s = lease->stmt(kDeleteUserToken);
+      s.bind(1, sha256_hex(token));
+      return step_done(s, lease.value()->db, "delete user token");
+    });
+  }
+
+ private:
+  TokenVerdict verify(std::string_view token, std::string_view scope) {
+    if (!well_formed_token(token) || scope.empty()) return TokenVerdict::kInvalid;
+    std::string hash = sha256_hex(token);
+    auto lease = pool_->acquire();
+    if (!lease.ok()) {
+      host_.logger().error(lease.status().message());
+      return TokenVerdict::kUnknown;
+    }
+    Stmt s = lease->stmt(kSelectDownload);
+    s.bind(1, hash);
+    int rc = s.step();
+    if (rc == SQLITE_DONE) return TokenVerdict::kUnknown;
+    if (rc != SQLITE_ROW) {
+      host_.logger().error(sqlite_error(lease.value()->db, "select download token"));
+      return TokenVerdict::kUnknown;
+    }
+    if (!constant_time_equals(s.text(0), hash)) return TokenVerdict::kUnknown;
+    if (s.int64(3) != 0) return TokenVerdict::kRevoked;
+    if (host_.clock().now() >= from_unix(s.int64(2))) return TokenVerdict::kExpired;
+    if (s.text(1) != scope) return TokenVerdict::kWrongScope;
+    return TokenVerdict::kValid;
+  }
+
+  void maybe_purge(const Pool::Lease& lease) {
+    if (writes_.fetch_add(1, std::memory_order_relaxed) % kPurgeEvery == kPurgeEvery - 1) {
+      purge(lease);
+    }
+  }
+
+  // Deletes rows expired for longer than kPurgeGraceS. Failures are logged, not returned.
+  void purge(const Pool::Lease& lease) {
+    std::int64_t cutoff = unix_seconds(host_.clock().now()) - kPurgeGraceS;
+    for (StmtId id : {kPurgeDownload, kPurgeUserTokens}) {
+      Stmt s = lease.stmt(id);
+      s.bind(1, cutoff);
+      Status st = step_done(s, lease->db, "purge expired tokens");
+      if (!st.ok()) host_.logger().warn(st.message());
+    }
+  }
+
+  HostServices& host_;
+  std::unique_ptr<Pool> pool_;
+  std::chrono::seconds token_ttl_{3600};
+  std::chrono::seconds user_token_ttl_{1209600};
+  std::int64_t kdf_iterations_ = 210000;
+  std::string dummy_salt_;
+  std::atomic<std::int64_t> writes_{0};
+  Counter* issued_ = nullptr;
+  std::array<Counter*, 6> verdicts_{};
+};
+
+const PluginKind* kNoRequirements = nullptr;
+
+}  // namespace
+}  // namespace dfd::auth_sqlite
+
+DFD_PLUGIN(dfd::PluginKind::kAuth, "auth-sqlite", "1.0.0",
+           "Download tokens, users and user tokens in SQLite (hashes only, PBKDF2 passwords)",
+           dfd::auth_sqlite::kNoRequirements, 0, &dfd::create_plugin<dfd::auth_sqlite::SqliteAuth>,
+           &dfd::destroy_plugin<dfd::auth_sqlite::SqliteAuth>)
