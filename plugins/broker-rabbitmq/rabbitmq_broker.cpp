@@ -1,0 +1,822 @@
+#include "rabbitmq_broker.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "topic.hpp"
+
+namespace dfd::broker_rabbitmq {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kSetupTimeout{2000};  // connect, handshake and each setup RPC
+constexpr milliseconds kCloseTimeout{300};   // polite close on stop
+constexpr milliseconds kBackoffFirst{100};
+constexpr milliseconds kPollInterval{200};    // also paces heartbeats while idle
+constexpr milliseconds kStartWait{3000};      // start() waits this long for the first connect
+constexpr milliseconds kSubscribeWait{3000};  // subscribe() waits this long for its bindings
+constexpr milliseconds kStopGrace{500};       // then stop() shuts the sockets down
+constexpr milliseconds kHandlerRetryMax{2000};
+// A delivery no subscription matches is held (unacked) this long after consuming started: the
+// host may still be subscribing. Afterwards it is acknowledged and dropped.
+constexpr milliseconds kUnmatchedGrace{10000};
+
+amqp_bytes_t bytes(const std::string& s) {
+  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
+}
+
+std::string ms_text(milliseconds d) {
+  return std::to_string(d.count()) + " ms";
+}
+
+void drain(int fd) {
+  std::uint64_t v;
+  while (::read(fd, &v, sizeof v) > 0) {
+  }
+}
+
+bool fatal_config_error(const Status& st) {
+  return st.code() == Code::kUnauthenticated || st.code() == Code::kPermissionDenied ||
+         st.code() == Code::kFailedPrecondition;
+}
+}  // namespace
+
+RabbitBroker::RabbitBroker(HostServices& host)
+    : host_(host),
+      published_(
+          host.metrics().counter("dfd_broker_published_total", "Events confirmed by the broker")),
+      failures_(host.metrics().counter("dfd_broker_publish_failures_total",
+                                       "Publishes refused, unconfirmed in time or not connected")),
+      consumed_(host.metrics().counter("dfd_broker_consumed_total",
+                                       "Deliveries handled with Ok and acknowledged")),
+      connected_gauge_(host.metrics().gauge("dfd_broker_connected",
+                                            "1 while the publishing connection is up")) {}
+
+RabbitBroker::~RabbitBroker() {
+  stop();
+}
+
+Status RabbitBroker::init() {
+  return load_options();
+}
+
+Status RabbitBroker::load_options() {
+  const Config& cfg = host_.config();
+  DFD_RETURN_IF_ERROR(cfg.allow_only({"url", "password_file", "exchange", "queue", "prefetch",
+                                      "heartbeat_s", "confirm_timeout_ms", "reconnect_max_ms"}));
+  auto url = cfg.get_string("url");
+  if (!url.ok()) {
+    if (url.status().code() == Code::kNotFound) {
+      return cfg.error("url", "required (amqp://user:pass@host:port/vhost)");
+    }
+    return url.status();
+  }
+  auto target = parse_amqp_url(*url);
+  if (!target.ok()) return cfg.error("url", target.status().message());
+  opt_.target = std::move(*target);
+
+  if (cfg.has("password_file")) {
+    auto path = cfg.get_string("password_file");
+    if (!path.ok()) return path.status();
+    std::ifstream f(*path);
+    if (!f) {
+      return cfg.error("password_file", "cannot read '" + *path + "': " + std::strerror(errno));
+    }
+    std::stringstream ss;
+    ss << f.rdbuf();
+    std::string pw = ss.str();
+    while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+    if (pw.empty()) return cfg.error("password_file", "'" + *path + "' is empty");
+    opt_.target.password = std::move(pw);
+  } else if (!opt_.target.password_in_url) {
+    if (const char* env = std::getenv("DFD_AMQP_PASSWORD"); env && *env) {
+      opt_.target.password = env;
+    }
+  }
+
+  auto exchange = cfg.string_or("exchange", "dfd");
+  if (!exchange.ok()) return exchange.status();
+  if (exchange->empty()) return cfg.error("exchange", "must not be empty");
+  opt_.exchange = *exchange;
+
+  auto queue = cfg.string_or("queue", host_.server().id);
+  if (!queue.ok()) return queue.status();
+  if (queue->empty()) return cfg.error("queue", "empty (set it, or give the server an id)");
+  if (queue->size() > 255) return cfg.error("queue", "longer than 255 bytes");
+  opt_.queue = *queue;
+
+  struct IntKey {
+    const char* key;
+    std::int64_t def, lo, hi;
+    std::int64_t* out;
+  };
+  std::int64_t prefetch, heartbeat, confirm, reconnect;
+  const IntKey ints[] = {{"prefetch", 256, 1, 65535, &prefetch},
+                         {"heartbeat_s", 10, 0, 3600, &heartbeat},
+                         {"confirm_timeout_ms", 2000, 1, 600000, &confirm},
+                         {"reconnect_max_ms", 5000, 100, 600000, &reconnect}};
+  for (const auto& k : ints) {
+    auto v = cfg.int_or(k.key, k.def);
+    if (!v.ok()) return v.status();
+    if (*v < k.lo || *v > k.hi) {
+      return cfg.error(k.key, "must be between " + std::to_string(k.lo) + " and " +
+                                  std::to_string(k.hi) + ", got " + std::to_string(*v));
+    }
+    *k.out = *v;
+  }
+  opt_.prefetch = static_cast<int>(prefetch);
+  opt_.heartbeat_s = static_cast<int>(heartbeat);
+  opt_.confirm_timeout = milliseconds(confirm);
+  opt_.reconnect_max = milliseconds(reconnect);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle
+
+Status RabbitBroker::start() noexcept {
+  Status st = guard("broker-rabbitmq: start", [&]() -> Status {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (started_) return Status::FailedPrecondition("broker-rabbitmq: already started");
+      pub_wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+      con_wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+      if (pub_wake_fd_ < 0 || con_wake_fd_ < 0) {
+        return Status::IoError(std::string("broker-rabbitmq: eventfd: ") + std::strerror(errno));
+      }
+      stopping_ = false;
+      started_ = true;
+      pub_first_attempt_done_ = false;
+      threads_running_ = 2;
+    }
+    publisher_ = std::thread([this] { publisher_main(); });
+    consumer_ = std::thread([this] { consumer_main(); });
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait_for(lk, kStartWait, [&] { return pub_first_attempt_done_; });
+    if (pub_first_attempt_done_ && fatal_config_error(pub_first_status_)) {
+      return pub_first_status_.with_context("broker-rabbitmq");
+    }
+    if (!pub_connected_) {
+      host_.logger().warn("RabbitMQ at " + opt_.target.display + " is not reachable yet (" +
+                          pub_last_error_ +
+                          "); publishing fails with 'unavailable' until it is; retrying");
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) stop();
+  return st;
+}
+
+void RabbitBroker::stop() noexcept {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!started_ && !publisher_.joinable() && !consumer_.joinable()) return;
+    started_ = false;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (pub_wake_fd_ >= 0) wake(pub_wake_fd_);
+  if (con_wake_fd_ >= 0) wake(con_wake_fd_);
+  {
+    std::unique_lock<std::mutex> lk(mu_);
+    if (!cv_.wait_for(lk, kStopGrace, [&] { return threads_running_ == 0; })) {
+      // A thread is stuck in a blocking call (handshake with a silent peer, a full socket):
+      // shutting the socket down makes that call fail at once.
+      if (pub_fd_ >= 0) ::shutdown(pub_fd_, SHUT_RDWR);
+      if (con_fd_ >= 0) ::shutdown(con_fd_, SHUT_RDWR);
+    }
+  }
+  if (publisher_.joinable()) publisher_.join();
+  if (consumer_.joinable()) consumer_.join();
+  std::deque<std::unique_ptr<PendingPublish>> left;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    left.swap(pub_queue_);
+  }
+  fail_all(left, Status::Unavailable("broker-rabbitmq: stopped"));
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (pub_wake_fd_ >= 0) ::close(pub_wake_fd_);
+    if (con_wake_fd_ >= 0) ::close(con_wake_fd_);
+    pub_wake_fd_ = con_wake_fd_ = -1;
+  }
+  connected_gauge_.set(0);
+}
+
+Health RabbitBroker::health() const noexcept {
+  Health h;
+  try {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!started_) {
+      h.healthy = false;
+      h.detail = "not started";
+    } else if (!pub_connected_) {
+      h.healthy = false;
+      h.detail = "not connected to " + opt_.target.display + ": " + pub_last_error_;
+    } else if (!subs_.empty() && !con_connected_) {
+      h.healthy = false;
+      h.detail = "publishing to " + opt_.target.display + "; consumer of queue '" + opt_.queue +
+                 "' not connected: " + con_last_error_;
+    } else {
+      h.detail = "connected to " + opt_.target.display;
+      if (!subs_.empty()) {
+        h.detail += "; consuming queue '" + opt_.queue + "' (" +
+                    std::to_string(wanted_keys_.size()) + " binding keys)";
+      }
+    }
+  } catch (...) {
+    h.healthy = false;
+    h.detail = "health: out of memory";
+  }
+  return h;
+}
+
+void RabbitBroker::wake(int fd) {
+  std::uint64_t one = 1;
+  ssize_t n = ::write(fd, &one, sizeof one);
+  (void)n;  // EAGAIN means a wake-up is pending already
+}
+
+bool RabbitBroker::wait_for_stop(milliseconds d) {
+  std::unique_lock<std::mutex> lk(mu_);
+  return cv_.wait_for(lk, d, [&] { return stopping_.load(); });
+}
+
+void RabbitBroker::note_error(const char* role, const Status& st, std::string& last_logged) {
+  if (st.message() != last_logged) {
+    host_.logger().warn(std::string(role) + ": " + st.message() + " (retrying with backoff)");
+    last_logged = st.message();
+  } else if (host_.logger().enabled(LogLevel::kDebug)) {
+    host_.logger().debug(std::string(role) + ": still failing: " + st.message());
+  }
+}
+
+void RabbitBroker::fail_all(std::deque<std::unique_ptr<PendingPublish>>& q, const Status& st) {
+  for (auto& p : q) p->done.set_value(st);
+  q.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Publishing
+
+Status RabbitBroker::publish(std::string_view routing_key, std::string_view body,
+                             milliseconds timeout) noexcept {
+  return guard("broker-rabbitmq: publish", [&]() -> Status {
+    if (routing_key.empty() || routing_key.size() > 255) {
+      failures_.add();
+      return Status::InvalidArgument("broker-rabbitmq: routing key must have 1..255 bytes");
+    }
+    if (timeout.count() <= 0) timeout = opt_.confirm_timeout;
+    auto p = std::make_unique<PendingPublish>();
+    p->key.assign(routing_key);
+    p->body.assign(body);
+    p->deadline = Clock::now() + timeout;
+    std::future<Status> done = p->done.get_future();
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (!started_) {
+        failures_.add();
+        return Status::FailedPrecondition("broker-rabbitmq: publish before start or after stop");
+      }
+      if (!pub_connected_) {
+        failures_.add();
+        return Status::Unavailable("broker-rabbitmq: not connected to " + opt_.target.display +
+                                   ": " + pub_last_error_);
+      }
+      const bool was_empty = pub_queue_.empty();
+      pub_queue_.push_back(std::move(p));
+      if (was_empty) wake(pub_wake_fd_);  // under mu_: stop() closes the fd under mu_
+    }
+    if (done.wait_for(timeout) != std::future_status::ready) {
+      failures_.add();
+      return Status::DeadlineExceeded("broker-rabbitmq: no confirm from RabbitMQ within " +
+                                      ms_text(timeout) + " for '" + std::string(routing_key) + "'");
+    }
+    Status st = done.get();
+    if (st.ok()) {
+      published_.add();
+    } else {
+      failures_.add();
+    }
+    return st;
+  });
+}
+
+void RabbitBroker::publisher_main() {
+  milliseconds backoff = kBackoffFirst;
+  std::string last_logged;
+  bool first = true;
+  int failed_attempts = 0;
+  while (!stopping_) {
+    AmqpConnection c;
+    c.set_socket_observer([this](int fd) {
+      std::lock_guard<std::mutex> g(mu_);
+      pub_fd_ = fd;
+    });
+    Status st = setup_publisher(c);
+    if (first) {
+      first = false;
+      std::lock_guard<std::mutex> g(mu_);
+      pub_first_attempt_done_ = true;
+      pub_first_status_ = st;
+      if (!st.ok()) pub_last_error_ = st.message();
+      cv_.notify_all();
+    }
+    if (!st.ok()) {
+      if (stopping_) break;
+      ++failed_attempts;
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        pub_last_error_ = st.message();
+      }
+      note_error("publisher", st, last_logged);
+      if (fatal_config_error(st)) backoff = opt_.reconnect_max;
+      if (wait_for_stop(backoff)) break;
+      backoff = std::min(backoff * 2, opt_.reconnect_max);
+      continue;
+    }
+    host_.logger().info("publisher connected to " + opt_.target.display +
+                        (failed_attempts
+                             ? " after " + std::to_string(failed_attempts) + " failed attempts"
+                             : std::string()));
+    failed_attempts = 0;
+    last_logged.clear();
+    backoff = kBackoffFirst;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      pub_connected_ = true;
+      pub_last_error_.clear();
+    }
+    connected_gauge_.set(1);
+    st = publisher_session(c);
+    std::deque<std::unique_ptr<PendingPublish>> left;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      pub_connected_ = false;
+      pub_last_error_ = stopping_ ? "stopped" : st.message();
+      left.swap(pub_queue_);
+    }
+    connected_gauge_.set(0);
+    fail_all(left, Status::Unavailable("broker-rabbitmq: " +
+                                       (stopping_ ? std::string("stopped") : st.message())));
+    if (stopping_) {
+      c.close_gracefully(kCloseTimeout);
+      break;
+    }
+    host_.logger().warn("publisher lost " + opt_.target.display + ": " + st.message() +
+                        "; reconnecting");
+    if (wait_for_stop(backoff)) break;
+  }
+  std::lock_guard<std::mutex> g(mu_);
+  --threads_running_;
+  cv_.notify_all();
+}
+
+Status RabbitBroker::setup_publisher(AmqpConnection& c) {
+  DFD_RETURN_IF_ERROR(c.open(opt_.target, opt_.heartbeat_s, kSetupTimeout));
+  amqp_connection_state_t conn = c.get();
+  amqp_confirm_select(conn, AmqpConnection::kChannel);
+  DFD_RETURN_IF_ERROR(c.check_rpc("confirm.select on " + opt_.target.display));
+  amqp_exchange_declare(conn, AmqpConnection::kChannel, bytes(opt_.exchange),
+                        amqp_cstring_bytes("topic"), /*passive=*/0, /*durable=*/1,
+                        /*auto_delete=*/0, /*internal=*/0, amqp_empty_table);
+  return c.check_rpc("declare topic exchange '" + opt_.exchange + "' on " + opt_.target.display);
+}
+
+Status RabbitBroker::publisher_session(AmqpConnection& c) {
+  amqp_connection_state_t conn = c.get();
+  const int fd = c.fd();
+  amqp_basic_properties_t props{};
+  props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
+  props.content_type = amqp_cstring_bytes("application/json");
+  props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+  const amqp_bytes_t exchange = bytes(opt_.exchange);
+  std::uint64_t next_tag = 1;  // confirm mode numbers the channel's publishes from 1
+  Inflight inflight;
+  auto last_sweep = Clock::now();
+
+  auto finish = [&](const Status& st) {
+    Status to_callers = stopping_ ? Status::Unavailable("broker-rabbitmq: stopped")
+                                  : Status::Unavailable("broker-rabbitmq: " + st.message());
+    for (auto& [tag, p] : inflight) p->done.set_value(to_callers);
+    inflight.clear();
+    return st;
+  };
+
+  while (!stopping_) {
+    drain(pub_wake_fd_);  // before taking the queue: a later push wakes us again
+    std::deque<std::unique_ptr<PendingPublish>> batch;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      batch.swap(pub_queue_);
+    }
+    const auto now = Clock::now();
+    for (auto it = batch.begin(); it != batch.end(); ++it) {
+      auto& p = *it;
+      if (p->deadline <= now) {
+        p->done.set_value(Status::DeadlineExceeded("broker-rabbitmq: timed out before sending"));
+        continue;
+      }
+      int rc = amqp_basic_publish(conn, AmqpConnection::kChannel, exchange, bytes(p->key),
+                                  /*mandatory=*/0, /*immediate=*/0, &props, bytes(p->body));
+      if (rc != AMQP_STATUS_OK) {
+        Status st = Status::Unavailable(std::string("publish to ") + opt_.target.display +
+                                        " failed: " + amqp_error_string2(rc));
+        for (auto rest = it; rest != batch.end(); ++rest) {
+          (*rest)->done.set_value(Status::Unavailable("broker-rabbitmq: " + st.message()));
+        }
+        return finish(st);
+      }
+      inflight.emplace(next_tag++, std::move(p));
+    }
+
+    Status st = read_confirms(conn, inflight);
+    if (!st.ok()) return finish(st);
+
+    if (now - last_sweep > std::chrono::seconds(1)) {
+      // Callers whose timeout passed have gone; forget their events (a late ack is ignored).
+      last_sweep = now;
+      for (auto it = inflight.begin(); it != inflight.end();) {
+        if (it->second->deadline < now) {
+          it->second->done.set_value(Status::DeadlineExceeded("broker-rabbitmq: no confirm"));
+          it = inflight.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+
+    if (amqp_frames_enqueued(conn) || amqp_data_in_buffer(conn)) continue;
+    pollfd fds[2] = {{fd, POLLIN, 0}, {pub_wake_fd_, POLLIN, 0}};
+    int n = ::poll(fds, 2, static_cast<int>(kPollInterval.count()));
+    if (n < 0 && errno != EINTR) {
+      return finish(Status::Unavailable(std::string("poll: ") + std::strerror(errno)));
+    }
+  }
+  return finish(Status::Ok());
+}
+
+Status RabbitBroker::read_confirms(amqp_connection_state_t conn, Inflight& inflight) {
+  while (true) {
+    amqp_frame_t frame;
+    timeval zero{0, 0};
+    // Also sends a heartbeat when one is due and notices a silent server.
+    int rc = amqp_simple_wait_frame_noblock(conn, &frame, &zero);
+    if (rc == AMQP_STATUS_TIMEOUT) break;
+    if (rc != AMQP_STATUS_OK) {
+      return Status::Unavailable("connection to " + opt_.target.display +
+                                 " lost: " + amqp_error_string2(rc));
+    }
+    if (frame.frame_type != AMQP_FRAME_METHOD) continue;  // content of a basic.return
+    const amqp_method_t& m = frame.payload.method;
+    switch (m.id) {
+      case AMQP_BASIC_ACK_METHOD:
+      case AMQP_BASIC_NACK_METHOD: {
+        std::uint64_t tag;
+        bool multiple;
+        Status result;
+        if (m.id == AMQP_BASIC_ACK_METHOD) {
+          auto* a = static_cast<amqp_basic_ack_t*>(m.decoded);
+          tag = a->delivery_tag;
+          multiple = a->multiple != 0;
+        } else {
+          auto* a = static_cast<amqp_basic_nack_t*>(m.decoded);
+          tag = a->delivery_tag;
+          multiple = a->multiple != 0;
+          result = Status::Unavailable(
+              "broker-rabbitmq: RabbitMQ refused to store the event "
+              "(basic.nack)");
+        }
+        if (multiple) {
+          auto end = inflight.upper_bound(tag);
+          for (auto it = inflight.begin(); it != end; ++it) it->second->done.set_value(result);
+          inflight.erase(inflight.begin(), end);
+        } else if (auto it = inflight.find(tag); it != inflight.end()) {
+          it->second->done.set_value(result);
+          inflight.erase(it);
+        }
+        break;
+      }
+      case AMQP_CHANNEL_CLOSE_METHOD: {
+        auto* cl = static_cast<amqp_channel_close_t*>(m.decoded);
+        std::string why(static_cast<const char*>(cl->reply_text.bytes), cl->reply_text.len);
+        amqp_channel_close_ok_t ok{};
+        amqp_send_method(conn, AmqpConnection::kChannel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        return Status::Unavailable("RabbitMQ closed the publishing channel: " +
+                                   std::to_string(cl->reply_code) + " " + why);
+      }
+      case AMQP_CONNECTION_CLOSE_METHOD: {
+        auto* cl = static_cast<amqp_connection_close_t*>(m.decoded);
+        std::string why(static_cast<const char*>(cl->reply_text.bytes), cl->reply_text.len);
+        amqp_connection_close_ok_t ok{};
+        amqp_send_method(conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+        return Status::Unavailable(
+            "RabbitMQ closed the connection: " + std::to_string(cl->reply_code) + " " + why);
+      }
+      default:
+        break;
+    }
+  }
+  amqp_maybe_release_buffers(conn);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consuming
+
+Status RabbitBroker::subscribe(std::vector<std::string> binding_keys,
+                               EventHandler handler) noexcept {
+  return guard("broker-rabbitmq: subscribe", [&]() -> Status {
+    if (binding_keys.empty()) return Status::InvalidArgument("broker-rabbitmq: no binding keys");
+    if (!handler) return Status::InvalidArgument("broker-rabbitmq: empty handler");
+    for (const auto& k : binding_keys) {
+      std::string why = broker::check_binding_key(k);
+      if (!why.empty()) return Status::InvalidArgument("broker-rabbitmq: " + why);
+    }
+    auto s = std::make_shared<Subscription>();
+    s->keys = std::move(binding_keys);
+    s->handler = std::move(handler);
+    std::unique_lock<std::mutex> lk(mu_);
+    bool grew = false;
+    for (const auto& k : s->keys) grew = wanted_keys_.insert(k).second || grew;
+    if (grew) ++keys_generation_;
+    const std::uint64_t want = keys_generation_;
+    subs_.push_back(std::move(s));
+    cv_.notify_all();
+    if (!started_) return Status::Ok();
+    wake(con_wake_fd_);
+    // Wait (briefly) for the bindings, so events published after this returns reach the queue.
+    if (pub_connected_ && !cv_.wait_for(lk, kSubscribeWait, [&] {
+          return bound_generation_ >= want || stopping_.load();
+        })) {
+      host_.logger().warn("bindings for queue '" + opt_.queue + "' not in place yet (" +
+                          con_last_error_ + "); they will be made on (re)connect");
+    }
+    return Status::Ok();
+  });
+}
+
+std::vector<std::shared_ptr<RabbitBroker::Subscription>> RabbitBroker::subscriptions() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return subs_;
+}
+
+void RabbitBroker::consumer_main() {
+  {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return stopping_ || !subs_.empty(); });
+  }
+  milliseconds backoff = kBackoffFirst;
+  std::string last_logged;
+  int failed_attempts = 0;
+  while (!stopping_) {
+    AmqpConnection c;
+    c.set_socket_observer([this](int fd) {
+      std::lock_guard<std::mutex> g(mu_);
+      con_fd_ = fd;
+    });
+    std::set<std::string> bound;
+    Status st = setup_consumer(c, bound);
+    if (!st.ok()) {
+      if (stopping_) break;
+      ++failed_attempts;
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        con_last_error_ = st.message();
+      }
+      note_error("consumer", st, last_logged);
+      if (wait_for_stop(backoff)) break;
+      backoff = std::min(backoff * 2, opt_.reconnect_max);
+      continue;
+    }
+    host_.logger().info("consumer connected to " + opt_.target.display + ", queue '" + opt_.queue +
+                        "' (" + std::to_string(bound.size()) + " binding keys)" +
+                        (failed_attempts
+                             ? " after " + std::to_string(failed_attempts) + " failed attempts"
+                             : std::string()));
+    failed_attempts = 0;
+    last_logged.clear();
+    backoff = kBackoffFirst;
+    con_connected_ = true;
+    st = consumer_session(c, bound);
+    con_connected_ = false;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      con_last_error_ = stopping_ ? "stopped" : st.message();
+    }
+    if (stopping_) {
+      c.close_gracefully(kCloseTimeout);
+      break;
+    }
+    host_.logger().warn("consumer lost " + opt_.target.display + ": " + st.message() +
+                        "; reconnecting");
+    if (wait_for_stop(backoff)) break;
+  }
+  std::lock_guard<std::mutex> g(mu_);
+  --threads_running_;
+  cv_.notify_all();
+}
+
+Status RabbitBroker::setup_consumer(AmqpConnection& c, std::set<std::string>& bound) {
+  DFD_RETURN_IF_ERROR(c.open(opt_.target, opt_.heartbeat_s, kSetupTimeout));
+  amqp_connection_state_t conn = c.get();
+  const auto ch = AmqpConnection::kChannel;
+  amqp_exchange_declare(conn, ch, bytes(opt_.exchange), amqp_cstring_bytes("topic"), 0, 1, 0, 0,
+                        amqp_empty_table);
+  DFD_RETURN_IF_ERROR(c.check_rpc("declare topic exchange '" + opt_.exchange + "'"));
+  amqp_queue_declare(conn, ch, bytes(opt_.queue), /*passive=*/0, /*durable=*/1, /*exclusive=*/0,
+                     /*auto_delete=*/0, amqp_empty_table);
+  DFD_RETURN_IF_ERROR(c.check_rpc("declare durable queue '" + opt_.queue + "'"));
+  DFD_RETURN_IF_ERROR(bind_new_keys(c, bound));
+  amqp_basic_qos(conn, ch, 0, static_cast<std::uint16_t>(opt_.prefetch), 0);
+  DFD_RETURN_IF_ERROR(c.check_rpc("basic.qos"));
+  amqp_basic_consume(conn, ch, bytes(opt_.queue), amqp_empty_bytes, /*no_local=*/0,
+                     /*no_ack=*/0, /*exclusive=*/0, amqp_empty_table);
+  DFD_RETURN_IF_ERROR(c.check_rpc("consume from queue '" + opt_.queue + "'"));
+  std::lock_guard<std::mutex> g(mu_);
+  if (consume_started_ == Clock::time_point{}) consume_started_ = Clock::now();
+  return Status::Ok();
+}
+
+Status RabbitBroker::bind_new_keys(AmqpConnection& c, std::set<std::string>& bound) {
+  std::vector<std::string> todo;
+  std::uint64_t generation;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    generation = keys_generation_;
+    for (const auto& k : wanted_keys_) {
+      if (!bound.count(k)) todo.push_back(k);
+    }
+  }
+  for (const auto& k : todo) {
+    amqp_queue_bind(c.get(), AmqpConnection::kChannel, bytes(opt_.queue), bytes(opt_.exchange),
+                    bytes(k), amqp_empty_table);
+    DFD_RETURN_IF_ERROR(
+        c.check_rpc("bind queue '" + opt_.queue + "' to '" + opt_.exchange + "' with '" + k + "'"));
+    bound.insert(k);
+  }
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    bound_generation_ = std::max(bound_generation_, generation);
+  }
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Status RabbitBroker::consumer_session(AmqpConnection& c, std::set<std::string>& bound) {
+  amqp_connection_state_t conn = c.get();
+  const int fd = c.fd();
+  std::deque<Parked> parked;
+  handler_retry_delay_ = kBackoffFirst;
+
+  while (!stopping_) {
+    bool rebind;
+    Clock::time_point started;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      rebind = keys_generation_ != bound_generation_;
+      started = consume_started_;
+    }
+    if (rebind) {
+      DFD_RETURN_IF_ERROR(bind_new_keys(c, bound));
+      // A new subscription may be what the held deliveries were waiting for.
+      for (auto it = parked.begin(); it != parked.end() && !stopping_;) {
+        bool matched = false;
+        DFD_RETURN_IF_ERROR(deliver(conn, it->tag, it->key, it->body, matched));
+        it = matched ? parked.erase(it) : it + 1;
+      }
+    }
+    if (!parked.empty() && Clock::now() - started > kUnmatchedGrace) {
+      for (const auto& p : parked) {
+        host_.logger().warn("no subscription matches '" + p.key + "' on queue '" + opt_.queue +
+                            "'; event dropped");
+        if (amqp_basic_ack(conn, AmqpConnection::kChannel, p.tag, 0) != AMQP_STATUS_OK) {
+          return Status::Unavailable("ack failed on " + opt_.target.display);
+        }
+      }
+      parked.clear();
+    }
+
+    if (!amqp_frames_enqueued(conn) && !amqp_data_in_buffer(conn)) {
+      pollfd fds[2] = {{fd, POLLIN, 0}, {con_wake_fd_, POLLIN, 0}};
+      int n = ::poll(fds, 2, static_cast<int>(kPollInterval.count()));
+      if (n < 0 && errno != EINTR) {
+        return Status::Unavailable(std::string("poll: ") + std::strerror(errno));
+      }
+      if (fds[1].revents & POLLIN) drain(con_wake_fd_);
+      if (stopping_) break;
+    }
+
+    amqp_maybe_release_buffers(conn);
+    amqp_envelope_t env;
+    timeval zero{0, 0};
+    // With no frame waiting this returns a timeout at once (after sending a due heartbeat).
+    amqp_rpc_reply_t r = amqp_consume_message(conn, &env, &zero, 0);
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+      std::string key(static_cast<const char*>(env.routing_key.bytes), env.routing_key.len);
+      std::string body(static_cast<const char*>(env.message.body.bytes), env.message.body.len);
+      const std::uint64_t tag = env.delivery_tag;
+      amqp_destroy_envelope(&env);
+      bool matched = false;
+      DFD_RETURN_IF_ERROR(deliver(conn, tag, key, body, matched));
+      if (!matched) parked.push_back(Parked{tag, std::move(key), std::move(body)});
+      continue;
+    }
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT) {
+      continue;
+    }
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+        r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+      // Something other than a delivery: read it.
+      amqp_frame_t frame;
+      int rc = amqp_simple_wait_frame_noblock(conn, &frame, &zero);
+      if (rc == AMQP_STATUS_TIMEOUT) continue;
+      if (rc != AMQP_STATUS_OK) {
+        return Status::Unavailable("connection to " + opt_.target.display +
+                                   " lost: " + amqp_error_string2(rc));
+      }
+      if (frame.frame_type != AMQP_FRAME_METHOD) continue;
+      const amqp_method_t& m = frame.payload.method;
+      if (m.id == AMQP_CONNECTION_CLOSE_METHOD) {
+        auto* cl = static_cast<amqp_connection_close_t*>(m.decoded);
+        std::string why(static_cast<const char*>(cl->reply_text.bytes), cl->reply_text.len);
+        amqp_connection_close_ok_t ok{};
+        amqp_send_method(conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+        return Status::Unavailable(
+            "RabbitMQ closed the connection: " + std::to_string(cl->reply_code) + " " + why);
+      }
+      if (m.id == AMQP_CHANNEL_CLOSE_METHOD) {
+        auto* cl = static_cast<amqp_channel_close_t*>(m.decoded);
+        std::string why(static_cast<const char*>(cl->reply_text.bytes), cl->reply_text.len);
+        amqp_channel_close_ok_t ok{};
+        amqp_send_method(conn, AmqpConnection::kChannel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        return Status::Unavailable(
+            "RabbitMQ closed the consuming channel: " + std::to_string(cl->reply_code) + " " + why);
+      }
+      if (m.id == AMQP_BASIC_CANCEL_METHOD) {
+        return Status::Unavailable("RabbitMQ cancelled the consumer of queue '" + opt_.queue +
+                                   "' (queue deleted?)");
+      }
+      continue;  // e.g. the basic.qos-ok of an earlier call; nothing to do
+    }
+    return Status::Unavailable("consume from " + opt_.target.display + ": " + describe_reply(r));
+  }
+  return Status::Ok();
+}
+
+Status RabbitBroker::deliver(amqp_connection_state_t conn, std::uint64_t tag,
+                             const std::string& key, const std::string& body, bool& matched) {
+  matched = false;
+  Status result;
+  for (const auto& s : subscriptions()) {
+    if (!broker::any_topic_matches(s->keys, key)) continue;
+    matched = true;
+    Status st = guard("handler", [&]() -> Status { return s->handler(key, body); });
+    if (!st.ok() && result.ok()) result = st;
+  }
+  if (!matched) return Status::Ok();
+  if (result.ok()) {
+    handler_retry_delay_ = kBackoffFirst;
+    consumed_.add();
+    if (amqp_basic_ack(conn, AmqpConnection::kChannel, tag, 0) != AMQP_STATUS_OK) {
+      return Status::Unavailable("ack failed on " + opt_.target.display);
+    }
+    return Status::Ok();
+  }
+  host_.logger().warn("handler for '" + key + "' failed: " + result.to_string() +
+                      "; redelivery in " + ms_text(handler_retry_delay_));
+  // A short pause so a handler that keeps failing does not spin; unacked deliveries go back to
+  // the queue by themselves if the connection closes meanwhile.
+  if (wait_for_stop(handler_retry_delay_)) return Status::Ok();
+  handler_retry_delay_ = std::min(handler_retry_delay_ * 2, kHandlerRetryMax);
+  if (amqp_basic_nack(conn, AmqpConnection::kChannel, tag, 0, /*requeue=*/1) != AMQP_STATUS_OK) {
+    return Status::Unavailable("nack failed on " + opt_.target.display);
+  }
+  return Status::Ok();
+}
+
+}  // namespace dfd::broker_rabbitmq
+
+namespace {
+dfd::Plugin* create(dfd::HostServices& host, dfd::Status* error) noexcept {
+  return dfd::create_plugin<dfd::broker_rabbitmq::RabbitBroker>(host, error);
+}
+void destroy(dfd::Plugin* p) noexcept {
+  dfd::destroy_plugin<dfd::broker_rabbitmq::RabbitBroker>(p);
+}
+}  // namespace
+
+DFD_PLUGIN(dfd::PluginKind::kBroker, "broker-rabbitmq", "1.0.0",
+           "RabbitMQ event broker: durable topic exchange, publisher confirms, per-server queues",
+           nullptr, 0, &create, &destroy)

@@ -1,0 +1,135 @@
+// broker-rabbitmq: the Broker interface over RabbitMQ (rabbitmq-c), durable and confirmed.
+//
+// Topology: a durable topic exchange (`exchange`, default "dfd"); subscribers share one durable
+// queue named `queue` (default: the server id) bound with every subscribed key; events are
+// persistent (delivery_mode 2), content type application/json.
+//
+// Threads (rabbitmq-c connections are not thread-safe, so each connection has one owner):
+//   - the publisher thread owns the publishing connection (confirm mode). publish() enqueues the
+//     event and waits on its own promise; the thread sends every queued event without waiting
+//     (pipelining), reads basic.ack/basic.nack (including `multiple`) and resolves the callers.
+//   - the consumer thread (started with the first subscription) owns the consuming connection:
+//     declares exchange, queue and bindings, basic.qos(prefetch), consumes with manual acks,
+//     calls the matching handlers, acks after Ok, nacks with requeue after a short delay on error.
+// Both reconnect on any failure with exponential backoff (100 ms doubling to reconnect_max_ms)
+// and redeclare their topology; AMQP heartbeats are on (heartbeat_s).
+//
+// Thread-safety: publish, subscribe, connected and health are safe from any thread. Handlers run
+// on the consumer thread, one delivery at a time.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "amqp_connection.hpp"
+#include "amqp_url.hpp"
+#include "dfd/broker.hpp"
+
+namespace dfd::broker_rabbitmq {
+
+class RabbitBroker final : public Broker {
+ public:
+  explicit RabbitBroker(HostServices& host);
+  ~RabbitBroker() override;
+
+  Status init();  // parses and validates the config; no sockets yet
+  Status start() noexcept override;
+  void stop() noexcept override;
+  Health health() const noexcept override;
+
+  Status publish(std::string_view routing_key, std::string_view body,
+                 std::chrono::milliseconds timeout) noexcept override;
+  Status subscribe(std::vector<std::string> binding_keys, EventHandler handler) noexcept override;
+  bool connected() const noexcept override { return pub_connected_.load(); }
+
+ private:
+  struct Options {
+    AmqpTarget target;
+    std::string exchange = "dfd";
+    std::string queue;
+    int prefetch = 256;
+    int heartbeat_s = 10;
+    std::chrono::milliseconds confirm_timeout{2000};
+    std::chrono::milliseconds reconnect_max{5000};
+  };
+  struct PendingPublish {
+    std::string key, body;
+    std::chrono::steady_clock::time_point deadline;
+    std::promise<Status> done;
+  };
+  using Inflight = std::map<std::uint64_t, std::unique_ptr<PendingPublish>>;
+  struct Subscription {
+    std::vector<std::string> keys;
+    EventHandler handler;
+  };
+  struct Parked {  // a delivery no subscription matches yet (see consumer_session)
+    std::uint64_t tag;
+    std::string key, body;
+  };
+
+  Status load_options();
+  void publisher_main();
+  void consumer_main();
+  Status setup_publisher(AmqpConnection& c);
+  Status publisher_session(AmqpConnection& c);
+  Status read_confirms(amqp_connection_state_t conn, Inflight& inflight);
+  Status setup_consumer(AmqpConnection& c, std::set<std::string>& bound);
+  Status bind_new_keys(AmqpConnection& c, std::set<std::string>& bound);
+  Status consumer_session(AmqpConnection& c, std::set<std::string>& bound);
+  // Calls the handlers matching `key`; acks on success, nacks (requeue) after a delay otherwise.
+  // Returns an error only when the connection failed.
+  Status deliver(amqp_connection_state_t conn, std::uint64_t tag, const std::string& key,
+                 const std::string& body, bool& matched);
+  std::vector<std::shared_ptr<Subscription>> subscriptions() const;
+  // Waits up to `d`, returning early (true) when stop() was called.
+  bool wait_for_stop(std::chrono::milliseconds d);
+  void wake(int fd);
+  // Logs a connect failure: warn the first time and whenever the reason changes, else debug.
+  void note_error(const char* role, const Status& st, std::string& last_logged);
+  void fail_all(std::deque<std::unique_ptr<PendingPublish>>& q, const Status& st);
+
+  HostServices& host_;
+  Options opt_;
+  Counter& published_;
+  Counter& failures_;
+  Counter& consumed_;
+  Gauge& connected_gauge_;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> pub_connected_{false};
+  std::atomic<bool> con_connected_{false};
+  int pub_wake_fd_ = -1;  // eventfds (new work, stop); set in start() before the threads exist
+  int con_wake_fd_ = -1;
+  std::chrono::milliseconds handler_retry_delay_{100};  // consumer thread only
+  std::thread publisher_;
+  std::thread consumer_;
+
+  mutable std::mutex mu_;  // guards everything below
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<PendingPublish>> pub_queue_;
+  bool started_ = false;
+  int threads_running_ = 0;
+  int pub_fd_ = -1;  // sockets of the live connections (for shutdown(2) from stop())
+  int con_fd_ = -1;
+  bool pub_first_attempt_done_ = false;
+  Status pub_first_status_;
+  std::string pub_last_error_ = "not started";
+  std::string con_last_error_ = "not connected yet";
+  std::vector<std::shared_ptr<Subscription>> subs_;
+  std::set<std::string> wanted_keys_;
+  std::uint64_t keys_generation_ = 0;   // bumped when wanted_keys_ grows
+  std::uint64_t bound_generation_ = 0;  // wanted_keys_ generation the consumer has bound
+  std::chrono::steady_clock::time_point consume_started_{};
+};
+
+}  // namespace dfd::broker_rabbitmq
