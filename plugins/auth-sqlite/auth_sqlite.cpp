@@ -256,6 +256,13 @@ class Pool {
     Lease& operator=(Lease&&) = delete;
     Connection* operator->() const { return c_.get(); }
     Stmt stmt(StmtId id) const { return Stmt(c_->stmts[id]); }
+    // Steps a writing statement under the pool's writer mutex: threads of this process take
+    // turns instead of meeting SQLITE_BUSY and sleeping in SQLite's busy handler.
+    int write_step(Stmt& s) const {
+      std::lock_guard<std::mutex> g(pool_->write_mu_);
+      return s.step();
+    }
+    Status write(Stmt& s, std::string_view what) const;
 
    private:
     Pool* pool_;
@@ -336,15 +343,19 @@ class Pool {
   std::vector<std::unique_ptr<Connection>> idle_;
   std::mutex schema_mu_;
   bool schema_ready_ = false;
+  std::mutex write_mu_;
 };
 
-Status step_done(Stmt& s, sqlite3* db, std::string_view what) {
-  int rc = s.step();
+Status step_status(int rc, sqlite3* db, std::string_view what) {
   if (rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::Ok();
   if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
     return Status::Unavailable(sqlite_error(db, what));
   }
   return Status::IoError(sqlite_error(db, what));
+}
+
+Status Pool::Lease::write(Stmt& s, std::string_view what) const {
+  return step_status(write_step(s), c_->db, what);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -461,7 +472,7 @@ class SqliteAuth final : public Auth {
         s.bind(2, scope);
         s.bind(3, user_id);
         s.bind(4, expires);
-        DFD_RETURN_IF_ERROR(step_done(s, lease.value()->db, "insert download token"));
+        DFD_RETURN_IF_ERROR(lease->write(s, "insert download token"));
       }
       maybe_purge(lease.value());
       issued_->add();
@@ -504,7 +515,7 @@ class SqliteAuth final : public Auth {
         s.bind(2, record.scope);
         s.bind(3, record.user_id);
         s.bind(4, unix_seconds(record.expires_at));
-        DFD_RETURN_IF_ERROR(step_done(s, lease.value()->db, "remember download token"));
+        DFD_RETURN_IF_ERROR(lease->write(s, "remember download token"));
       }
       maybe_purge(lease.value());
       return Status::Ok();
@@ -522,7 +533,7 @@ class SqliteAuth final : public Auth {
       Stmt s = lease->stmt(kRevokeDownload);
       s.bind(1, token_hash);
       s.bind(2, unix_seconds(host_.clock().now()) + keep);
-      return step_done(s, lease.value()->db, "revoke download token");
+      return lease->write(s, "revoke download token");
     });
   }
 
@@ -565,7 +576,7 @@ class SqliteAuth final : public Auth {
       s.bind(5, kdf_iterations_);
       s.bind(6, key_hex);
       s.bind(7, unix_seconds(host_.clock().now()));
-      int rc = s.step();
+      int rc = lease->write_step(s);
       if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
           (rc & 0xff) == SQLITE_CONSTRAINT) {
         return Status::AlreadyExists("auth-sqlite: a user with e-mail '" + std::string(email) +
@@ -664,7 +675,7 @@ class SqliteAuth final : public Auth {
         s.bind(1, sha256_hex(*token));
         s.bind(2, user_id);
         s.bind(3, expires);
-        DFD_RETURN_IF_ERROR(step_done(s, lease.value()->db, "insert user token"));
+        DFD_RETURN_IF_ERROR(lease->write(s, "insert user token"));
       }
       maybe_purge(lease.value());
       return IssuedToken{std::move(token.value()), from_unix(expires)};
@@ -703,7 +714,7 @@ class SqliteAuth final : public Auth {
       if (!lease.ok()) return lease.status();
       Stmt s = lease->stmt(kDeleteUserToken);
       s.bind(1, sha256_hex(token));
-      return step_done(s, lease.value()->db, "delete user token");
+      return lease->write(s, "delete user token");
     });
   }
 
@@ -743,7 +754,7 @@ class SqliteAuth final : public Auth {
     for (StmtId id : {kPurgeDownload, kPurgeUserTokens}) {
       Stmt s = lease.stmt(id);
       s.bind(1, cutoff);
-      Status st = step_done(s, lease->db, "purge expired tokens");
+      Status st = lease.write(s, "purge expired tokens");
       if (!st.ok()) host_.logger().warn(st.message());
     }
   }

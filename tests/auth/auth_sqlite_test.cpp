@@ -2,9 +2,11 @@
 // users and user tokens, and what actually lands in the SQLite file.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #define DFD_AUTH_CONFORMANCE_INTERFACE_ONLY
@@ -332,6 +334,35 @@ TEST_F(AuthSqlite, ConfigErrors) {
     ASSERT_FALSE(s.loaded());
     EXPECT_NE(s.error().message().find("'db'"), std::string::npos) << s.error().message();
   }
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(AuthSqlite, ConcurrentIssuersDoNotStall) {
+  auto s = open();
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 1000;
+  std::atomic<int> failures{0};
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int n = 0; n < kPerThread; ++n) {
+        auto t = s->auth().issue_download_token(kUid, 1, seconds(600), nullptr);
+        if (!t.ok() || s->auth().verify_download_token(t->token, kUid) != TokenVerdict::kValid) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("%d threads issued+verified %d tokens in %.3f s (%.0f/s)\n", kThreads,
+              kThreads * kPerThread, secs, kThreads * kPerThread / secs);
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_LT(secs, 8.0);
 }
 
 }  // namespace
