@@ -1,0 +1,156 @@
+#include "api_client.hpp"
+
+#include <curl/curl.h>
+
+#include <mutex>
+
+#include "util.hpp"
+
+namespace dfd::client {
+
+namespace {
+size_t collect(char* p, size_t s, size_t n, void* ud) {
+  static_cast<std::string*>(ud)->append(p, s * n);
+  return s * n;
+}
+}  // namespace
+
+std::string normalize_server(const std::string& url) {
+  std::string u = url;
+  while (!u.empty() && u.back() == '/') u.pop_back();
+  std::string l = lower(u);
+  if (l.rfind("http://", 0) != 0 && l.rfind("https://", 0) != 0)
+    throw CliError(exit_code::kUsage,
+                   "server URL must start with http:// or https://: '" + url + "'");
+  return u;
+}
+
+std::string url_escape(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+InfoApi::InfoApi(std::string server, std::string token)
+    : server_(normalize_server(server)), token_(std::move(token)) {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
+                             const nlohmann::json* body, const std::string& context) {
+  CURL* c = curl_easy_init();
+  if (!c) throw CliError(exit_code::kFailure, "cannot initialise libcurl");
+  std::string url = server_ + path;
+  std::string resp;
+  std::string payload = body ? body->dump() : "";
+  char err[CURL_ERROR_SIZE] = {0};
+  curl_slist* h = nullptr;
+  h = curl_slist_append(h, "Accept: application/json");
+  if (body) h = curl_slist_append(h, "Content-Type: application/json");
+  if (!token_.empty()) h = curl_slist_append(h, ("Authorization: Bearer " + token_).c_str());
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "dfd/0.1");
+  if (method == "POST") {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.c_str());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
+  }
+  CURLcode rc = curl_easy_perform(c);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  if (rc != CURLE_OK)
+    throw CliError(exit_code::kServer, context + ": cannot reach the info server at " + server_ +
+                                           ": " + (err[0] ? err : curl_easy_strerror(rc)));
+  nlohmann::json j = nlohmann::json::parse(resp, nullptr, false);
+  if (status >= 200 && status < 300) {
+    if (j.is_discarded())
+      throw CliError(exit_code::kServer,
+                     context + ": the info server sent something that is not JSON");
+    return j;
+  }
+  std::string msg;
+  if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_object() &&
+      j["error"].contains("message") && j["error"]["message"].is_string())
+    msg = j["error"]["message"].get<std::string>();
+  if (msg.empty()) msg = "HTTP " + std::to_string(status);
+  int code = exit_code::kServer;
+  if (status == 401 || status == 403) code = exit_code::kAuth;
+  if (status == 404) code = exit_code::kNotFound;
+  throw CliError(code, context + ": " + msg);
+}
+
+LoginResult InfoApi::login(const std::string& email, const std::string& password) {
+  nlohmann::json body = {{"email", email}, {"password", password}};
+  auto j = call("POST", "/v1/auth/login", &body, "login failed");
+  LoginResult r;
+  if (!j.contains("token") || !j["token"].is_string())
+    throw CliError(exit_code::kServer, "login failed: the info server sent no token");
+  r.token = j["token"].get<std::string>();
+  if (j.contains("expires_at") && j["expires_at"].is_string())
+    r.expires_at = j["expires_at"].get<std::string>();
+  r.email = email;
+  if (j.contains("user") && j["user"].is_object() && j["user"].contains("email") &&
+      j["user"]["email"].is_string())
+    r.email = j["user"]["email"].get<std::string>();
+  return r;
+}
+
+void InfoApi::logout() {
+  nlohmann::json body = nlohmann::json::object();
+  try {
+    call("POST", "/v1/auth/logout", &body, "logout");
+  } catch (const CliError& e) {
+    if (e.exit_code == exit_code::kServer &&
+        std::string(e.what()).find("cannot reach") != std::string::npos)
+      throw;
+    // The server forgot the token already, or has no logout route: local logout is enough.
+  }
+}
+
+std::vector<FileEntry> InfoApi::list() {
+  std::vector<FileEntry> all;
+  const int limit = 500;
+  for (int offset = 0;; offset += limit) {
+    auto j = call("GET",
+                  "/v1/files?limit=" + std::to_string(limit) + "&offset=" + std::to_string(offset),
+                  nullptr, "cannot list files");
+    auto page = parse_file_list(j);
+    all.insert(all.end(), page.begin(), page.end());
+    std::uint64_t total = j.contains("total") && j["total"].is_number_unsigned()
+                              ? j["total"].get<std::uint64_t>()
+                              : all.size();
+    if (page.empty() || all.size() >= total || page.size() < static_cast<std::size_t>(limit)) break;
+  }
+  return all;
+}
+
+nlohmann::json InfoApi::manifest_json(const std::string& id, const std::string& zone) {
+  std::string path = "/v1/files/" + url_escape(id);
+  if (!zone.empty()) path += "?zone=" + url_escape(zone);
+  return call("GET", path, nullptr, "file " + id);
+}
+
+Manifest InfoApi::manifest(const std::string& id, const std::string& zone) {
+  return parse_manifest(manifest_json(id, zone));
+}
+
+}  // namespace dfd::client

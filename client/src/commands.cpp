@@ -1,0 +1,267 @@
+#include "commands.hpp"
+
+#include <signal.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "api_client.hpp"
+#include "credentials.hpp"
+#include "downloader.hpp"
+#include "util.hpp"
+
+namespace dfd::client {
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_signal(int) {
+  g_interrupted = true;
+}
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// The server to talk to: --server, then DFD_SERVER, then the one stored at login.
+std::string resolve_server(const GlobalOptions& g, const Credentials* creds) {
+  if (!g.server.empty()) return normalize_server(g.server);
+  if (!env("DFD_SERVER").empty()) return normalize_server(env("DFD_SERVER"));
+  if (creds && !creds->server.empty()) return normalize_server(creds->server);
+  throw CliError(exit_code::kUsage, "no server given: use --server URL or set DFD_SERVER");
+}
+
+// An InfoApi with the stored user token for the resolved server.
+InfoApi logged_in_api(const GlobalOptions& g) {
+  auto creds = load_credentials();
+  if (!creds)
+    throw CliError(exit_code::kAuth, "not logged in: run 'dfd login --email EMAIL' first");
+  std::string server = resolve_server(g, &*creds);
+  if (normalize_server(creds->server) != server)
+    throw CliError(exit_code::kAuth, "not logged in to " + server + " (logged in to " +
+                                         creds->server + "): run 'dfd login' first");
+  return InfoApi(server, creds->token);
+}
+
+std::string read_password(bool from_stdin) {
+  std::string pw;
+  if (!from_stdin && ::isatty(STDIN_FILENO)) {
+    std::fprintf(stderr, "Password: ");
+    std::fflush(stderr);
+    termios old{};
+    bool have = ::tcgetattr(STDIN_FILENO, &old) == 0;
+    if (have) {
+      termios quiet = old;
+      quiet.c_lflag &= static_cast<tcflag_t>(~ECHO);
+      quiet.c_lflag |= ECHONL;
+      ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    std::getline(std::cin, pw);
+    if (have) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+  } else {
+    std::getline(std::cin, pw);
+  }
+  while (!pw.empty() && (pw.back() == '\r' || pw.back() == '\n')) pw.pop_back();
+  if (pw.empty()) throw CliError(exit_code::kUsage, "login failed: empty password");
+  return pw;
+}
+
+void print_table(const std::vector<FileEntry>& files) {
+  std::size_t wid = 2, wname = 4, wsize = 4;
+  std::vector<std::string> sizes;
+  for (const auto& f : files) {
+    wid = std::max(wid, std::to_string(f.id).size());
+    wname = std::max(wname, f.name.size());
+    sizes.push_back(human_size(f.size));
+    wsize = std::max(wsize, sizes.back().size());
+  }
+  std::printf("%-*s  %-*s  %*s  %s\n", static_cast<int>(wid), "ID", static_cast<int>(wname), "NAME",
+              static_cast<int>(wsize), "SIZE", "DIGEST");
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const auto& f = files[i];
+    std::string dig = f.digest.empty() ? "-" : f.alg + ":" + short_digest(f.digest);
+    std::printf("%-*s  %-*s  %*s  %s\n", static_cast<int>(wid), std::to_string(f.id).c_str(),
+                static_cast<int>(wname), f.name.c_str(), static_cast<int>(wsize), sizes[i].c_str(),
+                dig.c_str());
+  }
+}
+
+nlohmann::json entry_json(const FileEntry& f) {
+  return {{"id", f.id},
+          {"uid", f.uid},
+          {"name", f.name},
+          {"size", f.size},
+          {"digest", {{"alg", f.alg}, {"value", f.digest}}}};
+}
+
+// A safe local file name from the manifest's name: its last path component.
+std::string default_output(const std::string& name) {
+  std::string base = name.substr(name.rfind('/') == std::string::npos ? 0 : name.rfind('/') + 1);
+  if (base.empty() || base == "." || base == "..")
+    throw CliError(exit_code::kUsage,
+                   "the file's name '" + name + "' is not usable here: give -o PATH");
+  return base;
+}
+
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool on) : on_(on) {}
+  ~ProgressLine() { end(); }
+  void show(const Progress& p) {
+    if (!on_) return;
+    double pct = p.total_bytes ? 100.0 * static_cast<double>(p.done_bytes) /
+                                     static_cast<double>(p.total_bytes)
+                               : 100.0;
+    std::string eta = p.eta_s < 0 ? "--" : human_duration(p.eta_s);
+    std::fprintf(stderr, "\r%5.1f%%  %s / %s  %s  ETA %s  servers %zu/%zu\x1b[K", pct,
+                 human_size(p.done_bytes).c_str(), human_size(p.total_bytes).c_str(),
+                 human_rate(p.speed).c_str(), eta.c_str(), p.servers_active, p.servers_usable);
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void end() {
+    if (shown_) std::fputc('\n', stderr);
+    shown_ = false;
+  }
+
+ private:
+  bool on_;
+  bool shown_ = false;
+};
+}  // namespace
+
+int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin) {
+  std::optional<Credentials> old;
+  try {
+    old = load_credentials();
+  } catch (const CliError&) {
+  }
+  std::string server = resolve_server(g, old ? &*old : nullptr);
+  std::string pw = read_password(password_stdin);
+  InfoApi api(server, "");
+  auto r = api.login(email, pw);
+  save_credentials({server, r.token, r.expires_at, r.email});
+  std::printf("logged in to %s as %s%s\n", server.c_str(), r.email.c_str(),
+              r.expires_at.empty() ? "" : (" (until " + r.expires_at + ")").c_str());
+  return exit_code::kOk;
+}
+
+int cmd_logout(const GlobalOptions& g) {
+  std::optional<Credentials> creds;
+  try {
+    creds = load_credentials();
+  } catch (const CliError&) {
+    remove_credentials();
+    std::printf("logged out\n");
+    return exit_code::kOk;
+  }
+  if (!creds) {
+    std::printf("not logged in\n");
+    return exit_code::kOk;
+  }
+  try {
+    InfoApi(creds->server.empty() ? resolve_server(g, nullptr) : creds->server, creds->token)
+        .logout();
+  } catch (const CliError& e) {
+    std::fprintf(stderr, "dfd: warning: %s (the local login is removed anyway)\n", e.what());
+  }
+  remove_credentials();
+  std::printf("logged out\n");
+  return exit_code::kOk;
+}
+
+int cmd_ls(const GlobalOptions& g, bool json) {
+  auto files = logged_in_api(g).list();
+  if (json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& f : files) arr.push_back(entry_json(f));
+    std::printf("%s\n", nlohmann::json{{"files", arr}, {"total", files.size()}}.dump(2).c_str());
+  } else if (files.empty()) {
+    std::printf("no files\n");
+  } else {
+    print_table(files);
+  }
+  return exit_code::kOk;
+}
+
+int cmd_info(const GlobalOptions& g, const std::string& id, bool json) {
+  auto j = logged_in_api(g).manifest_json(id, "");
+  auto m = parse_manifest(j);
+  if (json) {
+    j.erase("download_token");  // a secret; `dfd get` fetches its own
+    std::printf("%s\n", j.dump(2).c_str());
+    return exit_code::kOk;
+  }
+  std::printf("id:         %lld\n", static_cast<long long>(m.id));
+  std::printf("name:       %s\n", m.name.c_str());
+  std::printf("uid:        %s\n", m.uid.c_str());
+  std::printf("size:       %s (%llu bytes)\n", human_size(m.size).c_str(),
+              static_cast<unsigned long long>(m.size));
+  std::printf("digest:     %s:%s\n", m.alg.c_str(), m.digest.c_str());
+  std::printf("chunks:     %zu x %s\n", m.chunk_count(), human_size(m.chunk_size).c_str());
+  std::printf("locations:  %zu\n", m.locations.size());
+  for (const auto& l : m.locations)
+    std::printf("  %-12s %-10s %s%s\n", l.server_id.c_str(), l.zone.c_str(), l.url.c_str(),
+                l.healthy ? "" : " (unhealthy)");
+  return exit_code::kOk;
+}
+
+int cmd_get(const GlobalOptions& g, const GetOptions& go) {
+  InfoApi api = logged_in_api(g);
+  std::string id = go.id;
+  if (id.empty()) {
+    auto files = api.list();
+    if (files.empty()) throw CliError(exit_code::kNotFound, "no files on the server");
+    print_table(files);
+    std::fprintf(stderr, "File ID to download: ");
+    std::fflush(stderr);
+    if (!std::getline(std::cin, id)) throw CliError(exit_code::kUsage, "no file id given");
+    while (!id.empty() && (id.back() == ' ' || id.back() == '\r')) id.pop_back();
+    while (!id.empty() && id.front() == ' ') id.erase(0, 1);
+    if (id.empty()) throw CliError(exit_code::kUsage, "no file id given");
+  }
+  Manifest m = api.manifest(id, go.zone);
+  DownloadOptions o;
+  o.output = go.output.empty() ? default_output(m.name) : go.output;
+  o.force = go.force;
+  o.connections = go.connections;
+  o.per_server = go.per_server ? go.per_server : 4;
+  o.stall_timeout = std::chrono::milliseconds(static_cast<long>(go.stall_timeout_s * 1000));
+  o.connect_timeout = std::max(o.stall_timeout, std::chrono::milliseconds(1000));
+  o.stop_after_chunks = go.stop_after_chunks;
+  o.interrupt = &g_interrupted;
+  ProgressLine line(!go.no_progress && ::isatty(STDERR_FILENO));
+  o.on_progress = [&](const Progress& p) { line.show(p); };
+  o.renew = [&](std::string& err) -> std::optional<Manifest> {
+    try {
+      return api.manifest(id, go.zone);
+    } catch (const std::exception& e) {
+      err = e.what();
+      return std::nullopt;
+    }
+  };
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  DownloadReport r = Downloader(std::move(m), o).run();
+  line.end();
+  if (go.json) {
+    std::printf("%s\n", report_to_json(r).dump(2).c_str());
+  } else if (r.exit_code != exit_code::kExists) {
+    std::printf("%s", report_to_text(r).c_str());
+  }
+  std::fflush(stdout);
+  if (!r.ok) std::fprintf(stderr, "dfd: %s\n", r.error.c_str());
+  return r.exit_code;
+}
+
+}  // namespace dfd::client

@@ -1,0 +1,33 @@
+// The `dfd` commands, without the argument parser (main.cpp owns CLI11). Each returns the exit
+// status; failures are thrown as CliError and printed by main as "dfd: <message>".
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace dfd::client {
+
+struct GlobalOptions {
+  std::string server;  // --server; empty = $DFD_SERVER, then the server stored at login
+};
+
+struct GetOptions {
+  std::string id;  // empty = list the files and ask on stdin
+  std::string output;
+  std::size_t connections = 0;
+  std::size_t per_server = 4;
+  std::string zone;
+  bool no_progress = false;
+  bool json = false;
+  bool force = false;
+  double stall_timeout_s = 5.0;
+  std::size_t stop_after_chunks = 0;  // test hook (hidden option)
+};
+
+int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin);
+int cmd_logout(const GlobalOptions& g);
+int cmd_ls(const GlobalOptions& g, bool json);
+int cmd_info(const GlobalOptions& g, const std::string& id, bool json);
+int cmd_get(const GlobalOptions& g, const GetOptions& o);
+
+}  // namespace dfd::client

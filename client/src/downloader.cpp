@@ -1,0 +1,828 @@
+#include "downloader.hpp"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+
+#include "chunk_planner.hpp"
+#include "hasher.hpp"
+#include "prefix_hasher.hpp"
+#include "state_file.hpp"
+#include "util.hpp"
+
+namespace dfd::client {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+double secs(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+void curl_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// Why a request ended without a verified chunk.
+enum class Fault {
+  kNone,
+  kTransport,  // connect error, reset, timeout, stall, 5xx, short body: back off, retry elsewhere
+  kStrike,     // wrong status/Content-Range/length/digest: the server misbehaves
+  kAuth,       // 401/403: renew the download token once
+  kLocal,      // our own disk/file error: fatal
+  kCanceled,   // we cancelled it (another copy won, or shutdown)
+};
+
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+int pwrite_all(int fd, const char* p, std::size_t n, std::uint64_t off) {
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (w == 0) return EIO;
+    p += w;
+    n -= static_cast<std::size_t>(w);
+    off += static_cast<std::uint64_t>(w);
+  }
+  return 0;
+}
+
+std::string io_message(const std::string& what, const std::string& path, int err) {
+  std::string m = what + " " + path + ": " + std::strerror(err);
+  if (err == ENOSPC || err == EDQUOT) m += " (disk full)";
+  return m;
+}
+}  // namespace
+
+struct Downloader::Impl {
+  struct Server {
+    Location loc;
+    ServerReport rep;
+    std::size_t active = 0;
+    int consecutive_failures = 0;
+    Clock::time_point backoff_until{};
+  };
+
+  struct Transfer {
+    Impl* owner = nullptr;
+    CURL* easy = nullptr;
+    curl_slist* headers = nullptr;
+    int server = -1;
+    std::size_t chunk = 0;
+    bool duplicate = false;  // end-game copy: bytes kept in `buffer`, written only if it wins
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+    std::uint64_t received = 0;
+    std::unique_ptr<Hasher> hasher;
+    std::string buffer;
+    long status = 0;
+    std::string content_range;
+    bool checked = false;
+    Fault fault = Fault::kNone;
+    std::string why;
+    int io_error = 0;
+    std::string token;
+    Clock::time_point start;
+    Clock::time_point last_data;
+    char errbuf[CURL_ERROR_SIZE] = {0};
+  };
+
+  Manifest m;
+  DownloadOptions o;
+  DownloadReport rep;
+  std::string part_path, state_path;
+  int fd = -1;
+  CURLM* multi = nullptr;
+  std::vector<Server> servers;
+  std::list<std::unique_ptr<Transfer>> transfers;
+  std::unique_ptr<ChunkPlanner> planner;
+  std::unique_ptr<PrefixHasher> prefix;
+  std::string token;
+  std::size_t cap = 8;
+  std::size_t max_duplicates = 4;
+  std::size_t active_duplicates = 0;
+  std::size_t fetched_this_attempt = 0;
+  bool fatal = false;
+  int fatal_code = 0;
+  std::string fatal_msg;
+  bool state_dirty = false;
+  std::size_t rr = 0;
+  std::deque<int> prefer;  // servers that just freed a slot get the next chunk first
+  // speed estimate
+  std::deque<std::pair<Clock::time_point, std::uint64_t>> samples;
+
+  Impl(Manifest mf, DownloadOptions op) : m(std::move(mf)), o(std::move(op)) {}
+
+  ~Impl() {
+    for (auto& t : transfers) destroy_easy(*t);
+    transfers.clear();
+    prefix.reset();
+    if (multi) curl_multi_cleanup(multi);
+    if (fd >= 0) ::close(fd);
+  }
+
+  void destroy_easy(Transfer& t) {
+    if (t.easy) {
+      curl_multi_remove_handle(multi, t.easy);
+      curl_easy_cleanup(t.easy);
+      t.easy = nullptr;
+    }
+    if (t.headers) {
+      curl_slist_free_all(t.headers);
+      t.headers = nullptr;
+    }
+  }
+
+  void fail_fatal(int code, std::string msg) {
+    if (fatal) return;
+    fatal = true;
+    fatal_code = code;
+    fatal_msg = std::move(msg);
+  }
+
+  // ---------------------------------------------------------------- callbacks (loop thread)
+  static size_t on_header(char* p, size_t sz, size_t n, void* ud) {
+    auto* t = static_cast<Transfer*>(ud);
+    std::string_view line(p, sz * n);
+    if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
+      t->status = 0;
+      t->content_range.clear();
+      auto sp = line.find(' ');
+      if (sp != std::string_view::npos)
+        t->status = std::atol(std::string(line.substr(sp + 1, 3)).c_str());
+    } else {
+      auto colon = line.find(':');
+      if (colon != std::string_view::npos && lower(line.substr(0, colon)) == "content-range") {
+        std::string v(line.substr(colon + 1));
+        while (!v.empty() && (v.back() == '\r' || v.back() == '\n')) v.pop_back();
+        t->content_range = v;
+      }
+    }
+    return sz * n;
+  }
+
+  static size_t on_body(char* p, size_t sz, size_t n, void* ud) {
+    auto* t = static_cast<Transfer*>(ud);
+    return t->owner->body(*t, p, sz * n);
+  }
+
+  size_t body(Transfer& t, const char* p, size_t n) {
+    if (!t.checked) {
+      if (t.status != 206) {
+        t.fault = (t.status == 401 || t.status == 403)   ? Fault::kAuth
+                  : (t.status >= 500 || t.status == 429) ? Fault::kTransport
+                                                         : Fault::kStrike;
+        t.why = "HTTP " + std::to_string(t.status) + " instead of 206";
+        return 0;
+      }
+      auto cr = parse_content_range(t.content_range);
+      if (!cr || cr->first != t.offset || cr->last != t.offset + t.length - 1 ||
+          (cr->total && *cr->total != m.size)) {
+        t.fault = Fault::kStrike;
+        t.why = "Content-Range '" + t.content_range + "' does not match bytes " +
+                std::to_string(t.offset) + "-" + std::to_string(t.offset + t.length - 1) + "/" +
+                std::to_string(m.size);
+        return 0;
+      }
+      t.checked = true;
+    }
+    if (t.received + n > t.length) {
+      t.fault = Fault::kStrike;
+      t.why = "sent more bytes than the range asked for";
+      return 0;
+    }
+    if (t.duplicate) {
+      t.buffer.append(p, n);
+    } else if (int e = pwrite_all(fd, p, n, t.offset + t.received)) {
+      t.fault = Fault::kLocal;
+      t.io_error = e;
+      t.why = io_message("cannot write", part_path, e);
+      return 0;
+    }
+    t.hasher->update(p, n);
+    t.received += n;
+    rep.bytes_received += n;
+    t.last_data = Clock::now();
+    return n;
+  }
+
+  // ---------------------------------------------------------------- scheduling
+  bool usable(const Server& s, Clock::time_point now) const {
+    return !s.rep.dropped && now >= s.backoff_until;
+  }
+
+  Transfer* find_copy(std::size_t chunk, int server) {
+    for (auto& t : transfers)
+      if (t->chunk == chunk && t->server == server && t->easy) return t.get();
+    return nullptr;
+  }
+
+  void start(int si, std::size_t chunk, bool duplicate, Clock::time_point now) {
+    auto& s = servers[static_cast<std::size_t>(si)];
+    auto t = std::make_unique<Transfer>();
+    t->owner = this;
+    t->server = si;
+    t->chunk = chunk;
+    t->duplicate = duplicate;
+    t->offset = m.chunk_offset(chunk);
+    t->length = m.chunk_length(chunk);
+    t->hasher = std::make_unique<Hasher>(m.alg);
+    t->token = token;
+    t->start = t->last_data = now;
+    if (duplicate) t->buffer.reserve(static_cast<std::size_t>(t->length));
+    CURL* e = curl_easy_init();
+    if (!e) {
+      planner->release(chunk, si);
+      fail_fatal(exit_code::kFailure, "cannot create a libcurl handle");
+      return;
+    }
+    t->easy = e;
+    std::string url = s.loc.url + "/v1/content/" + m.uid;
+    std::string range = std::to_string(t->offset) + "-" + std::to_string(t->offset + t->length - 1);
+    t->headers = curl_slist_append(t->headers, ("Authorization: Bearer " + token).c_str());
+    t->headers = curl_slist_append(t->headers, "Connection: keep-alive");
+    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(e, CURLOPT_RANGE, range.c_str());
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "dfd/0.1");
+    if (curl_multi_add_handle(multi, e) != CURLM_OK) {
+      destroy_easy(*t);
+      planner->release(chunk, si);
+      fail_fatal(exit_code::kFailure, "cannot start a transfer (libcurl)");
+      return;
+    }
+    ++s.active;
+    ++s.rep.requests;
+    if (duplicate) {
+      ++active_duplicates;
+      ++rep.duplicates;
+    }
+    transfers.push_back(std::move(t));
+  }
+
+  // Is a second copy of `chunk` (held by `holder`) worth starting? Only when the holder's copy
+  // looks slow: no byte for a while, or less than half done.
+  bool worth_duplicating(std::size_t chunk, int holder, Clock::time_point now) {
+    Transfer* t = find_copy(chunk, holder);
+    if (!t) return false;
+    if (now - t->last_data > std::chrono::milliseconds(300)) return true;
+    return t->received * 2 < t->length;
+  }
+
+  bool try_start_on(int si, Clock::time_point now) {
+    auto& s = servers[static_cast<std::size_t>(si)];
+    if (!usable(s, now) || s.active >= o.per_server) return false;
+    if (auto c = planner->assign(si, now)) {
+      start(si, *c, false, now);
+      return true;
+    }
+    if (active_duplicates >= max_duplicates) return false;
+    auto c = planner->assign_duplicate(si, now, [&](std::size_t chunk, int holder) {
+      return worth_duplicating(chunk, holder, now);
+    });
+    if (!c) return false;
+    start(si, *c, true, now);
+    return true;
+  }
+
+  void schedule(Clock::time_point now) {
+    while (!prefer.empty() && transfers.size() < cap && !fatal) {
+      int si = prefer.front();
+      prefer.pop_front();
+      try_start_on(si, now);
+    }
+    prefer.clear();
+    bool progress = true;
+    while (progress && transfers.size() < cap && !fatal) {
+      progress = false;
+      for (std::size_t k = 0; k < servers.size() && transfers.size() < cap && !fatal; ++k) {
+        int si = static_cast<int>((rr + k) % servers.size());
+        if (try_start_on(si, now)) progress = true;
+      }
+      rr = (rr + 1) % std::max<std::size_t>(servers.size(), 1);
+    }
+  }
+
+  // ---------------------------------------------------------------- outcomes
+  void drop(Server& s, const std::string& why) {
+    if (s.rep.dropped) return;
+    s.rep.dropped = true;
+    s.rep.drop_reason = why;
+  }
+
+  // Removes `t` from the loop and applies its outcome.
+  void finish(Transfer& t, Fault fault, const std::string& why, Clock::time_point now) {
+    auto& s = servers[static_cast<std::size_t>(t.server)];
+    destroy_easy(t);
+    if (s.active) --s.active;
+    if (t.duplicate && active_duplicates) --active_duplicates;
+    if (fault == Fault::kNone) {
+      succeed(t, s, now);
+      return;
+    }
+    planner->release(t.chunk, t.server);
+    if (fault == Fault::kCanceled) return;
+    ++s.rep.retries;
+    s.rep.last_error = why;
+    switch (fault) {
+      case Fault::kLocal:
+        fail_fatal(exit_code::kLocalIo, why);
+        break;
+      case Fault::kAuth:
+        if (t.token == token && rep.token_renewals < 3 && renew_token(why)) break;
+        if (t.token != token) break;  // an older token; the new one is in use already
+        strike(s, "refused the download token (" + why + ")", now);
+        break;
+      case Fault::kStrike:
+        strike(s, why, now);
+        break;
+      case Fault::kTransport:
+      default: {
+        ++s.consecutive_failures;
+        if (s.consecutive_failures >= o.max_failures) {
+          drop(s, "failed " + std::to_string(s.consecutive_failures) +
+                      " times in a row (last: " + why + ")");
+          break;
+        }
+        auto d = o.backoff_base * (1LL << std::min(s.consecutive_failures - 1, 20));
+        s.backoff_until =
+            now + std::min<std::chrono::milliseconds>(
+                      std::chrono::duration_cast<std::chrono::milliseconds>(d), o.backoff_max);
+        break;
+      }
+    }
+  }
+
+  void strike(Server& s, const std::string& why, Clock::time_point now) {
+    ++s.rep.strikes;
+    if (static_cast<int>(s.rep.strikes) >= o.max_strikes) {
+      drop(s, std::to_string(s.rep.strikes) + " strikes (last: " + why + ")");
+      return;
+    }
+    s.backoff_until = now + o.backoff_base;
+  }
+
+  void succeed(Transfer& t, Server& s, Clock::time_point now) {
+    if (planner->verified(t.chunk)) {  // lost a race we did not cancel in time: nothing to do
+      planner->release(t.chunk, t.server);
+      return;
+    }
+    auto others = planner->complete(t.chunk, t.server);
+    for (int other : others) {
+      if (Transfer* o2 = find_copy(t.chunk, other)) {
+        o2->fault = Fault::kCanceled;
+        auto& os = servers[static_cast<std::size_t>(other)];
+        destroy_easy(*o2);
+        if (os.active) --os.active;
+        if (o2->duplicate && active_duplicates) --active_duplicates;
+        prefer.push_back(other);
+      }
+    }
+    if (t.duplicate) {
+      // The primary copy (if any) was cancelled above, so nobody else writes this range now.
+      if (int e = pwrite_all(fd, t.buffer.data(), t.buffer.size(), t.offset)) {
+        fail_fatal(exit_code::kLocalIo, io_message("cannot write", part_path, e));
+        return;
+      }
+      ++s.rep.duplicates_won;
+      std::string().swap(t.buffer);
+    }
+    s.consecutive_failures = 0;
+    s.rep.bytes += t.length;
+    ++s.rep.chunks;
+    ++rep.chunks_fetched;
+    rep.bytes_fetched += t.length;
+    ++fetched_this_attempt;
+    state_dirty = true;
+    prefer.push_back(t.server);
+    prefix->advance(std::min<std::uint64_t>(m.size, planner->verified_prefix() * m.chunk_size));
+    (void)now;
+  }
+
+  bool renew_token(const std::string& why) {
+    if (!o.renew) return false;
+    ++rep.token_renewals;
+    std::string err;
+    auto fresh = o.renew(err);
+    if (!fresh) {
+      for (auto& s : servers) s.rep.last_error = "token renewal failed: " + err;
+      return false;
+    }
+    if (fresh->uid != m.uid || fresh->size != m.size || fresh->chunk_size != m.chunk_size ||
+        fresh->chunks != m.chunks || fresh->digest != m.digest) {
+      fail_fatal(exit_code::kServer, "the file changed on the info server during the download");
+      return false;
+    }
+    token = fresh->download_token;
+    for (const auto& loc : fresh->locations) {
+      bool known = std::any_of(servers.begin(), servers.end(),
+                               [&](const Server& s) { return s.loc.server_id == loc.server_id; });
+      if (!known && loc.healthy) add_server(loc);
+    }
+    (void)why;
+    return true;
+  }
+
+  void add_server(const Location& loc) {
+    Server s;
+    s.loc = loc;
+    s.rep.id = loc.server_id;
+    s.rep.zone = loc.zone;
+    s.rep.url = loc.url;
+    servers.push_back(std::move(s));
+  }
+
+  // ---------------------------------------------------------------- loop
+  void check_stalls(Clock::time_point now) {
+    for (auto& t : transfers) {
+      if (!t->easy) continue;
+      if (now - t->last_data >= o.stall_timeout) {
+        t->fault = Fault::kTransport;
+        t->why =
+            "stalled: no data for " +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - t->last_data).count()) +
+            " ms";
+        finish(*t, Fault::kTransport, t->why, now);
+      }
+    }
+  }
+
+  void reap() {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+      if (!t) continue;
+      CURLcode rc = msg->data.result;
+      auto now = Clock::now();
+      Fault f = t->fault;
+      std::string why = t->why;
+      if (f == Fault::kNone) {
+        if (rc != CURLE_OK) {
+          f = Fault::kTransport;
+          why = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
+        } else if (t->status != 206) {
+          long st = t->status;
+          f = (st == 401 || st == 403)              ? Fault::kAuth
+              : (st >= 500 || st == 429 || st == 0) ? Fault::kTransport
+                                                    : Fault::kStrike;
+          why = "HTTP " + std::to_string(st) + " instead of 206";
+        } else if (t->received != t->length) {
+          f = Fault::kTransport;
+          why = "short body: " + std::to_string(t->received) + " of " + std::to_string(t->length) +
+                " bytes";
+        } else {
+          std::string got = t->hasher->final_hex();
+          if (got != m.chunks[t->chunk]) {
+            f = Fault::kStrike;
+            why = "chunk " + std::to_string(t->chunk) + " digest mismatch";
+          }
+        }
+      }
+      finish(*t, f, why, now);
+    }
+    transfers.remove_if([](const std::unique_ptr<Transfer>& t) { return t->easy == nullptr; });
+  }
+
+  void save(bool force) {
+    if (!force && !state_dirty) return;
+    DownloadState st;
+    st.uid = m.uid;
+    st.size = m.size;
+    st.chunk_size = m.chunk_size;
+    st.alg = m.alg;
+    st.verified = planner->verified_bitmap();
+    if (int e = save_state(state_path, st)) {
+      fail_fatal(exit_code::kLocalIo, io_message("cannot write state file", state_path, e));
+      return;
+    }
+    state_dirty = false;
+  }
+
+  void report_progress(Clock::time_point now) {
+    if (!o.on_progress) return;
+    Progress p;
+    p.total_bytes = m.size;
+    std::uint64_t done = 0;
+    for (std::size_t i = 0; i < planner->size(); ++i)
+      if (planner->verified(i)) done += m.chunk_length(i);
+    for (auto& t : transfers)
+      if (t->easy && !t->duplicate) done += t->received;
+    p.done_bytes = std::min(done, m.size);
+    samples.emplace_back(now, rep.bytes_received);
+    while (samples.size() > 2 && now - samples.front().first > std::chrono::seconds(3))
+      samples.pop_front();
+    double dt = secs(now - samples.front().first);
+    if (dt > 0.1) p.speed = static_cast<double>(rep.bytes_received - samples.front().second) / dt;
+    if (p.speed > 0) p.eta_s = static_cast<double>(m.size - p.done_bytes) / p.speed;
+    for (auto& s : servers) {
+      if (s.active) ++p.servers_active;
+      if (!s.rep.dropped) ++p.servers_usable;
+    }
+    o.on_progress(p);
+  }
+
+  // Runs transfers until every chunk is verified, or a stop condition. Returns exit code
+  // (0 = all chunks verified).
+  int loop() {
+    auto last_save = Clock::now();
+    auto last_progress = Clock::time_point{};
+    while (!planner->done()) {
+      auto now = Clock::now();
+      if (o.interrupt && o.interrupt->load()) return exit_code::kInterrupted;
+      if (o.stop_after_chunks && rep.chunks_fetched >= o.stop_after_chunks)
+        return exit_code::kInterrupted;
+      if (fatal) return fatal_code;
+      schedule(now);
+      if (fatal) return fatal_code;
+      if (transfers.empty()) {
+        bool any = std::any_of(servers.begin(), servers.end(),
+                               [](const Server& s) { return !s.rep.dropped; });
+        if (!any) return exit_code::kIncomplete;
+      }
+      int running = 0;
+      curl_multi_perform(multi, &running);
+      reap();
+      if (fatal) return fatal_code;
+      if (planner->done()) break;
+      now = Clock::now();
+      check_stalls(now);
+      transfers.remove_if([](const std::unique_ptr<Transfer>& t) { return t->easy == nullptr; });
+      if (now - last_save >= std::chrono::milliseconds(500)) {
+        save(false);
+        last_save = now;
+      }
+      if (now - last_progress >= std::chrono::milliseconds(250)) {
+        report_progress(now);
+        last_progress = now;
+      }
+      schedule(now);  // refill before waiting, or a batch waits out the poll timeout
+      int numfds = 0;
+      curl_multi_poll(multi, nullptr, 0, transfers.empty() ? 20 : 100, &numfds);
+    }
+    report_progress(Clock::now());
+    return 0;
+  }
+
+  void cancel_all() {
+    for (auto& t : transfers) {
+      if (!t->easy) continue;
+      auto& s = servers[static_cast<std::size_t>(t->server)];
+      destroy_easy(*t);
+      if (s.active) --s.active;
+      planner->release(t->chunk, t->server);
+    }
+    transfers.clear();
+    active_duplicates = 0;
+  }
+
+  std::string all_servers_failed_message() const {
+    std::string msg = "every file server failed; the verified part is kept for a rerun:";
+    if (servers.empty()) return "no file server holds this file";
+    for (const auto& s : servers) {
+      msg += "\n  " + s.rep.id + " (" + s.rep.url + "): ";
+      msg += s.rep.dropped ? s.rep.drop_reason : s.rep.last_error;
+    }
+    return msg;
+  }
+
+  // Re-hashes every chunk marked verified from the .part file; clears the bad ones. Returns the
+  // number cleared, or -1 on read error.
+  long reverify(std::vector<bool>& bits) {
+    Hasher h(m.alg);
+    std::vector<char> buf(1 << 20);
+    long bad = 0;
+    for (std::size_t i = 0; i < bits.size(); ++i) {
+      if (!bits[i]) continue;
+      h.reset();
+      std::uint64_t off = m.chunk_offset(i), left = m.chunk_length(i);
+      while (left) {
+        auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
+        ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(off));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        h.update(buf.data(), static_cast<std::size_t>(n));
+        off += static_cast<std::uint64_t>(n);
+        left -= static_cast<std::uint64_t>(n);
+      }
+      if (h.final_hex() != m.chunks[i]) {
+        bits[i] = false;
+        ++bad;
+      }
+    }
+    return bad;
+  }
+
+  // ---------------------------------------------------------------- run
+  void set_result(int code, std::string msg) {
+    rep.ok = code == 0;
+    rep.exit_code = code;
+    rep.error = std::move(msg);
+  }
+
+  DownloadReport run() {
+    auto t0 = Clock::now();
+    rep.path = o.output;
+    rep.uid = m.uid;
+    rep.name = m.name;
+    rep.size = m.size;
+    rep.alg = m.alg;
+    rep.chunk_size = m.chunk_size;
+    rep.chunks_total = m.chunk_count();
+    token = m.download_token;
+    for (const auto& loc : m.locations)
+      if (loc.healthy) add_server(loc);
+    run_inner();
+    rep.seconds = secs(Clock::now() - t0);
+    rep.average_speed = rep.seconds > 0 ? static_cast<double>(rep.bytes_fetched) / rep.seconds : 0;
+    for (const auto& s : servers) rep.servers.push_back(s.rep);
+    return rep;
+  }
+
+  void run_inner() {
+    part_path = o.output + ".dfd-part";
+    state_path = o.output + ".dfd-state";
+    struct stat st {};
+    if (::stat(o.output.c_str(), &st) == 0 && !o.force) {
+      set_result(exit_code::kExists, o.output + " already exists (use --force to overwrite it)");
+      return;
+    }
+    std::vector<bool> bits(m.chunk_count(), false);
+    bool resumed = false;
+    std::string why;
+    if (auto old = load_state(state_path, &why)) {
+      struct stat pst {};
+      if (old->matches(m.uid, m.size, m.chunk_size, m.alg) &&
+          ::stat(part_path.c_str(), &pst) == 0 &&
+          static_cast<std::uint64_t>(pst.st_size) == m.size) {
+        bits = old->verified;
+        resumed = true;
+      } else {
+        rep.restarted = true;
+      }
+    } else if (!why.empty()) {
+      rep.restarted = true;  // a corrupt state file: start over
+    }
+    fd = ::open(part_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      set_result(exit_code::kLocalIo, io_message("cannot open", part_path, errno));
+      return;
+    }
+    if (!resumed) {
+      if (::ftruncate(fd, 0) != 0) {
+        set_result(exit_code::kLocalIo, io_message("cannot truncate", part_path, errno));
+        return;
+      }
+      if (m.size > 0) {
+        int e = ::posix_fallocate(fd, 0, static_cast<off_t>(m.size));
+        if (e == EOPNOTSUPP || e == EINVAL)
+          e = ::ftruncate(fd, static_cast<off_t>(m.size)) ? errno : 0;
+        if (e) {
+          set_result(exit_code::kLocalIo, io_message("cannot allocate", part_path, e));
+          ::ftruncate(fd, 0);
+          return;
+        }
+      }
+    }
+    rep.chunks_resumed = 0;
+    for (bool b : bits) rep.chunks_resumed += b;
+
+    curl_init_once();
+    multi = curl_multi_init();
+    std::size_t n = std::max<std::size_t>(servers.size(), 1);
+    cap = o.connections ? o.connections
+                        : std::max<std::size_t>(8, std::min<std::size_t>(16, o.per_server * n));
+    max_duplicates = std::max<std::size_t>(
+        1, std::min<std::size_t>(4, (32u << 20) / std::max<std::uint64_t>(m.chunk_size, 1)));
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(cap + n * o.per_server));
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(o.per_server + 2));
+
+    bool trusted = resumed && rep.chunks_resumed > 0;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      planner = std::make_unique<ChunkPlanner>(m.chunk_count());
+      for (std::size_t i = 0; i < bits.size(); ++i)
+        if (bits[i]) planner->mark_verified(i);
+      prefix = std::make_unique<PrefixHasher>(fd, m.alg, m.size);
+      prefix->advance(std::min<std::uint64_t>(m.size, planner->verified_prefix() * m.chunk_size));
+      save(true);
+      if (fatal) {
+        set_result(fatal_code, fatal_msg);
+        return;
+      }
+      if (servers.empty() && !planner->done()) {
+        set_result(exit_code::kIncomplete, "no healthy file server holds this file");
+        return;
+      }
+      int code = loop();
+      cancel_all();
+      save(true);
+      if (code != 0) {
+        prefix.reset();
+        if (code == exit_code::kIncomplete) {
+          set_result(code, all_servers_failed_message());
+        } else if (code == exit_code::kInterrupted) {
+          set_result(code, "interrupted; " + std::to_string(planner->verified_count()) + " of " +
+                               std::to_string(planner->size()) +
+                               " chunks are verified and kept for a rerun");
+        } else {
+          set_result(code, fatal ? fatal_msg : "download failed");
+        }
+        return;
+      }
+      prefix->advance(m.size);
+      std::string digest;
+      if (!prefix->finish(digest)) {
+        set_result(exit_code::kLocalIo, digest);
+        return;
+      }
+      prefix.reset();
+      if (digest == m.digest) {
+        rep.digest_verified = true;
+        break;
+      }
+      if (attempt == 0 && trusted) {
+        // Chunks trusted from the state file may be stale (e.g. the .part was changed behind our
+        // back): check them once from disk and fetch again what is wrong.
+        bits = planner->verified_bitmap();
+        long bad = reverify(bits);
+        if (bad < 0) {
+          set_result(exit_code::kLocalIo,
+                     io_message("cannot read back", part_path, errno ? errno : EIO));
+          return;
+        }
+        if (bad > 0) continue;
+      }
+      set_result(exit_code::kDigest, "whole-file " + m.alg + " mismatch: expected " + m.digest +
+                                         ", got " + digest + "; state kept in " + state_path);
+      return;
+    }
+    if (!rep.digest_verified) {
+      set_result(exit_code::kDigest, "whole-file digest mismatch; state kept in " + state_path);
+      return;
+    }
+    if (::fsync(fd) != 0) {
+      set_result(exit_code::kLocalIo, io_message("cannot sync", part_path, errno));
+      return;
+    }
+    ::close(fd);
+    fd = -1;
+    if (::rename(part_path.c_str(), o.output.c_str()) != 0) {
+      set_result(exit_code::kLocalIo, io_message("cannot rename the download to", o.output, errno));
+      return;
+    }
+    int dfd = ::open(dir_of(o.output).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
+    }
+    ::unlink(state_path.c_str());
+    set_result(exit_code::kOk, "");
+  }
+};
+
+Downloader::Downloader(Manifest manifest, DownloadOptions options)
+    : impl_(new Impl(std::move(manifest), std::move(options))) {}
+
+Downloader::~Downloader() {
+  delete impl_;
+}
+
+DownloadReport Downloader::run() {
+  return impl_->run();
+}
+
+}  // namespace dfd::client

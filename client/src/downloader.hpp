@@ -1,0 +1,114 @@
+// Downloader: the `dfd get` engine, usable without the command line.
+//
+// One thread runs a libcurl multi event loop (no thread per chunk); a second thread hashes the
+// verified prefix of the file (PrefixHasher). Chunks are the manifest's; each request is
+// `GET <location>/v1/content/<uid>` with `Range: bytes=a-b` and the download token; the response
+// must be 206 with exactly that Content-Range; bytes go straight to their offset in one
+// preallocated `PATH.dfd-part` and are hashed as they arrive; a chunk counts only once its digest
+// matches the manifest. A state file `PATH.dfd-state` records verified chunks for resume.
+// See docs/client.md for the scheduling, failure and resume rules.
+//
+// Thread-safety: one Downloader runs once, on the calling thread; callbacks in the options are
+// called on that thread. `interrupt` may be set from any thread or a signal handler.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "manifest.hpp"
+
+namespace dfd::client {
+
+struct Progress {
+  std::uint64_t done_bytes = 0;  // verified + received in flight (resumed chunks included)
+  std::uint64_t total_bytes = 0;
+  double speed = 0;   // bytes/s over the last few seconds
+  double eta_s = -1;  // -1 = unknown
+  std::size_t servers_active = 0;
+  std::size_t servers_usable = 0;
+};
+
+struct DownloadOptions {
+  std::string output;           // final path; PATH.dfd-part and PATH.dfd-state live next to it
+  bool force = false;           // overwrite an existing output
+  std::size_t connections = 0;  // total cap; 0 = min(16, per_server * servers), at least 8
+  std::size_t per_server = 4;   // connections per file server
+  std::chrono::milliseconds stall_timeout{5000};  // no byte for this long = failure
+  std::chrono::milliseconds connect_timeout{5000};
+  int max_strikes = 3;   // integrity/protocol faults before a server is dropped
+  int max_failures = 6;  // consecutive transport failures (no success between) before a drop
+  std::chrono::milliseconds backoff_base{200};
+  std::chrono::milliseconds backoff_max{5000};
+  std::size_t stop_after_chunks = 0;  // test hook: behave as interrupted after N chunks (0 = off)
+  const std::atomic<bool>* interrupt = nullptr;      // set → stop, keep state, kInterrupted
+  std::function<void(const Progress&)> on_progress;  // ~4x per second
+  // Fetches a fresh manifest (new download token) after a 401/403; nullopt + `error` on failure.
+  std::function<std::optional<Manifest>(std::string& error)> renew;
+};
+
+struct ServerReport {
+  std::string id;
+  std::string zone;
+  std::string url;
+  std::uint64_t bytes = 0;  // verified bytes this server delivered (this run)
+  std::size_t chunks = 0;   // verified chunks delivered
+  std::size_t requests = 0;
+  std::size_t retries = 0;  // requests that failed (any reason)
+  std::size_t strikes = 0;  // integrity/protocol faults
+  std::size_t duplicates_won = 0;
+  bool dropped = false;
+  std::string drop_reason;
+  std::string last_error;
+};
+
+struct DownloadReport {
+  bool ok = false;
+  int exit_code = 1;
+  std::string error;  // plain message when !ok
+  std::string path;
+  std::string uid;
+  std::string name;
+  std::uint64_t size = 0;
+  std::string alg;
+  std::uint64_t chunk_size = 0;
+  std::size_t chunks_total = 0;
+  std::size_t chunks_resumed = 0;    // trusted from the state file
+  std::size_t chunks_fetched = 0;    // verified this run
+  std::uint64_t bytes_fetched = 0;   // verified bytes this run
+  std::uint64_t bytes_received = 0;  // all body bytes received this run (incl. failed/duplicates)
+  std::size_t duplicates = 0;        // end-game duplicate requests started
+  std::size_t token_renewals = 0;
+  bool restarted = false;  // a state file existed but did not match (started over)
+  bool digest_verified = false;
+  double seconds = 0;
+  double average_speed = 0;  // bytes_fetched / seconds
+  std::vector<ServerReport> servers;
+};
+
+nlohmann::json report_to_json(const DownloadReport& r);
+std::string report_to_text(const DownloadReport& r);
+
+class Downloader {
+ public:
+  Downloader(Manifest manifest, DownloadOptions options);
+  ~Downloader();
+  Downloader(const Downloader&) = delete;
+  Downloader& operator=(const Downloader&) = delete;
+
+  // Runs the download to completion or failure. Never throws for download failures: they are in
+  // the report (exit_code, error).
+  DownloadReport run();
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+}  // namespace dfd::client

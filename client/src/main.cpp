@@ -1,0 +1,76 @@
+// dfd: the command line. The only translation unit that includes CLI11.
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "util.hpp"
+
+int main(int argc, char** argv) {
+  using namespace dfd::client;
+  CLI::App app{"dfd: verified parallel downloads from dfd file servers"};
+  app.require_subcommand(1);
+  GlobalOptions g;
+  app.add_option("--server", g.server, "info server URL (default: $DFD_SERVER, then the login's)");
+  app.set_version_flag("--version", "dfd 0.1.0");
+
+  std::string email;
+  bool password_stdin = false;
+  auto* login = app.add_subcommand("login", "log in and store the user token");
+  login->add_option("--email", email, "account email")->required();
+  login->add_flag("--password-stdin", password_stdin, "read the password from stdin");
+
+  auto* logout = app.add_subcommand("logout", "forget the stored login");
+
+  bool ls_json = false;
+  auto* ls = app.add_subcommand("ls", "list the files");
+  ls->add_flag("--json", ls_json, "print JSON");
+
+  std::string info_id;
+  bool info_json = false;
+  auto* info = app.add_subcommand("info", "show a file's manifest");
+  info->add_option("ID", info_id, "file id")->required();
+  info->add_flag("--json", info_json, "print JSON");
+
+  GetOptions go;
+  auto* get = app.add_subcommand("get", "download a file from every file server holding it");
+  get->add_option("ID", go.id, "file id (none: list the files and ask)");
+  get->add_option("-o,--output", go.output, "output path (default: the file's name)");
+  get->add_option("--connections", go.connections,
+                  "total connections (default min(16, 4 x servers), at least 8)")
+      ->check(CLI::Range(1, 256));
+  get->add_option("--per-server", go.per_server, "connections per file server (default 4)")
+      ->check(CLI::Range(1, 64));
+  get->add_option("--zone", go.zone, "your zone (its servers are listed first)");
+  get->add_flag("--no-progress", go.no_progress, "no live progress line");
+  get->add_flag("--json", go.json, "print the report as JSON on stdout");
+  get->add_flag("--force", go.force, "overwrite an existing output file");
+  get->add_option("--stall-timeout", go.stall_timeout_s,
+                  "seconds without data before a request fails (default 5)")
+      ->check(CLI::Range(0.05, 3600.0));
+  get->add_option("--stop-after-chunks", go.stop_after_chunks)
+      ->group("");  // test hook: stop like an interrupt after N chunks
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : exit_code::kUsage;
+  }
+
+  try {
+    if (*login) return cmd_login(g, email, password_stdin);
+    if (*logout) return cmd_logout(g);
+    if (*ls) return cmd_ls(g, ls_json);
+    if (*info) return cmd_info(g, info_id, info_json);
+    if (*get) return cmd_get(g, go);
+  } catch (const CliError& e) {
+    std::fprintf(stderr, "dfd: %s\n", e.what());
+    return e.exit_code;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dfd: %s\n", e.what());
+    return exit_code::kFailure;
+  }
+  return exit_code::kUsage;
+}
