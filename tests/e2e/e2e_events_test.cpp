@@ -1,0 +1,320 @@
+// Issue 4's acceptance, end to end: a real RabbitMQ (scripts/rabbitmq), one info server and two
+// file servers, all real dfd-host processes on loopback.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "harness.hpp"
+
+using json = nlohmann::json;
+using namespace dfd::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kAdminEmail = "admin@e2e.test";
+const char* kAdminPassword = "correct horse battery staple";
+
+struct FileServer {
+  std::string id, zone, control, content_url, dir, config;
+  std::unique_ptr<Process> proc;
+};
+
+class Cluster {
+ public:
+  TempDir tmp;
+  std::string amqp_url;
+  std::string info_url, info_config;
+  std::unique_ptr<Process> info;
+  std::vector<FileServer> fs;
+  std::string user_token;
+  std::string uid;
+  std::int64_t file_id = 0;
+  std::string content;  // the sample file's bytes
+
+  std::string rabbit_dir() const { return tmp.file("rabbitmq"); }
+
+  void start_rabbit() {
+    auto r = run({source_dir() + "/scripts/rabbitmq", "start", rabbit_dir()});
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto env = read_file(rabbit_dir() + "/rabbitmq.env");
+    auto pos = env.find("DFD_AMQP_URL=");
+    ASSERT_NE(pos, std::string::npos) << env;
+    auto end = env.find('\n', pos);
+    amqp_url = env.substr(pos + 13, end - pos - 13);
+    for (char q : {'"', '\''}) {
+      while (!amqp_url.empty() && amqp_url.front() == q) amqp_url.erase(0, 1);
+      while (!amqp_url.empty() && amqp_url.back() == q) amqp_url.pop_back();
+    }
+  }
+
+  void write_info_config() {
+    int port = free_port();
+    info_url = "http://127.0.0.1:" + std::to_string(port);
+    info_config = tmp.file("info.toml");
+    write_file(info_config, R"([server]
+id = "info"
+zone = "zone-a"
+listen = "127.0.0.1:)" + std::to_string(port) + R"("
+threads = 8
+state_dir = ")" + tmp.file("info") + R"("
+shutdown_grace_ms = 2000
+
+[[plugin]]
+name = "auth-sqlite"
+db = ")" + tmp.file("info/auth.db") + R"("
+kdf_iterations = 1000
+
+[[plugin]]
+name = "broker-rabbitmq"
+url = ")" + amqp_url + R"("
+
+[[plugin]]
+name = "info-sqlite"
+db = ")" + tmp.file("info/catalog.db") + R"("
+admin_email = ")" + kAdminEmail + R"("
+admin_password_env = "DFD_E2E_ADMIN_PASSWORD"
+heartbeat_timeout_ms = 1500
+)");
+  }
+
+  void add_file_server(const std::string& id, const std::string& zone) {
+    FileServer f;
+    f.id = id;
+    f.zone = zone;
+    int cport = free_port(), dport = free_port();
+    f.control = "http://127.0.0.1:" + std::to_string(cport);
+    f.content_url = "http://127.0.0.1:" + std::to_string(dport);
+    f.dir = tmp.file(id);
+    write_file(f.dir + "/files/sample.bin", content);
+    f.config = tmp.file(id + ".toml");
+    write_file(f.config, R"([server]
+id = ")" + id + R"("
+zone = ")" + zone + R"("
+listen = "127.0.0.1:)" + std::to_string(cport) + R"("
+state_dir = ")" + f.dir + R"("
+shutdown_grace_ms = 2000
+
+[content]
+listen = "127.0.0.1:)" + std::to_string(dport) + R"("
+public_url = ")" + f.content_url + R"("
+chunk_size = 65536
+heartbeat_interval_ms = 200
+token_wait_ms = 2000
+
+[[plugin]]
+name = "digest-openssl"
+
+[[plugin]]
+name = "storage-fs"
+root = ")" + f.dir + R"(/files"
+settle_ms = 0
+
+[[plugin]]
+name = "auth-sqlite"
+db = ")" + f.dir + R"(/tokens.db"
+kdf_iterations = 1000
+
+[[plugin]]
+name = "broker-rabbitmq"
+url = ")" + amqp_url + R"("
+)");
+    fs.push_back(std::move(f));
+  }
+
+  void start_info() {
+    info = std::make_unique<Process>(
+        std::vector<std::string>{bin("dfd-host"), "--config", info_config},
+        std::map<std::string, std::string>{{"DFD_E2E_ADMIN_PASSWORD", kAdminPassword}},
+        tmp.file("info.log"));
+    ASSERT_TRUE(wait_http(info_url + "/healthz")) << info->log();
+  }
+
+  void start_fs(FileServer& f) {
+    f.proc = std::make_unique<Process>(
+        std::vector<std::string>{bin("dfd-host"), "--config", f.config},
+        std::map<std::string, std::string>{}, f.dir + ".log");
+    ASSERT_TRUE(wait_http(f.control + "/healthz")) << f.proc->log();
+  }
+
+  HttpReply api(const std::string& method, const std::string& path, const std::string& body = "") {
+    std::vector<std::string> h = {"Content-Type: application/json"};
+    if (!user_token.empty()) h.push_back("Authorization: Bearer " + user_token);
+    return http(method, info_url + path, h, body);
+  }
+
+  void login() {
+    auto r = http("POST", info_url + "/v1/auth/login", {"Content-Type: application/json"},
+                  json{{"email", kAdminEmail}, {"password", kAdminPassword}}.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    user_token = json::parse(r.body).at("token").get<std::string>();
+  }
+
+  // Waits until the catalog has the sample file with `want_locations` live locations.
+  json wait_manifest(size_t want_locations, std::chrono::milliseconds timeout = 20s) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    json last;
+    while (std::chrono::steady_clock::now() < end) {
+      auto list = api("GET", "/v1/files");
+      if (list.status == 200) {
+        auto j = json::parse(list.body);
+        for (auto& f : j.at("files")) {
+          if (f.at("uid") == uid) file_id = f.at("id").get<std::int64_t>();
+        }
+      }
+      if (file_id) {
+        auto m = api("GET", "/v1/files/" + std::to_string(file_id));
+        if (m.status == 200) {
+          last = json::parse(m.body);
+          if (last.at("locations").size() == want_locations) return last;
+        }
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << "no manifest with " << want_locations << " locations; last: " << last.dump();
+    return last;
+  }
+};
+
+std::string sha256_of(const std::string& s) {
+  auto r = run({"sha256sum"}, s);
+  return r.output.substr(0, 64);
+}
+
+Cluster* g = nullptr;
+
+class E2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    g = new Cluster();
+    std::mt19937_64 rng(42);
+    g->content.resize(1 << 20);
+    for (auto& c : g->content) c = static_cast<char>(rng());
+    g->uid = sha256_of(g->content);
+    g->start_rabbit();
+    if (::testing::Test::HasFatalFailure()) return;
+    g->write_info_config();
+    g->add_file_server("fs-a1", "zone-a");
+    g->add_file_server("fs-b1", "zone-b");
+    g->start_info();
+    for (auto& f : g->fs) g->start_fs(f);
+    g->login();
+  }
+  static void TearDownTestSuite() {
+    if (!g) return;
+    for (auto& f : g->fs) f.proc.reset();
+    g->info.reset();
+    run({source_dir() + "/scripts/rabbitmq", "stop", g->rabbit_dir()});
+    delete g;
+    g = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(g, nullptr);
+    ASSERT_FALSE(g->user_token.empty()) << "cluster did not come up";
+  }
+};
+
+HttpReply fetch(const std::string& url, const std::string& uid, const std::string& token,
+                const std::string& range = "bytes=0-0") {
+  return http("GET", url + "/v1/content/" + uid,
+              {"Authorization: Bearer " + token, "Range: " + range});
+}
+
+TEST_F(E2E, IssueThenDownloadImmediately1000TimesNo403) {
+  auto m = g->wait_manifest(2);
+  ASSERT_EQ(m.at("uid"), g->uid);
+  int denied = 0, other = 0;
+  for (int i = 0; i < 1000; ++i) {
+    auto r = g->api("GET", "/v1/files/" + std::to_string(g->file_id));
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto j = json::parse(r.body);
+    auto token = j.at("download_token").get<std::string>();
+    // Alternate servers so both learn every token through their own queue.
+    const auto& url = g->fs[i % 2].content_url;
+    auto c = fetch(url, g->uid, token, "bytes=" + std::to_string(i) + "-" + std::to_string(i));
+    if (c.status == 403) ++denied;
+    else if (c.status != 206) ++other;
+    else ASSERT_EQ(c.body, g->content.substr(i, 1));
+  }
+  EXPECT_EQ(denied, 0);
+  EXPECT_EQ(other, 0);
+}
+
+TEST_F(E2E, TokensIssuedWhileFileServerDownAreAcceptedAfterRestart) {
+  g->wait_manifest(2);
+  auto& f = g->fs[1];
+  f.proc->signal(SIGTERM);
+  ASSERT_EQ(f.proc->wait(15s), 0) << f.proc->log();
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 10; ++i) {
+    auto r = g->api("GET", "/v1/files/" + std::to_string(g->file_id));
+    ASSERT_EQ(r.status, 200) << r.body;
+    tokens.push_back(json::parse(r.body).at("download_token").get<std::string>());
+  }
+  g->start_fs(f);
+  for (auto& t : tokens) {
+    auto c = fetch(f.content_url, g->uid, t);
+    EXPECT_EQ(c.status, 206) << c.body;
+  }
+}
+
+TEST_F(E2E, KilledFileServerLeavesManifestsAndComesBack) {
+  g->wait_manifest(2);
+  auto& f = g->fs[1];
+  f.proc->signal(SIGKILL);
+  f.proc->wait(5s);
+  auto m = g->wait_manifest(1, 10s);  // heartbeat timeout is 1.5 s
+  ASSERT_EQ(m.at("locations").size(), 1u);
+  EXPECT_EQ(m.at("locations")[0].at("server_id"), "fs-a1");
+  g->start_fs(f);
+  m = g->wait_manifest(2, 15s);
+  EXPECT_EQ(m.at("locations").size(), 2u);
+}
+
+TEST_F(E2E, ZoneOrdersLocations) {
+  g->wait_manifest(2);
+  auto r = g->api("GET", "/v1/files/" + std::to_string(g->file_id) + "?zone=zone-b");
+  ASSERT_EQ(r.status, 200);
+  auto j = json::parse(r.body);
+  ASSERT_EQ(j.at("locations").size(), 2u);
+  EXPECT_EQ(j.at("locations")[0].at("zone"), "zone-b");
+}
+
+// Last: it restarts the broker under the running servers.
+TEST_F(E2E, ZZBrokerRestartRecoversWithoutRestartingHosts) {
+  g->wait_manifest(2);
+  auto stop = run({source_dir() + "/scripts/rabbitmq", "stop", g->rabbit_dir()});
+  ASSERT_EQ(stop.status, 0) << stop.output;
+  // While the broker is down: 503 with a JSON error and never a token.
+  auto r = g->api("GET", "/v1/files/" + std::to_string(g->file_id));
+  EXPECT_EQ(r.status, 503) << r.body;
+  auto j = json::parse(r.body, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.body;
+  EXPECT_TRUE(j.contains("error"));
+  EXPECT_FALSE(j.contains("download_token"));
+  // `restart` of a stopped broker starts it again with the same ports, name and data.
+  auto start = run({source_dir() + "/scripts/rabbitmq", "restart", g->rabbit_dir()});
+  ASSERT_EQ(start.status, 0) << start.output;
+  auto back = std::chrono::steady_clock::now();
+  bool ok = false;
+  while (std::chrono::steady_clock::now() - back < 10s && !ok) {
+    auto m = g->api("GET", "/v1/files/" + std::to_string(g->file_id));
+    if (m.status == 200) {
+      auto mj = json::parse(m.body);
+      auto t = mj.at("download_token").get<std::string>();
+      ok = fetch(g->fs[0].content_url, g->uid, t).status == 206 &&
+           fetch(g->fs[1].content_url, g->uid, t).status == 206;
+    }
+    if (!ok) std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(ok) << "issuance and download did not recover within 10 s of the broker being back";
+  EXPECT_TRUE(g->info->running());
+  for (auto& f : g->fs) EXPECT_TRUE(f.proc->running());
+}
+
+}  // namespace
