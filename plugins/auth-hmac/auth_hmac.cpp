@@ -313,7 +313,8 @@ class HmacAuth final : public Auth {
   // max(token_ttl_s, 1 day); extended to the token's own expiry when it is presented.
   Status revoke_download_token(std::string_view token_hash) noexcept override {
     return guard("auth-hmac: revoke_download_token", [&]() -> Status {
-      if (token_hash.size() != 64) {
+      if (token_hash.size() != 64 ||
+          token_hash.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
         return Status::InvalidArgument("auth-hmac: token_hash is not a SHA-256 hex");
       }
       auto now = host_.clock().now();
