@@ -370,7 +370,7 @@ TEST_F(ContentIndexTest, ReadersNeverBlockOnRescans) {
   std::atomic<long> lookups{0}, misses{0};
   std::thread reader([&] {
     const std::string uid = dfd::sha256_hex(pseudo_random(3000, 0));
-    while (!stop) {
+    while (!stop || lookups < 1000) {
       if (!index->find(uid)) ++misses;
       if (index->all().size() < 20) ++misses;
       ++lookups;
