@@ -1,0 +1,153 @@
+// In-test doubles of the Auth and Broker kinds for logic tests of info-sqlite (allowed for pure
+// logic; the real plugins are exercised in info_real_plugins_test.cpp). Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dfd/dfd.hpp"
+#include "dfd/events.hpp"
+
+namespace dfd::test {
+
+class FakeAuth : public Auth {
+ public:
+  std::atomic<bool> events{true};
+
+  Result<IssuedToken> issue_download_token(std::string_view scope, std::int64_t user_id,
+                                           std::chrono::seconds ttl,
+                                           DownloadTokenRecord* record) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    IssuedToken t{"dl-" + std::to_string(++counter), clock_now() + ttl};
+    DownloadTokenRecord r{sha256_hex(t.token), std::string(scope), user_id, t.expires_at};
+    download[r.token_hash] = r;
+    if (record) *record = r;
+    return t;
+  }
+  TokenVerdict verify_download_token(std::string_view token,
+                                     std::string_view scope) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    std::string h = sha256_hex(token);
+    if (revoked.count(h)) return TokenVerdict::kRevoked;
+    auto it = download.find(h);
+    if (it == download.end()) return TokenVerdict::kUnknown;
+    return it->second.scope == scope ? TokenVerdict::kValid : TokenVerdict::kWrongScope;
+  }
+  Status remember_download_token(const DownloadTokenRecord& r) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    download[r.token_hash] = r;
+    return Status::Ok();
+  }
+  Status revoke_download_token(std::string_view token_hash) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    revoked.insert(std::string(token_hash));
+    return Status::Ok();
+  }
+  bool needs_token_events() const noexcept override { return events.load(); }
+
+  bool supports_users() const noexcept override { return true; }
+  Result<User> create_user(std::string_view email, std::string_view name, std::string_view password,
+                           std::string_view role) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    if (password.empty()) return Status::InvalidArgument("empty password");
+    if (users.count(std::string(email))) return Status::AlreadyExists("user exists");
+    User u{static_cast<std::int64_t>(users.size() + 1), std::string(email), std::string(name),
+           std::string(role)};
+    users[u.email] = {u, std::string(password)};
+    return u;
+  }
+  Result<User> check_password(std::string_view email, std::string_view password) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    auto it = users.find(std::string(email));
+    if (it == users.end() || it->second.second != password) {
+      return Status::Unauthenticated("invalid email or password");
+    }
+    return it->second.first;
+  }
+  Result<User> find_user(std::string_view email) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    auto it = users.find(std::string(email));
+    if (it == users.end()) return Status::NotFound("no such user");
+    return it->second.first;
+  }
+  Result<IssuedToken> issue_user_token(std::int64_t user_id,
+                                       std::chrono::seconds ttl) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    IssuedToken t{"ut-" + std::to_string(++counter), clock_now() + ttl};
+    user_tokens[t.token] = user_id;
+    return t;
+  }
+  Result<User> verify_user_token(std::string_view token) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    auto it = user_tokens.find(std::string(token));
+    if (it == user_tokens.end()) return Status::Unauthenticated("unknown token");
+    for (auto& [email, up] : users) {
+      if (up.first.id == it->second) return up.first;
+    }
+    return Status::Unauthenticated("unknown user");
+  }
+  Status revoke_user_token(std::string_view token) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    user_tokens.erase(std::string(token));
+    return Status::Ok();
+  }
+
+  static TimePoint clock_now() { return std::chrono::system_clock::now(); }
+
+  std::mutex mu;
+  int counter = 0;
+  std::map<std::string, std::pair<User, std::string>> users;
+  std::map<std::string, std::int64_t> user_tokens;
+  std::map<std::string, DownloadTokenRecord> download;
+  std::set<std::string> revoked;
+};
+
+class FakeBroker : public Broker {
+ public:
+  std::atomic<bool> fail_publish{false};
+  std::atomic<bool> is_connected{true};
+
+  Status publish(std::string_view key, std::string_view body,
+                 std::chrono::milliseconds timeout) noexcept override {
+    if (fail_publish.load()) return Status::DeadlineExceeded("no confirm in time");
+    std::lock_guard<std::mutex> g(mu);
+    published.emplace_back(std::string(key), std::string(body));
+    last_timeout = timeout;
+    return Status::Ok();
+  }
+  Status subscribe(std::vector<std::string> binding_keys, EventHandler h) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    bindings = std::move(binding_keys);
+    handler = std::move(h);
+    return Status::Ok();
+  }
+  bool connected() const noexcept override { return is_connected.load(); }
+
+  // Delivers one event the way a broker thread would; returns the handler's verdict.
+  Status deliver(std::string_view key, const std::string& body) {
+    EventHandler h;
+    {
+      std::lock_guard<std::mutex> g(mu);
+      h = handler;
+    }
+    if (!h) return Status::FailedPrecondition("nobody subscribed");
+    return h(key, body);
+  }
+  std::vector<std::pair<std::string, std::string>> sent() {
+    std::lock_guard<std::mutex> g(mu);
+    return published;
+  }
+
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> published;
+  std::vector<std::string> bindings;
+  EventHandler handler;
+  std::chrono::milliseconds last_timeout{0};
+};
+
+}  // namespace dfd::test

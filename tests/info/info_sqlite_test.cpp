@@ -1,0 +1,734 @@
+// info-sqlite through its real plugin library (loaded like the host does), with in-test Auth and
+// Broker doubles and the FakeHost (routes called without HTTP, a clock the test moves).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "dfd/events.hpp"
+#include "fake_host.hpp"
+#include "harness.hpp"
+#include "info_doubles.hpp"
+
+namespace dfd::test {
+namespace {
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kAdmin = "admin@example.com";
+constexpr const char* kAdminPw = "correct horse battery";
+
+std::string hex64(int n) {
+  std::string h = sha256_hex("file-" + std::to_string(n));
+  return h;
+}
+
+// One info-sqlite instance over doubles. Members are destroyed in reverse: the plugin first.
+struct InfoEnv {
+  explicit InfoEnv(std::map<std::string, ConfigValue> extra = {}, const std::string* db = nullptr,
+                   bool start = true) {
+    ::setenv("DFD_TEST_INFO_ADMIN_PW", kAdminPw, 1);
+    std::map<std::string, ConfigValue> cfg{
+        {"db", db ? *db : dir.file("info.db")},
+        {"admin_email", std::string(kAdmin)},
+        {"admin_password_env", std::string("DFD_TEST_INFO_ADMIN_PW")}};
+    for (auto& [k, v] : extra) cfg[k] = v;
+    host = std::make_unique<FakeHost>(cfg, "info-sqlite");
+    host->add_plugin(PluginKind::kAuth, "auth-fake", &auth);
+    host->add_plugin(PluginKind::kBroker, "broker-fake", &broker);
+    auto p = load_plugin("info-sqlite", *host, start);
+    status = p.status();
+    if (p.ok()) info = std::move(p.value());
+  }
+
+  HttpResponse call(const std::string& method, const std::string& path,
+                    const std::string& token = "", std::map<std::string, std::string> query = {},
+                    const std::string& body = "", const std::string& peer = "127.0.0.1") {
+    HttpRequest q;
+    if (!token.empty()) q.headers["authorization"] = "Bearer " + token;
+    q.query = std::move(query);
+    q.body = body;
+    q.peer = peer;
+    return host->call(method, path, q);
+  }
+  HttpResponse login(const std::string& email, const std::string& pw,
+                     const std::string& peer = "127.0.0.1") {
+    return call("POST", "/v1/auth/login", "", {}, json{{"email", email}, {"password", pw}}.dump(),
+                peer);
+  }
+  std::string admin_token() {
+    auto r = login(kAdmin, kAdminPw);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body)["token"].get<std::string>();
+  }
+  std::string user_token(const std::string& email = "user@example.com") {
+    auto created = auth.create_user(email, "User", "user-password", "user");
+    EXPECT_TRUE(created.ok());
+    auto r = login(email, "user-password");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body)["token"].get<std::string>();
+  }
+  Status announce(const std::string& server, const std::string& zone, int n,
+                  std::uint64_t size = 10, std::uint64_t chunk = 4) {
+    events::FileAvailable f;
+    f.server_id = server;
+    f.zone = zone;
+    f.url = "http://127.0.0.1:91" + std::to_string(server.size()) + "/" + server;
+    f.uid = hex64(n);
+    f.name = "file-" + std::to_string(n) + ".bin";
+    f.size = size;
+    f.alg = "sha256";
+    f.chunk_size = chunk;
+    for (std::uint64_t i = 0; i < (size + chunk - 1) / chunk; ++i) {
+      f.chunks.push_back(sha256_hex(f.uid + std::to_string(i)));
+    }
+    return broker.deliver(events::kFileAvailable, events::encode_file_available(f));
+  }
+  Status heartbeat(const std::string& server, const std::string& zone) {
+    events::Heartbeat h{server, zone,
+                        "http://127.0.0.1:91" + std::to_string(server.size()) + "/" + server, 2000,
+                        1};
+    return broker.deliver(events::kServerHeartbeat, events::encode_heartbeat(h));
+  }
+  std::int64_t file_id(int n) {
+    auto r = call("GET", "/v1/files", admin_token(), {{"limit", "1000"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    json j = json::parse(r.body);
+    for (auto& f : j["files"]) {
+      if (f["uid"] == hex64(n)) return f["id"].get<std::int64_t>();
+    }
+    ADD_FAILURE() << "file " << n << " not listed: " << r.body << "\n" << host->log_text();
+    return -1;
+  }
+
+  TempDir dir;
+  FakeAuth auth;
+  FakeBroker broker;
+  std::unique_ptr<FakeHost> host;
+  Status status;
+  LoadedPlugin info;
+};
+
+std::string header(const HttpResponse& r, const std::string& name) {
+  for (auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+json error_of(const HttpResponse& r) {
+  json j = json::parse(r.body, nullptr, false);
+  EXPECT_TRUE(j.is_object()) << r.body;
+  EXPECT_TRUE(j.contains("error")) << r.body;
+  return j.is_object() && j.contains("error") ? j["error"] : json::object();
+}
+
+// ---------------------------------------------------------------------------------------------
+TEST(InfoSqliteConfig, RejectsBadConfig) {
+  {
+    TempDir d;
+    FakeHost host({{"admin_email", std::string(kAdmin)}}, "info-sqlite");
+    auto p = load_plugin("info-sqlite", host, false);
+    ASSERT_FALSE(p.ok());
+    EXPECT_NE(p.status().message().find("'db'"), std::string::npos) << p.status().message();
+  }
+  {
+    TempDir d;
+    FakeHost host({{"db", d.file("x.db")}, {"admin_email", std::string(kAdmin)}}, "info-sqlite");
+    auto p = load_plugin("info-sqlite", host, false);
+    ASSERT_FALSE(p.ok());
+    EXPECT_NE(p.status().message().find("admin_password"), std::string::npos);
+  }
+  {
+    TempDir d;
+    FakeHost host({{"db", d.file("x.db")}, {"admin_pasword_file", std::string("x")}},
+                  "info-sqlite");
+    auto p = load_plugin("info-sqlite", host, false);
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.status().code(), Code::kInvalidArgument);
+  }
+  {
+    TempDir d;
+    FakeHost host({{"db", d.file("x.db")}, {"limit", std::int64_t(3)}}, "info-sqlite");
+    EXPECT_FALSE(load_plugin("info-sqlite", host, false).ok());
+  }
+  {
+    TempDir d;
+    FakeHost host({{"db", d.file("x.db")}, {"heartbeat_timeout_ms", std::int64_t(-1)}},
+                  "info-sqlite");
+    EXPECT_FALSE(load_plugin("info-sqlite", host, false).ok());
+  }
+}
+
+TEST(InfoSqliteConfig, NeedsAuthWithUsersAndBroker) {
+  TempDir d;
+  FakeHost host({{"db", d.file("x.db")}}, "info-sqlite");
+  auto p = load_plugin("info-sqlite", host, true);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("auth"), std::string::npos);
+}
+
+TEST(InfoSqliteConfig, FirstAdminFromFileWithTrailingNewlineStripped) {
+  TempDir d;
+  write_file(d.file("pw"), "s3cret-from-file\n");
+  FakeAuth auth;
+  FakeBroker broker;
+  FakeHost host({{"db", d.file("x.db")},
+                 {"admin_email", std::string("root@example.com")},
+                 {"admin_password_file", d.file("pw")}},
+                "info-sqlite");
+  host.add_plugin(PluginKind::kAuth, "a", &auth);
+  host.add_plugin(PluginKind::kBroker, "b", &broker);
+  {
+    auto p = load_plugin("info-sqlite", host, true);
+    ASSERT_TRUE(p.ok()) << p.status().to_string();
+    auto u = auth.check_password("root@example.com", "s3cret-from-file");
+    ASSERT_TRUE(u.ok());
+    EXPECT_EQ(u->role, "admin");
+    EXPECT_EQ(host.log_text().find("s3cret"), std::string::npos);  // never logged
+  }
+  // A second start over the same store finds the admin and does not fail.
+  FakeHost host2({{"db", d.file("x.db")},
+                  {"admin_email", std::string("root@example.com")},
+                  {"admin_password_file", d.file("pw")}},
+                 "info-sqlite");
+  host2.add_plugin(PluginKind::kAuth, "a", &auth);
+  host2.add_plugin(PluginKind::kBroker, "b", &broker);
+  auto p2 = load_plugin("info-sqlite", host2, true);
+  EXPECT_TRUE(p2.ok()) << p2.status().to_string();
+  EXPECT_EQ(auth.users.size(), 1u);
+}
+
+TEST(InfoSqliteConfig, MissingPasswordEnvIsAnError) {
+  TempDir d;
+  ::unsetenv("DFD_TEST_INFO_NOPE");
+  FakeHost host({{"db", d.file("x.db")},
+                 {"admin_email", std::string(kAdmin)},
+                 {"admin_password_env", std::string("DFD_TEST_INFO_NOPE")}},
+                "info-sqlite");
+  auto p = load_plugin("info-sqlite", host, false);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("DFD_TEST_INFO_NOPE"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+TEST(InfoSqliteLogin, OkReturnsTokenExpiryAndUser) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok()) << env.status.to_string();
+  auto r = env.login(kAdmin, kAdminPw);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_FALSE(j["token"].get<std::string>().empty());
+  std::string exp = j["expires_at"];
+  ASSERT_EQ(exp.size(), 20u) << exp;
+  EXPECT_EQ(exp.back(), 'Z');
+  EXPECT_EQ(exp[10], 'T');
+  EXPECT_EQ(j["user"]["email"], kAdmin);
+  EXPECT_EQ(j["user"]["role"], "admin");
+  EXPECT_EQ(j["user"]["name"], "admin");
+  EXPECT_TRUE(j["user"]["id"].is_number_integer());
+  EXPECT_EQ(header(r, "Cache-Control"), "no-store");
+  EXPECT_EQ(env.host->metric("dfd_info_logins_total", {{"result", "ok"}}), 1.0);
+  EXPECT_EQ(env.host->log_text().find(j["token"].get<std::string>()), std::string::npos);
+}
+
+TEST(InfoSqliteLogin, BadPasswordAndUnknownEmailLookTheSame) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  auto bad = env.login(kAdmin, "wrong");
+  auto unknown = env.login("nobody@example.com", "wrong");
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(bad.body, unknown.body);
+  EXPECT_EQ(error_of(bad)["code"], "unauthenticated");
+  EXPECT_EQ(env.host->metric("dfd_info_logins_total", {{"result", "failed"}}), 2.0);
+}
+
+TEST(InfoSqliteLogin, MalformedBodiesAre400) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  for (std::string body :
+       {"", "not json", "[]", "{\"email\":\"a@b.c\"}", "{\"password\":\"x\"}",
+        "{\"email\":1,\"password\":\"x\"}", "{\"email\":\"\",\"password\":\"x\"}"}) {
+    auto r = env.call("POST", "/v1/auth/login", "", {}, body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(error_of(r)["code"], "invalid_argument") << body;
+  }
+}
+
+TEST(InfoSqliteLogin, RateLimitedPerAccountWithRetryAfter) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  for (int i = 0; i < 5; ++i) {
+    // Different addresses: only the account's counter reaches the limit.
+    EXPECT_EQ(env.login(kAdmin, "wrong", "10.0.0." + std::to_string(i)).status, 401);
+  }
+  auto r = env.login(kAdmin, kAdminPw, "10.0.1.1");  // even the right password waits
+  ASSERT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(error_of(r)["code"], "rate_limited");
+  int retry = std::atoi(header(r, "Retry-After").c_str());
+  EXPECT_GE(retry, 1);
+  EXPECT_LE(retry, 300);
+  EXPECT_EQ(env.host->metric("dfd_info_logins_total", {{"result", "rate_limited"}}), 1.0);
+  // Other accounts from other addresses are not affected.
+  env.auth.create_user("other@example.com", "o", "other-password", "user").value();
+  EXPECT_EQ(env.login("other@example.com", "other-password", "10.0.2.1").status, 200);
+  env.host->advance(std::chrono::seconds(retry) + 1s);
+  EXPECT_EQ(env.login(kAdmin, kAdminPw, "10.0.1.1").status, 200);
+}
+
+TEST(InfoSqliteLogin, RateLimitedPerAddress) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(env.login("guess" + std::to_string(i) + "@example.com", "x", "10.9.9.9").status, 401);
+  }
+  auto r = env.login(kAdmin, kAdminPw, "10.9.9.9");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_FALSE(header(r, "Retry-After").empty());
+  EXPECT_EQ(env.login(kAdmin, kAdminPw, "10.9.9.8").status, 200);
+}
+
+TEST(InfoSqliteLogin, SuccessResetsTheAccountCounter) {
+  InfoEnv env({{"login_max_failures", std::int64_t(3)}});
+  ASSERT_TRUE(env.status.ok());
+  EXPECT_EQ(env.login(kAdmin, "wrong", "10.0.0.1").status, 401);
+  EXPECT_EQ(env.login(kAdmin, "wrong", "10.0.0.2").status, 401);
+  EXPECT_EQ(env.login(kAdmin, kAdminPw, "10.0.0.3").status, 200);
+  EXPECT_EQ(env.login(kAdmin, "wrong", "10.0.0.4").status, 401);
+  EXPECT_EQ(env.login(kAdmin, "wrong", "10.0.0.5").status, 401);
+  EXPECT_EQ(env.login(kAdmin, kAdminPw, "10.0.0.6").status, 200);  // 2 < 3 since the reset
+  EXPECT_EQ(env.login(kAdmin, "wrong", "10.0.0.7").status, 401);
+  EXPECT_EQ(env.login(kAdmin, "wrong", "10.0.0.8").status, 401);
+  EXPECT_EQ(env.login(kAdmin, "wrong", "10.0.0.9").status, 401);
+  EXPECT_EQ(env.login(kAdmin, kAdminPw, "10.0.0.10").status, 429);
+}
+
+TEST(InfoSqliteLogin, LogoutRevokesTheUserToken) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  std::string t = env.admin_token();
+  EXPECT_EQ(env.call("GET", "/v1/files", t).status, 200);
+  EXPECT_EQ(env.call("POST", "/v1/auth/logout", t).status, 204);
+  EXPECT_EQ(env.call("GET", "/v1/files", t).status, 401);
+  EXPECT_EQ(env.call("POST", "/v1/auth/logout", t).status, 401);
+}
+
+TEST(InfoSqliteAuth, EveryRouteButLoginNeedsAUserToken) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  std::vector<std::pair<std::string, std::string>> routes{{"GET", "/v1/files"},
+                                                          {"GET", "/v1/files/1"},
+                                                          {"GET", "/v1/servers"},
+                                                          {"POST", "/v1/users"},
+                                                          {"POST", "/v1/auth/logout"}};
+  for (auto& [m, p] : routes) {
+    for (std::string tok : {"", "bogus"}) {
+      auto r = env.call(m, p, tok);
+      EXPECT_EQ(r.status, 401) << m << " " << p << " token=" << tok;
+      EXPECT_EQ(error_of(r)["code"], "unauthenticated");
+      EXPECT_EQ(header(r, "WWW-Authenticate"), "Bearer");
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+TEST(InfoSqliteFiles, ListPagesAndValidates) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(env.announce("fs-a1", "zone-a", i, 100 + i).ok());
+  std::string t = env.user_token();
+  auto r = env.call("GET", "/v1/files", t, {{"limit", "2"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["total"], 5);
+  ASSERT_EQ(j["files"].size(), 2u);
+  EXPECT_EQ(j["files"][0]["uid"], hex64(1));
+  EXPECT_EQ(j["files"][0]["name"], "file-1.bin");
+  EXPECT_EQ(j["files"][0]["size"], 101);
+  EXPECT_EQ(j["files"][0]["digest"]["alg"], "sha256");
+  EXPECT_EQ(j["files"][0]["digest"]["value"], hex64(1));
+  EXPECT_EQ(j["files"][0]["available"], true);
+  EXPECT_TRUE(j["files"][0]["id"].is_number_integer());
+  EXPECT_LT(j["files"][0]["id"].get<int>(), j["files"][1]["id"].get<int>());
+
+  j = json::parse(env.call("GET", "/v1/files", t, {{"limit", "2"}, {"offset", "4"}}).body);
+  ASSERT_EQ(j["files"].size(), 1u);
+  EXPECT_EQ(j["files"][0]["uid"], hex64(5));
+  j = json::parse(env.call("GET", "/v1/files", t, {{"offset", "10"}}).body);
+  EXPECT_EQ(j["files"].size(), 0u);
+  EXPECT_EQ(j["total"], 5);
+  j = json::parse(env.call("GET", "/v1/files", t).body);
+  EXPECT_EQ(j["files"].size(), 5u);
+
+  for (std::string bad : {"0", "1001", "abc", "-1", "", "1e3", " 5"}) {
+    auto b = env.call("GET", "/v1/files", t, {{"limit", bad}});
+    EXPECT_EQ(b.status, 400) << "limit=" << bad;
+    EXPECT_EQ(error_of(b)["code"], "invalid_argument");
+  }
+  for (std::string bad : {"-1", "x", ""}) {
+    EXPECT_EQ(env.call("GET", "/v1/files", t, {{"offset", bad}}).status, 400) << bad;
+  }
+  EXPECT_EQ(env.call("GET", "/v1/files", t, {{"limit", "1000"}}).status, 200);
+
+  // Once the only server falls silent the files stay listed but are not available.
+  env.host->advance(7s);
+  j = json::parse(env.call("GET", "/v1/files", t).body);
+  EXPECT_EQ(j["total"], 5);
+  EXPECT_EQ(j["files"][0]["available"], false);
+}
+
+TEST(InfoSqliteEvents, IdempotentAndReplicasAreOneFile) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1).ok());
+  ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1).ok());  // redelivery
+  ASSERT_TRUE(env.announce("fs-b1", "zone-b", 1).ok());  // a replica
+  ASSERT_TRUE(env.heartbeat("fs-a1", "zone-a").ok());
+  ASSERT_TRUE(env.heartbeat("fs-a1", "zone-a").ok());
+  std::string t = env.user_token();
+  json j = json::parse(env.call("GET", "/v1/files", t).body);
+  EXPECT_EQ(j["total"], 1);
+  EXPECT_EQ(env.host->metric("dfd_info_catalog_files"), 1.0);
+  std::string id = std::to_string(j["files"][0]["id"].get<int>());
+  j = json::parse(env.call("GET", "/v1/files/" + id, t).body);
+  EXPECT_EQ(j["locations"].size(), 2u);
+
+  events::FileRemoved rm{"fs-b1", hex64(1)};
+  ASSERT_TRUE(env.broker.deliver(events::kFileRemoved, events::encode_file_removed(rm)).ok());
+  ASSERT_TRUE(env.broker.deliver(events::kFileRemoved, events::encode_file_removed(rm)).ok());
+  events::FileRemoved unknown{"fs-x", hex64(99)};
+  ASSERT_TRUE(env.broker.deliver(events::kFileRemoved, events::encode_file_removed(unknown)).ok());
+  j = json::parse(env.call("GET", "/v1/files/" + id, t).body);
+  ASSERT_EQ(j["locations"].size(), 1u);
+  EXPECT_EQ(j["locations"][0]["server_id"], "fs-a1");
+  EXPECT_EQ(env.broker.bindings, (std::vector<std::string>{"file.*", "server.*"}));
+}
+
+TEST(InfoSqliteEvents, MalformedEventsAreLoggedAndAcked) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  // Acknowledged (Ok) so the broker does not redeliver them forever; nothing is applied.
+  EXPECT_TRUE(env.broker.deliver(events::kFileAvailable, "not json").ok());
+  EXPECT_TRUE(env.broker.deliver(events::kFileAvailable, "{\"v\":2}").ok());
+  EXPECT_TRUE(env.broker.deliver(events::kServerHeartbeat, "{\"v\":1,\"server_id\":3}").ok());
+  EXPECT_TRUE(env.broker.deliver(events::kFileRemoved, "{}").ok());
+  events::FileAvailable bad;
+  bad.server_id = "fs-a1";
+  bad.zone = "zone-a";
+  bad.url = "ftp://nope";
+  bad.uid = "NOT-HEX";
+  bad.name = "x";
+  bad.size = 1;
+  bad.alg = "sha256";
+  bad.chunk_size = 1;
+  bad.chunks = {"00"};
+  EXPECT_TRUE(env.broker.deliver(events::kFileAvailable, events::encode_file_available(bad)).ok());
+  EXPECT_TRUE(env.broker.deliver("file.future", "{\"v\":1}").ok());  // unknown key: ignored
+  EXPECT_EQ(env.host->metric("dfd_info_events_rejected_total"), 5.0);
+  EXPECT_NE(env.host->log_text().find("dropped a file.available event"), std::string::npos);
+
+  // A replica that claims another size for the same uid is refused, the catalog keeps the first.
+  ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1, 10).ok());
+  EXPECT_TRUE(env.announce("fs-b1", "zone-b", 1, 11).ok());
+  EXPECT_EQ(env.host->metric("dfd_info_events_rejected_total"), 6.0);
+  std::string t = env.user_token();
+  json j = json::parse(env.call("GET", "/v1/files", t).body);
+  EXPECT_EQ(j["total"], 1);
+  EXPECT_EQ(j["files"][0]["size"], 10);
+  j = json::parse(
+      env.call("GET", "/v1/files/" + std::to_string(j["files"][0]["id"].get<int>()), t).body);
+  EXPECT_EQ(j["locations"].size(), 1u);
+}
+
+TEST(InfoSqliteEvents, CatalogSurvivesARestartWithStableIds) {
+  TempDir keep;
+  std::string db = keep.file("catalog.db");
+  std::int64_t id2 = 0;
+  {
+    InfoEnv env({}, &db);
+    ASSERT_TRUE(env.status.ok()) << env.status.to_string();
+    ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1).ok());
+    ASSERT_TRUE(env.announce("fs-a1", "zone-a", 2, 9, 3).ok());
+    ASSERT_TRUE(env.heartbeat("fs-a1", "zone-a").ok());
+    id2 = env.file_id(2);
+    ASSERT_GT(id2, 0);
+  }
+  InfoEnv env({}, &db);
+  ASSERT_TRUE(env.status.ok()) << env.status.to_string();
+  EXPECT_EQ(env.file_id(2), id2);
+  std::string t = env.user_token();
+  auto r = env.call("GET", "/v1/files/" + std::to_string(id2), t);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["chunk_size"], 3);
+  EXPECT_EQ(j["chunks"].size(), 3u);
+  EXPECT_EQ(j["locations"][0]["server_id"], "fs-a1");
+}
+
+// ---------------------------------------------------------------------------------------------
+TEST(InfoSqliteManifest, FullShapeZoneOrderAndConfirmedToken) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  for (auto [s, z] : std::vector<std::pair<std::string, std::string>>{
+           {"fs-c1", "zone-c"}, {"fs-b2", "zone-b"}, {"fs-a1", "zone-a"}, {"fs-b1", "zone-b"}}) {
+    ASSERT_TRUE(env.announce(s, z, 7, 10, 4).ok());
+    ASSERT_TRUE(env.heartbeat(s, z).ok());
+  }
+  std::string t = env.user_token();
+  std::int64_t id = env.file_id(7);
+  ASSERT_GT(id, 0);
+  auto r = env.call("GET", "/v1/files/" + std::to_string(id), t, {{"zone", "zone-b"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["id"], id);
+  EXPECT_EQ(j["uid"], hex64(7));
+  EXPECT_EQ(j["name"], "file-7.bin");
+  EXPECT_EQ(j["size"], 10);
+  EXPECT_EQ(j["digest"], (json{{"alg", "sha256"}, {"value", hex64(7)}}));
+  EXPECT_EQ(j["chunk_size"], 4);
+  ASSERT_EQ(j["chunks"].size(), 3u);
+  EXPECT_EQ(j["chunks"][0], sha256_hex(hex64(7) + "0"));
+  std::vector<std::string> order;
+  for (auto& l : j["locations"]) {
+    order.push_back(l["server_id"]);
+    EXPECT_EQ(l["healthy"], true);
+    EXPECT_TRUE(l["url"].get<std::string>().rfind("http://127.0.0.1:", 0) == 0);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"fs-b1", "fs-b2", "fs-a1", "fs-c1"}));
+  EXPECT_EQ(j["locations"][0]["zone"], "zone-b");
+  std::string token = j["download_token"];
+  EXPECT_FALSE(token.empty());
+  EXPECT_EQ(j["token_expires_at"].get<std::string>().size(), 20u);
+  EXPECT_EQ(header(r, "Cache-Control"), "no-store");
+
+  // The token.issued event was published (and confirmed) before the answer.
+  auto sent = env.broker.sent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].first, events::kTokenIssued);
+  auto rec = events::decode_token_issued(sent[0].second);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(rec->token_hash, sha256_hex(token));
+  EXPECT_EQ(rec->scope, hex64(7));
+  EXPECT_EQ(env.broker.last_timeout, 2000ms);
+  EXPECT_EQ(env.auth.verify_download_token(token, hex64(7)), TokenVerdict::kValid);
+  EXPECT_EQ(env.host->metric("dfd_info_tokens_issued_total"), 1.0);
+
+  // Without a zone: ordered by zone, then server id.
+  j = json::parse(env.call("GET", "/v1/files/" + std::to_string(id), t).body);
+  order.clear();
+  for (auto& l : j["locations"]) order.push_back(l["server_id"]);
+  EXPECT_EQ(order, (std::vector<std::string>{"fs-a1", "fs-b1", "fs-b2", "fs-c1"}));
+  EXPECT_NE(j["download_token"], token);  // a fresh token each time
+}
+
+TEST(InfoSqliteManifest, OnlyLiveLocationsAfterTheHeartbeatTimeout) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  for (auto [s, z] : std::vector<std::pair<std::string, std::string>>{
+           {"fs-a1", "zone-a"}, {"fs-b1", "zone-b"}, {"fs-c1", "zone-c"}}) {
+    ASSERT_TRUE(env.announce(s, z, 1).ok());
+    ASSERT_TRUE(env.heartbeat(s, z).ok());
+  }
+  std::string t = env.user_token();
+  std::string path = "/v1/files/" + std::to_string(env.file_id(1));
+  auto servers_of = [&]() {
+    std::vector<std::string> out;
+    auto r = env.call("GET", path, t);
+    if (r.status != 200) return out;
+    json j = json::parse(r.body);
+    for (auto& l : j["locations"]) out.push_back(l["server_id"]);
+    return out;
+  };
+  EXPECT_EQ(servers_of().size(), 3u);
+  env.host->advance(4s);
+  ASSERT_TRUE(env.heartbeat("fs-a1", "zone-a").ok());
+  env.host->advance(3s);  // fs-b1 and fs-c1: 7 s > 6 s; fs-a1: 3 s
+  EXPECT_EQ(servers_of(), (std::vector<std::string>{"fs-a1"}));
+  env.host->advance(4s);  // fs-a1: 7 s
+  auto r = env.call("GET", path, t);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(error_of(r)["code"], "unavailable");
+  EXPECT_EQ(r.body.find("download_token"), std::string::npos);
+  EXPECT_EQ(env.broker.sent().size(), 2u);             // the two 200s above; none for the 503
+  ASSERT_TRUE(env.heartbeat("fs-c1", "zone-c").ok());  // heard again → back
+  EXPECT_EQ(servers_of(), (std::vector<std::string>{"fs-c1"}));
+
+  auto s = json::parse(env.call("GET", "/v1/servers", t).body)["servers"];
+  ASSERT_EQ(s.size(), 3u);
+  std::map<std::string, bool> healthy;
+  for (auto& e : s) {
+    healthy[e["server_id"]] = e["healthy"];
+    EXPECT_TRUE(e.contains("last_heartbeat_age_ms"));
+    EXPECT_TRUE(e.contains("last_heartbeat"));
+    EXPECT_EQ(e["files"], 1);
+  }
+  EXPECT_EQ(healthy,
+            (std::map<std::string, bool>{{"fs-a1", false}, {"fs-b1", false}, {"fs-c1", true}}));
+  EXPECT_EQ(env.host->metric("dfd_info_live_servers"), 1.0);
+}
+
+TEST(InfoSqliteManifest, PublishFailureIs503WithoutToken) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1).ok());
+  std::string t = env.user_token();
+  std::string path = "/v1/files/" + std::to_string(env.file_id(1));
+  env.broker.fail_publish = true;
+  auto r = env.call("GET", path, t);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(error_of(r)["code"], "unavailable");
+  EXPECT_EQ(r.body.find("download_token"), std::string::npos);
+  EXPECT_EQ(r.body.find("dl-"), std::string::npos);
+  // The unconfirmed token was withdrawn from the local store.
+  ASSERT_EQ(env.auth.download.size(), 1u);
+  EXPECT_EQ(env.auth.revoked.count(env.auth.download.begin()->first), 1u);
+  EXPECT_EQ(env.host->metric("dfd_info_tokens_issued_total"), 0.0);
+  EXPECT_EQ(env.host->metric("dfd_info_token_publish_failures_total"), 1.0);
+  env.broker.fail_publish = false;
+  EXPECT_EQ(env.call("GET", path, t).status, 200);
+}
+
+TEST(InfoSqliteManifest, SelfVerifyingTokensNeedNoEvent) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  env.auth.events = false;
+  ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1).ok());
+  std::string t = env.user_token();
+  env.broker.fail_publish = true;
+  auto r = env.call("GET", "/v1/files/" + std::to_string(env.file_id(1)), t);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(env.broker.sent().empty());
+}
+
+TEST(InfoSqliteManifest, DownloadAuthCanBeAnotherPlugin) {
+  FakeAuth hmac_like;
+  hmac_like.events = false;
+  InfoEnv env({{"download_auth", std::string("auth-hmac-fake")}}, nullptr, false);
+  env.host->add_plugin(PluginKind::kAuth, "auth-hmac-fake", &hmac_like);
+  ASSERT_TRUE(env.status.ok());
+  ASSERT_TRUE(env.info.get()->start().ok());
+  ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1).ok());
+  std::string t = env.user_token();
+  auto r = env.call("GET", "/v1/files/" + std::to_string(env.file_id(1)), t);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(hmac_like.download.size(), 1u);
+  EXPECT_TRUE(env.auth.download.empty());
+  EXPECT_TRUE(env.broker.sent().empty());
+  env.info.get()->stop();
+}
+
+TEST(InfoSqliteManifest, UnknownAndMalformedIds) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  std::string t = env.user_token();
+  auto r = env.call("GET", "/v1/files/12345", t);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(error_of(r)["code"], "not_found");
+  for (std::string bad : {"abc", "0", "-3", "99999999999999999999"}) {
+    auto b = env.call("GET", "/v1/files/" + bad, t);
+    EXPECT_EQ(b.status, 400) << bad;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+TEST(InfoSqliteUsers, AdminAddsUsersOthersCannot) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  std::string admin = env.admin_token();
+  auto r = env.call("POST", "/v1/users", admin, {},
+                    json{{"email", "bob@example.com"},
+                         {"name", "Bob"},
+                         {"password", "bob-password"},
+                         {"role", "user"}}
+                        .dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  json u = json::parse(r.body);
+  EXPECT_EQ(u["email"], "bob@example.com");
+  EXPECT_EQ(u["name"], "Bob");
+  EXPECT_EQ(u["role"], "user");
+  EXPECT_TRUE(u["id"].is_number_integer());
+  EXPECT_FALSE(u.contains("password"));
+
+  auto dup = env.call("POST", "/v1/users", admin, {},
+                      json{{"email", "bob@example.com"}, {"password", "another-pass"}}.dump());
+  EXPECT_EQ(dup.status, 409);
+  EXPECT_EQ(error_of(dup)["code"], "already_exists");
+
+  auto bob = env.login("bob@example.com", "bob-password");
+  ASSERT_EQ(bob.status, 200);
+  std::string bob_token = json::parse(bob.body)["token"];
+  auto denied = env.call("POST", "/v1/users", bob_token, {},
+                         json{{"email", "eve@example.com"}, {"password", "eve-password"}}.dump());
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(error_of(denied)["code"], "permission_denied");
+
+  for (json bad : {json{{"email", "no-at-sign"}, {"password", "long-enough"}},
+                   json{{"email", "c@example.com"}, {"password", "short"}},
+                   json{{"email", "c@example.com"}, {"password", "long-enough"}, {"role", "root"}},
+                   json{{"email", "c@example.com"}, {"password", "long-enough"}, {"name", 3}},
+                   json{{"password", "long-enough"}}, json::array()}) {
+    auto b = env.call("POST", "/v1/users", admin, {}, bad.dump());
+    EXPECT_EQ(b.status, 400) << bad.dump();
+    EXPECT_EQ(error_of(b)["code"], "invalid_argument");
+  }
+  // Defaults: role user, empty name.
+  auto d = env.call("POST", "/v1/users", admin, {},
+                    json{{"email", "dee@example.com"}, {"password", "dee-password"}}.dump());
+  ASSERT_EQ(d.status, 201);
+  EXPECT_EQ(json::parse(d.body)["role"], "user");
+}
+
+// ---------------------------------------------------------------------------------------------
+TEST(InfoSqliteHealth, CatalogAndBroker) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  Health h = env.info.get()->health();
+  EXPECT_TRUE(h.healthy) << h.detail;
+  env.broker.is_connected = false;
+  h = env.info.get()->health();
+  EXPECT_FALSE(h.healthy);
+  EXPECT_NE(h.detail.find("broker disconnected"), std::string::npos);
+}
+
+TEST(InfoSqliteLifecycle, HandlersAfterStopAnswer503AndEventsAreNotAcked) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  std::string t = env.admin_token();
+  env.info.stop();
+  EXPECT_EQ(env.call("GET", "/v1/files", t).status, 503);
+  EXPECT_FALSE(env.heartbeat("fs-a1", "zone-a").ok());  // redelivered to the next run
+}
+
+TEST(InfoSqliteConcurrency, ManifestsWhileEventsArrive) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1).ok());
+  std::string t = env.user_token();
+  std::string path = "/v1/files/" + std::to_string(env.file_id(1));
+  std::atomic<int> ok{0}, bad{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 200; ++k) {
+        auto r = env.call("GET", path, t);
+        (r.status == 200 ? ok : bad)++;
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int k = 0; k < 200; ++k) {
+      EXPECT_TRUE(env.announce("fs-b" + std::to_string(k % 5), "zone-b", 2 + k % 20).ok());
+      EXPECT_TRUE(env.heartbeat("fs-a1", "zone-a").ok());
+    }
+  });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 800);
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(env.broker.sent().size(), 800u);
+  EXPECT_EQ(json::parse(env.call("GET", "/v1/files", t).body)["total"], 21);
+}
+
+}  // namespace
+}  // namespace dfd::test
