@@ -287,6 +287,7 @@ class DataPlane::Impl::Loop {
       if (o_.stopping.load() && !stop_seen) {
         stop_seen = true;
         begin_stop();
+        bury();
       }
       if (stop_seen) {
         if (conns_.empty()) break;
