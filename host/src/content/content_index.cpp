@@ -13,6 +13,7 @@
 // Memory stays bounded: one 1 MiB buffer per scan feeds both the whole-file and the chunk hasher.
 #include "content/content_index.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -285,6 +286,7 @@ struct ContentIndex::Impl {
     auto opened = storage.open(e.path);
     if (!opened.ok()) return opened.status();
     ReadHandle& h = **opened;
+    if (h.fd() >= 0) (void)::posix_fadvise(h.fd(), 0, 0, POSIX_FADV_SEQUENTIAL);
     if (h.size() != e.size) {
       return Status::Unavailable("'" + e.path + "' changed size since it was listed");
     }
