@@ -1,0 +1,423 @@
+// Integration tests of the real `dfd` binary over real HTTP on 127.0.0.1 against TestServer
+// instances (an info endpoint and three file servers with fault switches).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "harness.hpp"
+#include "state_file.hpp"
+#include "test_file_server.hpp"
+
+using dfd::test::TestFile;
+using dfd::test::TestServer;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMiB = 1 << 20;
+
+struct Cluster {
+  dfd::test::TempDir dir;
+  TestFile file;
+  std::vector<std::unique_ptr<TestServer>> fs;
+  TestServer info{"info"};
+  std::map<std::string, std::string> env;
+
+  explicit Cluster(std::size_t size = 24 * kMiB, std::size_t chunk = kMiB,
+                   std::string alg = "sha256", std::vector<std::string> tokens = {"dl-1"},
+                   std::set<std::string> accepted = {"dl-1"}) {
+    file.id = 7;
+    file.name = "movie.bin";
+    file.data = dfd::test::random_bytes(size, 42);
+    file.chunk_size = chunk;
+    file.alg = alg;
+    file.uid = dfd::test::digest_hex(alg, file.data->data(), file.data->size());
+    std::vector<json> locs;
+    for (const char* id : {"fs-a", "fs-b", "fs-c"}) {
+      fs.push_back(std::make_unique<TestServer>(id));
+      fs.back()->serve_content(file.uid, file.data);
+      fs.back()->set_tokens(accepted);
+      locs.push_back({{"server_id", id},
+                      {"zone", std::string("zone-") + id[3]},
+                      {"url", fs.back()->url()},
+                      {"healthy", true}});
+    }
+    info.serve_info("ann@example.org", "s3cret", {file}, locs, tokens);
+    env = {
+        {"XDG_CONFIG_HOME", dir.file("config")}, {"DFD_SERVER", info.url()}, {"HOME", dir.path()}};
+  }
+
+  dfd::test::RunResult dfd(std::vector<std::string> args, const std::string& in = "") {
+    args.insert(args.begin(), dfd::test::bin("dfd"));
+    return dfd::test::run(args, in, env);
+  }
+
+  void login() {
+    auto r = dfd({"login", "--email", "ann@example.org", "--password-stdin"}, "s3cret\n");
+    ASSERT_EQ(r.status, 0) << r.output;
+  }
+
+  std::string out() const { return dir.file("out.bin"); }
+
+  std::uint64_t served() const {
+    std::uint64_t n = 0;
+    for (auto& s : fs) n += s->body_bytes.load();
+    return n;
+  }
+};
+
+// The JSON report printed on stdout by --json (stderr lines may follow it).
+json report_of(const std::string& output) {
+  auto b = output.find("{\n");
+  auto e = output.rfind("\n}");
+  if (b == std::string::npos || e == std::string::npos) return json();
+  return json::parse(output.substr(b, e + 2 - b), nullptr, false);
+}
+
+const json* server_in(const json& rep, const std::string& id) {
+  for (const auto& s : rep["servers"])
+    if (s["id"] == id) return &s;
+  return nullptr;
+}
+
+std::vector<std::string> get_args(const Cluster& c, std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {"get", "7", "-o", c.out(), "--json", "--no-progress"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+}  // namespace
+
+TEST(ClientCli, LoginStoresCredentialsWithMode0600) {
+  Cluster c;
+  auto bad = c.dfd({"login", "--email", "ann@example.org", "--password-stdin"}, "wrong\n");
+  EXPECT_EQ(bad.status, 3) << bad.output;
+  EXPECT_NE(bad.output.find("dfd: login failed: invalid email or password"), std::string::npos)
+      << bad.output;
+  c.login();
+  std::string path = c.dir.file("config/dfd/credentials");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat(c.dir.file("config/dfd").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  auto j = json::parse(dfd::test::read_file(path));
+  EXPECT_EQ(j["token"], "user-token-1");
+  EXPECT_EQ(j["server"], c.info.url());
+  EXPECT_EQ(j["email"], "ann@example.org");
+  EXPECT_EQ(j["expires_at"], "2030-01-01T00:00:00Z");
+
+  auto out = c.dfd({"logout"});
+  EXPECT_EQ(out.status, 0) << out.output;
+  EXPECT_NE(::stat(path.c_str(), &st), 0);
+  auto ls = c.dfd({"ls"});
+  EXPECT_EQ(ls.status, 3) << ls.output;
+  EXPECT_NE(ls.output.find("not logged in"), std::string::npos) << ls.output;
+}
+
+TEST(ClientCli, LsAndInfo) {
+  Cluster c;
+  c.login();
+  auto ls = c.dfd({"ls"});
+  ASSERT_EQ(ls.status, 0) << ls.output;
+  EXPECT_NE(ls.output.find("ID"), std::string::npos);
+  EXPECT_NE(ls.output.find("movie.bin"), std::string::npos);
+  EXPECT_NE(ls.output.find("24.0 MiB"), std::string::npos) << ls.output;
+  EXPECT_NE(ls.output.find(c.file.uid.substr(0, 12)), std::string::npos) << ls.output;
+  EXPECT_EQ(ls.output.find(c.file.uid.substr(0, 13)), std::string::npos) << ls.output;
+
+  auto lj = c.dfd({"ls", "--json"});
+  ASSERT_EQ(lj.status, 0) << lj.output;
+  auto j = json::parse(lj.output);
+  ASSERT_EQ(j["files"].size(), 1u);
+  EXPECT_EQ(j["files"][0]["size"], 24 * kMiB);
+
+  auto info = c.dfd({"info", "7", "--json"});
+  ASSERT_EQ(info.status, 0) << info.output;
+  auto ij = json::parse(info.output);
+  EXPECT_EQ(ij["uid"], c.file.uid);
+  EXPECT_FALSE(ij.contains("download_token"));  // never printed
+
+  auto missing = c.dfd({"info", "99"});
+  EXPECT_EQ(missing.status, 5) << missing.output;
+  EXPECT_NE(missing.output.find("no file with id 99"), std::string::npos) << missing.output;
+}
+
+TEST(ClientGet, ExactBytesFromThreeServersAllContributing) {
+  Cluster c;
+  c.login();
+  auto r = c.dfd(get_args(c));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  auto rep = report_of(r.output);
+  ASSERT_TRUE(rep.is_object()) << r.output;
+  EXPECT_TRUE(rep["digest_verified"].get<bool>());
+  EXPECT_EQ(rep["chunks_fetched"], 24);
+  ASSERT_EQ(rep["servers"].size(), 3u);
+  std::uint64_t sum = 0;
+  for (const auto& s : rep["servers"]) {
+    EXPECT_GT(s["bytes"].get<std::uint64_t>(), 0u) << s.dump();
+    sum += s["bytes"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(sum, 24 * kMiB);
+  struct stat st {};
+  EXPECT_NE(::stat((c.out() + ".dfd-part").c_str(), &st), 0);
+  EXPECT_NE(::stat((c.out() + ".dfd-state").c_str(), &st), 0);
+}
+
+TEST(ClientGet, OtherDigestAlgorithms) {
+  for (std::string alg : {"sha512", "sha3-256", "blake2b-512"}) {
+    Cluster c(3 * kMiB + 12345, 256 * 1024, alg);
+    c.login();
+    auto r = c.dfd(get_args(c));
+    ASSERT_EQ(r.status, 0) << alg << "\n" << r.output;
+    EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data) << alg;
+  }
+}
+
+TEST(ClientGet, LyingServerIsNamedAndDownloadCompletes) {
+  Cluster c;
+  c.fs[1]->faults.corrupt_all = true;
+  c.login();
+  auto r = c.dfd(get_args(c));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  auto rep = report_of(r.output);
+  const json* b = server_in(rep, "fs-b");
+  ASSERT_NE(b, nullptr);
+  EXPECT_GE((*b)["strikes"].get<int>(), 3) << b->dump();
+  EXPECT_TRUE((*b)["dropped"].get<bool>());
+  EXPECT_EQ((*b)["bytes"], 0);
+  // The text report names it too.
+  std::filesystem::remove(c.out());
+  auto t = c.dfd({"get", "7", "-o", c.out(), "--no-progress"});
+  ASSERT_EQ(t.status, 0) << t.output;
+  EXPECT_NE(t.output.find("fs-b"), std::string::npos);
+  EXPECT_NE(t.output.find("dropped: 3 strikes"), std::string::npos) << t.output;
+}
+
+TEST(ClientGet, FewFlippedBytesOnOneServer) {
+  Cluster c;
+  c.fs[0]->faults.corrupt_offset = 5 * kMiB + 777;  // one byte of chunk 5 is wrong on fs-a
+  c.fs[0]->faults.rate = 20 * kMiB;                 // keep fs-a busy so it serves chunk 5 at times
+  c.login();
+  auto r = c.dfd(get_args(c));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+}
+
+TEST(ClientGet, WrongContentRangeIsAStrike) {
+  Cluster c;
+  c.fs[2]->faults.range_shift = 1;
+  c.login();
+  auto r = c.dfd(get_args(c));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  auto rep = report_of(r.output);
+  const json* s = server_in(rep, "fs-c");
+  ASSERT_NE(s, nullptr);
+  EXPECT_GE((*s)["strikes"].get<int>(), 1);
+  EXPECT_NE((*s)["last_error"].get<std::string>().find("Content-Range"), std::string::npos);
+}
+
+TEST(ClientGet, StallingServerDoesNotBlockTheDownload) {
+  Cluster c;
+  c.fs[2]->faults.stall_after = 2 * kMiB;  // fs-c freezes (like SIGSTOP) after 2 MiB
+  for (auto& s : c.fs) s->faults.rate = 8 * kMiB;
+  c.login();
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = c.dfd(get_args(c, {"--stall-timeout", "2"}));
+  auto dt = std::chrono::steady_clock::now() - t0;
+  c.fs[2]->release_stall();
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  // End-game duplicates finish the stalled chunks without waiting out every stall.
+  EXPECT_LT(std::chrono::duration<double>(dt).count(), 6.0);
+  auto rep = report_of(r.output);
+  EXPECT_GT(rep["duplicates"].get<int>(), 0) << r.output;
+}
+
+TEST(ClientGet, ServerDyingMidwayDoesNotFailTheDownload) {
+  Cluster c;
+  c.fs[0]->faults.die_after = 3 * kMiB + 100;
+  for (auto& s : c.fs) s->faults.rate = 16 * kMiB;
+  c.login();
+  auto r = c.dfd(get_args(c));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  auto rep = report_of(r.output);
+  const json* a = server_in(rep, "fs-a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_GE((*a)["retries"].get<int>(), 1) << a->dump();
+}
+
+TEST(ClientGet, ServerErrorsAreRetried) {
+  Cluster c;
+  c.fs[1]->faults.fail_status = 500;
+  c.fs[1]->faults.fail_count = 3;
+  c.login();
+  auto r = c.dfd(get_args(c));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  auto rep = report_of(r.output);
+  EXPECT_GE((*server_in(rep, "fs-b"))["retries"].get<int>(), 3);
+}
+
+TEST(ClientGet, EveryServerGoneKeepsStateAndSaysSo) {
+  Cluster c;
+  for (auto& s : c.fs) s->faults.die_after = 4 * kMiB;  // together: dead after ~12 MiB at most
+  c.login();
+  auto r = c.dfd(get_args(c));
+  EXPECT_EQ(r.status, 7) << r.output;
+  EXPECT_NE(r.output.find("every file server failed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("fs-a"), std::string::npos);
+  struct stat st {};
+  EXPECT_EQ(::stat((c.out() + ".dfd-part").c_str(), &st), 0);
+  auto state = dfd::client::load_state(c.out() + ".dfd-state");
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->uid, c.file.uid);
+  EXPECT_GT(state->verified_count(), 0u);
+  EXPECT_NE(::stat(c.out().c_str(), &st), 0);  // nothing unverified at PATH
+}
+
+TEST(ClientGet, ResumeFetchesOnlyTheMissingChunks) {
+  Cluster c;
+  c.login();
+  auto first = c.dfd(get_args(c, {"--stop-after-chunks", "12"}));
+  EXPECT_EQ(first.status, 130) << first.output;
+  auto state = dfd::client::load_state(c.out() + ".dfd-state");
+  ASSERT_TRUE(state.has_value());
+  EXPECT_GE(state->verified_count(), 12u);
+  std::uint64_t before = c.served();
+  auto second = c.dfd(get_args(c));
+  ASSERT_EQ(second.status, 0) << second.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  auto rep = report_of(second.output);
+  EXPECT_EQ(rep["chunks_resumed"].get<std::size_t>(), state->verified_count());
+  std::uint64_t again = c.served() - before;
+  EXPECT_LE(again, (24 - state->verified_count()) * kMiB + 4 * kMiB) << again;
+  EXPECT_LT(again, 24 * kMiB * 6 / 10);
+}
+
+TEST(ClientGet, ResumeAfterKill9) {
+  Cluster c;
+  // 12 connections x 512 KiB/s: chunks complete in waves of 12 every 2 s.
+  for (auto& s : c.fs) s->faults.rate = 512 * 1024;
+  c.login();
+  auto args = get_args(c);
+  args.insert(args.begin(), dfd::test::bin("dfd"));
+  std::string state_path = c.out() + ".dfd-state";
+  {
+    dfd::test::Process p(args, c.env);
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    std::size_t verified = 0;
+    while (std::chrono::steady_clock::now() < end) {
+      auto st = dfd::client::load_state(state_path);
+      verified = st ? st->verified_count() : 0;
+      if (verified >= 12) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_GE(verified, 12u);
+    p.signal(SIGKILL);
+    EXPECT_EQ(p.wait(std::chrono::seconds(5)), 128 + SIGKILL);
+  }
+  auto st = dfd::client::load_state(state_path);
+  ASSERT_TRUE(st.has_value());
+  for (auto& s : c.fs) s->faults.rate = 0;
+  std::uint64_t before = c.served();
+  auto r = c.dfd(get_args(c));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  std::uint64_t again = c.served() - before;
+  EXPECT_LT(again, 24 * kMiB * 6 / 10) << again;
+}
+
+TEST(ClientGet, StateOfAnotherFileStartsOver) {
+  Cluster c;
+  c.login();
+  dfd::client::DownloadState other;
+  other.uid = "00ff";
+  other.size = 24 * kMiB;
+  other.chunk_size = kMiB;
+  other.alg = "sha256";
+  other.verified.assign(24, true);
+  ASSERT_EQ(dfd::client::save_state(c.out() + ".dfd-state", other), 0);
+  dfd::test::write_file(c.out() + ".dfd-part", std::string(24 * kMiB, 'x'));
+  auto r = c.dfd(get_args(c));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  auto rep = report_of(r.output);
+  EXPECT_TRUE(rep["restarted"].get<bool>());
+  EXPECT_EQ(rep["chunks_fetched"], 24);
+}
+
+TEST(ClientGet, TamperedPartIsCaughtByTheWholeFileDigest) {
+  Cluster c;
+  c.login();
+  auto first = c.dfd(get_args(c, {"--stop-after-chunks", "12"}));
+  ASSERT_EQ(first.status, 130) << first.output;
+  // Damage a verified chunk behind the client's back: the state trusts it, the digest must not.
+  {
+    std::FILE* f = std::fopen((c.out() + ".dfd-part").c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, 100, SEEK_SET);
+    std::fputc(((*c.file.data)[100] ^ 1) & 0xff, f);
+    std::fclose(f);
+  }
+  auto r = c.dfd(get_args(c));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+}
+
+TEST(ClientGet, ExistingOutputNeedsForce) {
+  Cluster c;
+  c.login();
+  dfd::test::write_file(c.out(), "precious");
+  auto r = c.dfd(get_args(c));
+  EXPECT_EQ(r.status, 6) << r.output;
+  EXPECT_NE(r.output.find("already exists"), std::string::npos) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), "precious");
+  auto f = c.dfd(get_args(c, {"--force"}));
+  ASSERT_EQ(f.status, 0) << f.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+}
+
+TEST(ClientGet, RefusedTokenIsRenewedOnce) {
+  // The first manifest carries a token the file servers do not know; the second a good one.
+  Cluster c(8 * kMiB, kMiB, "sha256", {"stale", "fresh"}, {"fresh"});
+  c.login();
+  auto r = c.dfd(get_args(c));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  auto rep = report_of(r.output);
+  EXPECT_EQ(rep["token_renewals"], 1);
+  EXPECT_EQ(c.info.manifest_requests.load(), 2u);
+}
+
+TEST(ClientGet, NoIdListsAndAsks) {
+  Cluster c(2 * kMiB);
+  c.login();
+  auto old = std::filesystem::current_path();
+  std::filesystem::current_path(c.dir.path());
+  auto r = c.dfd({"get", "--no-progress"}, "7\n");
+  std::filesystem::current_path(old);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("movie.bin"), std::string::npos);
+  EXPECT_EQ(dfd::test::read_file(c.dir.file("movie.bin")), *c.file.data);
+}
+
+TEST(ClientGet, FasterServerCarriesMore) {
+  Cluster c(32 * kMiB);
+  c.fs[0]->faults.rate = 1 * kMiB;  // fs-a is slow
+  c.login();
+  auto r = c.dfd(get_args(c));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto rep = report_of(r.output);
+  auto a = (*server_in(rep, "fs-a"))["bytes"].get<std::uint64_t>();
+  auto b = (*server_in(rep, "fs-b"))["bytes"].get<std::uint64_t>();
+  EXPECT_LT(a, b) << r.output;
+}

@@ -1,0 +1,228 @@
+// Unit tests of the client's pure logic: sizes, Content-Range, ChunkPlanner, state file, manifest.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "chunk_planner.hpp"
+#include "harness.hpp"
+#include "manifest.hpp"
+#include "state_file.hpp"
+#include "util.hpp"
+
+using namespace dfd::client;
+
+TEST(HumanSize, Units) {
+  EXPECT_EQ(human_size(0), "0 B");
+  EXPECT_EQ(human_size(1023), "1023 B");
+  EXPECT_EQ(human_size(1024), "1.0 KiB");
+  EXPECT_EQ(human_size(1536), "1.5 KiB");
+  EXPECT_EQ(human_size(1048575), "1.0 MiB");
+  EXPECT_EQ(human_size(24u << 20), "24.0 MiB");
+  EXPECT_EQ(human_size(1ull << 30), "1.0 GiB");
+  EXPECT_EQ(human_size(5ull << 40), "5.0 TiB");
+  EXPECT_EQ(human_duration(42), "42s");
+  EXPECT_EQ(human_duration(65), "1m05s");
+  EXPECT_EQ(human_rate(0), "0 B/s");
+}
+
+TEST(ContentRangeParse, Valid) {
+  auto r = parse_content_range("bytes 0-1023/4096");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->first, 0u);
+  EXPECT_EQ(r->last, 1023u);
+  ASSERT_TRUE(r->total);
+  EXPECT_EQ(*r->total, 4096u);
+  r = parse_content_range("  Bytes 5-5/*\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->total);
+  r = parse_content_range("bytes 4194304-8388607/1073741824");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->first, 4194304u);
+}
+
+TEST(ContentRangeParse, Invalid) {
+  for (const char* s : {"", "bytes", "bytes */100", "bytes 5-4/100", "bytes 0-100/100",
+                        "bytes=0-1/2", "items 0-1/2", "bytes 0-1/2x", "bytes -1/2", "bytes 0-/2",
+                        "bytes 0-99999999999999999999/1", "bytes0-1/2"})
+    EXPECT_FALSE(parse_content_range(s)) << s;
+}
+
+TEST(ChunkPlannerTest, AssignsLowestFirstAndRequeuesFailures) {
+  ChunkPlanner p(5);
+  auto now = ChunkPlanner::Clock::now();
+  EXPECT_EQ(p.assign(0, now), 0u);
+  EXPECT_EQ(p.assign(1, now), 1u);
+  EXPECT_EQ(p.assign(0, now), 2u);
+  EXPECT_EQ(p.unassigned(), 2u);
+  p.release(1, 1);  // failed → back in the queue, lowest first again
+  EXPECT_EQ(p.assign(2, now), 1u);
+  EXPECT_TRUE(p.complete(0, 0).empty());
+  EXPECT_EQ(p.verified_prefix(), 1u);
+  EXPECT_TRUE(p.complete(2, 0).empty());
+  EXPECT_EQ(p.verified_prefix(), 1u);  // chunk 1 still missing
+  EXPECT_TRUE(p.complete(1, 2).empty());
+  EXPECT_EQ(p.verified_prefix(), 3u);
+  EXPECT_EQ(p.verified_count(), 3u);
+  EXPECT_FALSE(p.done());
+  EXPECT_EQ(p.assign(0, now), 3u);
+  EXPECT_EQ(p.assign(0, now), 4u);
+  EXPECT_FALSE(p.assign(0, now));
+  p.complete(3, 0);
+  p.complete(4, 0);
+  EXPECT_TRUE(p.done());
+  EXPECT_EQ(p.verified_prefix(), 5u);
+}
+
+TEST(ChunkPlannerTest, ReleaseOfUnknownCopyIsIgnored) {
+  ChunkPlanner p(2);
+  auto now = ChunkPlanner::Clock::now();
+  p.assign(0, now);
+  p.release(0, 7);  // server 7 holds nothing
+  EXPECT_EQ(p.copies(0), 1u);
+  EXPECT_EQ(p.unassigned(), 1u);
+}
+
+TEST(ChunkPlannerTest, EndGameDuplicatesOldestChunkOfAnotherServer) {
+  ChunkPlanner p(3);
+  auto t0 = ChunkPlanner::Clock::now();
+  using std::chrono::milliseconds;
+  p.assign(0, t0);                     // chunk 0 on server 0, oldest
+  p.assign(1, t0 + milliseconds(10));  // chunk 1 on server 1
+  p.assign(0, t0 + milliseconds(20));  // chunk 2 on server 0
+  auto always = [](std::size_t, int) { return true; };
+  // Not while unassigned chunks remain — here none remain, so server 2 may duplicate.
+  auto d = p.assign_duplicate(2, t0 + milliseconds(30), always);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(*d, 0u);
+  EXPECT_EQ(p.copies(0), 2u);
+  // Server 2 again: chunk 0 is its own now; next oldest is chunk 1.
+  d = p.assign_duplicate(2, t0 + milliseconds(30), always);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(*d, 1u);
+  // Server 0 may not duplicate its own chunk 2, and 0/1 have two copies (max).
+  EXPECT_FALSE(p.assign_duplicate(0, t0, always));
+  // The predicate can refuse.
+  EXPECT_FALSE(p.assign_duplicate(1, t0, [](std::size_t, int) { return false; }));
+  // First verified copy wins: the other holder is returned for cancellation.
+  auto others = p.complete(0, 2);
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_EQ(others[0], 0);
+  EXPECT_EQ(p.copies(0), 0u);
+  p.release(0, 0);  // the cancelled copy's late release changes nothing
+  EXPECT_TRUE(p.verified(0));
+  EXPECT_EQ(p.unassigned(), 0u);
+}
+
+TEST(ChunkPlannerTest, DuplicateOnlyWhenNothingUnassigned) {
+  ChunkPlanner p(3);
+  auto now = ChunkPlanner::Clock::now();
+  p.assign(0, now);
+  EXPECT_FALSE(p.assign_duplicate(1, now, nullptr));
+  // A failed original with a live duplicate stays in flight, not requeued.
+  p.assign(0, now);
+  p.assign(0, now);
+  ASSERT_TRUE(p.assign_duplicate(1, now, nullptr));
+  p.release(0, 0);
+  EXPECT_EQ(p.unassigned(), 0u);
+  EXPECT_EQ(p.copies(0), 1u);
+}
+
+TEST(ChunkPlannerTest, ResumedChunksAreSkipped) {
+  ChunkPlanner p(4);
+  p.mark_verified(0);
+  p.mark_verified(2);
+  auto now = ChunkPlanner::Clock::now();
+  EXPECT_EQ(p.verified_prefix(), 1u);
+  EXPECT_EQ(p.assign(0, now), 1u);
+  EXPECT_EQ(p.assign(0, now), 3u);
+  EXPECT_FALSE(p.assign(0, now));
+}
+
+TEST(StateFile, RoundTrip) {
+  DownloadState s;
+  s.uid = "abcd";
+  s.size = 10 * 1024 + 5;
+  s.chunk_size = 1024;
+  s.alg = "sha256";
+  s.verified.assign(11, false);
+  s.verified[0] = s.verified[3] = s.verified[10] = true;
+  auto d = decode_state(encode_state(s));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->uid, s.uid);
+  EXPECT_EQ(d->size, s.size);
+  EXPECT_EQ(d->chunk_size, s.chunk_size);
+  EXPECT_EQ(d->verified, s.verified);
+  EXPECT_EQ(d->verified_count(), 3u);
+  EXPECT_TRUE(d->matches("abcd", s.size, 1024, "sha256"));
+  EXPECT_FALSE(d->matches("abce", s.size, 1024, "sha256"));
+
+  dfd::test::TempDir dir;
+  std::string path = dir.file("x.dfd-state");
+  EXPECT_FALSE(load_state(path));
+  ASSERT_EQ(save_state(path, s), 0);
+  auto l = load_state(path);
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->verified, s.verified);
+  struct stat st {};
+  EXPECT_NE(::stat((path + ".tmp").c_str(), &st), 0);  // no temp left behind
+}
+
+TEST(StateFile, CorruptionIsDetected) {
+  DownloadState s;
+  s.uid = "ab";
+  s.size = 9;
+  s.chunk_size = 1;
+  s.alg = "sha256";
+  s.verified.assign(9, true);
+  std::string good = encode_state(s);
+  std::string why;
+  EXPECT_FALSE(decode_state("", &why));
+  EXPECT_FALSE(decode_state(good.substr(0, good.size() / 2), &why));
+  EXPECT_FALSE(decode_state("{\"v\":2}", &why));
+  auto j = nlohmann::json::parse(good);
+  j["chunks"] = 10;
+  EXPECT_FALSE(decode_state(j.dump(), &why));
+  j = nlohmann::json::parse(good);
+  j["verified"] = "ff";  // 9 chunks need 2 bytes
+  EXPECT_FALSE(decode_state(j.dump(), &why)) << why;
+  j["verified"] = "ffff";  // stray bits beyond chunk 9
+  EXPECT_FALSE(decode_state(j.dump(), &why));
+  EXPECT_EQ(why, "stray bits in bitmap");
+  j["verified"] = "ff01";
+  EXPECT_TRUE(decode_state(j.dump(), &why));
+  j["verified"] = "zz01";
+  EXPECT_FALSE(decode_state(j.dump(), &why));
+  j = nlohmann::json::parse(good);
+  j["chunk_size"] = 0;
+  EXPECT_FALSE(decode_state(j.dump(), &why));
+}
+
+TEST(ManifestParse, ValidatesShape) {
+  nlohmann::json j = {
+      {"id", 7},
+      {"uid", "aa"},
+      {"name", "f"},
+      {"size", 5},
+      {"digest", {{"alg", "sha256"}, {"value", std::string(64, 'a')}}},
+      {"chunk_size", 2},
+      {"chunks", {std::string(64, 'b'), std::string(64, 'c'), std::string(64, 'D')}},
+      {"locations", {{{"server_id", "fs-a"}, {"zone", "z"}, {"url", "http://127.0.0.1:1/"}}}},
+      {"download_token", "t"}};
+  auto m = parse_manifest(j);
+  EXPECT_EQ(m.chunk_count(), 3u);
+  EXPECT_EQ(m.chunk_length(2), 1u);
+  EXPECT_EQ(m.chunks[2], std::string(64, 'd'));
+  EXPECT_EQ(m.locations[0].url, "http://127.0.0.1:1");
+  EXPECT_TRUE(m.locations[0].healthy);
+  auto bad = j;
+  bad["chunks"].erase(2);
+  EXPECT_THROW(parse_manifest(bad), CliError);
+  bad = j;
+  bad["digest"]["alg"] = "md5";
+  EXPECT_THROW(parse_manifest(bad), CliError);
+  bad = j;
+  bad["chunk_size"] = 0;
+  EXPECT_THROW(parse_manifest(bad), CliError);
+  bad = j;
+  bad.erase("uid");
+  EXPECT_THROW(parse_manifest(bad), CliError);
+}
