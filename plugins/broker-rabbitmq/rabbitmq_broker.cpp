@@ -304,11 +304,7 @@ Status RabbitBroker::publish(std::string_view routing_key, std::string_view body
                                       ms_text(timeout) + " for '" + std::string(routing_key) + "'");
     }
     Status st = done.get();
-    if (st.ok()) {
-      published_.add();
-    } else {
-      failures_.add();
-    }
+    if (!st.ok()) failures_.add();
     return st;
   });
 }
@@ -325,21 +321,24 @@ void RabbitBroker::publisher_main() {
       pub_fd_ = fd;
     });
     Status st = setup_publisher(c);
-    if (first) {
-      first = false;
+    {
       std::lock_guard<std::mutex> g(mu_);
-      pub_first_attempt_done_ = true;
-      pub_first_status_ = st;
-      if (!st.ok()) pub_last_error_ = st.message();
-      cv_.notify_all();
+      if (st.ok()) {
+        pub_connected_ = true;
+        pub_last_error_.clear();
+      } else {
+        pub_last_error_ = st.message();
+      }
+      if (first) {
+        first = false;
+        pub_first_attempt_done_ = true;
+        pub_first_status_ = st;
+        cv_.notify_all();
+      }
     }
     if (!st.ok()) {
       if (stopping_) break;
       ++failed_attempts;
-      {
-        std::lock_guard<std::mutex> g(mu_);
-        pub_last_error_ = st.message();
-      }
       note_error("publisher", st, last_logged);
       if (fatal_config_error(st)) backoff = opt_.reconnect_max;
       if (wait_for_stop(backoff)) break;
@@ -353,11 +352,6 @@ void RabbitBroker::publisher_main() {
     failed_attempts = 0;
     last_logged.clear();
     backoff = kBackoffFirst;
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      pub_connected_ = true;
-      pub_last_error_.clear();
-    }
     connected_gauge_.set(1);
     st = publisher_session(c);
     std::deque<std::unique_ptr<PendingPublish>> left;
@@ -498,14 +492,18 @@ Status RabbitBroker::read_confirms(amqp_connection_state_t conn, Inflight& infli
               "broker-rabbitmq: RabbitMQ refused to store the event "
               "(basic.nack)");
         }
-        if (multiple) {
-          auto end = inflight.upper_bound(tag);
-          for (auto it = inflight.begin(); it != end; ++it) it->second->done.set_value(result);
-          inflight.erase(inflight.begin(), end);
-        } else if (auto it = inflight.find(tag); it != inflight.end()) {
-          it->second->done.set_value(result);
-          inflight.erase(it);
+        // Counted here, by the one publisher thread, before any caller can see its result.
+        Inflight::iterator first, last;
+        if (multiple) {  // every outstanding tag up to and including `tag`
+          first = inflight.begin();
+          last = inflight.upper_bound(tag);
+        } else {
+          first = inflight.find(tag);
+          last = first == inflight.end() ? first : std::next(first);
         }
+        if (result.ok()) published_.add(static_cast<double>(std::distance(first, last)));
+        for (auto it = first; it != last; ++it) it->second->done.set_value(result);
+        inflight.erase(first, last);
         break;
       }
       case AMQP_CHANNEL_CLOSE_METHOD: {

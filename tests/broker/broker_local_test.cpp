@@ -1,0 +1,109 @@
+// broker-local, loaded from libdfd-broker-local.so through the fake host.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "event_sink.hpp"
+#include "fake_host.hpp"
+
+namespace dfd::test {
+namespace {
+using namespace std::chrono_literals;
+
+struct LocalBrokerTest : ::testing::Test {
+  FakeHost host{{}, "broker-local"};
+  LoadedPlugin plugin;
+  Broker* broker = nullptr;
+  void SetUp() override {
+    auto p = load_plugin("broker-local", host);
+    ASSERT_TRUE(p.ok()) << p.status().to_string();
+    plugin = std::move(*p);
+    ASSERT_EQ(plugin.descriptor()->kind, PluginKind::kBroker);
+    broker = plugin.as<Broker>();
+  }
+};
+
+TEST_F(LocalBrokerTest, DeliversInPublishOrder) {
+  EventSink sink;
+  ASSERT_TRUE(broker->subscribe({"token.*"}, sink.handler()).ok());
+  EXPECT_TRUE(broker->connected());
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(broker->publish("token.issued", std::to_string(i), 100ms).ok());
+  }
+  ASSERT_TRUE(sink.wait_for(1000, 5s));
+  auto ev = sink.events();
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(ev[i].second, std::to_string(i));
+  EXPECT_EQ(host.metric("dfd_broker_published_total"), 1000);
+  EXPECT_EQ(host.metric("dfd_broker_consumed_total"), 1000);
+  EXPECT_TRUE(plugin.get()->health().healthy);
+}
+
+TEST_F(LocalBrokerTest, TopicMatching) {
+  EventSink tokens, files, all;
+  ASSERT_TRUE(broker->subscribe({"token.*"}, tokens.handler()).ok());
+  ASSERT_TRUE(broker->subscribe({"file.#", "server.heartbeat"}, files.handler()).ok());
+  ASSERT_TRUE(broker->subscribe({"#"}, all.handler()).ok());
+  for (const char* k : {"token.issued", "token.a.b", "file.available", "file", "server.heartbeat",
+                        "server.other", "token.revoked", "file.x.y"}) {
+    ASSERT_TRUE(broker->publish(k, "{}", 100ms).ok());
+  }
+  ASSERT_TRUE(all.wait_for(8, 5s));
+  ASSERT_TRUE(tokens.wait_for(2, 5s));
+  ASSERT_TRUE(files.wait_for(4, 5s));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(tokens.keys(), (std::vector<std::string>{"token.issued", "token.revoked"}));
+  EXPECT_EQ(files.keys(),
+            (std::vector<std::string>{"file.available", "file", "server.heartbeat", "file.x.y"}));
+}
+
+TEST_F(LocalBrokerTest, RetriesAFailingHandlerAndKeepsOrder) {
+  EventSink sink;
+  std::map<std::string, int> failures_left{{"b", 2}};
+  ASSERT_TRUE(
+      broker
+          ->subscribe({"token.*"}, sink.handler([&](const std::string&, const std::string& b) {
+            auto it = failures_left.find(b);  // handler thread only
+            if (it == failures_left.end() || it->second == 0) return false;
+            --it->second;
+            return true;
+          }))
+          .ok());
+  for (const char* b : {"a", "b", "c"}) ASSERT_TRUE(broker->publish("token.issued", b, 100ms).ok());
+  ASSERT_TRUE(sink.wait_for(3, 5s));
+  auto ev = sink.events();
+  EXPECT_EQ(ev[0].second, "a");
+  EXPECT_EQ(ev[1].second, "b");
+  EXPECT_EQ(ev[2].second, "c");
+  EXPECT_EQ(sink.calls(), 5);  // "b" failed twice, then was retried
+}
+
+TEST_F(LocalBrokerTest, PublishWithoutSubscribersAndBadInput) {
+  EXPECT_TRUE(broker->publish("token.issued", "{}", 10ms).ok());
+  EXPECT_EQ(broker->publish("", "{}", 10ms).code(), Code::kInvalidArgument);
+  EventSink sink;
+  EXPECT_EQ(broker->subscribe({}, sink.handler()).code(), Code::kInvalidArgument);
+  EXPECT_EQ(broker->subscribe({"a..b"}, sink.handler()).code(), Code::kInvalidArgument);
+}
+
+TEST_F(LocalBrokerTest, StopJoinsEvenWithAFailingHandler) {
+  EventSink sink;
+  ASSERT_TRUE(broker->subscribe({"#"}, sink.handler([](auto&, auto&) { return true; })).ok());
+  ASSERT_TRUE(broker->publish("x", "1", 10ms).ok());
+  std::this_thread::sleep_for(100ms);
+  auto t0 = std::chrono::steady_clock::now();
+  plugin.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+  EXPECT_GE(sink.calls(), 1);
+}
+
+TEST(LocalBrokerConfig, RefusesUnknownKeys) {
+  FakeHost host{{{"url", std::string("amqp://x")}}, "broker-local"};
+  auto p = load_plugin("broker-local", host);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("url"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dfd::test

@@ -1,0 +1,411 @@
+// broker-rabbitmq against a real RabbitMQ: one private broker per run of this binary, started by
+// scripts/rabbitmq in a temp dir (global environment) and stopped by PID at the end. A watchdog
+// stops it too if this process dies without tearing down.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "event_sink.hpp"
+#include "fake_host.hpp"
+#include "harness.hpp"
+
+namespace dfd::test {
+namespace {
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------------------------
+// The broker for the whole binary.
+class RabbitEnv : public ::testing::Environment {
+ public:
+  static inline std::string url, dir;
+  static inline int port = 0;
+
+  void SetUp() override {
+    tmp_ = std::make_unique<TempDir>();
+    dir = tmp_->file("rabbitmq");
+    auto t0 = Clock::now();
+    auto r = run({script(), "start", dir});
+    ASSERT_EQ(r.status, 0) << "scripts/rabbitmq start failed:\n" << r.output;
+    std::cout << "[ broker   ] " << r.output << "[ broker   ] started in "
+              << std::chrono::duration<double>(Clock::now() - t0).count() << " s\n";
+    std::istringstream env(read_file(dir + "/rabbitmq.env"));
+    for (std::string line; std::getline(env, line);) {
+      auto eq = line.find('=');
+      if (eq == std::string::npos) continue;
+      if (line.substr(0, eq) == "DFD_AMQP_URL") url = line.substr(eq + 1);
+      if (line.substr(0, eq) == "DFD_AMQP_PORT") port = std::stoi(line.substr(eq + 1));
+    }
+    ASSERT_FALSE(url.empty());
+    start_watchdog();
+  }
+
+  void TearDown() override {
+    if (watchdog_ > 0) {
+      ::kill(watchdog_, SIGKILL);
+      ::waitpid(watchdog_, nullptr, 0);
+      watchdog_ = -1;
+    }
+    if (!dir.empty()) {
+      auto r = run({script(), "stop", dir});
+      EXPECT_EQ(r.status, 0) << r.output;
+    }
+  }
+
+  static std::string script() { return source_dir() + "/scripts/rabbitmq"; }
+
+ private:
+  // A detached shell that stops the broker once this process is gone (crash, abort, timeout).
+  void start_watchdog() {
+    std::string cmd = "while kill -0 " + std::to_string(::getpid()) +
+                      " 2>/dev/null; do sleep 1; done; \"" + script() + "\" stop \"" + dir +
+                      "\" >/dev/null 2>&1";
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::setsid();
+      ::execl("/bin/bash", "bash", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    watchdog_ = pid;
+  }
+
+  std::unique_ptr<TempDir> tmp_;
+  pid_t watchdog_ = -1;
+};
+
+[[maybe_unused]] ::testing::Environment* const kEnv =
+    ::testing::AddGlobalTestEnvironment(new RabbitEnv);
+
+// ---------------------------------------------------------------------------------------------
+// One plugin instance with its own fake host.
+struct Instance {
+  std::unique_ptr<FakeHost> host;
+  LoadedPlugin plugin;  // destroyed before `host`
+  Broker* broker = nullptr;
+};
+
+using ConfigMap = std::map<std::string, ConfigValue>;
+
+std::string test_name() {
+  return ::testing::UnitTest::GetInstance()->current_test_info()->name();
+}
+
+// Defaults: this run's broker, an exchange and queue named after the test (tests stay apart).
+ConfigMap config(ConfigMap extra = {}) {
+  ConfigMap c{{"url", RabbitEnv::url},
+              {"exchange", "x-" + test_name()},
+              {"queue", "q-" + test_name()},
+              {"reconnect_max_ms", std::int64_t{1000}}};
+  for (auto& [k, v] : extra) c[k] = v;
+  return c;
+}
+
+Result<Instance> make(ConfigMap cfg, bool start = true) {
+  Instance i;
+  i.host = std::make_unique<FakeHost>(std::move(cfg), "broker-rabbitmq");
+  i.host->mutable_server().id = "server-" + test_name();
+  auto p = load_plugin("broker-rabbitmq", *i.host, start);
+  if (!p.ok()) return p.status();
+  i.plugin = std::move(*p);
+  i.broker = i.plugin.as<Broker>();
+  return i;
+}
+
+#define MAKE_OR_FAIL(var, cfg)                               \
+  auto var##_r = make(cfg);                                  \
+  ASSERT_TRUE(var##_r.ok()) << var##_r.status().to_string(); \
+  Instance var = std::move(*var##_r)
+
+template <typename Pred>
+bool eventually(Pred p, std::chrono::milliseconds timeout) {
+  auto end = Clock::now() + timeout;
+  while (Clock::now() < end) {
+    if (p()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return p();
+}
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+TEST(RabbitBroker, PublishWithConfirmAndConsumeRoundTrip) {
+  MAKE_OR_FAIL(a, config());
+  EXPECT_TRUE(a.broker->connected());
+  EventSink sink;
+  ASSERT_TRUE(a.broker->subscribe({"token.*"}, sink.handler()).ok());
+  Status st = a.broker->publish("token.issued", R"({"v":1,"token_hash":"ab"})", 2s);
+  ASSERT_TRUE(st.ok()) << st.to_string();
+  ASSERT_TRUE(sink.wait_for(1, 5s));
+  auto ev = sink.events();
+  EXPECT_EQ(ev[0].first, "token.issued");
+  EXPECT_EQ(ev[0].second, R"({"v":1,"token_hash":"ab"})");
+  EXPECT_EQ(a.host->metric("dfd_broker_published_total"), 1);
+  EXPECT_TRUE(eventually([&] { return a.host->metric("dfd_broker_consumed_total") == 1; }, 2s));
+  EXPECT_EQ(a.host->metric("dfd_broker_connected"), 1);
+  Health h = a.plugin.get()->health();
+  EXPECT_TRUE(h.healthy) << h.detail;
+  EXPECT_NE(h.detail.find("connected to amqp://guest:***@127.0.0.1"), std::string::npos)
+      << h.detail;
+  EXPECT_NE(h.detail.find("q-PublishWithConfirmAndConsumeRoundTrip"), std::string::npos);
+  EXPECT_EQ(a.host->log_text().find(":guest@"), std::string::npos) << a.host->log_text();
+  auto t0 = Clock::now();
+  a.plugin.stop();
+  EXPECT_LT(Clock::now() - t0, 1s);
+  EXPECT_EQ(a.host->metric("dfd_broker_connected"), 0);
+}
+
+TEST(RabbitBroker, DefaultQueueIsTheServerIdAndDefaultExchangeIsDfd) {
+  MAKE_OR_FAIL(a, (ConfigMap{{"url", RabbitEnv::url}}));
+  EventSink sink;
+  ASSERT_TRUE(a.broker->subscribe({"server.heartbeat"}, sink.handler()).ok());
+  std::string body = R"({"v":1,"server_id":"x"})";
+  ASSERT_TRUE(a.broker->publish("server.heartbeat", body, 2s).ok());
+  ASSERT_TRUE(sink.wait_for_body(body, 5s));
+  EXPECT_NE(a.plugin.get()->health().detail.find("queue 'server-" + test_name() + "'"),
+            std::string::npos)
+      << a.plugin.get()->health().detail;
+}
+
+TEST(RabbitBroker, TopicMatching) {
+  MAKE_OR_FAIL(a, config());
+  EventSink tokens, files;
+  ASSERT_TRUE(a.broker->subscribe({"token.*"}, tokens.handler()).ok());
+  ASSERT_TRUE(a.broker->subscribe({"file.#", "server.heartbeat"}, files.handler()).ok());
+  for (const char* k : {"token.issued", "token.a.b", "file.available", "file", "server.heartbeat",
+                        "server.other", "token.revoked", "file.x.y"}) {
+    Status st = a.broker->publish(k, k, 2s);
+    ASSERT_TRUE(st.ok()) << k << ": " << st.to_string();
+  }
+  // One queue delivers in order: once the sentinel is in, everything before it was handled.
+  ASSERT_TRUE(a.broker->publish("file.zzz", "end", 2s).ok());
+  ASSERT_TRUE(files.wait_for_body("end", 5s));
+  EXPECT_EQ(tokens.keys(), (std::vector<std::string>{"token.issued", "token.revoked"}));
+  EXPECT_EQ(files.keys(), (std::vector<std::string>{"file.available", "file", "server.heartbeat",
+                                                    "file.x.y", "file.zzz"}));
+}
+
+TEST(RabbitBroker, SubscribeAfterStartAddsBindingsPromptly) {
+  MAKE_OR_FAIL(a, config());
+  EventSink one, two;
+  ASSERT_TRUE(a.broker->subscribe({"a.one"}, one.handler()).ok());
+  ASSERT_TRUE(a.broker->publish("a.two", "lost", 2s).ok());  // no binding yet: dropped
+  ASSERT_TRUE(a.broker->subscribe({"a.two"}, two.handler()).ok());
+  ASSERT_TRUE(a.broker->publish("a.two", "kept", 2s).ok());
+  ASSERT_TRUE(a.broker->publish("a.one", "first", 2s).ok());
+  ASSERT_TRUE(two.wait_for_body("kept", 5s));
+  ASSERT_TRUE(one.wait_for_body("first", 5s));
+  EXPECT_EQ(two.events().size(), 1u);
+}
+
+TEST(RabbitBroker, DurableQueueKeepsEventsWhileTheConsumerIsDown) {
+  const std::string queue = "q-durable-fs";
+  {
+    MAKE_OR_FAIL(consumer, config({{"queue", queue}}));
+    EventSink sink;
+    ASSERT_TRUE(consumer.broker->subscribe({"token.*"}, sink.handler()).ok());
+    ASSERT_TRUE(consumer.broker->publish("token.issued", "warmup", 2s).ok());
+    ASSERT_TRUE(sink.wait_for_body("warmup", 5s));
+    consumer.plugin.stop();
+  }
+  MAKE_OR_FAIL(publisher, config({{"queue", "q-unused"}}));  // never subscribes: no queue
+  for (int i = 0; i < 10; ++i) {
+    Status st = publisher.broker->publish("token.issued", "event-" + std::to_string(i), 2s);
+    ASSERT_TRUE(st.ok()) << st.to_string();
+  }
+  MAKE_OR_FAIL(again, config({{"queue", queue}}));
+  EventSink sink;
+  ASSERT_TRUE(again.broker->subscribe({"token.*"}, sink.handler()).ok());
+  ASSERT_TRUE(sink.wait_for(10, 10s)) << sink.events().size();
+  auto ev = sink.events();
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(ev[i].second, "event-" + std::to_string(i));
+}
+
+TEST(RabbitBroker, RedeliversWhenTheHandlerFails) {
+  MAKE_OR_FAIL(a, config());
+  EventSink sink;
+  std::atomic<int> refusals{2};
+  ASSERT_TRUE(
+      a.broker
+          ->subscribe({"token.*"}, sink.handler([&](const std::string&, const std::string& b) {
+            return b == "flaky" && refusals.fetch_sub(1) > 0;
+          }))
+          .ok());
+  auto t0 = Clock::now();
+  ASSERT_TRUE(a.broker->publish("token.issued", "flaky", 2s).ok());
+  ASSERT_TRUE(sink.wait_for_body("flaky", 10s));
+  std::cout << "[ info     ] delivered after 2 refusals in " << seconds_since(t0) << " s\n";
+  EXPECT_EQ(sink.calls(), 3);
+  EXPECT_EQ(sink.events().size(), 1u);
+  EXPECT_TRUE(eventually([&] { return a.host->metric("dfd_broker_consumed_total") == 1; }, 2s));
+  EXPECT_NE(a.host->log_text().find("handler for 'token.issued' failed"), std::string::npos);
+}
+
+// Publishes `total` events from `threads` threads; returns events per second.
+double publish_rate(Broker* b, int threads, int total) {
+  std::atomic<int> next{0}, failures{0};
+  std::vector<std::thread> ts;
+  auto t0 = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&] {
+      for (int i = next++; i < total; i = next++) {
+        std::string body = R"({"v":1,"token_hash":")" + std::to_string(i) +
+                           R"(","scope":"file:0123456789abcdef","user_id":7,"expires_at":1})";
+        if (!b->publish("token.issued", body, 5s).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  double s = seconds_since(t0);
+  EXPECT_EQ(failures.load(), 0);
+  return total / s;
+}
+
+TEST(RabbitBroker, ConfirmPipeliningThroughput) {
+  constexpr int kTotal = 5000, kThreads = 16;
+  {
+    MAKE_OR_FAIL(a, config({{"queue", "q-rate-unbound"}}));
+    double r = publish_rate(a.broker, kThreads, kTotal);
+    std::cout << "[ rate     ] confirmed publishes, no queue bound: " << static_cast<int>(r)
+              << "/s (" << kTotal << " events, " << kThreads << " threads)\n";
+  }
+  MAKE_OR_FAIL(consumer, config());
+  std::atomic<int> got{0};
+  ASSERT_TRUE(consumer.broker
+                  ->subscribe({"token.*"},
+                              [&](std::string_view, std::string_view) {
+                                ++got;
+                                return Status::Ok();
+                              })
+                  .ok());
+  MAKE_OR_FAIL(a, config({{"queue", "q-rate-publisher"}}));
+  double r = publish_rate(a.broker, kThreads, kTotal);
+  std::cout << "[ rate     ] confirmed publishes, durable queue bound: " << static_cast<int>(r)
+            << "/s (" << kTotal << " events, " << kThreads << " threads)\n";
+  EXPECT_EQ(a.host->metric("dfd_broker_published_total"), kTotal);
+  EXPECT_TRUE(eventually([&] { return got.load() >= kTotal; }, 30s)) << got.load();
+}
+
+TEST(RabbitBroker, BadUrlIsAClearErrorWithThePasswordRedacted) {
+  for (const std::string& bad : {std::string("http://guest:topsecret@127.0.0.1/"),
+                                 std::string("amqp://guest:topsecret@127.0.0.1:nope/")}) {
+    auto r = make(config({{"url", bad}}));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("'url'"), std::string::npos) << r.status().message();
+    EXPECT_EQ(r.status().message().find("topsecret"), std::string::npos) << r.status().message();
+  }
+  ConfigMap no_url = config();
+  no_url.erase("url");
+  auto r = make(no_url);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("url"), std::string::npos);
+  auto typo = make(config({{"prefech", std::int64_t{5}}}));
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("prefech"), std::string::npos);
+}
+
+TEST(RabbitBroker, WrongPasswordFailsStartWithoutShowingIt) {
+  std::string url =
+      "amqp://guest:wrong-pass-xyz@127.0.0.1:" + std::to_string(RabbitEnv::port) + "/";
+  auto host = std::make_unique<FakeHost>(config({{"url", url}}), "broker-rabbitmq");
+  auto t0 = Clock::now();
+  auto r = load_plugin("broker-rabbitmq", *host);
+  ASSERT_FALSE(r.ok());
+  std::cout << "[ info     ] " << r.status().to_string() << "\n";
+  EXPECT_LT(Clock::now() - t0, 5s);
+  EXPECT_EQ(r.status().code(), Code::kUnauthenticated) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("ACCESS_REFUSED"), std::string::npos);
+  EXPECT_NE(r.status().message().find("amqp://guest:***@"), std::string::npos);
+  EXPECT_EQ(r.status().message().find("wrong-pass-xyz"), std::string::npos);
+  EXPECT_EQ(host->log_text().find("wrong-pass-xyz"), std::string::npos) << host->log_text();
+}
+
+TEST(RabbitBroker, PasswordFromFileOrEnvironment) {
+  TempDir tmp;
+  write_file(tmp.file("pw"), "guest\n");
+  std::string url = "amqp://guest@127.0.0.1:" + std::to_string(RabbitEnv::port) + "/";
+  {
+    MAKE_OR_FAIL(a, config({{"url", url}, {"password_file", tmp.file("pw")}}));
+    EXPECT_TRUE(a.broker->connected());
+  }
+  write_file(tmp.file("bad"), "not-it\n");
+  {
+    auto r = make(config({{"url", url}, {"password_file", tmp.file("bad")}}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Code::kUnauthenticated);
+  }
+  ::setenv("DFD_AMQP_PASSWORD", "guest", 1);
+  auto r = make(config({{"url", url}}));
+  ::unsetenv("DFD_AMQP_PASSWORD");
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_TRUE(r->broker->connected());
+}
+
+TEST(RabbitBroker, UnreachableBrokerFailsFastAndStopsQuickly) {
+  std::string url = "amqp://guest:hidden-pw@127.0.0.1:" + std::to_string(free_port()) + "/";
+  MAKE_OR_FAIL(a, config({{"url", url}}));  // start succeeds: it keeps retrying
+  EXPECT_FALSE(a.broker->connected());
+  EventSink sink;
+  ASSERT_TRUE(a.broker->subscribe({"token.*"}, sink.handler()).ok());
+  auto t0 = Clock::now();
+  Status st = a.broker->publish("token.issued", "{}", 2s);
+  EXPECT_LT(Clock::now() - t0, 100ms);
+  EXPECT_EQ(st.code(), Code::kUnavailable) << st.to_string();
+  EXPECT_EQ(st.message().find("hidden-pw"), std::string::npos);
+  Health h = a.plugin.get()->health();
+  EXPECT_FALSE(h.healthy);
+  EXPECT_NE(h.detail.find("cannot connect"), std::string::npos) << h.detail;
+  EXPECT_EQ(h.detail.find("hidden-pw"), std::string::npos);
+  EXPECT_EQ(a.host->metric("dfd_broker_publish_failures_total"), 1);
+  t0 = Clock::now();
+  a.plugin.stop();
+  EXPECT_LT(Clock::now() - t0, 1s);
+  EXPECT_EQ(a.host->log_text().find("hidden-pw"), std::string::npos) << a.host->log_text();
+}
+
+// Last: it restarts the shared broker.
+TEST(RabbitBrokerZRestart, ReconnectsAfterABrokerRestartWithoutRecreatingThePlugin) {
+  MAKE_OR_FAIL(a, config());
+  EventSink sink;
+  ASSERT_TRUE(a.broker->subscribe({"token.*"}, sink.handler()).ok());
+  ASSERT_TRUE(a.broker->publish("token.issued", "before", 2s).ok());
+  ASSERT_TRUE(sink.wait_for_body("before", 5s));
+
+  auto stop = run({RabbitEnv::script(), "stop", RabbitEnv::dir});
+  ASSERT_EQ(stop.status, 0) << stop.output;
+  ASSERT_TRUE(eventually([&] { return !a.broker->connected(); }, 5s));
+  EXPECT_EQ(a.host->metric("dfd_broker_connected"), 0);
+  auto t0 = Clock::now();
+  Status down = a.broker->publish("token.issued", "while-down", 2s);
+  EXPECT_LT(Clock::now() - t0, 100ms);
+  EXPECT_EQ(down.code(), Code::kUnavailable) << down.to_string();
+  EXPECT_FALSE(a.plugin.get()->health().healthy);
+
+  auto restart = run({RabbitEnv::script(), "restart", RabbitEnv::dir});
+  ASSERT_EQ(restart.status, 0) << restart.output;
+  auto back = Clock::now();
+  ASSERT_TRUE(eventually([&] { return a.broker->publish("token.issued", "after", 1s).ok(); }, 10s))
+      << a.plugin.get()->health().detail;
+  ASSERT_TRUE(sink.wait_for_body("after", 10s));
+  double took = seconds_since(back);
+  std::cout << "[ info     ] publish + consume working again " << took
+            << " s after the broker was back\n";
+  EXPECT_LT(took, 10.0);
+  EXPECT_TRUE(eventually([&] { return a.plugin.get()->health().healthy; }, 5s))
+      << a.plugin.get()->health().detail;
+  EXPECT_NE(a.host->log_text().find("reconnecting"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dfd::test
