@@ -6,10 +6,12 @@
 // Thread-safety: every public method may be called from any thread. Each call leases one SQLite
 // connection (with its prepared statements) from a small mutex-guarded pool, so a connection is
 // used by one thread at a time; SQLite serialises writers (WAL, busy_timeout).
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -410,6 +412,15 @@ class SqliteAuth final : public Auth {
     }
     dummy_salt_ = std::move(salt);
 
+    // A new database is private to the service user (SQLite gives its -wal and -shm files the
+    // same mode): it holds password hashes.
+    int fd = ::open(db->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    } else if (errno != EEXIST) {
+      return cfg.error("db", "cannot create '" + *db +
+                                 "': " + std::error_code(errno, std::generic_category()).message());
+    }
     pool_ = std::make_unique<Pool>(*db);
     Status st = pool_->open_first();
     if (!st.ok()) return cfg.error("db", st.message());

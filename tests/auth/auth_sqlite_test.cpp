@@ -1,6 +1,7 @@
 // auth-sqlite beyond the conformance kit: the file-server path (remember), revocation, restart,
 // users and user tokens, and what actually lands in the SQLite file.
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
@@ -166,6 +167,11 @@ TEST_F(AuthSqlite, TokensAreStoredOnlyAsHashes) {
     EXPECT_TRUE(matches_one);
   }
   EXPECT_EQ(query(db(), "PRAGMA journal_mode"), std::vector<std::string>{"wal"});
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((db() + suffix).c_str(), &st), 0) << suffix;
+    EXPECT_EQ(st.st_mode & 077, 0u) << "db" << suffix << " is readable by others";
+  }
 }
 
 TEST_F(AuthSqlite, ExpiredTokensArePurged) {
