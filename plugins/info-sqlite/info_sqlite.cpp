@@ -29,8 +29,9 @@ namespace dfd::info_sqlite {
 namespace {
 using json = nlohmann::json;
 
-// User tokens: the auth plugin's own user_token_ttl_s caps this (contracts.md).
-constexpr std::chrono::seconds kUserTokenTtl{1209600};
+// User tokens: 0 asks the auth plugin for its own configured lifetime (auth-sqlite's
+// user_token_ttl_s).
+constexpr std::chrono::seconds kUserTokenTtl{0};
 constexpr std::chrono::seconds kLoginWindow{300};
 constexpr std::size_t kMaxField = 1024;
 

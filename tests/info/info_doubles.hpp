@@ -10,10 +10,33 @@
 #include <utility>
 #include <vector>
 
+#include <dlfcn.h>
+
 #include "dfd/dfd.hpp"
 #include "dfd/events.hpp"
+#include "harness.hpp"
 
 namespace dfd::test {
+
+// Keeps a plugin library mapped for its lifetime. The info plugin hands std::function handlers
+// (code inside its library) to the broker and to the host's route table; in a test those outlive
+// the LoadedPlugin, so the library must stay mapped until they are gone (the real host keeps
+// every library until every plugin is destroyed). Declare it before everything else.
+class KeepLibrary {
+ public:
+  explicit KeepLibrary(const std::string& name)
+      : handle_(dlopen((plugin_dir() + "/libdfd-" + name + ".so").c_str(), RTLD_NOW | RTLD_LOCAL)) {
+  }
+  ~KeepLibrary() {
+    if (handle_) dlclose(handle_);
+  }
+  KeepLibrary(const KeepLibrary&) = delete;
+  KeepLibrary& operator=(const KeepLibrary&) = delete;
+  bool ok() const { return handle_ != nullptr; }
+
+ private:
+  void* handle_;
+};
 
 class FakeAuth : public Auth {
  public:
@@ -78,6 +101,7 @@ class FakeAuth : public Auth {
   Result<IssuedToken> issue_user_token(std::int64_t user_id,
                                        std::chrono::seconds ttl) noexcept override {
     std::lock_guard<std::mutex> g(mu);
+    if (ttl.count() <= 0) ttl = std::chrono::hours(24 * 14);  // like auth-sqlite: its default
     IssuedToken t{"ut-" + std::to_string(++counter), clock_now() + ttl};
     user_tokens[t.token] = user_id;
     return t;

@@ -102,6 +102,7 @@ struct InfoEnv {
     return -1;
   }
 
+  KeepLibrary keep{"info-sqlite"};
   TempDir dir;
   FakeAuth auth;
   FakeBroker broker;
@@ -162,6 +163,7 @@ TEST(InfoSqliteConfig, RejectsBadConfig) {
 }
 
 TEST(InfoSqliteConfig, NeedsAuthWithUsersAndBroker) {
+  KeepLibrary keep("info-sqlite");
   TempDir d;
   FakeHost host({{"db", d.file("x.db")}}, "info-sqlite");
   auto p = load_plugin("info-sqlite", host, true);
@@ -170,6 +172,7 @@ TEST(InfoSqliteConfig, NeedsAuthWithUsersAndBroker) {
 }
 
 TEST(InfoSqliteConfig, FirstAdminFromFileWithTrailingNewlineStripped) {
+  KeepLibrary keep("info-sqlite");
   TempDir d;
   write_file(d.file("pw"), "s3cret-from-file\n");
   FakeAuth auth;
