@@ -1,0 +1,57 @@
+// The control-plane HTTP server (Pistache): dispatches every request through the RouteTable
+// (built-in /healthz and /metrics plus plugin routes), counts requests by route and status, and
+// drains in-flight requests on shutdown.
+//
+// Thread-safety: bind()/serve()/drain()/shutdown() run on the main thread. Request handling runs
+// on Pistache's reactor threads; the shared state it touches is atomic or under a mutex.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "config.hpp"
+#include "metrics.hpp"
+#include "route_table.hpp"
+
+namespace Pistache::Http {
+class Endpoint;
+}
+
+namespace dfd::host {
+
+// Percent-decodes `s` ('+' becomes a space when `plus_is_space`).
+std::string percent_decode(std::string_view s, bool plus_is_space);
+
+class ControlPlane {
+ public:
+  ControlPlane(const ServerOptions& options, RouteTable& routes, MetricsRegistry& metrics,
+               std::shared_ptr<spdlog::logger> log);
+  ~ControlPlane();  // shutdown()
+
+  // Checks that the listen address can be bound (so "address in use" is reported before plugins
+  // start) and prepares the endpoint; the real bind happens in serve().
+  Status bind();
+  // Freezes the route table, binds and starts the worker threads.
+  Status serve();
+  // The bound port (after bind()).
+  int port() const;
+  // Answers new requests with 503 and waits until in-flight requests have been answered or
+  // `grace` passed. Returns how many requests were still in flight.
+  int drain(std::chrono::milliseconds grace);
+  // Stops the workers and closes the listener. Idempotent.
+  void shutdown() noexcept;
+
+  struct State;
+
+ private:
+  ServerOptions options_;
+  RouteTable& routes_;
+  std::shared_ptr<State> state_;
+  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+  bool serving_ = false;
+};
+
+}  // namespace dfd::host

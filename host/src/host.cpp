@@ -1,0 +1,238 @@
+#include "host.hpp"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "config.hpp"
+#include "content/content_service.hpp"
+#include "control_plane.hpp"
+#include "logging.hpp"
+#include "metrics.hpp"
+#include "plugin_loader.hpp"
+#include "route_table.hpp"
+
+#ifndef DFD_VERSION
+#define DFD_VERSION "0.0.0"
+#endif
+
+namespace dfd::host {
+namespace fs = std::filesystem;
+
+void block_host_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // A peer that goes away must not kill the process; writes report EPIPE instead.
+  signal(SIGPIPE, SIG_IGN);
+}
+
+namespace {
+
+int fail(const std::string& message, int code = 1) {
+  std::cerr << "dfd-host: " << message << std::endl;
+  return code;
+}
+
+struct ContentPlugins {
+  Storage* storage = nullptr;
+  Auth* auth = nullptr;
+  Digest* digest = nullptr;
+  Broker* broker = nullptr;
+};
+
+Result<ContentPlugins> find_content_plugins(const HostConfig& cfg, const PluginSet& set) {
+  ContentPlugins c;
+  c.storage = static_cast<Storage*>(set.find(PluginKind::kStorage));
+  c.auth = static_cast<Auth*>(set.find(PluginKind::kAuth));
+  c.digest = static_cast<Digest*>(set.find(PluginKind::kDigest));
+  c.broker = static_cast<Broker*>(set.find(PluginKind::kBroker));
+  std::string missing;
+  if (!c.storage) missing += " storage";
+  if (!c.auth) missing += " auth";
+  if (!c.digest) missing += " digest";
+  if (!missing.empty()) {
+    int line = static_cast<int>(cfg.content->source().begin.line);
+    return Status::FailedPrecondition(cfg.file + ":" + std::to_string(line) +
+                                      ": [content] needs a storage, an auth and a digest plugin; "
+                                      "missing:" +
+                                      missing);
+  }
+  return c;
+}
+
+std::string public_url_for(const HostConfig& cfg) {
+  if (!cfg.server.public_url.empty()) return cfg.server.public_url;
+  if (cfg.content) {
+    if (auto* u = cfg.content->get_as<std::string>("public_url")) return u->get();
+    if (auto* l = cfg.content->get_as<std::string>("listen")) return "http://" + l->get();
+  }
+  return "http://" + cfg.server.listen;
+}
+
+// Waits for SIGINT/SIGTERM; SIGHUP triggers `on_hup`. Returns the terminating signal.
+template <typename F>
+int wait_for_termination(spdlog::logger& log, F&& on_hup) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      log.info("SIGHUP: rescanning");
+      on_hup();
+      continue;
+    }
+    return sig;
+  }
+}
+
+}  // namespace
+
+int run_host(const HostOptions& options) {
+  auto cfg_or = load_host_config(options.config_path);
+  if (!cfg_or.ok()) return fail(cfg_or.status().message(), 2);
+  HostConfig cfg = std::move(cfg_or).value();
+  LogLevel level = options.log_level.value_or(cfg.server.log_level);
+  auto log = make_logger("dfd-host", level);
+
+  ServerIdentity identity{cfg.server.id, cfg.server.zone, public_url_for(cfg),
+                          cfg.server.state_dir};
+  {
+    std::error_code ec;
+    fs::create_directories(identity.state_dir, ec);
+    if (ec || !fs::is_directory(identity.state_dir)) {
+      return fail(cfg.file + ": [server] state_dir '" + identity.state_dir +
+                  "': cannot create: " + ec.message());
+    }
+  }
+
+  MetricsRegistry metrics;
+  RealClock clock;
+  RouteTable routes;
+  SharedServices shared{metrics, clock, identity, routes, level};
+  PluginSet plugins(shared, log);
+  if (Status st = plugins.load(cfg); !st.ok()) return fail(st.message());
+
+  std::optional<ContentOptions> content_options;
+  ContentPlugins content_plugins;
+  if (cfg.content) {
+    auto cp = find_content_plugins(cfg, plugins);
+    if (!cp.ok()) return fail(cp.status().message());
+    content_plugins = *cp;
+    auto co = parse_content_options(*cfg.content, cfg.file);
+    if (!co.ok()) return fail(co.status().message());
+    content_options = std::move(co).value();
+  }
+
+  if (options.check) {
+    for (const auto& p : plugins.plugins()) {
+      std::printf("%-20s %-10s %-8s %s\n", p->name.c_str(), p->desc->version,
+                  kind_name(p->desc->kind), p->file.c_str());
+    }
+    if (cfg.content) std::printf("[content] file server role enabled\n");
+    std::printf("config OK\n");
+    std::fflush(stdout);
+    return 0;
+  }
+
+  ControlPlane control(cfg.server, routes, metrics, log);
+  if (Status st = control.bind(); !st.ok()) return fail(st.message());
+
+  std::unique_ptr<ContentService> content;
+  PluginLogger content_log(make_logger("content", level));
+
+  // Built-in routes.
+  auto healthz = [&](const HttpRequest&, HttpResponse& r) {
+    nlohmann::json j;
+    bool healthy = true;
+    j["server"] = {{"id", identity.id}, {"zone", identity.zone}};
+    j["plugins"] = nlohmann::json::array();
+    for (const auto& p : plugins.plugins()) {
+      Health h = p->instance->health();
+      healthy = healthy && h.healthy;
+      j["plugins"].push_back({{"name", p->name},
+                              {"kind", kind_name(p->desc->kind)},
+                              {"version", p->desc->version},
+                              {"healthy", h.healthy},
+                              {"detail", h.detail}});
+    }
+    if (content) {
+      Health h = content->health();
+      healthy = healthy && h.healthy;
+      j["content"] = {{"healthy", h.healthy}, {"detail", h.detail}, {"url", content->public_url()}};
+    }
+    j["status"] = healthy ? "ok" : "unhealthy";
+    r.status = healthy ? 200 : 503;
+    r.body = j.dump();
+  };
+  auto metrics_route = [&](const HttpRequest&, HttpResponse& r) {
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = metrics.render_prometheus();
+  };
+  if (Status st = routes.add("GET", "/healthz", healthz); !st.ok()) return fail(st.message());
+  if (Status st = routes.add("GET", "/metrics", metrics_route); !st.ok()) {
+    return fail(st.message());
+  }
+  metrics.gauge("dfd_build_info", "dfd-host version", {{"version", DFD_VERSION}}).set(1);
+  metrics.gauge("dfd_plugins_loaded", "Plugins loaded by this host")
+      .set(static_cast<double>(plugins.plugins().size()));
+
+  if (Status st = plugins.start_all(); !st.ok()) return fail(st.message());
+
+  if (cfg.content) {
+    ContentContext ctx{content_log,
+                       metrics,
+                       clock,
+                       identity,
+                       *content_plugins.storage,
+                       *content_plugins.auth,
+                       *content_plugins.digest,
+                       content_plugins.broker};
+    content = std::make_unique<ContentService>(ctx, *content_options);
+    if (Status st = content->start(); !st.ok()) {
+      content.reset();
+      plugins.stop_all();
+      return fail("[content] cannot start: " + st.to_string());
+    }
+    log->info("file server role: data plane on {} ({})", content->bound_address(),
+              content->public_url());
+  }
+
+  if (Status st = control.serve(); !st.ok()) {
+    if (content) content->stop(0);
+    plugins.stop_all();
+    return fail(st.message());
+  }
+  log->info("dfd-host {} server '{}' zone '{}': control plane on 127.0.0.1:{} ({} plugins)",
+            DFD_VERSION, identity.id, identity.zone, control.port(), plugins.plugins().size());
+
+  int sig = wait_for_termination(*log, [&] {
+    if (content) content->rescan();
+  });
+  auto grace = std::chrono::milliseconds(cfg.server.shutdown_grace_ms);
+  log->info("{}: shutting down (grace {} ms)", sig == SIGINT ? "SIGINT" : "SIGTERM", grace.count());
+  int left = control.drain(grace);
+  if (left > 0) log->warn("grace period over with {} request(s) still in flight", left);
+  control.shutdown();
+  if (content) {
+    content->stop(cfg.server.shutdown_grace_ms);
+    content.reset();
+  }
+  plugins.stop_all();
+  plugins.unload();
+  log->info("stopped");
+  return 0;
+}
+
+}  // namespace dfd::host

@@ -1,0 +1,121 @@
+// Loading, checking and running the plugins listed in a host config.
+//
+// Rules (docs/host.md "Loader"): each [[plugin]] name resolves to libdfd-NAME.so in the config's
+// plugin_path, then <dir of dfd-host>/../plugins, then <install prefix>/lib/dfd/plugins. The
+// library is loaded with Boost.DLL (RTLD_LOCAL | RTLD_NOW) on the main thread and checked, in this
+// order: entry symbol, descriptor size, ABI major, build signature, descriptor name; then no name
+// is listed twice and every required kind is present. Every create() runs before any start();
+// plugins start in dependency order and stop in reverse, are destroyed, and only then unloaded.
+//
+// Thread-safety: everything here runs on the main thread, except find(), which is safe from any
+// thread once load() has returned (the plugin list no longer changes).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "config.hpp"
+#include "dfd/plugin.hpp"
+#include "logging.hpp"
+#include "metrics.hpp"
+
+namespace boost::dll {
+class shared_library;
+}
+
+namespace dfd::host {
+
+class RealClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point now() const noexcept override {
+    return std::chrono::system_clock::now();
+  }
+  std::chrono::steady_clock::time_point steady_now() const noexcept override {
+    return std::chrono::steady_clock::now();
+  }
+};
+
+// What every plugin's HostServices shares; owned by the host, outlives every plugin.
+struct SharedServices {
+  MetricsRegistry& metrics;
+  const Clock& clock;
+  const ServerIdentity& server;
+  HttpRoutes& routes;
+  LogLevel level;
+};
+
+class PluginSet;
+
+// HostServices for one plugin.
+class PluginServices final : public HostServices {
+ public:
+  PluginServices(SharedServices& shared, PluginSet& set, std::unique_ptr<TomlConfig> config,
+                 const std::string& name);
+  Logger& logger() noexcept override { return logger_; }
+  const Config& config() const noexcept override { return *config_; }
+  Metrics& metrics() noexcept override { return shared_.metrics; }
+  const Clock& clock() const noexcept override { return shared_.clock; }
+  const ServerIdentity& server() const noexcept override { return shared_.server; }
+  HttpRoutes& http() noexcept override { return shared_.routes; }
+  Plugin* find_plugin(PluginKind kind, std::string_view name = {}) noexcept override;
+
+ private:
+  SharedServices& shared_;
+  PluginSet& set_;
+  std::unique_ptr<TomlConfig> config_;
+  PluginLogger logger_;
+};
+
+// One loaded plugin. Member order matters: the instance goes first, then its services, and the
+// library last (the instance's deleter also holds a reference to the library).
+struct LoadedPlugin {
+  std::string name;
+  std::string file;  // full path of the library
+  int line = 0;      // of its [[plugin]] table
+  const PluginDescriptor* desc = nullptr;
+  std::shared_ptr<boost::dll::shared_library> library;
+  std::unique_ptr<PluginServices> services;
+  std::shared_ptr<Plugin> instance;
+  bool started = false;
+};
+
+class PluginSet {
+ public:
+  PluginSet(SharedServices& shared, std::shared_ptr<spdlog::logger> host_log);
+  ~PluginSet();  // stop_all() and unload()
+  PluginSet(const PluginSet&) = delete;
+  PluginSet& operator=(const PluginSet&) = delete;
+
+  // The directories searched, in order, for a config's plugins.
+  static std::vector<std::string> search_dirs(const HostConfig& cfg);
+
+  // Resolves, loads, checks and creates every plugin of `cfg`. On error nothing stays loaded.
+  Status load(const HostConfig& cfg);
+  // Starts every plugin in dependency order; on error stops the started ones (reverse order).
+  Status start_all();
+  // Stops started plugins in reverse start order. Idempotent.
+  void stop_all() noexcept;
+  // Destroys every instance, then unloads every library. Idempotent.
+  void unload() noexcept;
+
+  // The named plugin of `kind`, or the first of that kind in config order (empty name).
+  Plugin* find(PluginKind kind, std::string_view name = {}) const noexcept;
+  const std::vector<std::unique_ptr<LoadedPlugin>>& plugins() const { return plugins_; }
+
+ private:
+  Status load_one(const HostConfig& cfg, const PluginEntry& entry,
+                  const std::vector<std::string>& dirs);
+  Status check_requirements(const HostConfig& cfg) const;
+  Status order_for_start(const HostConfig& cfg);
+
+  SharedServices& shared_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::vector<std::unique_ptr<LoadedPlugin>> plugins_;  // config order
+  std::vector<LoadedPlugin*> start_order_;
+  std::vector<LoadedPlugin*> started_;
+};
+
+}  // namespace dfd::host
