@@ -33,6 +33,8 @@
 namespace dfd::auth_hmac {
 namespace {
 
+constexpr std::chrono::seconds kMaxTtl{10LL * 366 * 86400};
+
 constexpr unsigned char kVersion = 1;
 constexpr std::size_t kNonceBytes = 16;
 constexpr std::size_t kHeaderBytes = 1 + 8 + 8 + kNonceBytes;
@@ -215,7 +217,9 @@ class HmacAuth final : public Auth {
     if (!create.ok()) return create.status();
     auto ttl = cfg.int_or("token_ttl_s", 3600);
     if (!ttl.ok()) return ttl.status();
-    if (*ttl <= 0) return cfg.error("token_ttl_s", "must be > 0");
+    if (*ttl <= 0 || *ttl > kMaxTtl.count()) {
+      return cfg.error("token_ttl_s", "must be between 1 and " + std::to_string(kMaxTtl.count()));
+    }
     token_ttl_ = std::chrono::seconds(*ttl);
 
     struct stat st {};
@@ -258,6 +262,8 @@ class HmacAuth final : public Auth {
         return Status::InvalidArgument("auth-hmac: token scope longer than 1024 bytes");
       }
       if (ttl.count() <= 0) ttl = token_ttl_;
+      if (ttl > kMaxTtl)
+        return Status::InvalidArgument("auth-hmac: token ttl longer than 10 years");
       auto t = host_.clock().now() + ttl;
       std::int64_t expires = std::chrono::ceil<std::chrono::seconds>(t.time_since_epoch()).count();
 

@@ -33,6 +33,8 @@
 namespace dfd::auth_sqlite {
 namespace {
 
+constexpr std::chrono::seconds kMaxTtl{10LL * 366 * 86400};
+
 constexpr std::size_t kTokenBytes = 32;  // 256 bits of CSPRNG output per token
 constexpr std::size_t kSaltBytes = 16;
 constexpr std::size_t kKeyBytes = 32;       // PBKDF2 output length (SHA-256 size)
@@ -379,10 +381,15 @@ class SqliteAuth final : public Auth {
     if (db->empty()) return cfg.error("db", "must not be empty");
     auto ttl = cfg.int_or("token_ttl_s", 3600);
     if (!ttl.ok()) return ttl.status();
-    if (*ttl <= 0) return cfg.error("token_ttl_s", "must be > 0");
+    if (*ttl <= 0 || *ttl > kMaxTtl.count()) {
+      return cfg.error("token_ttl_s", "must be between 1 and " + std::to_string(kMaxTtl.count()));
+    }
     auto uttl = cfg.int_or("user_token_ttl_s", 1209600);
     if (!uttl.ok()) return uttl.status();
-    if (*uttl <= 0) return cfg.error("user_token_ttl_s", "must be > 0");
+    if (*uttl <= 0 || *uttl > kMaxTtl.count()) {
+      return cfg.error("user_token_ttl_s",
+                       "must be between 1 and " + std::to_string(kMaxTtl.count()));
+    }
     auto iters = cfg.int_or("kdf_iterations", 210000);
     if (!iters.ok()) return iters.status();
     if (*iters < 1 || *iters > 100000000) {
@@ -471,6 +478,8 @@ class SqliteAuth final : public Auth {
     return guard("auth-sqlite: issue_download_token", [&]() -> Result<IssuedToken> {
       if (scope.empty()) return Status::InvalidArgument("auth-sqlite: empty token scope");
       if (ttl.count() <= 0) ttl = token_ttl_;
+      if (ttl > kMaxTtl)
+        return Status::InvalidArgument("auth-sqlite: token ttl longer than 10 years");
       auto token = random_token(kTokenBytes);
       if (!token.ok()) return token.status();
       std::string hash = sha256_hex(*token);
@@ -667,6 +676,8 @@ class SqliteAuth final : public Auth {
                                        std::chrono::seconds ttl) noexcept override {
     return guard("auth-sqlite: issue_user_token", [&]() -> Result<IssuedToken> {
       if (ttl.count() <= 0) ttl = user_token_ttl_;
+      if (ttl > kMaxTtl)
+        return Status::InvalidArgument("auth-sqlite: token ttl longer than 10 years");
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
       {

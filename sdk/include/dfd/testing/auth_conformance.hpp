@@ -29,6 +29,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <climits>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <random>
@@ -247,6 +249,17 @@ TEST_P(AuthConformance, RevokedTokenIsRefused) {
   EXPECT_TRUE(auth().revoke_download_token(r.token_hash).ok());  // idempotent
   EXPECT_EQ(verdict(auth().verify_download_token(t, kScope)), "revoked");
   EXPECT_EQ(verdict(auth().verify_download_token(other, kScope)), "valid");
+}
+
+TEST_P(AuthConformance, AbsurdTtlIsRefusedOrHonoured) {
+  // Either an error or a token that works: never a crash, never an overflowed (past) expiry.
+  for (auto ttl : {std::chrono::seconds(std::int64_t{1} << 40), std::chrono::seconds(INT64_MAX / 2),
+                   std::chrono::seconds(INT64_MAX)}) {
+    auto t = auth().issue_download_token(kScope, 1, ttl, nullptr);
+    if (t.ok()) {
+      EXPECT_EQ(verdict(auth().verify_download_token(t->token, kScope)), "valid");
+    }
+  }
 }
 
 TEST_P(AuthConformance, ConcurrentIssueAndVerify) {
