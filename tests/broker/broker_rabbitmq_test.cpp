@@ -417,6 +417,28 @@ TEST(RabbitBroker, QueuedEventsWaitForASubscriptionMadeAMomentLater) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(ev[i].second, "f" + std::to_string(i));
 }
 
+TEST(RabbitBroker, NoConfirmInTimeIsDeadlineExceededAndStopStaysQuick) {
+  MAKE_OR_FAIL(a, config());
+  // Stall the Erlang VM (its PID is in the broker's pid file); always resume it.
+  const pid_t vm = static_cast<pid_t>(std::stol(read_file(RabbitEnv::dir + "/rabbitmq.pid")));
+  ASSERT_GT(vm, 1);
+  struct Resume {
+    pid_t pid;
+    ~Resume() { ::kill(pid, SIGCONT); }
+  } resume{vm};
+  ASSERT_EQ(::kill(vm, SIGSTOP), 0);
+  auto t0 = Clock::now();
+  Status st = a.broker->publish("token.issued", "stalled", 300ms);
+  auto took = Clock::now() - t0;
+  EXPECT_EQ(st.code(), Code::kDeadlineExceeded) << st.to_string();
+  EXPECT_GE(took, 300ms);
+  EXPECT_LT(took, 800ms);
+  EXPECT_EQ(a.host->metric("dfd_broker_publish_failures_total"), 1);
+  t0 = Clock::now();
+  a.plugin.stop();  // the polite close gets no answer either
+  EXPECT_LT(Clock::now() - t0, 1s);
+}
+
 // Last: it restarts the shared broker.
 TEST(RabbitBrokerZRestart, ReconnectsAfterABrokerRestartWithoutRecreatingThePlugin) {
   MAKE_OR_FAIL(a, config());
