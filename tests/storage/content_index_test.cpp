@@ -237,16 +237,23 @@ TEST_F(ContentIndexTest, UidIsSha256AndChunksCoverTheFile) {
 }
 
 TEST_F(ContentIndexTest, LargeChunksAcrossReadBuffers) {
-  const std::string big = pseudo_random((5 << 20) / 2 + 3, 9);  // 2.5 MiB + 3
+  // 2.5 MiB hashes on the scanning thread; 9 MiB (>= 8 MiB) on two threads.
+  const std::string small = pseudo_random((5 << 20) / 2 + 3, 9);
+  const std::string big = pseudo_random((9 << 20) + 3, 10);
+  write_file(root_ + "/small.bin", small);
   write_file(root_ + "/big.bin", big);
   const std::size_t cs = (1 << 20) + 17;  // chunk edges fall inside 1 MiB reads
   auto index = make_index(cs);
   ASSERT_TRUE(index->open().ok());
   rescan(*index);
-  auto f = index->find(dfd::sha256_hex(big));
+  auto f = index->find(dfd::sha256_hex(small));
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->chunks, chunk_digests(small, cs));
+  EXPECT_EQ(f->chunks.size(), 3u);
+  f = index->find(dfd::sha256_hex(big));
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->chunks, chunk_digests(big, cs));
-  EXPECT_EQ(f->chunks.size(), 3u);
+  EXPECT_EQ(f->chunks.size(), 9u);
 }
 
 TEST_F(ContentIndexTest, RestartReusesTheSidecar) {

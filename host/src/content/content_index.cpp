@@ -10,7 +10,8 @@
 //   - a file that changes while it is hashed (size or mtime differ afterwards) is left out of this
 //     scan and picked up by the next one.
 //
-// Memory stays bounded: one 1 MiB buffer per scan feeds both the whole-file and the chunk hasher.
+// Memory stays bounded: one 1 MiB buffer per scan feeds both the whole-file and the chunk hasher;
+// files of 8 MiB and more run the two hashers on two threads (one helper thread per rescan).
 #include "content/content_index.hpp"
 
 #include <fcntl.h>
@@ -18,13 +19,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -35,6 +39,7 @@ namespace {
 constexpr std::size_t kReadSize = 1 << 20;
 constexpr std::uint64_t kProgressBytes = 256ULL << 20;  // files this big log their progress
 constexpr auto kProgressEvery = std::chrono::seconds(5);
+constexpr std::uint64_t kParallelBytes = 8ULL << 20;  // bigger files hash on two threads
 
 std::string mib(std::uint64_t bytes) {
   char buf[32];
@@ -252,6 +257,60 @@ class Sidecar {
   sqlite3_stmt* del_ = nullptr;
 };
 
+// Runs one task at a time on its own thread, so the caller can overlap work with it. Used by one
+// thread (the rescanning one); run() and wait() alternate.
+class HashHelper {
+ public:
+  HashHelper() : thread_([this] { loop(); }) {}
+  ~HashHelper() {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  HashHelper(const HashHelper&) = delete;
+  HashHelper& operator=(const HashHelper&) = delete;
+
+  // `task` must not throw.
+  void run(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      task_ = std::move(task);
+      busy_ = true;
+    }
+    cv_.notify_all();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return !busy_; });
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      cv_.wait(l, [&] { return quit_ || task_; });
+      if (!task_) return;  // quit
+      auto task = std::move(task_);
+      task_ = nullptr;
+      l.unlock();
+      task();
+      l.lock();
+      busy_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<void()> task_;
+  bool busy_ = false;
+  bool quit_ = false;
+  std::thread thread_;  // last: starts after the fields above exist
+};
+
 using FilePtr = std::shared_ptr<const IndexedFile>;
 
 struct Snapshot {
@@ -281,8 +340,9 @@ struct ContentIndex::Impl {
            f.chunks.size() == expected_chunks(f.size, f.chunk_size);
   }
 
-  // Reads `e` once, feeding the whole-file hasher and the chunk hasher from the same buffer.
-  Result<IndexedFile> hash(const FileEntry& e, std::vector<char>& buf) {
+  // Reads `e` once, feeding the whole-file hasher and the chunk hasher from the same buffer (on
+  // two threads when a helper is given: the two digests are independent).
+  Result<IndexedFile> hash(const FileEntry& e, std::vector<char>& buf, HashHelper* helper) {
     auto opened = storage.open(e.path);
     if (!opened.ok()) return opened.status();
     ReadHandle& h = **opened;
@@ -309,26 +369,42 @@ struct ContentIndex::Impl {
     if (big) log.info("content index: hashing '" + e.path + "' (" + mib(e.size) + ")");
 
     std::uint64_t off = 0, in_chunk = 0;
+    bool chunk_failed = false;
     while (off < e.size) {
       std::size_t want =
           static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), e.size - off));
       auto n = h.read_at(off, buf.data(), want);
       if (!n.ok()) return n.status();
       if (*n == 0) return Status::Unavailable("'" + e.path + "' shrank while it was hashed");
-      (*whole)->update(buf.data(), *n);
-      std::size_t p = 0;
-      while (p < *n) {
-        std::size_t take = static_cast<std::size_t>(
-            std::min<std::uint64_t>(*n - p, options.chunk_size - in_chunk));
-        (*chunk)->update(buf.data() + p, take);
-        p += take;
-        in_chunk += take;
-        if (in_chunk == options.chunk_size) {
-          f.chunks.push_back((*chunk)->final_hex());
-          (*chunk)->reset();
-          in_chunk = 0;
+      const std::size_t got = *n;
+      auto feed_chunks = [&]() noexcept {
+        try {
+          std::size_t p = 0;
+          while (p < got) {
+            std::size_t take = static_cast<std::size_t>(
+                std::min<std::uint64_t>(got - p, options.chunk_size - in_chunk));
+            (*chunk)->update(buf.data() + p, take);
+            p += take;
+            in_chunk += take;
+            if (in_chunk == options.chunk_size) {
+              f.chunks.push_back((*chunk)->final_hex());
+              (*chunk)->reset();
+              in_chunk = 0;
+            }
+          }
+        } catch (...) {
+          chunk_failed = true;
         }
+      };
+      if (helper) {  // the chunk hasher on the helper thread, the whole-file hasher here
+        helper->run(feed_chunks);
+        (*whole)->update(buf.data(), got);
+        helper->wait();
+      } else {
+        (*whole)->update(buf.data(), got);
+        feed_chunks();
       }
+      if (chunk_failed) return Status::ResourceExhausted("out of memory hashing '" + e.path + "'");
       off += *n;
       bytes_hashed.add(static_cast<double>(*n));
       if (big) {
@@ -370,6 +446,7 @@ struct ContentIndex::Impl {
     std::shared_ptr<const Snapshot> prev = current();
     auto next = std::make_shared<Snapshot>();
     std::vector<char> buf;
+    std::unique_ptr<HashHelper> helper;  // started on the first big file; joined on return
     std::size_t hashed = 0, failed = 0;
     double bytes_before = bytes_hashed.value();
     std::set<std::string> listed;
@@ -389,7 +466,14 @@ struct ContentIndex::Impl {
       }
       if (!f) {
         if (buf.empty()) buf.resize(kReadSize);
-        auto h = hash(e, buf);
+        if (!helper && e.size >= kParallelBytes) {
+          try {
+            helper = std::make_unique<HashHelper>();
+          } catch (const std::exception& ex) {  // no thread: hash on this one
+            log.debug(std::string("content index: no helper thread: ") + ex.what());
+          }
+        }
+        auto h = hash(e, buf, e.size >= kParallelBytes ? helper.get() : nullptr);
         if (!h.ok()) {
           ++failed;
           log.warn("content index: skipping '" + e.path + "' this scan: " + h.status().to_string());
