@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -135,6 +136,10 @@ class ProgressLine {
 };
 }  // namespace
 
+namespace {
+int get_with(InfoApi* api, const std::string& id, const GetOptions& go);
+}  // namespace
+
 int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin) {
   std::optional<Credentials> old;
   try {
@@ -212,6 +217,7 @@ int cmd_info(const GlobalOptions& g, const std::string& id, bool json) {
 }
 
 int cmd_get(const GlobalOptions& g, const GetOptions& go) {
+  if (!go.manifest_file.empty()) return get_with(nullptr, go.id, go);
   InfoApi api = logged_in_api(g);
   std::string id = go.id;
   if (id.empty()) {
@@ -225,7 +231,21 @@ int cmd_get(const GlobalOptions& g, const GetOptions& go) {
     while (!id.empty() && id.front() == ' ') id.erase(0, 1);
     if (id.empty()) throw CliError(exit_code::kUsage, "no file id given");
   }
-  Manifest m = api.manifest(id, go.zone);
+  return get_with(&api, id, go);
+}
+
+namespace {
+int get_with(InfoApi* api, const std::string& id, const GetOptions& go) {
+  Manifest m;
+  if (api) {
+    m = api->manifest(id, go.zone);
+  } else {
+    std::ifstream f(go.manifest_file);
+    if (!f) throw CliError(exit_code::kUsage, "cannot read " + go.manifest_file);
+    auto j = nlohmann::json::parse(f, nullptr, false);
+    if (j.is_discarded()) throw CliError(exit_code::kUsage, go.manifest_file + " is not JSON");
+    m = parse_manifest(j);
+  }
   DownloadOptions o;
   o.output = go.output.empty() ? default_output(m.name) : go.output;
   o.force = go.force;
@@ -237,14 +257,15 @@ int cmd_get(const GlobalOptions& g, const GetOptions& go) {
   o.interrupt = &g_interrupted;
   ProgressLine line(!go.no_progress && ::isatty(STDERR_FILENO));
   o.on_progress = [&](const Progress& p) { line.show(p); };
-  o.renew = [&](std::string& err) -> std::optional<Manifest> {
-    try {
-      return api.manifest(id, go.zone);
-    } catch (const std::exception& e) {
-      err = e.what();
-      return std::nullopt;
-    }
-  };
+  if (api)
+    o.renew = [&](std::string& err) -> std::optional<Manifest> {
+      try {
+        return api->manifest(id, go.zone);
+      } catch (const std::exception& e) {
+        err = e.what();
+        return std::nullopt;
+      }
+    };
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
@@ -263,5 +284,6 @@ int cmd_get(const GlobalOptions& g, const GetOptions& go) {
   if (!r.ok) std::fprintf(stderr, "dfd: %s\n", r.error.c_str());
   return r.exit_code;
 }
+}  // namespace
 
 }  // namespace dfd::client

@@ -22,6 +22,7 @@ struct GetOptions {
   bool force = false;
   double stall_timeout_s = 5.0;
   std::size_t stop_after_chunks = 0;  // test hook (hidden option)
+  std::string manifest_file;          // --manifest FILE: use this manifest, no info server
 };
 
 int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin);

@@ -80,6 +80,7 @@ struct Downloader::Impl {
     std::size_t active = 0;
     int consecutive_failures = 0;
     Clock::time_point backoff_until{};
+    double ema_chunk_s = 0;  // smoothed seconds per full chunk on this server
   };
 
   struct Transfer {
@@ -292,13 +293,20 @@ struct Downloader::Impl {
     transfers.push_back(std::move(t));
   }
 
-  // Is a second copy of `chunk` (held by `holder`) worth starting? Only when the holder's copy
-  // looks slow: no byte for a while, or less than half done.
-  bool worth_duplicating(std::size_t chunk, int holder, Clock::time_point now) {
+  // Is a second copy of `chunk` (held by `holder`) on server `idle` worth starting? Only when the
+  // holder's copy looks slow: no byte for a while, or its expected remaining time is well above
+  // what `idle` needs for a whole chunk (measured on its past chunks).
+  bool worth_duplicating(std::size_t chunk, int holder, int idle, Clock::time_point now) {
     Transfer* t = find_copy(chunk, holder);
     if (!t) return false;
     if (now - t->last_data > std::chrono::milliseconds(300)) return true;
-    return t->received * 2 < t->length;
+    double idle_chunk_s = servers[static_cast<std::size_t>(idle)].ema_chunk_s;
+    if (idle_chunk_s <= 0) return false;  // nothing known about the idle server yet
+    double elapsed = secs(now - t->start);
+    if (t->received == 0) return elapsed > 2 * idle_chunk_s;
+    double rate = static_cast<double>(t->received) / std::max(elapsed, 1e-3);
+    double remaining = static_cast<double>(t->length - t->received) / rate;
+    return remaining > 1.5 * idle_chunk_s + 0.02;
   }
 
   bool try_start_on(int si, Clock::time_point now) {
@@ -310,7 +318,7 @@ struct Downloader::Impl {
     }
     if (active_duplicates >= max_duplicates) return false;
     auto c = planner->assign_duplicate(si, now, [&](std::size_t chunk, int holder) {
-      return worth_duplicating(chunk, holder, now);
+      return worth_duplicating(chunk, holder, si, now);
     });
     if (!c) return false;
     start(si, *c, true, now);
@@ -420,6 +428,9 @@ struct Downloader::Impl {
       std::string().swap(t.buffer);
     }
     s.consecutive_failures = 0;
+    double took = secs(now - t.start) * static_cast<double>(m.chunk_size) /
+                  static_cast<double>(std::max<std::uint64_t>(t.length, 1));
+    s.ema_chunk_s = s.ema_chunk_s > 0 ? 0.7 * s.ema_chunk_s + 0.3 * took : took;
     s.rep.bytes += t.length;
     ++s.rep.chunks;
     ++rep.chunks_fetched;
@@ -428,7 +439,6 @@ struct Downloader::Impl {
     state_dirty = true;
     prefer.push_back(t.server);
     prefix->advance(std::min<std::uint64_t>(m.size, planner->verified_prefix() * m.chunk_size));
-    (void)now;
   }
 
   bool renew_token(const std::string& why) {

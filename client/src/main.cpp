@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
   get->add_option("--stall-timeout", go.stall_timeout_s,
                   "seconds without data before a request fails (default 5)")
       ->check(CLI::Range(0.05, 3600.0));
+  get->add_option("--manifest", go.manifest_file,
+                  "use this manifest JSON (with locations and download_token); no info server");
   get->add_option("--stop-after-chunks", go.stop_after_chunks)
       ->group("");  // test hook: stop like an interrupt after N chunks
 
