@@ -5,12 +5,28 @@
 #include <map>
 #include <thread>
 
+#include "broker_conformance.hpp"
 #include "event_sink.hpp"
 #include "fake_host.hpp"
 
 namespace dfd::test {
 namespace {
 using namespace std::chrono_literals;
+
+INSTANTIATE_TEST_SUITE_P(Local, BrokerConformance,
+                         ::testing::Values(BrokerFactory{
+                             "local",
+                             [] {
+                               BrokerInstance b;
+                               b.host = std::make_unique<FakeHost>(
+                                   std::map<std::string, ConfigValue>{}, "broker-local");
+                               auto p = load_plugin("broker-local", *b.host);
+                               if (!p.ok()) return Result<BrokerInstance>(p.status());
+                               b.plugin = std::move(*p);
+                               b.broker = b.plugin.as<Broker>();
+                               return Result<BrokerInstance>(std::move(b));
+                             }}),
+                         [](const auto& info) { return info.param.name; });
 
 struct LocalBrokerTest : ::testing::Test {
   FakeHost host{{}, "broker-local"};
@@ -40,24 +56,6 @@ TEST_F(LocalBrokerTest, DeliversInPublishOrder) {
   EXPECT_TRUE(plugin.get()->health().healthy);
 }
 
-TEST_F(LocalBrokerTest, TopicMatching) {
-  EventSink tokens, files, all;
-  ASSERT_TRUE(broker->subscribe({"token.*"}, tokens.handler()).ok());
-  ASSERT_TRUE(broker->subscribe({"file.#", "server.heartbeat"}, files.handler()).ok());
-  ASSERT_TRUE(broker->subscribe({"#"}, all.handler()).ok());
-  for (const char* k : {"token.issued", "token.a.b", "file.available", "file", "server.heartbeat",
-                        "server.other", "token.revoked", "file.x.y"}) {
-    ASSERT_TRUE(broker->publish(k, "{}", 100ms).ok());
-  }
-  ASSERT_TRUE(all.wait_for(8, 5s));
-  ASSERT_TRUE(tokens.wait_for(2, 5s));
-  ASSERT_TRUE(files.wait_for(4, 5s));
-  std::this_thread::sleep_for(50ms);
-  EXPECT_EQ(tokens.keys(), (std::vector<std::string>{"token.issued", "token.revoked"}));
-  EXPECT_EQ(files.keys(),
-            (std::vector<std::string>{"file.available", "file", "server.heartbeat", "file.x.y"}));
-}
-
 TEST_F(LocalBrokerTest, RetriesAFailingHandlerAndKeepsOrder) {
   EventSink sink;
   std::map<std::string, int> failures_left{{"b", 2}};
@@ -79,23 +77,8 @@ TEST_F(LocalBrokerTest, RetriesAFailingHandlerAndKeepsOrder) {
   EXPECT_EQ(sink.calls(), 5);  // "b" failed twice, then was retried
 }
 
-TEST_F(LocalBrokerTest, PublishWithoutSubscribersAndBadInput) {
+TEST_F(LocalBrokerTest, PublishWithoutSubscribersIsOk) {
   EXPECT_TRUE(broker->publish("token.issued", "{}", 10ms).ok());
-  EXPECT_EQ(broker->publish("", "{}", 10ms).code(), Code::kInvalidArgument);
-  EventSink sink;
-  EXPECT_EQ(broker->subscribe({}, sink.handler()).code(), Code::kInvalidArgument);
-  EXPECT_EQ(broker->subscribe({"a..b"}, sink.handler()).code(), Code::kInvalidArgument);
-}
-
-TEST_F(LocalBrokerTest, StopJoinsEvenWithAFailingHandler) {
-  EventSink sink;
-  ASSERT_TRUE(broker->subscribe({"#"}, sink.handler([](auto&, auto&) { return true; })).ok());
-  ASSERT_TRUE(broker->publish("x", "1", 10ms).ok());
-  std::this_thread::sleep_for(100ms);
-  auto t0 = std::chrono::steady_clock::now();
-  plugin.stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
-  EXPECT_GE(sink.calls(), 1);
 }
 
 TEST(LocalBrokerConfig, RefusesUnknownKeys) {

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "broker_conformance.hpp"
 #include "event_sink.hpp"
 #include "fake_host.hpp"
 #include "harness.hpp"
@@ -85,11 +86,7 @@ class RabbitEnv : public ::testing::Environment {
 
 // ---------------------------------------------------------------------------------------------
 // One plugin instance with its own fake host.
-struct Instance {
-  std::unique_ptr<FakeHost> host;
-  LoadedPlugin plugin;  // destroyed before `host`
-  Broker* broker = nullptr;
-};
+using Instance = BrokerInstance;
 
 using ConfigMap = std::map<std::string, ConfigValue>;
 
@@ -117,6 +114,11 @@ Result<Instance> make(ConfigMap cfg, bool start = true) {
   i.broker = i.plugin.as<Broker>();
   return i;
 }
+
+INSTANTIATE_TEST_SUITE_P(RabbitMq, BrokerConformance,
+                         ::testing::Values(BrokerFactory{"rabbitmq",
+                                                         [] { return make(config()); }}),
+                         [](const auto& info) { return info.param.name; });
 
 #define MAKE_OR_FAIL(var, cfg)                               \
   auto var##_r = make(cfg);                                  \
@@ -175,37 +177,6 @@ TEST(RabbitBroker, DefaultQueueIsTheServerIdAndDefaultExchangeIsDfd) {
   EXPECT_NE(a.plugin.get()->health().detail.find("queue 'server-" + test_name() + "'"),
             std::string::npos)
       << a.plugin.get()->health().detail;
-}
-
-TEST(RabbitBroker, TopicMatching) {
-  MAKE_OR_FAIL(a, config());
-  EventSink tokens, files;
-  ASSERT_TRUE(a.broker->subscribe({"token.*"}, tokens.handler()).ok());
-  ASSERT_TRUE(a.broker->subscribe({"file.#", "server.heartbeat"}, files.handler()).ok());
-  for (const char* k : {"token.issued", "token.a.b", "file.available", "file", "server.heartbeat",
-                        "server.other", "token.revoked", "file.x.y"}) {
-    Status st = a.broker->publish(k, k, 2s);
-    ASSERT_TRUE(st.ok()) << k << ": " << st.to_string();
-  }
-  // One queue delivers in order: once the sentinel is in, everything before it was handled.
-  ASSERT_TRUE(a.broker->publish("file.zzz", "end", 2s).ok());
-  ASSERT_TRUE(files.wait_for_body("end", 5s));
-  EXPECT_EQ(tokens.keys(), (std::vector<std::string>{"token.issued", "token.revoked"}));
-  EXPECT_EQ(files.keys(), (std::vector<std::string>{"file.available", "file", "server.heartbeat",
-                                                    "file.x.y", "file.zzz"}));
-}
-
-TEST(RabbitBroker, SubscribeAfterStartAddsBindingsPromptly) {
-  MAKE_OR_FAIL(a, config());
-  EventSink one, two;
-  ASSERT_TRUE(a.broker->subscribe({"a.one"}, one.handler()).ok());
-  ASSERT_TRUE(a.broker->publish("a.two", "lost", 2s).ok());  // no binding yet: dropped
-  ASSERT_TRUE(a.broker->subscribe({"a.two"}, two.handler()).ok());
-  ASSERT_TRUE(a.broker->publish("a.two", "kept", 2s).ok());
-  ASSERT_TRUE(a.broker->publish("a.one", "first", 2s).ok());
-  ASSERT_TRUE(two.wait_for_body("kept", 5s));
-  ASSERT_TRUE(one.wait_for_body("first", 5s));
-  EXPECT_EQ(two.events().size(), 1u);
 }
 
 TEST(RabbitBroker, DurableQueueKeepsEventsWhileTheConsumerIsDown) {
@@ -439,7 +410,7 @@ TEST(RabbitBroker, NoConfirmInTimeIsDeadlineExceededAndStopStaysQuick) {
   EXPECT_LT(Clock::now() - t0, 1s);
 }
 
-// Last: it restarts the shared broker.
+// Restarts the shared broker (it is running again when the test ends).
 TEST(RabbitBrokerZRestart, ReconnectsAfterABrokerRestartWithoutRecreatingThePlugin) {
   MAKE_OR_FAIL(a, config());
   EventSink sink;

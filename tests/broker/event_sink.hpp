@@ -21,6 +21,7 @@ class EventSink {
       std::string k(key), b(body);
       std::lock_guard<std::mutex> g(mu_);
       ++calls_;
+      cv_.notify_all();
       if (fail && fail(k, b)) return Status::Unavailable("test handler refuses " + b);
       events_.emplace_back(std::move(k), std::move(b));
       cv_.notify_all();
@@ -41,6 +42,11 @@ class EventSink {
       }
       return false;
     });
+  }
+  // Waits until the handler was called at least `n` times (failed calls included).
+  bool wait_for_calls(int n, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lk(mu_);
+    return cv_.wait_for(lk, timeout, [&] { return calls_ >= n; });
   }
   std::vector<std::pair<std::string, std::string>> events() const {
     std::lock_guard<std::mutex> g(mu_);
