@@ -146,6 +146,7 @@ Status RabbitBroker::load_options() {
 // Lifecycle
 
 Status RabbitBroker::start() noexcept {
+  bool launched = false;
   Status st = guard("broker-rabbitmq: start", [&]() -> Status {
     {
       std::lock_guard<std::mutex> g(mu_);
@@ -153,12 +154,18 @@ Status RabbitBroker::start() noexcept {
       pub_wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
       con_wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
       if (pub_wake_fd_ < 0 || con_wake_fd_ < 0) {
-        return Status::IoError(std::string("broker-rabbitmq: eventfd: ") + std::strerror(errno));
+        Status err =
+            Status::IoError(std::string("broker-rabbitmq: eventfd: ") + std::strerror(errno));
+        if (pub_wake_fd_ >= 0) ::close(pub_wake_fd_);
+        if (con_wake_fd_ >= 0) ::close(con_wake_fd_);
+        pub_wake_fd_ = con_wake_fd_ = -1;
+        return err;
       }
       stopping_ = false;
       started_ = true;
       pub_first_attempt_done_ = false;
       threads_running_ = 2;
+      launched = true;
     }
     publisher_ = std::thread([this] { publisher_main(); });
     consumer_ = std::thread([this] { consumer_main(); });
@@ -174,7 +181,7 @@ Status RabbitBroker::start() noexcept {
     }
     return Status::Ok();
   });
-  if (!st.ok()) stop();
+  if (!st.ok() && launched) stop();
   return st;
 }
 
