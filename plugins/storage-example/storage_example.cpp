@@ -57,8 +57,9 @@ class ExampleStorage final : public Storage {
   Status init() {
     const Config& c = host_.config();
     DFD_RETURN_IF_ERROR(c.allow_only({"manifest"}));
+    if (!c.has("manifest")) return c.error("manifest", "required: the file listing what is served");
     auto manifest = c.get_string("manifest");
-    if (!manifest.ok()) return c.error("manifest", "required: the file listing what is served");
+    if (!manifest.ok()) return manifest.status();  // wrong type: the message names file and line
     std::ifstream in(*manifest);
     if (!in) return c.error("manifest", "cannot read '" + *manifest + "'");
     std::size_t slash = manifest->rfind('/');
