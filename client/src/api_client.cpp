@@ -2,7 +2,9 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "util.hpp"
 
@@ -48,6 +50,18 @@ InfoApi::InfoApi(std::string server, std::string token)
 
 nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
                              const nlohmann::json* body, const std::string& context) {
+  // 503 (e.g. the broker did not confirm a download token) is worth two more tries.
+  for (int attempt = 0;; ++attempt) {
+    long status = 0;
+    auto j = call_once(method, path, body, context, &status, attempt < 2);
+    if (status != 503 || attempt >= 2) return j;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+nlohmann::json InfoApi::call_once(const std::string& method, const std::string& path,
+                                  const nlohmann::json* body, const std::string& context,
+                                  long* status_out, bool quiet_503) {
   CURL* c = curl_easy_init();
   if (!c) throw CliError(exit_code::kFailure, "cannot initialise libcurl");
   std::string url = server_ + path;
@@ -80,6 +94,8 @@ nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
   if (rc != CURLE_OK)
     throw CliError(exit_code::kServer, context + ": cannot reach the info server at " + server_ +
                                            ": " + (err[0] ? err : curl_easy_strerror(rc)));
+  *status_out = status;
+  if (status == 503 && quiet_503) return nlohmann::json();
   nlohmann::json j = nlohmann::json::parse(resp, nullptr, false);
   if (status >= 200 && status < 300) {
     if (j.is_discarded())

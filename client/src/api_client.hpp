@@ -32,6 +32,9 @@ class InfoApi {
  private:
   nlohmann::json call(const std::string& method, const std::string& path,
                       const nlohmann::json* body, const std::string& context);
+  nlohmann::json call_once(const std::string& method, const std::string& path,
+                           const nlohmann::json* body, const std::string& context, long* status,
+                           bool quiet_503);
   std::string server_;
   std::string token_;
 };

@@ -43,9 +43,9 @@ struct DownloadOptions {
   std::chrono::milliseconds stall_timeout{5000};  // no byte for this long = failure
   std::chrono::milliseconds connect_timeout{5000};
   int max_strikes = 3;   // integrity/protocol faults before a server is dropped
-  int max_failures = 6;  // consecutive transport failures (no success between) before a drop
-  std::chrono::milliseconds backoff_base{200};
-  std::chrono::milliseconds backoff_max{5000};
+  int max_failures = 5;  // consecutive transport failures (no success between) before a drop
+  std::chrono::milliseconds backoff_base{100};
+  std::chrono::milliseconds backoff_max{2000};
   std::size_t stop_after_chunks = 0;  // test hook: behave as interrupted after N chunks (0 = off)
   const std::atomic<bool>* interrupt = nullptr;      // set → stop, keep state, kInterrupted
   std::function<void(const Progress&)> on_progress;  // ~4x per second
