@@ -247,6 +247,30 @@ TEST_F(DataPlaneTest, AuthErrorsAreJson) {
   EXPECT_EQ(get(uid_, {bearer(token_), "Range: bytes=0-0"}).status, 206);
 }
 
+TEST_F(DataPlaneTest, RevocationAppliesDespiteRememberedVerdicts) {
+  host::DataPlaneOptions o;
+  o.threads = 1;
+  start(o);
+  RawClient c(plane_->port());
+  std::string req =
+      "GET /v1/content/" + uid_ + " HTTP/1.1\r\n" + bearer(token_) + "\r\nRange: bytes=0-0\r\n\r\n";
+  c.send_all(req);
+  EXPECT_EQ(c.read_response().status, 206);
+  c.send_all(req);
+  EXPECT_EQ(c.read_response().status, 206);
+  int calls = auth_.verifications.load();
+  c.send_all(req);
+  EXPECT_EQ(c.read_response().status, 206);
+  EXPECT_EQ(auth_.verifications.load(), calls);  // remembered: the plugin was not asked again
+  ASSERT_TRUE(auth_.revoke_download_token(sha256_hex(token_)).ok());
+  plane_->notify_tokens_changed();  // what the service does after applying token.revoked
+  std::this_thread::sleep_for(50ms);
+  c.send_all(req);
+  auto r = c.read_response();
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("revoked"), std::string::npos);
+}
+
 TEST_F(DataPlaneTest, UnknownUidsAndPathsAre404) {
   start();
   for (std::string uid :

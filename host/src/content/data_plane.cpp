@@ -42,6 +42,8 @@ constexpr std::size_t kMaxSendfile = 0x7ffff000;         // Linux caps one sendf
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr auto kFileCacheTtl = std::chrono::seconds(10);
 constexpr std::size_t kFileCacheMax = 256;
+constexpr auto kVerdictTtl = std::chrono::seconds(1);
+constexpr std::size_t kVerdictCacheMax = 4096;
 constexpr std::string_view kContentPrefix = "/v1/content/";
 
 // Tags for epoll data.ptr of the non-connection descriptors.
@@ -359,7 +361,10 @@ class DataPlane::Impl::Loop {
       fds.swap(inbox_);
     }
     for (int fd : fds) add_conn(fd);
-    if (tokens_changed_.exchange(false)) recheck_parked();
+    if (tokens_changed_.exchange(false)) {
+      verdicts_.clear();
+      recheck_parked();
+    }
   }
 
   void on_accept() {
@@ -763,7 +768,11 @@ class DataPlane::Impl::Loop {
     c.state = ConnState::kWriting;
     c.ci = 0;
     c.cpos = 0;
-    o_.status_counter(status).add(1);
+    auto it = status_counters_.find(status);
+    if (it == status_counters_.end()) {
+      it = status_counters_.emplace(status, &o_.status_counter(status)).first;
+    }
+    it->second->add(1);
   }
 
   // A JSON error response. `head_only` → the same head without the body.
@@ -846,7 +855,7 @@ class DataPlane::Impl::Loop {
       error_response(c, 404, "not_found", "no such file", head_only);
       return;
     }
-    TokenVerdict v = o_.auth.verify_download_token(token, uid);
+    TokenVerdict v = verify(token, uid);
     if (v == TokenVerdict::kValid) {
       serve(c, file, head_only, req.range, req.range_count, req.if_range);
       return;
@@ -864,6 +873,27 @@ class DataPlane::Impl::Loop {
       return;
     }
     deny(c, head_only, v);
+  }
+
+  // The auth plugin's verdict, with valid verdicts remembered for up to kVerdictTtl per loop (a
+  // download runs many range requests with one token). Any token event clears the memory, so a
+  // revocation applies at once; an expiry applies at most kVerdictTtl late.
+  TokenVerdict verify(std::string_view token, const std::string& uid) {
+    auto now = Steady::now();
+    verdict_key_.assign(uid);
+    verdict_key_ += '\n';
+    verdict_key_.append(token.data(), token.size());
+    auto it = verdicts_.find(verdict_key_);
+    if (it != verdicts_.end()) {
+      if (now - it->second < kVerdictTtl) return TokenVerdict::kValid;
+      verdicts_.erase(it);
+    }
+    TokenVerdict v = o_.auth.verify_download_token(token, uid);
+    if (v == TokenVerdict::kValid) {
+      if (verdicts_.size() >= kVerdictCacheMax) verdicts_.clear();
+      verdicts_.emplace(verdict_key_, now);
+    }
+    return v;
   }
 
   static std::string_view bearer_token(std::string_view v) {
@@ -899,7 +929,7 @@ class DataPlane::Impl::Loop {
       process(c);
       return;
     }
-    TokenVerdict v = o_.auth.verify_download_token(p.token, p.uid);
+    TokenVerdict v = verify(p.token, p.uid);
     if (v == TokenVerdict::kValid) {
       serve(c, file, p.head_only, p.range, p.range_count, p.if_range);
     } else if (v == TokenVerdict::kUnknown && !final && !o_.stopping.load()) {
@@ -1058,6 +1088,9 @@ class DataPlane::Impl::Loop {
   std::vector<std::uint64_t> parked_;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<TimerEntry>> timers_;
   std::unordered_map<std::string, std::shared_ptr<OpenFile>> files_;
+  std::unordered_map<std::string, SteadyTime> verdicts_;  // "uid\ntoken" → when found valid
+  std::string verdict_key_;
+  std::unordered_map<int, Counter*> status_counters_;  // this loop's view of the metric family
   std::size_t rr_ = 0;
   std::time_t date_sec_ = 0;
   std::string date_;
