@@ -315,6 +315,15 @@ class DataPlane::Impl::Loop {
       run_ready();
       run_timers(Steady::now());
       bury();
+      if (accept_paused_until_ != kNever && Steady::now() >= accept_paused_until_) {
+        accept_paused_until_ = kNever;
+        if (listen_fd_ >= 0) {
+          epoll_event ev{};
+          ev.events = EPOLLIN;
+          ev.data.ptr = &kListenTag;
+          ::epoll_ctl(ep_, EPOLL_CTL_ADD, listen_fd_, &ev);
+        }
+      }
     }
     for (auto& kv : conns_) close_conn(*kv.second);
     bury();
@@ -323,6 +332,7 @@ class DataPlane::Impl::Loop {
 
   int wait_timeout_ms(bool stop_seen) {
     SteadyTime next = timers_.empty() ? kNever : timers_.top().t;
+    next = std::min(next, accept_paused_until_);
     if (stop_seen) {
       SteadyTime grace{Steady::duration(o_.grace_deadline_ns.load())};
       next = std::min(next, grace);
@@ -374,8 +384,11 @@ class DataPlane::Impl::Loop {
       if (fd < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
         if (errno == ECONNABORTED || errno == EPROTO) continue;
-        // EMFILE/ENFILE/ENOBUFS: log and back off until the next event.
-        o_.log.warn("data plane: accept: " + errno_text(errno));
+        // EMFILE/ENFILE/ENOBUFS: the listener would stay readable and spin this loop; take it
+        // out of the epoll set for a moment instead.
+        o_.log.warn("data plane: accept: " + errno_text(errno) + " (pausing accepts for 100 ms)");
+        ::epoll_ctl(ep_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+        accept_paused_until_ = Steady::now() + std::chrono::milliseconds(100);
         return;
       }
       std::size_t target = rr_++ % o_.loops.size();
@@ -1092,6 +1105,7 @@ class DataPlane::Impl::Loop {
   std::string verdict_key_;
   std::unordered_map<int, Counter*> status_counters_;  // this loop's view of the metric family
   std::size_t rr_ = 0;
+  SteadyTime accept_paused_until_ = kNever;
   std::time_t date_sec_ = 0;
   std::string date_;
   std::uint64_t boundary_seed_ = 0;
