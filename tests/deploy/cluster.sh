@@ -14,14 +14,16 @@ done
 up_one=$!
 "$CLUSTER" up --dir "$T/two" --sample-size 8M >"$T/up-two.log" 2>&1 &
 up_two=$!
-wait $up_one || {
-  cat "$T/up-one.log" >&2
-  fail "cluster up (one)"
-}
-wait $up_two || {
-  cat "$T/up-two.log" >&2
-  fail "cluster up (two)"
-}
+# Wait for both before judging, so that the cleanup never races a running `up`.
+declare -A up_rc=([one]=0 [two]=0)
+wait $up_one || up_rc[one]=$?
+wait $up_two || up_rc[two]=$?
+for c in one two; do
+  [ "${up_rc[$c]}" = 0 ] || {
+    cat "$T/up-$c.log" >&2
+    fail "cluster up ($c) exited ${up_rc[$c]}"
+  }
+done
 pass "two clusters up side by side"
 
 declare -A PIDS
@@ -71,10 +73,17 @@ done
 [ "$(source "$T/one/cluster.env" && echo "$DFD_SERVER")" != "$(source "$T/two/cluster.env" && echo "$DFD_SERVER")" ] ||
   fail "both clusters have the same DFD_SERVER"
 
+"$CLUSTER" down --dir "$T/one" >"$T/down-one.log" 2>&1 &
+down_one=$!
+"$CLUSTER" down --dir "$T/two" >"$T/down-two.log" 2>&1 &
+down_two=$!
+declare -A down_rc=([one]=0 [two]=0)
+wait $down_one || down_rc[one]=$?
+wait $down_two || down_rc[two]=$?
 for c in one two; do
-  "$CLUSTER" down --dir "$T/$c" >"$T/down-$c.log" 2>&1 || {
+  [ "${down_rc[$c]}" = 0 ] || {
     cat "$T/down-$c.log" >&2
-    fail "[$c] cluster down"
+    fail "[$c] cluster down exited ${down_rc[$c]}"
   }
   # shellcheck disable=SC2086
   left=$(alive ${PIDS[$c]})
