@@ -217,6 +217,9 @@ int cmd_info(const GlobalOptions& g, const std::string& id, bool json) {
 }
 
 int cmd_get(const GlobalOptions& g, const GetOptions& go) {
+  // Refuse early (before a download token is issued) when -o names an existing file.
+  if (!go.output.empty() && !go.force && ::access(go.output.c_str(), F_OK) == 0)
+    throw CliError(exit_code::kExists, go.output + " already exists (use --force to overwrite it)");
   if (!go.manifest_file.empty()) return get_with(nullptr, go.id, go);
   InfoApi api = logged_in_api(g);
   std::string id = go.id;
@@ -272,6 +275,7 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go) {
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGXFSZ, SIG_IGN);  // a file size limit becomes EFBIG, reported like a full disk
 
   DownloadReport r = Downloader(std::move(m), o).run();
   line.end();

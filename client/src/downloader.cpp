@@ -68,7 +68,7 @@ int pwrite_all(int fd, const char* p, std::size_t n, std::uint64_t off) {
 
 std::string io_message(const std::string& what, const std::string& path, int err) {
   std::string m = what + " " + path + ": " + std::strerror(err);
-  if (err == ENOSPC || err == EDQUOT) m += " (disk full)";
+  if (err == ENOSPC || err == EDQUOT || err == EFBIG) m += " (disk full or file size limit)";
   return m;
 }
 }  // namespace

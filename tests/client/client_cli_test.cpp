@@ -421,3 +421,39 @@ TEST(ClientGet, FasterServerCarriesMore) {
   auto b = (*server_in(rep, "fs-b"))["bytes"].get<std::uint64_t>();
   EXPECT_LT(a, b) << r.output;
 }
+
+TEST(ClientGet, InterruptKeepsStateAndExits130) {
+  Cluster c;
+  for (auto& s : c.fs) s->faults.rate = 512 * 1024;
+  c.login();
+  auto args = get_args(c);
+  args.insert(args.begin(), dfd::test::bin("dfd"));
+  dfd::test::Process p(args, c.env);
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < end && c.served() < 2 * kMiB)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  p.signal(SIGINT);
+  EXPECT_EQ(p.wait(std::chrono::seconds(10)), 130) << p.log();
+  EXPECT_NE(p.log().find("interrupted"), std::string::npos) << p.log();
+  auto st = dfd::client::load_state(c.out() + ".dfd-state");
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->uid, c.file.uid);
+  struct stat sb {};
+  EXPECT_NE(::stat(c.out().c_str(), &sb), 0);
+}
+
+TEST(ClientGet, LocalWriteErrorsAreReportedPlainly) {
+  Cluster c(4 * kMiB);
+  c.login();
+  auto r = c.dfd({"get", "7", "-o", c.dir.file("no/such/dir/out.bin"), "--no-progress"});
+  EXPECT_EQ(r.status, 9) << r.output;
+  EXPECT_NE(r.output.find("No such file or directory"), std::string::npos) << r.output;
+  // A file size limit (like a full disk): the allocation fails with EFBIG.
+  auto sh = dfd::test::run({"bash", "-c", "ulimit -f 1024; exec \"$0\" \"$@\"",
+                            dfd::test::bin("dfd"), "get", "7", "-o", c.out(), "--no-progress"},
+                           "", c.env);
+  EXPECT_EQ(sh.status, 9) << sh.output;
+  EXPECT_NE(sh.output.find("disk full or file size limit"), std::string::npos) << sh.output;
+  struct stat sb {};
+  EXPECT_NE(::stat(c.out().c_str(), &sb), 0);
+}
