@@ -297,6 +297,11 @@ Status InfoSqlite::start() noexcept {
           "info-sqlite: no auth plugin" +
           (auth_name_.empty() ? std::string() : " named '" + auth_name_ + "'") + " is loaded");
     }
+    if (!users_->supports_users() && auth_name_.empty()) {
+      // HostServices finds a kind's first plugin or one by name (no enumeration): after the first
+      // auth plugin, try the one that stores users in this tree.
+      if (Auth* alt = host_.find<Auth>("auth-sqlite"); alt && alt->supports_users()) users_ = alt;
+    }
     if (!users_->supports_users()) {
       return Status::FailedPrecondition(
           "info-sqlite: the auth plugin " +

@@ -73,7 +73,8 @@ class FakeAuth : public Auth {
   }
   bool needs_token_events() const noexcept override { return events.load(); }
 
-  bool supports_users() const noexcept override { return true; }
+  std::atomic<bool> users_supported{true};
+  bool supports_users() const noexcept override { return users_supported.load(); }
   Result<User> create_user(std::string_view email, std::string_view name, std::string_view password,
                            std::string_view role) noexcept override {
     std::lock_guard<std::mutex> g(mu);

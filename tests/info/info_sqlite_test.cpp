@@ -171,6 +171,32 @@ TEST(InfoSqliteConfig, NeedsAuthWithUsersAndBroker) {
   EXPECT_NE(p.status().message().find("auth"), std::string::npos);
 }
 
+TEST(InfoSqliteConfig, UsersComeFromAuthSqliteWhenTheFirstAuthStoresNone) {
+  KeepLibrary keep("info-sqlite");
+  TempDir d;
+  FakeAuth hmac_like, users;
+  hmac_like.users_supported = false;
+  FakeBroker broker;
+  FakeHost host({{"db", d.file("x.db")}}, "info-sqlite");
+  host.add_plugin(PluginKind::kAuth, "auth-hmac", &hmac_like);
+  host.add_plugin(PluginKind::kAuth, "auth-sqlite", &users);
+  host.add_plugin(PluginKind::kBroker, "broker-local", &broker);
+  ASSERT_TRUE(users.create_user("u@example.com", "U", "user-password", "user").ok());
+  auto p = load_plugin("info-sqlite", host, true);
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  HttpRequest q;
+  q.body = R"({"email":"u@example.com","password":"user-password"})";
+  EXPECT_EQ(host.call("POST", "/v1/auth/login", q).status, 200);
+
+  // Named explicitly, a plugin without users is an error that says so.
+  FakeHost host2({{"db", d.file("y.db")}, {"auth", std::string("auth-hmac")}}, "info-sqlite");
+  host2.add_plugin(PluginKind::kAuth, "auth-hmac", &hmac_like);
+  host2.add_plugin(PluginKind::kBroker, "broker-local", &broker);
+  auto p2 = load_plugin("info-sqlite", host2, true);
+  ASSERT_FALSE(p2.ok());
+  EXPECT_NE(p2.status().message().find("stores no users"), std::string::npos);
+}
+
 TEST(InfoSqliteConfig, FirstAdminFromFileWithTrailingNewlineStripped) {
   KeepLibrary keep("info-sqlite");
   TempDir d;
