@@ -271,6 +271,23 @@ TEST_F(DataPlaneTest, RevocationAppliesDespiteRememberedVerdicts) {
   EXPECT_NE(r.body.find("revoked"), std::string::npos);
 }
 
+TEST_F(DataPlaneTest, EmptyFile) {
+  std::string uid = sha256_hex("");
+  write_file(dir_.file("empty.bin"), "");
+  source_.add(uid, dir_.file("empty.bin"), "empty.bin", 0);
+  start();
+  std::string tok = auth_.grant(uid);
+  auto r = get(uid, {bearer(tok)});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-length"], "0");
+  EXPECT_TRUE(r.body.empty());
+  r = get(uid, {bearer(tok), "Range: bytes=0-0"});
+  EXPECT_EQ(r.status, 416);
+  EXPECT_EQ(r.headers["content-range"], "bytes */0");
+  r = get(uid, {bearer(tok), "Range: bytes=-1"});
+  EXPECT_EQ(r.status, 416);
+}
+
 TEST_F(DataPlaneTest, UnknownUidsAndPathsAre404) {
   start();
   for (std::string uid :
