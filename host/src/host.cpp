@@ -2,9 +2,13 @@
 
 #include <signal.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -96,6 +100,34 @@ int wait_for_termination(spdlog::logger& log, F&& on_hup) {
     return sig;
   }
 }
+
+// Exits the process (status 3) if shutdown takes longer than `limit`. Signals stay blocked in its
+// thread (inherited mask).
+class ShutdownWatchdog {
+ public:
+  ShutdownWatchdog(std::shared_ptr<spdlog::logger> log, std::chrono::milliseconds limit)
+      : thread_([this, log, limit] {
+          std::unique_lock<std::mutex> lock(mu_);
+          if (!cv_.wait_for(lock, limit, [this] { return done_; })) {
+            log->error("shutdown did not finish within {} ms; exiting", limit.count());
+            std::_Exit(3);
+          }
+        }) {}
+  ~ShutdownWatchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;  // last: starts after the members it uses exist
+};
 
 }  // namespace
 
@@ -222,6 +254,9 @@ int run_host(const HostOptions& options) {
   });
   auto grace = std::chrono::milliseconds(cfg.server.shutdown_grace_ms);
   log->info("{}: shutting down (grace {} ms)", sig == SIGINT ? "SIGINT" : "SIGTERM", grace.count());
+  // A stuck handler or plugin must not keep the process alive for ever: after two grace periods
+  // plus 10 s the watchdog gives up and exits with status 3.
+  ShutdownWatchdog watchdog(log, 2 * grace + std::chrono::seconds(10));
   int left = control.drain(grace);
   if (left > 0) log->warn("grace period over with {} request(s) still in flight", left);
   control.shutdown();

@@ -275,3 +275,17 @@ TEST(HostCli, CheckListsPluginsAndOpensNoSocket) {
 }
 
 }  // namespace
+
+namespace {
+TEST(HostCli, ContentWithoutItsPluginsIsRefused) {
+  dfd::test::TempDir dir;
+  std::string cfg = dir.file("c.toml");
+  dfd::test::write_file(cfg, "[server]\nid = \"x\"\nstate_dir = \"" + dir.file("s") +
+                                 "\"\n\n[content]\nlisten = \"127.0.0.1:0\"\n\n[[plugin]]\n"
+                                 "name = \"digest-openssl\"\n");
+  auto r = dfd::test::run({dfd::test::bin("dfd-host"), "--config", cfg, "--check"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_THAT(r.output, HasSubstr(cfg + ":5: [content] needs a storage, an auth and a digest "
+                                        "plugin; missing: storage auth"));
+}
+}  // namespace
