@@ -1,5 +1,6 @@
 #include "prefix_hasher.hpp"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -66,12 +67,15 @@ void PrefixHasher::run() {
       const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
       std::uint64_t base = from - from % page;
       std::uint64_t end = std::min(to, base + kWindow);
-      void* map = ::mmap(nullptr, static_cast<std::size_t>(end - base), PROT_READ, MAP_SHARED, fd_,
-                         static_cast<off_t>(base));
+      void* map = ::mmap(nullptr, static_cast<std::size_t>(end - base), PROT_READ,
+                         MAP_SHARED | MAP_POPULATE, fd_, static_cast<off_t>(base));
       if (map != MAP_FAILED) {
         hasher_.update(static_cast<const char*>(map) + (from - base),
                        static_cast<std::size_t>(end - from));
         ::munmap(map, static_cast<std::size_t>(end - base));
+        // Start writing this final range to disk now, so the closing fsync has little left.
+        ::sync_file_range(fd_, static_cast<off_t>(base), static_cast<off_t>(end - base),
+                          SYNC_FILE_RANGE_WRITE);
         from = end;
         continue;
       }
