@@ -181,8 +181,9 @@ int run_host(const HostOptions& options) {
   ControlPlane control(cfg.server, routes, metrics, log);
   if (Status st = control.bind(); !st.ok()) return fail(st.message());
 
-  std::unique_ptr<ContentService> content;
+  // content_log outlives content (declared first): the service logs until it is destroyed.
   PluginLogger content_log(make_logger("content", level));
+  std::unique_ptr<ContentService> content;
 
   // Built-in routes.
   auto healthz = [&](const HttpRequest&, HttpResponse& r) {
