@@ -368,11 +368,15 @@ struct Downloader::Impl {
       case Fault::kLocal:
         fail_fatal(exit_code::kLocalIo, why);
         break;
-      case Fault::kAuth:
-        if (t.token == token && rep.token_renewals < 3 && renew_token(why)) break;
+      case Fault::kAuth: {
         if (t.token != token) break;  // an older token; the new one is in use already
-        strike(s, "refused the download token (" + why + ")", now);
+        bool renewed = rep.token_renewals < 3 && renew_token(why);
+        // renew_token may add servers: `s` may dangle, index again.
+        if (!renewed)
+          strike(servers[static_cast<std::size_t>(t.server)],
+                 "refused the download token (" + why + ")", now);
         break;
+      }
       case Fault::kStrike:
         strike(s, why, now);
         break;
