@@ -53,28 +53,6 @@ bool is_managed_header(const std::string& lower_name) {
 
 }  // namespace
 
-std::string percent_decode(std::string_view s, bool plus_is_space) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string o;
-  o.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      o += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else if (plus_is_space && s[i] == '+') {
-      o += ' ';
-    } else {
-      o += s[i];
-    }
-  }
-  return o;
-}
-
 struct ControlPlane::State {
   RouteTable& routes;
   MetricsRegistry& metrics;
@@ -149,12 +127,19 @@ class DispatchHandler final : public Http::Handler {
             st->log->error("handler {} {} threw: {}", method, route, e.what());
             resp = HttpResponse{};
             set_json_error(resp, 500, "internal", "internal error");
+          } catch (...) {
+            st->log->error("handler {} {} threw a non-standard exception", method, route);
+            resp = HttpResponse{};
+            set_json_error(resp, 500, "internal", "internal error");
           }
         }
       }
       send(req, writer, resp, close, st, method, route, t0);
     } catch (const std::exception& e) {
       st->log->error("{} {}: cannot answer: {}", method, req.resource(), e.what());
+      st->end();
+    } catch (...) {
+      st->log->error("{} {}: cannot answer", method, req.resource());
       st->end();
     }
   }
@@ -186,7 +171,12 @@ class DispatchHandler final : public Http::Handler {
                    const std::string& method, const std::string& route,
                    std::chrono::steady_clock::time_point t0) {
     for (const auto& [name, value] : resp.headers) {
-      if (is_managed_header(lower(name))) continue;
+      // Managed by the server, or unsafe (a CR/LF would split the response).
+      if (is_managed_header(lower(name)) || name.empty() ||
+          name.find_first_of("\r\n:") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        continue;
+      }
       writer.headers().add(std::make_shared<DynamicHeader>(name, value));
     }
     // Pistache closes the connection unless the request said "Connection: keep-alive"; HTTP/1.1
@@ -205,6 +195,13 @@ class DispatchHandler final : public Http::Handler {
         mime = Http::Mime::MediaType::fromString("application/octet-stream");
       }
     }
+    if (resp.status < 100 || resp.status > 599) {
+      st->log->error("{} {}: handler set invalid status {}", method, route, resp.status);
+      HttpResponse bad;
+      set_json_error(bad, 500, "internal", "internal error");
+      send(req, writer, bad, close, st, method, route, t0);
+      return;
+    }
     const std::string status = std::to_string(resp.status);
     const std::size_t bytes = resp.body.size();
     st->metrics
@@ -219,6 +216,11 @@ class DispatchHandler final : public Http::Handler {
         .histogram("dfd_http_request_duration_seconds", "Control-plane request handling time",
                    {0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10}, {{"route", route}})
         .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (st->log->should_log(spdlog::level::debug)) {
+      st->log->debug(
+          "{} {} {} {} bytes {:.3f} ms", method, req.resource(), status, bytes,
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
     auto sent = writer.send(static_cast<Http::Code>(resp.status), resp.body, mime);
     sent.then([st](ssize_t) { st->end(); }, [st](std::exception_ptr) { st->end(); });
   }

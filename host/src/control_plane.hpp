@@ -22,9 +22,6 @@ class Endpoint;
 
 namespace dfd::host {
 
-// Percent-decodes `s` ('+' becomes a space when `plus_is_space`).
-std::string percent_decode(std::string_view s, bool plus_is_space);
-
 class ControlPlane {
  public:
   ControlPlane(const ServerOptions& options, RouteTable& routes, MetricsRegistry& metrics,

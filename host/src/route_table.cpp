@@ -16,6 +16,28 @@ std::vector<std::string> split_path(std::string_view path) {
   return out;
 }
 
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string o;
+  o.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      o += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else if (plus_is_space && s[i] == '+') {
+      o += ' ';
+    } else {
+      o += s[i];
+    }
+  }
+  return o;
+}
+
 Status RouteTable::add(std::string_view method, std::string_view pattern, HttpHandler handler) {
   if (frozen_.load()) {
     return Status::FailedPrecondition("routes can only be added from Plugin::start(): " +
@@ -79,7 +101,8 @@ RouteTable::Match RouteTable::match(std::string_view method, std::string_view pa
     m.pattern = r.pattern;
     m.params.clear();
     for (std::size_t i = 0; i < segs.size(); ++i) {
-      if (r.segments[i][0] == ':') m.params[r.segments[i].substr(1)] = segs[i];
+      if (r.segments[i][0] == ':')
+        m.params[r.segments[i].substr(1)] = percent_decode(segs[i], false);
     }
   }
   return m;

@@ -26,9 +26,9 @@ class RouteTable final : public HttpRoutes {
   struct Match {
     int status = 404;  // 200 (found), 404 (no such path), 405 (path, other method)
     const HttpHandler* handler = nullptr;
-    std::string pattern;  // the matched pattern ("/v1/files/:id") for metrics
-    std::map<std::string, std::string> params;
-    std::vector<std::string> allow;  // methods registered for the path (for 405)
+    std::string pattern;                        // the matched pattern ("/v1/files/:id") for metrics
+    std::map<std::string, std::string> params;  // percent-decoded
+    std::vector<std::string> allow;             // methods registered for the path (for 405)
   };
   // The route for `method` and `path`; literal segments win over ":name" segments.
   Match match(std::string_view method, std::string_view path) const;
@@ -43,6 +43,10 @@ class RouteTable final : public HttpRoutes {
   std::vector<Route> routes_;
   std::atomic<bool> frozen_{false};
 };
+
+// Percent-decodes `s` ('+' becomes a space when `plus_is_space`, as in query strings); malformed
+// escapes are kept as they are.
+std::string percent_decode(std::string_view s, bool plus_is_space);
 
 // Splits "/a/b/" into {"a", "b"} (empty segments dropped).
 std::vector<std::string> split_path(std::string_view path);
