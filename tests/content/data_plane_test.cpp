@@ -545,6 +545,23 @@ TEST_F(DataPlaneTest, SendTimeoutDropsStalledClient) {
   EXPECT_EQ(plane_->active_connections(), 0);
 }
 
+TEST_F(DataPlaneTest, TricklingHeadIsDropped) {
+  host::DataPlaneOptions o;
+  o.idle_timeout_s = 1;
+  start(o);
+  RawClient c(plane_->port());
+  std::string head = "GET /v1/content/" + uid_ + " HTTP/1.1\r\nX-Slow: ";
+  ASSERT_TRUE(c.send_all(head));
+  auto t0 = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (int i = 0; i < 40 && !closed; ++i) {
+    closed = !c.send_all(std::string(1, 'a')) || c.closed_by_peer(100);
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2500ms);
+}
+
 TEST_F(DataPlaneTest, MetricsAndParallelClients) {
   host::DataPlaneOptions o;
   o.threads = 1;  // FakeHost counters are not atomic across threads

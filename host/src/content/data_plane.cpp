@@ -153,6 +153,7 @@ struct Conn {
   // its live entry in the loop's heap (kNever = none).
   SteadyTime deadline = kNever;
   SteadyTime heap_time = kNever;
+  SteadyTime head_start;  // when the first byte of the head being received arrived
 };
 
 struct TimerEntry {
@@ -515,6 +516,7 @@ class DataPlane::Impl::Loop {
       std::size_t space = cap - c.len;
       ssize_t n = ::recv(c.fd, c.buf.get() + c.len, space, 0);
       if (n > 0) {
+        if (c.len == 0) c.head_start = Steady::now();
         c.len += static_cast<std::size_t>(n);
         if (static_cast<std::size_t>(n) < space) c.readable = false;  // drained (edge-triggered)
         return true;
@@ -699,7 +701,10 @@ class DataPlane::Impl::Loop {
               close_conn(c);
               return;
             }
-            set_deadline(c, Steady::now() + std::chrono::seconds(o_.opt.idle_timeout_s));
+            // Idle: the timeout runs from now; a head in progress must complete within the timeout
+            // counted from its first byte (a client trickling bytes cannot hold the connection).
+            auto idle = std::chrono::seconds(o_.opt.idle_timeout_s);
+            set_deadline(c, (c.len == 0 ? Steady::now() : c.head_start) + idle);
             return;
           }
           if (!read_in(c)) {
@@ -718,6 +723,7 @@ class DataPlane::Impl::Loop {
     } else {
       std::memmove(c.buf.get(), c.buf.get() + n, c.len - n);
       c.len -= n;
+      c.head_start = Steady::now();  // the next (pipelined) head starts now
     }
   }
 
