@@ -278,6 +278,55 @@ TEST_F(ContentServiceTest, RescanPublishesChangesAndHeartbeatsRepublish) {
       404);
 }
 
+// A broker whose publish fails while `down` is set (fault injection for the retry path).
+class FlakyBroker : public Broker {
+ public:
+  Status publish(std::string_view key, std::string_view body,
+                 std::chrono::milliseconds) noexcept override {
+    if (down.load()) {
+      ++failures;
+      return Status::Unavailable("flaky: down");
+    }
+    std::lock_guard<std::mutex> g(log.mu);
+    log.events.emplace_back(std::string(key), std::string(body));
+    return Status::Ok();
+  }
+  Status subscribe(std::vector<std::string>, EventHandler) noexcept override {
+    return Status::Ok();
+  }
+  bool connected() const noexcept override { return !down.load(); }
+  std::atomic<bool> down{true};
+  std::atomic<int> failures{0};
+  EventLog log;
+};
+
+TEST_F(ContentServiceTest, PublishFailuresAreRetriedNotFatal) {
+  FlakyBroker flaky;
+  host::ContentOptions o;
+  o.listen = "127.0.0.1:0";
+  o.heartbeat_interval_ms = 50;
+  host::ContentContext ctx{
+      host_.logger(),          host_.metrics(),   host_.clock(),         identity_,
+      *storage_.as<Storage>(), *auth_.as<Auth>(), *digest_.as<Digest>(), &flaky};
+  service_ = std::make_unique<host::ContentService>(ctx, o);
+  ASSERT_TRUE(service_->start().ok()) << host_.log_text();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_GE(flaky.failures.load(), 3);
+  EXPECT_TRUE(service_->health().healthy);
+  EXPECT_EQ(flaky.log.count("file.available"), 0);
+  flaky.down.store(false);
+  EXPECT_TRUE(flaky.log.wait_for("file.available", uid_, 1, 3s));
+  EXPECT_TRUE(flaky.log.wait_for("file.available", sha256_hex("hello\n"), 1, 3s));
+  EXPECT_TRUE(flaky.log.wait_for("server.heartbeat", "fs-t1", 1, 3s));
+  service_->stop(100);
+  // Logged once when it started failing, once when it recovered.
+  std::string log = host_.log_text();
+  auto first = log.find("failed (will retry on the next heartbeat)");
+  EXPECT_NE(first, std::string::npos);
+  EXPECT_EQ(log.find("failed (will retry on the next heartbeat)", first + 1), std::string::npos);
+  EXPECT_NE(log.find("publishing works again"), std::string::npos);
+}
+
 TEST_F(ContentServiceTest, StopIsPromptAndIdempotent) {
   start();
   auto t0 = std::chrono::steady_clock::now();
