@@ -401,7 +401,7 @@ TEST_F(DataPlaneTest, TokenArrivingWithinTheWaitIsAccepted) {
 
 TEST_F(DataPlaneTest, UnknownTokenIs403AfterTheWait) {
   host::DataPlaneOptions o;
-  o.token_wait_ms = 500;
+  o.token_wait_ms = 1500;
   o.threads = 1;
   start(o);
   // While one request waits, the loop keeps serving others (the wait holds no thread).
@@ -411,13 +411,13 @@ TEST_F(DataPlaneTest, UnknownTokenIs403AfterTheWait) {
     auto took = std::chrono::steady_clock::now() - t0;
     EXPECT_EQ(r.status, 403);
     EXPECT_NE(r.body.find("unknown"), std::string::npos);
-    EXPECT_GE(took, 450ms);
-    EXPECT_LT(took, 2000ms);
+    EXPECT_GE(took, 1450ms);
+    EXPECT_LT(took, 3500ms);
   });
   std::this_thread::sleep_for(100ms);
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(get(uid_, {bearer(token_), "Range: bytes=0-0"}).status, 206);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 300ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1000ms);
   waiting.join();
 }
 
