@@ -5,6 +5,8 @@
 source "$(dirname "$0")/lib.sh"
 need_build
 CLUSTER=$SRC_DIR/scripts/cluster
+# Under a fully parallel ctest on 2 cores a broker can take long to boot.
+export DFD_RABBITMQ_START_TIMEOUT=${DFD_RABBITMQ_START_TIMEOUT:-120}
 
 for c in one two; do
   CLEANUPS+=("'$CLUSTER' down --dir '$T/$c' >/dev/null 2>&1")
