@@ -187,6 +187,7 @@ TEST_F(ContentServiceTest, ServesIndexedFilesWithTokensFromEvents) {
   start(o);
   EXPECT_EQ(url_, "http://" + service_->bound_address());
   EXPECT_TRUE(service_->health().healthy) << service_->health().detail;
+  EXPECT_EQ(host_.metric("dfd_content_files"), 2);
   ASSERT_TRUE(events_.wait_for("file.available", uid_));
   EXPECT_TRUE(events_.wait_for("file.available", sha256_hex("hello\n")));
   ASSERT_TRUE(events_.wait_for("server.heartbeat", "fs-t1"));

@@ -254,6 +254,8 @@ struct ContentService::Impl {
       pending_available[f->uid] = f;
     }
     files.store(static_cast<std::int64_t>(index->size()));
+    ctx.metrics.gauge("dfd_content_files", "Files indexed and served by this file server")
+        .set(static_cast<double>(index->size()));
   }
 
   void do_rescan() {
