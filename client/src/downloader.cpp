@@ -600,11 +600,11 @@ struct Downloader::Impl {
         save(false);
         last_save = now;
       }
+      schedule(now);  // refill before waiting, or a batch waits out the poll timeout
       if (now - last_progress >= std::chrono::milliseconds(250)) {
         report_progress(now);
         last_progress = now;
       }
-      schedule(now);  // refill before waiting, or a batch waits out the poll timeout
       int numfds = 0;
       curl_multi_poll(multi, nullptr, 0, transfers.empty() ? 20 : 100, &numfds);
     }
