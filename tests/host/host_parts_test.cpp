@@ -49,6 +49,9 @@ TEST(RouteTable, MatchesParamsAndPrefersLiterals) {
   m = t.match("GET", "/v1/files");
   EXPECT_EQ(m.status, 405);
   EXPECT_EQ(m.allow, std::vector<std::string>{"POST"});
+  m = t.match("GET", "/v1/files/a%2Fb%20c");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.params.at("id"), "a/b c");  // params are percent-decoded
   EXPECT_EQ(t.match("GET", "/v2").status, 404);
   EXPECT_EQ(t.match("GET", "/v1/files/7/x").status, 404);
 }
