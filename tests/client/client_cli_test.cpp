@@ -164,6 +164,15 @@ TEST(ClientGet, ExactBytesFromThreeServersAllContributing) {
     sum += s["bytes"].get<std::uint64_t>();
   }
   EXPECT_EQ(sum, 24 * kMiB);
+  // Keep-alive: connections are reused (at most 4 per server), not one per chunk.
+  std::uint64_t conns = 0, reqs = 0;
+  for (auto& s : c.fs) {
+    EXPECT_LE(s->connections.load(), 4u) << s->id();
+    conns += s->connections.load();
+    reqs += s->content_requests.load();
+  }
+  EXPECT_GE(reqs, 24u);
+  EXPECT_LT(conns, reqs);
   struct stat st {};
   EXPECT_NE(::stat((c.out() + ".dfd-part").c_str(), &st), 0);
   EXPECT_NE(::stat((c.out() + ".dfd-state").c_str(), &st), 0);

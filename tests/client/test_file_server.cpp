@@ -151,6 +151,7 @@ void TestServer::accept_loop() {
     }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ++connections;
     std::lock_guard<std::mutex> lk(mu_);
     conn_fds_.insert(fd);
     conns_.emplace_back([this, fd] { serve_conn(fd); });

@@ -78,6 +78,7 @@ class TestServer {
   Faults faults;
   std::atomic<std::uint64_t> body_bytes{0};  // content body bytes sent
   std::atomic<std::uint64_t> content_requests{0};
+  std::atomic<std::uint64_t> connections{0};  // accepted TCP connections
   std::atomic<std::uint64_t> manifest_requests{0};
 
  private:
