@@ -209,14 +209,21 @@ TEST(ClientGet, LyingServerIsNamedAndDownloadCompletes) {
   EXPECT_NE(t.output.find("dropped: 3 strikes"), std::string::npos) << t.output;
 }
 
-TEST(ClientGet, FewFlippedBytesOnOneServer) {
+TEST(ClientGet, FewFlippedBytesOnTwoServers) {
   Cluster c;
-  c.fs[0]->faults.corrupt_offset = 5 * kMiB + 777;  // one byte of chunk 5 is wrong on fs-a
-  c.fs[0]->faults.rate = 20 * kMiB;                 // keep fs-a busy so it serves chunk 5 at times
+  // One byte of chunk 3 is wrong on fs-a and fs-b (the first fill hands chunk 3 to one of them);
+  // only fs-c has it right.
+  c.fs[0]->faults.corrupt_offset = 3 * kMiB + 777;
+  c.fs[1]->faults.corrupt_offset = 3 * kMiB + 12345;
   c.login();
   auto r = c.dfd(get_args(c));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  auto rep = report_of(r.output);
+  int strikes = (*server_in(rep, "fs-a"))["strikes"].get<int>() +
+                (*server_in(rep, "fs-b"))["strikes"].get<int>();
+  EXPECT_GE(strikes, 1) << r.output;
+  EXPECT_EQ((*server_in(rep, "fs-c"))["strikes"].get<int>(), 0);
 }
 
 TEST(ClientGet, WrongContentRangeIsAStrike) {
