@@ -71,10 +71,14 @@ class StringLogger : public Logger {
 
 class SimpleCounter : public Counter, public Gauge, public Histogram {
  public:
-  void add(double v) noexcept override { value_.store(value_.load() + v); }
+  void add(double v) noexcept override {
+    double cur = value_.load();
+    while (!value_.compare_exchange_weak(cur, cur + v)) {
+    }
+  }
   void set(double v) noexcept override { value_.store(v); }
   double value() const noexcept override { return value_.load(); }
-  void observe(double v) noexcept override { value_.store(value_.load() + v); }
+  void observe(double v) noexcept override { add(v); }
  private:
   std::atomic<double> value_{0};
 };
