@@ -6,6 +6,8 @@
 // this plugin runs after stop() returned even if the host or the broker still holds a handler.
 // Members set in start() are read-only afterwards; the catalog and the login limiter lock
 // internally; the auth and broker plugins are thread-safe by contract.
+#include <dlfcn.h>
+
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -109,6 +111,22 @@ bool plausible_email(const std::string& e) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
   }
   return true;
+}
+
+// The HTTP routes and the broker subscription are std::function objects whose code lives in this
+// library, but they are owned (and destroyed) by the host and the broker, possibly after the host
+// unloaded this library. Pinning the library (RTLD_NODELETE) keeps that code mapped until the
+// process exits; plugins are loaded once per run anyway.
+void pin_this_library(Logger& log) {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&pin_this_library), &info) == 0 || !info.dli_fname) {
+    log.warn("cannot find this plugin's library file to pin it");
+    return;
+  }
+  if (!dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE)) {
+    log.warn(std::string("cannot pin this plugin's library: ") + dlerror());
+  }
+  // The handle is deliberately never closed.
 }
 
 std::int64_t unix_ms(TimePoint t) {
@@ -325,6 +343,7 @@ Status InfoSqlite::start() noexcept {
     catalog_ = std::move(cat.value());
     DFD_RETURN_IF_ERROR(ensure_admin());
 
+    pin_this_library(log_);
     {
       std::unique_lock<std::shared_mutex> g(gate_->mu);
       gate_->self = this;
