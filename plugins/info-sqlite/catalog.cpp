@@ -261,6 +261,22 @@ Status Catalog::apply_available(const events::FileAvailable& f, std::int64_t now
       return Status::InvalidArgument("file.available: server '" + f.server_id + "' announces " +
                                      f.uid + " with a different size or algorithm");
     }
+    if (existing) {
+      // A re-announcement (file servers repeat them periodically) that changes nothing stored:
+      // only the sign of life is new, and that is kept in memory (heartbeats persist it).
+      std::unique_lock<std::shared_mutex> w(mu_);
+      auto locs = locations_.find(f.uid);
+      auto srv = servers_.find(f.server_id);
+      if (locs != locations_.end() && srv != servers_.end() && srv->second.zone == f.zone &&
+          srv->second.url == f.url) {
+        auto loc = locs->second.find(f.server_id);
+        if (loc != locs->second.end() && loc->second.url == f.url && loc->second.zone == f.zone) {
+          loc->second.last_seen_ms = std::max(loc->second.last_seen_ms, now_ms);
+          srv->second.last_heartbeat_ms = std::max(srv->second.last_heartbeat_ms, now_ms);
+          return Status::Ok();
+        }
+      }
+    }
     DFD_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
     auto rollback = [&](Status st) {
       (void)exec("ROLLBACK");

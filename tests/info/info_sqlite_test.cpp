@@ -480,6 +480,7 @@ TEST(InfoSqliteEvents, CatalogSurvivesARestartWithStableIds) {
     ASSERT_TRUE(env.status.ok()) << env.status.to_string();
     ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1).ok());
     ASSERT_TRUE(env.announce("fs-a1", "zone-a", 2, 9, 3).ok());
+    ASSERT_TRUE(env.announce("fs-a1", "zone-a", 2, 9, 3).ok());  // a repeat: memory only
     ASSERT_TRUE(env.heartbeat("fs-a1", "zone-a").ok());
     id2 = env.file_id(2);
     ASSERT_GT(id2, 0);
