@@ -154,6 +154,12 @@ int run_host(const HostOptions& options) {
   RouteTable routes;
   SharedServices shared{metrics, clock, identity, routes, level};
   PluginSet plugins(shared, log);
+  // Route handlers are code in plugin libraries: drop them before the plugins unload (declared
+  // after `plugins`, so this runs first on every return path).
+  struct RouteReset {
+    RouteTable& table;
+    ~RouteReset() { table.clear(); }
+  } route_reset{routes};
   if (Status st = plugins.load(cfg); !st.ok()) return fail(st.message());
 
   std::optional<ContentOptions> content_options;
@@ -266,6 +272,7 @@ int run_host(const HostOptions& options) {
     content.reset();
   }
   plugins.stop_all();
+  routes.clear();
   plugins.unload();
   log->info("stopped");
   return 0;

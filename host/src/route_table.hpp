@@ -22,6 +22,9 @@ class RouteTable final : public HttpRoutes {
   Status add(std::string_view method, std::string_view pattern, HttpHandler handler) override;
   // No route may be added afterwards.
   void freeze() noexcept { frozen_.store(true); }
+  // Drops every handler. Handlers are code of plugin libraries: call this after the server has
+  // stopped and before the plugins are unloaded.
+  void clear() noexcept { routes_.clear(); }
 
   struct Match {
     int status = 404;  // 200 (found), 404 (no such path), 405 (path, other method)
