@@ -15,7 +15,6 @@
 #include <mutex>
 
 #include "chunk_planner.hpp"
-#include "chunk_verifier.hpp"
 #include "hasher.hpp"
 #include "prefix_hasher.hpp"
 #include "state_file.hpp"
@@ -43,7 +42,6 @@ enum class Fault {
   kAuth,       // 401/403: renew the download token once
   kLocal,      // our own disk/file error: fatal
   kCanceled,   // we cancelled it (another copy won, or shutdown)
-  kPending,    // all bytes arrived; the chunk digest is being checked by the ChunkVerifier
 };
 
 std::string dir_of(const std::string& path) {
@@ -119,7 +117,6 @@ struct Downloader::Impl {
   std::list<std::unique_ptr<Transfer>> transfers;
   std::unique_ptr<ChunkPlanner> planner;
   std::unique_ptr<PrefixHasher> prefix;
-  std::unique_ptr<ChunkVerifier> verifier;
   std::string token;
   std::size_t cap = 8;
   std::size_t max_duplicates = 4;
@@ -140,7 +137,6 @@ struct Downloader::Impl {
     for (auto& t : transfers) destroy_easy(*t);
     transfers.clear();
     prefix.reset();
-    verifier.reset();
     if (multi) curl_multi_cleanup(multi);
     if (fd >= 0) ::close(fd);
   }
@@ -223,7 +219,7 @@ struct Downloader::Impl {
       t.why = io_message("cannot write", part_path, e);
       return 0;
     }
-    if (t.duplicate) t.hasher->update(p, n);  // others are checked by the ChunkVerifier
+    t.hasher->update(p, n);
     t.received += n;
     rep.bytes_received += n;
     t.last_data = Clock::now();
@@ -250,7 +246,7 @@ struct Downloader::Impl {
     t->duplicate = duplicate;
     t->offset = m.chunk_offset(chunk);
     t->length = m.chunk_length(chunk);
-    if (duplicate) t->hasher = std::make_unique<Hasher>(m.alg);
+    t->hasher = std::make_unique<Hasher>(m.alg);
     t->token = token;
     t->start = t->last_data = now;
     if (duplicate) t->buffer.reserve(static_cast<std::size_t>(t->length));
@@ -361,18 +357,7 @@ struct Downloader::Impl {
     if (s.active) --s.active;
     if (t.duplicate && active_duplicates) --active_duplicates;
     if (fault == Fault::kNone) {
-      verified(t.chunk, t.server, t.start, &t.buffer, now);
-      return;
-    }
-    if (fault == Fault::kPending) {  // the planner keeps the copy until the verdict
-      ChunkVerifier::Job job;
-      job.chunk = t.chunk;
-      job.server = t.server;
-      job.offset = t.offset;
-      job.length = t.length;
-      job.expected = m.chunks[t.chunk];
-      job.start = t.start;
-      verifier->submit(std::move(job));
+      succeed(t, s, now);
       return;
     }
     planner->release(t.chunk, t.server);
@@ -421,18 +406,14 @@ struct Downloader::Impl {
     s.backoff_until = now + o.backoff_base;
   }
 
-  // `server`'s copy of `chunk` is verified. `dup_buffer` holds the bytes of an end-game duplicate
-  // (not yet on disk) or is empty.
-  void verified(std::size_t chunk, int server, Clock::time_point start, std::string* dup_buffer,
-                Clock::time_point now) {
-    auto& s = servers[static_cast<std::size_t>(server)];
-    if (planner->verified(chunk)) {  // another copy won already: nothing to do
-      planner->release(chunk, server);
+  void succeed(Transfer& t, Server& s, Clock::time_point now) {
+    if (planner->verified(t.chunk)) {  // lost a race we did not cancel in time: nothing to do
+      planner->release(t.chunk, t.server);
       return;
     }
-    auto others = planner->complete(chunk, server);
+    auto others = planner->complete(t.chunk, t.server);
     for (int other : others) {
-      if (Transfer* o2 = find_copy(chunk, other)) {
+      if (Transfer* o2 = find_copy(t.chunk, other)) {
         o2->fault = Fault::kCanceled;
         auto& os = servers[static_cast<std::size_t>(other)];
         destroy_easy(*o2);
@@ -441,48 +422,27 @@ struct Downloader::Impl {
         prefer.push_back(other);
       }
     }
-    std::uint64_t length = m.chunk_length(chunk);
-    if (dup_buffer && !dup_buffer->empty()) {
+    if (t.duplicate) {
       // The primary copy (if any) was cancelled above, so nobody else writes this range now.
-      if (int e = pwrite_all(fd, dup_buffer->data(), dup_buffer->size(), m.chunk_offset(chunk))) {
+      if (int e = pwrite_all(fd, t.buffer.data(), t.buffer.size(), t.offset)) {
         fail_fatal(exit_code::kLocalIo, io_message("cannot write", part_path, e));
         return;
       }
       ++s.rep.duplicates_won;
-      std::string().swap(*dup_buffer);
+      std::string().swap(t.buffer);
     }
     s.consecutive_failures = 0;
-    double took = secs(now - start) * static_cast<double>(m.chunk_size) /
-                  static_cast<double>(std::max<std::uint64_t>(length, 1));
+    double took = secs(now - t.start) * static_cast<double>(m.chunk_size) /
+                  static_cast<double>(std::max<std::uint64_t>(t.length, 1));
     s.ema_chunk_s = s.ema_chunk_s > 0 ? 0.7 * s.ema_chunk_s + 0.3 * took : took;
-    s.rep.bytes += length;
+    s.rep.bytes += t.length;
     ++s.rep.chunks;
     ++rep.chunks_fetched;
-    rep.bytes_fetched += length;
+    rep.bytes_fetched += t.length;
     ++fetched_this_attempt;
     state_dirty = true;
-    prefer.push_back(server);
+    prefer.push_back(t.server);
     prefix->advance(std::min<std::uint64_t>(m.size, planner->verified_prefix() * m.chunk_size));
-  }
-
-  void collect_verdicts(Clock::time_point now) {
-    for (auto& r : verifier->take()) {
-      const auto& j = r.job;
-      if (r.io_error) {
-        fail_fatal(exit_code::kLocalIo, io_message("cannot read back", part_path, r.io_error));
-        return;
-      }
-      if (r.ok) {
-        verified(j.chunk, j.server, j.start, nullptr, now);
-        continue;
-      }
-      planner->release(j.chunk, j.server);
-      if (planner->verified(j.chunk)) continue;  // a duplicate won meanwhile
-      auto& s = servers[static_cast<std::size_t>(j.server)];
-      ++s.rep.retries;
-      s.rep.last_error = "chunk " + std::to_string(j.chunk) + " digest mismatch";
-      strike(s, s.rep.last_error, now);
-    }
   }
 
   bool renew_token(const std::string& why) {
@@ -559,8 +519,6 @@ struct Downloader::Impl {
           f = Fault::kTransport;
           why = "short body: " + std::to_string(t->received) + " of " + std::to_string(t->length) +
                 " bytes";
-        } else if (!t->duplicate) {
-          f = Fault::kPending;
         } else {
           std::string got = t->hasher->final_hex();
           if (got != m.chunks[t->chunk]) {
@@ -625,7 +583,7 @@ struct Downloader::Impl {
       if (fatal) return fatal_code;
       schedule(now);
       if (fatal) return fatal_code;
-      if (transfers.empty() && verifier->pending() == 0) {
+      if (transfers.empty()) {
         bool any = std::any_of(servers.begin(), servers.end(),
                                [](const Server& s) { return !s.rep.dropped; });
         if (!any) return exit_code::kIncomplete;
@@ -633,7 +591,6 @@ struct Downloader::Impl {
       int running = 0;
       curl_multi_perform(multi, &running);
       reap();
-      collect_verdicts(Clock::now());
       if (fatal) return fatal_code;
       if (planner->done()) break;
       now = Clock::now();
@@ -794,7 +751,6 @@ struct Downloader::Impl {
       for (std::size_t i = 0; i < bits.size(); ++i)
         if (bits[i]) planner->mark_verified(i);
       prefix = std::make_unique<PrefixHasher>(fd, m.alg, m.size);
-      verifier = std::make_unique<ChunkVerifier>(fd, m.alg, [this] { curl_multi_wakeup(multi); });
       prefix->advance(std::min<std::uint64_t>(m.size, planner->verified_prefix() * m.chunk_size));
       save(true);
       if (fatal) {
@@ -807,7 +763,6 @@ struct Downloader::Impl {
       }
       int code = loop();
       cancel_all();
-      verifier.reset();  // waits for a check in progress; later verdicts are not needed
       save(true);
       if (code != 0) {
         prefix.reset();
