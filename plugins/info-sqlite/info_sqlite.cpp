@@ -25,6 +25,7 @@
 #include "dfd/events.hpp"
 #include "dfd/info.hpp"
 #include "login_limiter.hpp"
+#include "token_announcer.hpp"
 
 namespace dfd::info_sqlite {
 
@@ -36,6 +37,8 @@ using json = nlohmann::json;
 constexpr std::chrono::seconds kUserTokenTtl{0};
 constexpr std::chrono::seconds kLoginWindow{300};
 constexpr std::size_t kMaxField = 1024;
+// Most download tokens announced in one token.issued event (about 200 bytes each).
+constexpr std::size_t kMaxTokenBatch = 256;
 
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -149,6 +152,9 @@ class InfoSqlite final : public Info {
                                            "File servers heard within the heartbeat timeout")),
         events_rejected_(host.metrics().counter("dfd_info_events_rejected_total",
                                                 "Malformed or conflicting events dropped")),
+        token_events_(host.metrics().counter(
+            "dfd_info_token_events_total",
+            "Confirmed token.issued events (each carries one or more download tokens)")),
         gate_(std::make_shared<Gate>()) {
     for (const char* result : {"ok", "failed", "rate_limited", "invalid"}) {
       logins_[result] =
@@ -210,12 +216,15 @@ class InfoSqlite final : public Info {
   Broker* broker_ = nullptr;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<LoginLimiter> limiter_;
+  // Groups concurrent manifests' token.issued events (token_announcer.hpp).
+  std::unique_ptr<TokenAnnouncer> announcer_;
 
   Counter& tokens_issued_;
   Counter& token_failures_;
   Gauge& catalog_files_;
   Gauge& live_servers_;
   Counter& events_rejected_;
+  Counter& token_events_;
   std::map<std::string, Counter*> logins_;
 
   std::shared_ptr<Gate> gate_;
@@ -337,6 +346,15 @@ Status InfoSqlite::start() noexcept {
     }
     broker_ = host_.find<Broker>();
     if (!broker_) return Status::FailedPrecondition("info-sqlite: no broker plugin is loaded");
+    Broker* broker = broker_;
+    Counter* token_events = &token_events_;
+    announcer_ = std::make_unique<TokenAnnouncer>(
+        [broker, token_events](std::string_view body, std::chrono::milliseconds timeout) {
+          Status st = broker->publish(events::kTokenIssued, body, timeout);
+          if (st.ok()) token_events->add();
+          return st;
+        },
+        kMaxTokenBatch);
 
     auto cat = Catalog::open(db_path_);
     if (!cat.ok()) return cat.status().with_context("info-sqlite");
@@ -624,9 +642,8 @@ void InfoSqlite::manifest(const HttpRequest& q, HttpResponse& r) {
   }
   if (dl_auth_->needs_token_events()) {
     // Never hand out a token that no file server can learn: answer only after the broker
-    // confirmed the event; otherwise withdraw the token.
-    Status st = broker_->publish(events::kTokenIssued, events::encode_token_issued(record),
-                                 confirm_timeout_);
+    // confirmed the event; otherwise withdraw the token. Concurrent manifests share one event.
+    Status st = announcer_->announce(record, confirm_timeout_);
     if (!st.ok()) {
       Status rv = dl_auth_->revoke_download_token(record.token_hash);
       if (!rv.ok()) log_.error("revoke_download_token: " + rv.to_string());

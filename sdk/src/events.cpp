@@ -41,32 +41,82 @@ Status take(const json& j, const char* key, T& out, std::string_view what) {
 std::int64_t to_unix(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
-TimePoint from_unix(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
+TimePoint from_unix(std::int64_t s) {
+  return TimePoint(std::chrono::seconds(s));
+}
 }  // namespace
 
 namespace events {
 
-std::string encode_token_issued(const DownloadTokenRecord& r) {
-  return json{{"v", 1},
-              {"token_hash", r.token_hash},
+namespace {
+json token_record_json(const DownloadTokenRecord& r) {
+  return json{{"token_hash", r.token_hash},
               {"scope", r.scope},
               {"user_id", r.user_id},
-              {"expires_at", to_unix(r.expires_at)}}
-      .dump();
+              {"expires_at", to_unix(r.expires_at)}};
+}
+
+// The record fields of one JSON object (the single form's body or one batch element).
+Result<DownloadTokenRecord> token_record_from(const json& j, std::string_view what) {
+  if (!j.is_object()) return Status::InvalidArgument(std::string(what) + ": not a JSON object");
+  DownloadTokenRecord r;
+  std::int64_t exp = 0;
+  DFD_RETURN_IF_ERROR(take(j, "token_hash", r.token_hash, what));
+  DFD_RETURN_IF_ERROR(take(j, "scope", r.scope, what));
+  DFD_RETURN_IF_ERROR(take(j, "user_id", r.user_id, what));
+  DFD_RETURN_IF_ERROR(take(j, "expires_at", exp, what));
+  r.expires_at = from_unix(exp);
+  return r;
+}
+}  // namespace
+
+std::string encode_token_issued(const DownloadTokenRecord& r) {
+  json j = token_record_json(r);
+  j["v"] = 1;
+  return j.dump();
 }
 
 Result<DownloadTokenRecord> decode_token_issued(std::string_view body) {
   return guard("token.issued", [&]() -> Result<DownloadTokenRecord> {
     auto j = parse_v1(body, "token.issued");
     if (!j.ok()) return j.status();
-    DownloadTokenRecord r;
-    std::int64_t exp = 0;
-    DFD_RETURN_IF_ERROR(take(*j, "token_hash", r.token_hash, "token.issued"));
-    DFD_RETURN_IF_ERROR(take(*j, "scope", r.scope, "token.issued"));
-    DFD_RETURN_IF_ERROR(take(*j, "user_id", r.user_id, "token.issued"));
-    DFD_RETURN_IF_ERROR(take(*j, "expires_at", exp, "token.issued"));
-    r.expires_at = from_unix(exp);
-    return r;
+    return token_record_from(*j, "token.issued");
+  });
+}
+
+std::string encode_token_issued_batch(const std::vector<DownloadTokenRecord>& records) {
+  json tokens = json::array();
+  for (const auto& r : records) tokens.push_back(token_record_json(r));
+  return json{{"v", 1}, {"tokens", std::move(tokens)}}.dump();
+}
+
+Result<std::vector<DownloadTokenRecord>> decode_token_issued_batch(std::string_view body,
+                                                                   std::vector<Status>* skipped) {
+  return guard("token.issued", [&]() -> Result<std::vector<DownloadTokenRecord>> {
+    auto j = parse_v1(body, "token.issued");
+    if (!j.ok()) return j.status();
+    std::vector<DownloadTokenRecord> out;
+    auto tokens = j->find("tokens");
+    if (tokens == j->end()) {  // the single-record form
+      auto r = token_record_from(*j, "token.issued");
+      if (!r.ok()) return r.status();
+      out.push_back(std::move(r.value()));
+      return out;
+    }
+    if (!tokens->is_array()) {
+      return Status::InvalidArgument("token.issued: field \"tokens\" is not an array");
+    }
+    out.reserve(tokens->size());
+    std::size_t i = 0;
+    for (const json& e : *tokens) {
+      auto r = token_record_from(e, "token.issued: tokens[" + std::to_string(i++) + "]");
+      if (r.ok()) {
+        out.push_back(std::move(r.value()));
+      } else if (skipped) {
+        skipped->push_back(r.status());
+      }
+    }
+    return out;
   });
 }
 
@@ -85,9 +135,15 @@ Result<std::string> decode_token_revoked(std::string_view body) {
 }
 
 std::string encode_file_available(const FileAvailable& f) {
-  return json{{"v", 1},           {"server_id", f.server_id}, {"zone", f.zone},
-              {"url", f.url},     {"uid", f.uid},             {"name", f.name},
-              {"size", f.size},   {"alg", f.alg},             {"chunk_size", f.chunk_size},
+  return json{{"v", 1},
+              {"server_id", f.server_id},
+              {"zone", f.zone},
+              {"url", f.url},
+              {"uid", f.uid},
+              {"name", f.name},
+              {"size", f.size},
+              {"alg", f.alg},
+              {"chunk_size", f.chunk_size},
               {"chunks", f.chunks}}
       .dump();
 }
@@ -133,8 +189,8 @@ Result<FileRemoved> decode_file_removed(std::string_view body) {
 }
 
 std::string encode_heartbeat(const Heartbeat& h) {
-  return json{{"v", 1},         {"server_id", h.server_id},     {"zone", h.zone},
-              {"url", h.url},   {"interval_ms", h.interval_ms}, {"files", h.files}}
+  return json{{"v", 1},       {"server_id", h.server_id},     {"zone", h.zone},
+              {"url", h.url}, {"interval_ms", h.interval_ms}, {"files", h.files}}
       .dump();
 }
 
@@ -192,8 +248,7 @@ Result<std::string> random_token(std::size_t bytes) {
   if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
     return Status::Internal("RAND_bytes failed");
   }
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   out.reserve((bytes * 4 + 2) / 3);
   std::uint32_t acc = 0;

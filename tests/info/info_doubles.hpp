@@ -2,11 +2,14 @@
 // logic; the real plugins are exercised in info_real_plugins_test.cpp). Thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -137,9 +140,24 @@ class FakeBroker : public Broker {
   std::atomic<bool> fail_publish{false};
   std::atomic<bool> is_connected{true};
 
+  // A confirm takes this long (0: at once); longer than the publish's timeout → it times out.
+  std::atomic<int> confirm_delay_ms{0};
+  // Fail every publish with an odd number (1st, 3rd, ...).
+  std::atomic<bool> fail_odd_publishes{false};
+  std::atomic<int> publishes{0}, in_flight{0}, max_in_flight{0};
+
   Status publish(std::string_view key, std::string_view body,
                  std::chrono::milliseconds timeout) noexcept override {
+    int n = ++publishes;
+    int now = ++in_flight;
+    for (int m = max_in_flight.load(); now > m && !max_in_flight.compare_exchange_weak(m, now);) {
+    }
+    std::chrono::milliseconds delay(confirm_delay_ms.load());
+    if (delay.count() > 0) std::this_thread::sleep_for(std::min(delay, timeout));
+    --in_flight;
+    if (delay > timeout) return Status::DeadlineExceeded("no confirm in time");
     if (fail_publish.load()) return Status::DeadlineExceeded("no confirm in time");
+    if (fail_odd_publishes.load() && n % 2 == 1) return Status::Unavailable("connection lost");
     std::lock_guard<std::mutex> g(mu);
     published.emplace_back(std::string(key), std::string(body));
     last_timeout = timeout;

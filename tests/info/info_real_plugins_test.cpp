@@ -59,9 +59,12 @@ TEST(InfoRealPlugins, LoginListManifestTokenLearnedByAnotherStore) {
                   ->subscribe({"token.*"},
                               [fs_auth](std::string_view key, std::string_view body) -> Status {
                                 if (key != events::kTokenIssued) return Status::Ok();
-                                auto rec = events::decode_token_issued(body);
-                                if (!rec.ok()) return Status::Ok();
-                                return fs_auth->remember_download_token(*rec);
+                                auto recs = events::decode_token_issued_batch(body);
+                                if (!recs.ok()) return Status::Ok();
+                                for (auto& rec : *recs) {
+                                  DFD_RETURN_IF_ERROR(fs_auth->remember_download_token(rec));
+                                }
+                                return Status::Ok();
                               })
                   .ok());
 

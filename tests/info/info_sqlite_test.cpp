@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "dfd/events.hpp"
@@ -756,8 +758,166 @@ TEST(InfoSqliteConcurrency, ManifestsWhileEventsArrive) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(ok.load(), 800);
   EXPECT_EQ(bad.load(), 0);
-  EXPECT_EQ(env.broker.sent().size(), 800u);
+  // Every token was announced once (concurrent ones may share an event).
+  std::size_t records = 0;
+  for (auto& [key, body] : env.broker.sent()) {
+    auto recs = events::decode_token_issued_batch(body);
+    ASSERT_TRUE(recs.ok()) << body;
+    records += recs->size();
+  }
+  EXPECT_EQ(records, 800u);
+  EXPECT_LE(env.broker.sent().size(), 800u);
   EXPECT_EQ(json::parse(env.call("GET", "/v1/files", t).body)["total"], 21);
+}
+
+// The token.issued events published so far: token hash → how many events carried it.
+std::map<std::string, int> announced_hashes(FakeBroker& broker, std::size_t* events = nullptr) {
+  std::map<std::string, int> seen;
+  auto sent = broker.sent();
+  if (events) *events = sent.size();
+  for (auto& [key, body] : sent) {
+    EXPECT_EQ(key, events::kTokenIssued);
+    std::vector<Status> skipped;
+    auto recs = events::decode_token_issued_batch(body, &skipped);
+    EXPECT_TRUE(recs.ok()) << body;
+    EXPECT_TRUE(skipped.empty()) << body;
+    if (!recs.ok()) continue;
+    EXPECT_LE(recs->size(), 256u);
+    EXPECT_GE(recs->size(), 1u);
+    // One record: the single-record form, which every file server version understands.
+    if (recs->size() == 1) {
+      EXPECT_TRUE(events::decode_token_issued(body).ok()) << body;
+    }
+    for (auto& r : *recs) seen[r.token_hash]++;
+  }
+  return seen;
+}
+
+// 32 threads ask for manifests at once through a broker whose confirms take 5 ms: the tokens
+// are grouped into fewer events, one in flight at a time, each token in exactly one event.
+TEST(InfoSqliteTokenBatching, ConcurrentManifestsShareConfirmedEvents) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1).ok());
+  std::string t = env.user_token();
+  std::string path = "/v1/files/" + std::to_string(env.file_id(1));
+  env.broker.confirm_delay_ms = 5;
+  constexpr int kThreads = 32, kEach = 5;
+  std::mutex mu;
+  std::vector<std::string> tokens;
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < kEach; ++k) {
+        auto r = env.call("GET", path, t);
+        if (r.status != 200) {
+          ++bad;
+          continue;
+        }
+        std::lock_guard<std::mutex> g(mu);
+        tokens.push_back(json::parse(r.body)["download_token"].get<std::string>());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(bad.load(), 0);
+  ASSERT_EQ(tokens.size(), static_cast<std::size_t>(kThreads * kEach));
+
+  std::size_t events = 0;
+  auto seen = announced_hashes(env.broker, &events);
+  EXPECT_LT(events, tokens.size());  // grouped
+  EXPECT_GE(events, 1u);
+  EXPECT_EQ(seen.size(), tokens.size());
+  for (auto& tok : tokens) EXPECT_EQ(seen[sha256_hex(tok)], 1) << "token in 0 or >1 events";
+  EXPECT_EQ(env.broker.max_in_flight.load(), 1);  // one publish at a time
+  EXPECT_EQ(env.host->metric("dfd_info_tokens_issued_total"), kThreads * kEach);
+  EXPECT_EQ(env.host->metric("dfd_info_token_events_total"), static_cast<double>(events));
+  EXPECT_TRUE(env.auth.revoked.empty());
+}
+
+// Every other publish fails: each requester of a failed event gets 503 and its token is
+// withdrawn; each requester of a confirmed event gets its token, announced exactly once.
+TEST(InfoSqliteTokenBatching, AFailedEventFailsEveryRequesterInIt) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1).ok());
+  std::string t = env.user_token();
+  std::string path = "/v1/files/" + std::to_string(env.file_id(1));
+  env.broker.confirm_delay_ms = 5;
+  env.broker.fail_odd_publishes = true;
+  constexpr int kThreads = 32;
+  std::mutex mu;
+  std::vector<std::string> ok_tokens;
+  std::atomic<int> unavailable{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 3; ++k) {
+        auto r = env.call("GET", path, t);
+        if (r.status == 503) {
+          ++unavailable;
+          EXPECT_EQ(r.body.find("download_token"), std::string::npos);
+          EXPECT_EQ(r.body.find("dl-"), std::string::npos);
+          EXPECT_EQ(header(r, "Retry-After"), "1");
+        } else if (r.status == 200) {
+          std::lock_guard<std::mutex> g(mu);
+          ok_tokens.push_back(json::parse(r.body)["download_token"].get<std::string>());
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(unavailable.load(), 0);
+  EXPECT_GT(ok_tokens.size(), 0u);
+  EXPECT_EQ(unavailable.load() + static_cast<int>(ok_tokens.size()), kThreads * 3);
+
+  auto seen = announced_hashes(env.broker);
+  EXPECT_EQ(seen.size(), ok_tokens.size());  // confirmed events hold exactly the 200s' tokens
+  std::set<std::string> ok_hashes;
+  for (auto& tok : ok_tokens) {
+    std::string h = sha256_hex(tok);
+    ok_hashes.insert(h);
+    EXPECT_EQ(seen[h], 1);
+    EXPECT_EQ(env.auth.verify_download_token(tok, hex64(1)), TokenVerdict::kValid);
+  }
+  // Every other issued token was withdrawn, and no withdrawn token was announced.
+  std::lock_guard<std::mutex> g(env.auth.mu);
+  EXPECT_EQ(env.auth.download.size(), static_cast<std::size_t>(kThreads * 3));
+  EXPECT_EQ(env.auth.revoked.size(), static_cast<std::size_t>(unavailable.load()));
+  for (auto& h : env.auth.revoked) {
+    EXPECT_EQ(ok_hashes.count(h), 0u);
+    EXPECT_EQ(seen.count(h), 0u);
+  }
+  EXPECT_EQ(env.host->metric("dfd_info_token_publish_failures_total"), unavailable.load());
+}
+
+// A broker that does not confirm in time: every requester (in the publishing batch or waiting
+// behind it) answers 503 within about confirm_timeout_ms.
+TEST(InfoSqliteTokenBatching, ConfirmTimeoutHoldsPerRequest) {
+  InfoEnv env({{"confirm_timeout_ms", std::int64_t(100)}});
+  ASSERT_TRUE(env.status.ok());
+  ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1).ok());
+  std::string t = env.user_token();
+  std::string path = "/v1/files/" + std::to_string(env.file_id(1));
+  env.broker.confirm_delay_ms = 10000;
+  auto t0 = std::chrono::steady_clock::now();
+  std::atomic<int> unavailable{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&] {
+      if (env.call("GET", path, t).status == 503) ++unavailable;
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(unavailable.load(), 16);
+  EXPECT_LT(took, 2s);
+  EXPECT_TRUE(env.broker.sent().empty());
+  EXPECT_EQ(env.auth.revoked.size(), 16u);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstddef>
 
 #include "dfd/dfd.hpp"
@@ -57,15 +59,14 @@ TEST(Guard, ConvertsExceptions) {
 TEST(SafePath, RefusesEscapes) {
   EXPECT_TRUE(dfd::is_safe_relative_path("a/b.bin"));
   EXPECT_TRUE(dfd::is_safe_relative_path("movie.mp4"));
-  for (const char* bad : {"", "/etc/passwd", "../x", "a/../../x", "a//b", ".hidden", "a/.git/x",
-                          "a/", "a\\b", "."}) {
+  for (const char* bad :
+       {"", "/etc/passwd", "../x", "a/../../x", "a//b", ".hidden", "a/.git/x", "a/", "a\\b", "."}) {
     EXPECT_FALSE(dfd::is_safe_relative_path(bad)) << bad;
   }
 }
 
 TEST(Events, TokenIssuedRoundTrip) {
-  dfd::DownloadTokenRecord r{"ab12", "uid1", 7,
-                             dfd::TimePoint(std::chrono::seconds(1800000000))};
+  dfd::DownloadTokenRecord r{"ab12", "uid1", 7, dfd::TimePoint(std::chrono::seconds(1800000000))};
   auto d = dfd::events::decode_token_issued(dfd::events::encode_token_issued(r));
   ASSERT_TRUE(d.ok()) << d.status().to_string();
   EXPECT_EQ(d->token_hash, "ab12");
@@ -82,9 +83,76 @@ TEST(Events, RejectsBadBodies) {
   EXPECT_NE(r.status().message().find("token_hash"), std::string::npos);
 }
 
+TEST(Events, TokenIssuedBatchRoundTrip) {
+  std::vector<dfd::DownloadTokenRecord> in;
+  for (int i = 0; i < 3; ++i) {
+    in.push_back({"h" + std::to_string(i), "uid" + std::to_string(i), 10 + i,
+                  dfd::TimePoint(std::chrono::seconds(1800000000 + i))});
+  }
+  std::vector<dfd::Status> skipped;
+  auto d =
+      dfd::events::decode_token_issued_batch(dfd::events::encode_token_issued_batch(in), &skipped);
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  EXPECT_TRUE(skipped.empty());
+  ASSERT_EQ(d->size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ((*d)[i].token_hash, in[i].token_hash);
+    EXPECT_EQ((*d)[i].scope, in[i].scope);
+    EXPECT_EQ((*d)[i].user_id, in[i].user_id);
+    EXPECT_EQ((*d)[i].expires_at, in[i].expires_at);
+  }
+  auto j = nlohmann::json::parse(dfd::events::encode_token_issued_batch(in));
+  EXPECT_EQ(j["v"], 1);
+  EXPECT_EQ(j["tokens"].size(), 3u);
+  EXPECT_EQ(j["tokens"][1]["expires_at"], 1800000001);
+  // An empty batch is valid and yields nothing.
+  auto e = dfd::events::decode_token_issued_batch(dfd::events::encode_token_issued_batch({}));
+  ASSERT_TRUE(e.ok());
+  EXPECT_TRUE(e->empty());
+}
+
+TEST(Events, TokenIssuedBatchDecoderAcceptsTheSingleForm) {
+  dfd::DownloadTokenRecord r{"ab12", "uid1", 7, dfd::TimePoint(std::chrono::seconds(1800000000))};
+  auto d = dfd::events::decode_token_issued_batch(dfd::events::encode_token_issued(r));
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  ASSERT_EQ(d->size(), 1u);
+  EXPECT_EQ((*d)[0].token_hash, "ab12");
+  EXPECT_EQ((*d)[0].user_id, 7);
+  EXPECT_EQ((*d)[0].expires_at, r.expires_at);
+  // And the single decoder still refuses a batch (old file servers drop it as malformed).
+  EXPECT_FALSE(dfd::events::decode_token_issued(dfd::events::encode_token_issued_batch({r})).ok());
+}
+
+TEST(Events, TokenIssuedBatchSkipsMalformedRecordsAndRefusesBadBodies) {
+  std::vector<dfd::Status> skipped;
+  auto d = dfd::events::decode_token_issued_batch(
+      R"({"v":1,"tokens":[{"token_hash":"a","scope":"s","user_id":1,"expires_at":5},)"
+      R"({"token_hash":"b","scope":"s"},7,)"
+      R"({"token_hash":"c","scope":"s","user_id":"x","expires_at":5},)"
+      R"({"token_hash":"d","scope":"s","user_id":2,"expires_at":6,"extra":true}]})",
+      &skipped);
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  ASSERT_EQ(d->size(), 2u);
+  EXPECT_EQ((*d)[0].token_hash, "a");
+  EXPECT_EQ((*d)[1].token_hash, "d");
+  ASSERT_EQ(skipped.size(), 3u);
+  EXPECT_NE(skipped[0].message().find("tokens[1]"), std::string::npos) << skipped[0].message();
+  EXPECT_NE(skipped[0].message().find("user_id"), std::string::npos) << skipped[0].message();
+  EXPECT_NE(skipped[1].message().find("tokens[2]"), std::string::npos);
+  EXPECT_NE(skipped[2].message().find("wrong type"), std::string::npos);
+  // Without `skipped` the bad ones are dropped silently.
+  EXPECT_EQ(dfd::events::decode_token_issued_batch(R"({"v":1,"tokens":[1,2]})")->size(), 0u);
+
+  for (const char* bad : {"not json", "[]", "{}", R"({"v":2,"tokens":[]})", R"({"tokens":[]})",
+                          R"({"v":1,"tokens":{}})", R"({"v":1,"tokens":"x"})",
+                          R"({"v":1,"scope":"a"})", R"({"v":"1","tokens":[]})"}) {
+    EXPECT_FALSE(dfd::events::decode_token_issued_batch(bad).ok()) << bad;
+  }
+}
+
 TEST(Events, FileAvailableChecksChunkCount) {
-  dfd::events::FileAvailable f{"fs-a1", "zone-a", "http://127.0.0.1:1", "u", "a.bin", 10,
-                               "sha256", 4, {"c1", "c2", "c3"}};
+  dfd::events::FileAvailable f{"fs-a1",  "zone-a", "http://127.0.0.1:1", "u", "a.bin", 10,
+                               "sha256", 4,        {"c1", "c2", "c3"}};
   auto ok = dfd::events::decode_file_available(dfd::events::encode_file_available(f));
   ASSERT_TRUE(ok.ok()) << ok.status().to_string();
   EXPECT_EQ(ok->chunks.size(), 3u);

@@ -224,12 +224,20 @@ struct ContentService::Impl {
 
   Status on_event(std::string_view key, std::string_view body) {
     if (key == events::kTokenIssued) {
-      auto rec = events::decode_token_issued(body);
-      if (!rec.ok()) {
-        ctx.log.warn("ignoring a malformed token.issued event: " + rec.status().message());
+      // One record or a batch (the info server groups tokens issued at the same moment).
+      std::vector<Status> skipped;
+      auto recs = events::decode_token_issued_batch(body, &skipped);
+      if (!recs.ok()) {
+        ctx.log.warn("ignoring a malformed token.issued event: " + recs.status().message());
         return Status::Ok();  // redelivering it would not help
       }
-      DFD_RETURN_IF_ERROR(ctx.auth.remember_download_token(*rec));
+      for (const Status& s : skipped) {
+        ctx.log.warn("ignoring a malformed record of a token.issued event: " + s.message());
+      }
+      // remember_download_token is idempotent: on an error the whole event is redelivered.
+      for (const DownloadTokenRecord& rec : *recs) {
+        DFD_RETURN_IF_ERROR(ctx.auth.remember_download_token(rec));
+      }
     } else if (key == events::kTokenRevoked) {
       auto hash = events::decode_token_revoked(body);
       if (!hash.ok()) {

@@ -2,9 +2,11 @@
 // Part of the small static helper library `dfd::sdk_support` (link it; it is position-independent).
 //
 // Schemas (all times are Unix seconds, all digests lower-case hex):
-//   token.issued     {"v":1,"token_hash","scope","user_id","expires_at"}
+//   token.issued     {"v":1,"token_hash","scope","user_id","expires_at"}   (one token), or
+//                    {"v":1,"tokens":[{"token_hash","scope","user_id","expires_at"},...]}  (batch)
 //   token.revoked    {"v":1,"token_hash"}
-//   file.available   {"v":1,"server_id","zone","url","uid","name","size","alg","chunk_size","chunks":[..]}
+//   file.available
+//   {"v":1,"server_id","zone","url","uid","name","size","alg","chunk_size","chunks":[..]}
 //   file.removed     {"v":1,"server_id","uid"}
 //   server.heartbeat {"v":1,"server_id","zone","url","interval_ms","files"}
 // Decoders ignore unknown fields (forward compatible) and refuse a missing "v" or v != 1.
@@ -21,7 +23,16 @@
 namespace dfd::events {
 
 std::string encode_token_issued(const DownloadTokenRecord& r);
-Result<DownloadTokenRecord> decode_token_issued(std::string_view body);
+Result<DownloadTokenRecord> decode_token_issued(std::string_view body);  // single form only
+
+// The batch form: {"v":1,"tokens":[{token_hash,scope,user_id,expires_at},...]} (records in order).
+std::string encode_token_issued_batch(const std::vector<DownloadTokenRecord>& records);
+// Accepts BOTH forms (a single-record body gives a vector of one). The whole body is refused
+// (error) when it is not a v1 JSON object, or when it has no "tokens" array and is not a valid
+// single record. In the batch form a malformed element is skipped: it is left out of the result
+// and, when `skipped` is given, its reason is appended there (so a consumer can log it).
+Result<std::vector<DownloadTokenRecord>> decode_token_issued_batch(
+    std::string_view body, std::vector<Status>* skipped = nullptr);
 
 std::string encode_token_revoked(std::string_view token_hash);
 Result<std::string> decode_token_revoked(std::string_view body);  // the token hash
@@ -31,7 +42,7 @@ struct FileAvailable {
   std::string uid;   // whole-file digest (hex) = the file's identity
   std::string name;  // path relative to the storage root
   std::uint64_t size = 0;
-  std::string alg;   // "sha256"
+  std::string alg;  // "sha256"
   std::uint64_t chunk_size = 0;
   std::vector<std::string> chunks;  // one digest per chunk
 };

@@ -1,0 +1,114 @@
+#include "token_announcer.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dfd/events.hpp"
+
+namespace dfd::info_sqlite {
+
+TokenAnnouncer::TokenAnnouncer(Publish publish, std::size_t max_batch)
+    : publish_(std::move(publish)), max_batch_(std::max<std::size_t>(1, max_batch)) {}
+
+Status TokenAnnouncer::announce(const DownloadTokenRecord& record,
+                                std::chrono::milliseconds timeout) noexcept {
+  Slot me;
+  me.record = &record;
+  me.deadline = Clock::now() + timeout;
+  try {
+    std::unique_lock<std::mutex> l(mu_);
+    pending_.push_back(&me);
+    for (;;) {
+      if (me.done) return me.status;
+      if (!in_flight_ && !pending_.empty()) {
+        // Idle: this caller publishes the oldest waiting records (usually including its own).
+        publish_next_batch(l);
+        continue;
+      }
+      if (me.taken) {
+        // In the batch being published: its publisher reports back within the batch's deadline.
+        cv_.wait(l);
+        continue;
+      }
+      if (cv_.wait_until(l, me.deadline) == std::cv_status::timeout && !me.taken && !me.done) {
+        pending_.erase(std::find(pending_.begin(), pending_.end(), &me));
+        return Status::DeadlineExceeded("token.issued: no publish slot within " +
+                                        std::to_string(timeout.count()) + " ms");
+      }
+    }
+  } catch (...) {
+    // Only allocations throw, and never while `me` is part of a batch (publish_next_batch
+    // allocates before it marks anything taken and catches everything after): withdraw it.
+    std::lock_guard<std::mutex> g(mu_);
+    if (!me.done && !me.taken) {
+      auto it = std::find(pending_.begin(), pending_.end(), &me);
+      if (it != pending_.end()) pending_.erase(it);
+    }
+    if (me.done) return me.status;
+    return Status::Internal("token.issued: out of memory");
+  }
+}
+
+void TokenAnnouncer::publish_next_batch(std::unique_lock<std::mutex>& l) {
+  const std::size_t n = std::min(pending_.size(), max_batch_);
+  // May throw (allocation) before anything changed.
+  std::vector<Slot*> batch(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
+  in_flight_ = true;
+  Clock::time_point deadline = Clock::time_point::max();
+  for (Slot* s : batch) {
+    s->taken = true;
+    deadline = std::min(deadline, s->deadline);
+  }
+  l.unlock();
+
+  Status st;
+  try {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      st = Status::DeadlineExceeded("token.issued: the deadline passed before publishing");
+    } else {
+      std::string body;
+      if (n == 1) {
+        body = events::encode_token_issued(*batch[0]->record);
+      } else {
+        std::vector<DownloadTokenRecord> records;
+        records.reserve(n);
+        for (Slot* s : batch) records.push_back(*s->record);
+        body = events::encode_token_issued_batch(records);
+      }
+      st = publish_(body, left);
+    }
+  } catch (const std::exception& e) {
+    st = Status::Internal(std::string("token.issued: ") + e.what());
+  } catch (...) {
+    st = Status::Internal("token.issued: unknown exception");
+  }
+
+  l.lock();
+  for (Slot* s : batch) {
+    s->status = st;
+    s->done = true;
+  }
+  if (st.ok()) {
+    ++events_;
+    records_ += n;
+  }
+  in_flight_ = false;
+  cv_.notify_all();
+}
+
+std::uint64_t TokenAnnouncer::events_published() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return events_;
+}
+
+std::uint64_t TokenAnnouncer::records_published() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return records_;
+}
+
+}  // namespace dfd::info_sqlite
