@@ -254,7 +254,11 @@ TEST(ClientGet, StallingServerDoesNotBlockTheDownload) {
   // End-game duplicates finish the stalled chunks without waiting out every stall.
   EXPECT_LT(std::chrono::duration<double>(dt).count(), 6.0);
   auto rep = report_of(r.output);
-  EXPECT_GT(rep["duplicates"].get<int>(), 0) << r.output;
+  // Normally end-game duplicates take over fs-c's chunks; on a very busy machine the stall
+  // timeout may fire first and move them instead. Either way fs-c's chunks went elsewhere.
+  EXPECT_TRUE(rep["duplicates"].get<int>() > 0 ||
+              (*server_in(rep, "fs-c"))["retries"].get<int>() > 0)
+      << r.output;
 }
 
 TEST(ClientGet, ServerDyingMidwayDoesNotFailTheDownload) {
