@@ -1,0 +1,664 @@
+// Issue 5's acceptance criteria (and criterion 3 of issue 3: aria2c from three file servers), end
+// to end against the real system: a real RabbitMQ (scripts/rabbitmq), one real info server and
+// three real file servers (dfd-host processes, zones a/b/c, the same 64 MiB sample in each storage
+// root, chunk_size 1 MiB) and the real `dfd` binary, logged in once with `--password-stdin`.
+// Faults are real too: SIGKILL / SIGSTOP of processes and bytes flipped in a storage root.
+//
+// Sizes are scaled down so the suite stays fast: issue 5 asks for 1 GiB and 4 GiB files; those
+// are measured by bench/download-vs-aria2c (docs/client.md lists the numbers, 4 GiB peak RSS
+// included).
+//
+// Some faults must land while a download runs, and a 64 MiB download takes only a few hundred ms.
+// Where a fault needs a window (a client SIGKILL after a state write, a file server SIGKILL or
+// SIGSTOP mid-transfer), the test watches the client's real progress (/proc/PID/io write bytes or
+// the .dfd-state file); for the client SIGKILL it also slows the client down with a SIGSTOP /
+// SIGCONT duty cycle (a slow machine, in effect) so that a state write (every 0.5 s) happens
+// before the download ends. The kill itself is a real SIGKILL.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "harness.hpp"
+
+using json = nlohmann::json;
+using namespace dfd::test;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const char* kAdminEmail = "admin@client-e2e.test";
+const char* kAdminPassword = "client e2e battery staple";
+constexpr std::size_t kMiB = 1 << 20;
+constexpr std::size_t kBigSize = 64 * kMiB;
+constexpr std::size_t kChunk = kMiB;
+const char* kBigName = "big.bin";
+const char* kSmallName = "small.txt";
+
+struct FileServer {
+  std::string id, zone, control, content_url, dir, config;
+  std::unique_ptr<Process> proc;
+  std::string root() const { return dir + "/files"; }
+};
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::string sha256_file(const std::string& path) {
+  auto r = run({"sha256sum", path});
+  return r.status == 0 ? r.output.substr(0, 64) : "error: " + r.output;
+}
+
+// The --json report: the last line of `out` that parses as a JSON object (stderr is merged into
+// the same capture, so other lines may surround it).
+json report_of(const std::string& out) {
+  json last;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    auto j = json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.is_object()) last = j;
+  }
+  return last;
+}
+
+const json* server_in(const json& rep, const std::string& id) {
+  if (!rep.contains("servers")) return nullptr;
+  for (auto& s : rep.at("servers"))
+    if (s.value("id", "") == id) return &s;
+  return nullptr;
+}
+
+// Bytes the process has written so far (write/pwrite), from /proc/PID/io; -1 if unreadable.
+long long written_by(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/io");
+  std::string key;
+  long long v = 0;
+  while (in >> key >> v)
+    if (key == "wchar:") return v;
+  return -1;
+}
+
+// Verified chunks recorded in a .dfd-state file (0 if missing or unreadable).
+int verified_in_state(const std::string& state_path) {
+  std::ifstream in(state_path);
+  if (!in) return 0;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded() || !j.contains("verified")) return 0;
+  auto hex = j.at("verified").get<std::string>();
+  int n = 0;
+  for (char c : hex) {
+    int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : 0;
+    n += __builtin_popcount(static_cast<unsigned>(v));
+  }
+  return n;
+}
+
+// Alternately stops and continues a process (a duty cycle) until destroyed; always leaves it
+// continued. The process must not be reaped while this runs (PID reuse).
+class Throttle {
+ public:
+  Throttle(pid_t pid, std::chrono::milliseconds on, std::chrono::milliseconds off)
+      : thread_([this, pid, on, off] {
+          while (!stop_.load()) {
+            std::this_thread::sleep_for(on);
+            ::kill(pid, SIGSTOP);
+            std::this_thread::sleep_for(off);
+            ::kill(pid, SIGCONT);
+          }
+        }) {}
+  ~Throttle() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+class Cluster {
+ public:
+  TempDir tmp;
+  std::string amqp_url;
+  std::string info_url, info_config;
+  std::unique_ptr<Process> info;
+  std::vector<FileServer> fs;
+  std::string big_path, big_sha, small_path;
+  std::int64_t big_id = 0, small_id = 0;
+  std::string user_token;  // for direct API calls (aria2c needs a download token)
+  bool logged_in = false;
+
+  std::string rabbit_dir() const { return tmp.file("rabbitmq"); }
+  std::string xdg() const { return tmp.file("xdg"); }
+  std::map<std::string, std::string> dfd_env() const {
+    return {{"DFD_SERVER", info_url}, {"XDG_CONFIG_HOME", xdg()}};
+  }
+
+  void start_rabbit() {
+    auto r = run({source_dir() + "/scripts/rabbitmq", "start", rabbit_dir()});
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto env = read_file(rabbit_dir() + "/rabbitmq.env");
+    auto pos = env.find("DFD_AMQP_URL=");
+    ASSERT_NE(pos, std::string::npos) << env;
+    auto end = env.find('\n', pos);
+    amqp_url = env.substr(pos + 13, end - pos - 13);
+    for (char q : {'"', '\''}) {
+      while (!amqp_url.empty() && amqp_url.front() == q) amqp_url.erase(0, 1);
+      while (!amqp_url.empty() && amqp_url.back() == q) amqp_url.pop_back();
+    }
+  }
+
+  void write_samples() {
+    std::string content(kBigSize, '\0');
+    std::mt19937_64 rng(20261124);
+    for (std::size_t i = 0; i < kBigSize; i += 8) {
+      std::uint64_t v = rng();
+      std::memcpy(&content[i], &v, 8);
+    }
+    big_path = tmp.file("samples/big.bin");
+    small_path = tmp.file("samples/small.txt");
+    write_file(big_path, content);
+    write_file(small_path, "a small file for dfd's end-to-end tests\n");
+    big_sha = sha256_file(big_path);
+  }
+
+  void write_info_config() {
+    int port = free_port();
+    info_url = "http://127.0.0.1:" + std::to_string(port);
+    info_config = tmp.file("info.toml");
+    write_file(info_config, R"([server]
+id = "info"
+zone = "zone-a"
+listen = "127.0.0.1:)" + std::to_string(port) +
+                                R"("
+threads = 8
+state_dir = ")" + tmp.file("info") +
+                                R"("
+shutdown_grace_ms = 2000
+
+[[plugin]]
+name = "auth-sqlite"
+db = ")" + tmp.file("info/auth.db") +
+                                R"("
+kdf_iterations = 1000
+
+[[plugin]]
+name = "broker-rabbitmq"
+url = ")" + amqp_url + R"("
+
+[[plugin]]
+name = "info-sqlite"
+db = ")" + tmp.file("info/catalog.db") +
+                                R"("
+admin_email = ")" + kAdminEmail +
+                                R"("
+admin_password_env = "DFD_E2E_ADMIN_PASSWORD"
+heartbeat_timeout_ms = 1500
+)");
+  }
+
+  void add_file_server(const std::string& id, const std::string& zone) {
+    FileServer f;
+    f.id = id;
+    f.zone = zone;
+    int cport = free_port(), dport = free_port();
+    f.control = "http://127.0.0.1:" + std::to_string(cport);
+    f.content_url = "http://127.0.0.1:" + std::to_string(dport);
+    f.dir = tmp.file(id);
+    ::mkdir(f.dir.c_str(), 0755);
+    ::mkdir(f.root().c_str(), 0755);
+    auto cp = run({"cp", big_path, small_path, f.root() + "/"});
+    ASSERT_EQ(cp.status, 0) << cp.output;
+    f.config = tmp.file(id + ".toml");
+    write_file(f.config, R"([server]
+id = ")" + id + R"("
+zone = ")" + zone + R"("
+listen = "127.0.0.1:)" + std::to_string(cport) +
+                             R"("
+state_dir = ")" + f.dir + R"("
+shutdown_grace_ms = 2000
+
+[content]
+listen = "127.0.0.1:)" + std::to_string(dport) +
+                             R"("
+public_url = ")" + f.content_url +
+                             R"("
+chunk_size = )" + std::to_string(kChunk) +
+                             R"(
+heartbeat_interval_ms = 200
+token_wait_ms = 2000
+
+[[plugin]]
+name = "digest-openssl"
+
+[[plugin]]
+name = "storage-fs"
+root = ")" + f.root() + R"("
+settle_ms = 0
+
+[[plugin]]
+name = "auth-sqlite"
+db = ")" + f.dir + R"(/tokens.db"
+kdf_iterations = 1000
+
+[[plugin]]
+name = "broker-rabbitmq"
+url = ")" + amqp_url + R"("
+)");
+    fs.push_back(std::move(f));
+  }
+
+  void start_info() {
+    info = std::make_unique<Process>(
+        std::vector<std::string>{bin("dfd-host"), "--config", info_config},
+        std::map<std::string, std::string>{{"DFD_E2E_ADMIN_PASSWORD", kAdminPassword}},
+        tmp.file("info.log"));
+    ASSERT_TRUE(wait_http(info_url + "/healthz")) << info->log();
+  }
+
+  void start_fs(FileServer& f) {
+    f.proc =
+        std::make_unique<Process>(std::vector<std::string>{bin("dfd-host"), "--config", f.config},
+                                  std::map<std::string, std::string>{}, f.dir + ".log");
+    ASSERT_TRUE(wait_http(f.control + "/healthz")) << f.proc->log();
+  }
+
+  RunResult dfd(std::vector<std::string> args, const std::string& stdin_data = "") {
+    args.insert(args.begin(), bin("dfd"));
+    return run(args, stdin_data, dfd_env());
+  }
+
+  std::unique_ptr<Process> dfd_async(std::vector<std::string> args, const std::string& log) {
+    args.insert(args.begin(), bin("dfd"));
+    return std::make_unique<Process>(args, dfd_env(), log);
+  }
+
+  HttpReply api(const std::string& method, const std::string& path) {
+    return http(method, info_url + path,
+                {"Content-Type: application/json", "Authorization: Bearer " + user_token});
+  }
+
+  void login() {
+    auto r = dfd({"login", "--email", kAdminEmail, "--password-stdin"},
+                 std::string(kAdminPassword) + "\n");
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto cred = json::parse(read_file(xdg() + "/dfd/credentials"), nullptr, false);
+    ASSERT_FALSE(cred.is_discarded());
+    user_token = cred.value("token", "");
+    ASSERT_FALSE(user_token.empty());
+    logged_in = true;
+  }
+
+  // Waits until `dfd ls --json` lists both samples and the big one has `want` live locations.
+  void wait_locations(std::size_t want, std::chrono::milliseconds timeout = 30s) {
+    auto end = Clock::now() + timeout;
+    std::string last;
+    while (Clock::now() < end) {
+      auto r = dfd({"ls", "--json"});
+      auto j = json::parse(r.output, nullptr, false);
+      if (r.status == 0 && !j.is_discarded()) {
+        for (auto& f : j.at("files")) {
+          if (f.value("name", "") == kBigName) big_id = f.at("id").get<std::int64_t>();
+          if (f.value("name", "") == kSmallName) small_id = f.at("id").get<std::int64_t>();
+        }
+      }
+      if (big_id && small_id) {
+        auto m = api("GET", "/v1/files/" + std::to_string(big_id));
+        last = m.body;
+        auto mj = json::parse(m.body, nullptr, false);
+        if (m.status == 200 && !mj.is_discarded() && mj.at("locations").size() == want) return;
+      } else {
+        last = r.output;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    FAIL() << "the big sample never had " << want << " locations; last: " << last;
+  }
+
+  FileServer& server(const std::string& id) {
+    for (auto& f : fs)
+      if (f.id == id) return f;
+    throw std::runtime_error("no server " + id);
+  }
+};
+
+Cluster* g = nullptr;
+
+class ClientE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto t0 = Clock::now();
+    g = new Cluster();
+    g->write_samples();
+    g->start_rabbit();
+    if (::testing::Test::HasFatalFailure()) return;
+    g->write_info_config();
+    g->add_file_server("fs-a", "zone-a");
+    g->add_file_server("fs-b", "zone-b");
+    g->add_file_server("fs-c", "zone-c");
+    if (::testing::Test::HasFatalFailure()) return;
+    g->start_info();
+    if (::testing::Test::HasFatalFailure()) return;
+    for (auto& f : g->fs) {
+      g->start_fs(f);
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+    g->login();
+    if (::testing::Test::HasFatalFailure()) return;
+    g->wait_locations(3);
+    std::printf("[cluster] up in %.1f s\n", seconds_since(t0));
+  }
+  static void TearDownTestSuite() {
+    if (!g) return;
+    for (auto& f : g->fs) {
+      if (f.proc) f.proc->signal(SIGCONT);
+      f.proc.reset();
+    }
+    g->info.reset();
+    run({source_dir() + "/scripts/rabbitmq", "stop", g->rabbit_dir()});
+    delete g;
+    g = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(g, nullptr);
+    ASSERT_TRUE(g->logged_in) << "cluster did not come up";
+    ASSERT_NE(g->big_id, 0);
+    out_dir_ = std::make_unique<TempDir>();
+  }
+  std::string out(const std::string& name) const { return out_dir_->file(name); }
+  std::string big_id() const { return std::to_string(g->big_id); }
+
+  // A plain verified download of the big sample; returns its report and wall time.
+  json get_big(const std::string& path, double* secs = nullptr) {
+    auto t0 = Clock::now();
+    auto r = g->dfd({"get", big_id(), "-o", path, "--no-progress", "--json"});
+    if (secs) *secs = seconds_since(t0);
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(sha256_file(path), g->big_sha);
+    return report_of(r.output);
+  }
+
+  std::unique_ptr<TempDir> out_dir_;
+};
+
+// Issue 5, criterion 1: exact bytes, and the report shows all three servers contributing.
+TEST_F(ClientE2E, GetFromThreeServersExactBytesAllContribute) {
+  double secs = 0;
+  auto rep = get_big(out("big.bin"), &secs);
+  std::printf("download of 64 MiB: %.3f s\n", secs);
+  ASSERT_TRUE(rep.is_object()) << "no JSON report";
+  EXPECT_EQ(rep.value("ok", false), true) << rep.dump();
+  EXPECT_EQ(rep.value("exit_code", -1), 0);
+  EXPECT_EQ(rep.value("size", 0ull), kBigSize);
+  EXPECT_EQ(rep.value("uid", ""), g->big_sha);
+  EXPECT_EQ(rep.value("digest_verified", false), true);
+  ASSERT_EQ(rep.at("servers").size(), 3u) << rep.dump();
+  std::uint64_t sum = 0;
+  for (auto& f : g->fs) {
+    auto* s = server_in(rep, f.id);
+    ASSERT_NE(s, nullptr) << f.id << " missing: " << rep.dump();
+    EXPECT_GT(s->value("bytes", 0ull), 0u) << f.id << " did not contribute: " << rep.dump();
+    EXPECT_EQ(s->value("strikes", -1), 0) << rep.dump();
+    sum += s->value("bytes", 0ull);
+  }
+  EXPECT_GE(sum, kBigSize);
+  // Not left behind: no .dfd-part, no .dfd-state.
+  EXPECT_NE(::access((out("big.bin") + ".dfd-part").c_str(), F_OK), 0);
+  EXPECT_NE(::access((out("big.bin") + ".dfd-state").c_str(), F_OK), 0);
+  // A small file too.
+  auto r = g->dfd({"get", std::to_string(g->small_id), "-o", out("small.txt"), "--no-progress"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(read_file(out("small.txt")), read_file(g->small_path));
+}
+
+// Issue 5 ("not overwritten without --force"): exit 6, the file untouched; --force replaces it.
+TEST_F(ClientE2E, ExistingOutputRefusedWithoutForce) {
+  const std::string path = out("exists.bin");
+  write_file(path, "precious");
+  auto r = g->dfd({"get", big_id(), "-o", path, "--no-progress"});
+  EXPECT_EQ(r.status, 6) << r.output;
+  EXPECT_EQ(read_file(path), "precious");
+  EXPECT_NE(::access((path + ".dfd-part").c_str(), F_OK), 0);
+  r = g->dfd({"get", big_id(), "-o", path, "--no-progress", "--force"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(sha256_file(path), g->big_sha);
+}
+
+// Issue 3, criterion 3: aria2c with a download token, from the three file servers at once.
+TEST_F(ClientE2E, Aria2cFromThreeServersByteIdentical) {
+  if (run({"sh", "-c", "command -v aria2c"}).status != 0) GTEST_SKIP() << "aria2c not installed";
+  auto m = g->api("GET", "/v1/files/" + big_id());
+  ASSERT_EQ(m.status, 200) << m.body;
+  auto j = json::parse(m.body);
+  auto token = j.at("download_token").get<std::string>();
+  auto uid = j.at("uid").get<std::string>();
+  ASSERT_EQ(uid, g->big_sha);
+  ASSERT_EQ(j.at("locations").size(), 3u) << m.body;
+  std::vector<std::string> argv = {"aria2c",
+                                   "--no-conf=true",
+                                   "--header",
+                                   "Authorization: Bearer " + token,
+                                   "-x3",
+                                   "-s3",
+                                   "-k1M",
+                                   "--file-allocation=none",
+                                   "--allow-overwrite=true",
+                                   "--auto-file-renaming=false",
+                                   "--console-log-level=warn",
+                                   "--summary-interval=0",
+                                   "--download-result=hide",
+                                   "-d",
+                                   out_dir_->path(),
+                                   "-o",
+                                   "aria.bin"};
+  for (auto& l : j.at("locations"))
+    argv.push_back(l.at("url").get<std::string>() + "/v1/content/" + uid);
+  auto t0 = Clock::now();
+  auto r = run(argv);
+  std::printf("aria2c -x3 -s3 -k1M of 64 MiB: %.3f s\n", seconds_since(t0));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(sha256_file(out("aria.bin")), g->big_sha);
+  // The token is what lets it in: without it, a file server answers 401.
+  auto denied =
+      http("GET", j.at("locations")[0].at("url").get<std::string>() + "/v1/content/" + uid);
+  EXPECT_EQ(denied.status, 401);
+}
+
+// Issue 5, criterion 6, scaled down: peak RSS of a 64 MiB download under /usr/bin/time -v. (The
+// 4 GiB measurement is bench/download-vs-aria2c's; docs/client.md lists it.)
+TEST_F(ClientE2E, PeakMemoryUnder64MiB) {
+  if (::access("/usr/bin/time", X_OK) != 0) GTEST_SKIP() << "/usr/bin/time not installed";
+  auto r = run(
+      {"/usr/bin/time", "-v", bin("dfd"), "get", big_id(), "-o", out("mem.bin"), "--no-progress"},
+      "", g->dfd_env());
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(sha256_file(out("mem.bin")), g->big_sha);
+  auto pos = r.output.find("Maximum resident set size (kbytes):");
+  ASSERT_NE(pos, std::string::npos) << r.output;
+  long kib = std::stol(r.output.substr(pos + 36));
+  std::printf("dfd get of 64 MiB: max RSS %.1f MiB\n", kib / 1024.0);
+  EXPECT_GT(kib, 0);
+  EXPECT_LT(kib, 64 * 1024) << "max RSS " << kib << " KiB";
+}
+
+// Issue 5, criterion 3: a file server lying (bytes flipped after it indexed the file, so it still
+// announces the right uid and chunk digests): right bytes anyway, the liar named in the report.
+TEST_F(ClientE2E, CorruptedCopyOnOneServerIsDetectedAndNamed) {
+  auto& liar = g->server("fs-c");
+  const std::string victim = liar.root() + "/" + kBigName;
+  struct stat st {};
+  ASSERT_EQ(::stat(victim.c_str(), &st), 0);
+  const std::size_t chunks = kBigSize / kChunk;
+  // One byte flipped in every chunk, so whichever chunk fs-c is asked for is wrong.
+  auto flip_all = [&] {
+    int fd = ::open(victim.c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    for (std::size_t i = 0; i < chunks; ++i) {
+      off_t at = static_cast<off_t>(i * kChunk + 4099 + i * 7);
+      unsigned char b = 0;
+      ASSERT_EQ(::pread(fd, &b, 1, at), 1);
+      b ^= 0x5a;
+      ASSERT_EQ(::pwrite(fd, &b, 1, at), 1);
+    }
+    ::close(fd);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, victim.c_str(), times, 0), 0);
+  };
+  flip_all();
+  if (HasFatalFailure()) return;
+  ASSERT_NE(sha256_file(victim), g->big_sha);
+
+  auto rep = get_big(out("liar.bin"));
+  flip_all();  // flips the same bytes back, restores the mtime again
+  EXPECT_EQ(sha256_file(victim), g->big_sha) << "could not restore fs-c's copy";
+
+  ASSERT_TRUE(rep.is_object());
+  EXPECT_EQ(rep.value("ok", false), true) << rep.dump();
+  auto* s = server_in(rep, liar.id);
+  ASSERT_NE(s, nullptr) << rep.dump();
+  std::printf("fs-c: strikes %d, dropped %d (%s)\n", s->value("strikes", 0),
+              s->value("dropped", false), s->value("drop_reason", "").c_str());
+  EXPECT_TRUE(s->value("strikes", 0) > 0 || s->value("dropped", false)) << rep.dump();
+  for (auto& f : g->fs) {
+    if (f.id == liar.id) continue;
+    auto* o = server_in(rep, f.id);
+    ASSERT_NE(o, nullptr);
+    EXPECT_EQ(o->value("strikes", -1), 0) << f.id << ": " << rep.dump();
+    EXPECT_FALSE(o->value("dropped", true)) << f.id << ": " << rep.dump();
+  }
+}
+
+// Starts `dfd get` of the big sample as a process; waits until it has written `bytes` to its
+// .dfd-part (or until it exits). Returns false when it was no longer running by then.
+bool wait_progress(Process& p, long long bytes, std::chrono::milliseconds timeout = 20s) {
+  auto end = Clock::now() + timeout;
+  while (Clock::now() < end) {
+    long long w = written_by(p.pid());
+    if (w >= bytes) return true;
+    if (w < 0 && !p.running()) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return false;
+}
+
+// Issue 5, criterion 4: a file server SIGSTOPped mid-download; the download completes, verified,
+// in less than twice the normal time measured here.
+TEST_F(ClientE2E, StoppedServerDoesNotStallDownload) {
+  double normal = 1e9;
+  for (int i = 0; i < 2; ++i) {  // the better of two, so one noisy run does not make it easy
+    double s = 0;
+    get_big(out("normal" + std::to_string(i) + ".bin"), &s);
+    normal = std::min(normal, s);
+  }
+  auto& victim = g->server("fs-b");
+  auto t0 = Clock::now();
+  auto p = g->dfd_async({"get", big_id(), "-o", out("stopped.bin"), "--no-progress", "--json"},
+                        out("stopped.log"));
+  bool mid = wait_progress(*p, 6 * kMiB);
+  victim.proc->signal(SIGSTOP);
+  int rc = p->wait(60s);
+  double stopped = seconds_since(t0);
+  victim.proc->signal(SIGCONT);
+  std::printf("normal %.3f s, with fs-b SIGSTOPped mid-download %.3f s (%.2fx)\n", normal, stopped,
+              stopped / normal);
+  ASSERT_TRUE(mid) << "the download ended before fs-b could be stopped: " << p->log();
+  EXPECT_EQ(rc, 0) << p->log();
+  EXPECT_EQ(sha256_file(out("stopped.bin")), g->big_sha);
+  auto rep = report_of(p->log());
+  ASSERT_TRUE(rep.is_object()) << p->log();
+  EXPECT_EQ(rep.value("ok", false), true) << rep.dump();
+  // Issue 5 says < 2x for 1 GiB. At 64 MiB the client's fixed 300 ms end-game threshold is a
+  // large share of a download, so allow 2x plus that threshold.
+  EXPECT_LT(stopped, 2 * normal + 0.3) << rep.dump();
+  g->wait_locations(3);
+}
+
+// Issue 5, criterion 2: kill -9 of one file server mid-download; completes, exact bytes. The
+// server is started again (same config) afterwards.
+TEST_F(ClientE2E, KilledServerMidDownloadStillCompletes) {
+  auto& victim = g->server("fs-a");
+  auto p = g->dfd_async({"get", big_id(), "-o", out("killed.bin"), "--no-progress", "--json"},
+                        out("killed.log"));
+  bool mid = wait_progress(*p, 6 * kMiB);
+  victim.proc->signal(SIGKILL);
+  bool still_running = p->running();
+  victim.proc->wait(5s);
+  int rc = p->wait(60s);
+  ASSERT_TRUE(mid && still_running) << "the download ended before fs-a was killed: " << p->log();
+  EXPECT_EQ(rc, 0) << p->log();
+  EXPECT_EQ(sha256_file(out("killed.bin")), g->big_sha);
+  auto rep = report_of(p->log());
+  ASSERT_TRUE(rep.is_object()) << p->log();
+  EXPECT_EQ(rep.value("ok", false), true) << rep.dump();
+  auto* s = server_in(rep, victim.id);
+  ASSERT_NE(s, nullptr);
+  std::printf("fs-a killed: its bytes %llu, retries %d, dropped %d, last error '%s'\n",
+              s->value("bytes", 0ull), s->value("retries", 0), s->value("dropped", false),
+              s->value("last_error", "").c_str());
+  EXPECT_LT(s->value("bytes", 0ull), kBigSize);
+
+  g->start_fs(victim);
+  g->wait_locations(3);
+}
+
+// Issue 5, criterion 5: kill -9 of the client at about half way, then the same command again:
+// completes, verified, and the second run fetches well under 60 % of the file.
+TEST_F(ClientE2E, KilledClientResumesFetchingOnlyTheRest) {
+  const std::string path = out("resume.bin");
+  const std::vector<std::string> cmd = {"get", big_id(), "-o", path, "--no-progress", "--json"};
+  const int chunks = static_cast<int>(kBigSize / kChunk);
+  int at_kill = 0;
+  {
+    auto p = g->dfd_async(cmd, out("resume1.log"));
+    {
+      // ~15 % duty cycle: the download takes several state-file periods (0.5 s each).
+      Throttle slow(p->pid(), 3ms, 17ms);
+      auto end = Clock::now() + 30s;
+      while (Clock::now() < end && ::access(path.c_str(), F_OK) != 0) {
+        at_kill = verified_in_state(path + ".dfd-state");
+        if (at_kill >= chunks * 2 / 5) break;
+        std::this_thread::sleep_for(2ms);
+      }
+      p->signal(SIGKILL);
+    }
+    int rc = p->wait(10s);
+    std::printf("client SIGKILLed with %d of %d chunks in its state file\n", at_kill, chunks);
+    ASSERT_EQ(rc, 128 + SIGKILL) << "the first run was not killed: " << p->log();
+    ASSERT_NE(::access(path.c_str(), F_OK), 0) << "finished before the kill";
+    ASSERT_GE(at_kill, chunks / 4);
+    ASSERT_LT(at_kill, chunks);
+  }
+  auto r = g->dfd(cmd);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(sha256_file(path), g->big_sha);
+  auto rep = report_of(r.output);
+  ASSERT_TRUE(rep.is_object()) << r.output;
+  auto fetched = rep.value("bytes_fetched", 0ull);
+  std::printf("second run: resumed %d chunks, fetched %llu bytes (%.1f %%)\n",
+              rep.value("chunks_resumed", 0), fetched, 100.0 * fetched / kBigSize);
+  EXPECT_FALSE(rep.value("restarted", true)) << rep.dump();
+  EXPECT_GE(rep.value("chunks_resumed", 0), at_kill) << rep.dump();
+  EXPECT_LT(fetched, kBigSize * 6 / 10) << rep.dump();
+  EXPECT_GT(fetched, 0u);
+  EXPECT_NE(::access((path + ".dfd-state").c_str(), F_OK), 0);
+}
+
+}  // namespace
