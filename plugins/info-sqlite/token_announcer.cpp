@@ -10,8 +10,10 @@
 
 namespace dfd::info_sqlite {
 
-TokenAnnouncer::TokenAnnouncer(Publish publish, std::size_t max_batch)
-    : publish_(std::move(publish)), max_batch_(std::max<std::size_t>(1, max_batch)) {}
+TokenAnnouncer::TokenAnnouncer(Publish publish, std::size_t max_batch, std::size_t max_in_flight)
+    : publish_(std::move(publish)),
+      max_batch_(std::max<std::size_t>(1, max_batch)),
+      max_in_flight_(std::max<std::size_t>(1, max_in_flight)) {}
 
 Status TokenAnnouncer::announce(const DownloadTokenRecord& record,
                                 std::chrono::milliseconds timeout) noexcept {
@@ -23,7 +25,7 @@ Status TokenAnnouncer::announce(const DownloadTokenRecord& record,
     pending_.push_back(&me);
     for (;;) {
       if (me.done) return me.status;
-      if (!in_flight_ && !pending_.empty()) {
+      if (in_flight_ < max_in_flight_ && !pending_.empty()) {
         // Idle: this caller publishes the oldest waiting records (usually including its own).
         publish_next_batch(l);
         continue;
@@ -57,7 +59,7 @@ void TokenAnnouncer::publish_next_batch(std::unique_lock<std::mutex>& l) {
   // May throw (allocation) before anything changed.
   std::vector<Slot*> batch(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
-  in_flight_ = true;
+  ++in_flight_;
   Clock::time_point deadline = Clock::time_point::max();
   for (Slot* s : batch) {
     s->taken = true;
@@ -97,7 +99,7 @@ void TokenAnnouncer::publish_next_batch(std::unique_lock<std::mutex>& l) {
     ++events_;
     records_ += n;
   }
-  in_flight_ = false;
+  --in_flight_;
   cv_.notify_all();
 }
 

@@ -40,7 +40,8 @@ class TokenAnnouncer {
   // thread-safe and must not throw (Broker::publish is both).
   using Publish = std::function<Status(std::string_view body, std::chrono::milliseconds timeout)>;
 
-  explicit TokenAnnouncer(Publish publish, std::size_t max_batch = 256);
+  explicit TokenAnnouncer(Publish publish, std::size_t max_batch = 256,
+                          std::size_t max_in_flight = 1);
   TokenAnnouncer(const TokenAnnouncer&) = delete;
   TokenAnnouncer& operator=(const TokenAnnouncer&) = delete;
 
@@ -72,7 +73,8 @@ class TokenAnnouncer {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Slot*> pending_;  // guarded by mu_; the slots live on their callers' stacks
-  bool in_flight_ = false;     // guarded by mu_
+  const std::size_t max_in_flight_;
+  std::size_t in_flight_ = 0;  // batches being published; guarded by mu_
   std::uint64_t events_ = 0;   // guarded by mu_
   std::uint64_t records_ = 0;  // guarded by mu_
 };
