@@ -60,14 +60,17 @@ class Cluster {
     write_file(info_config, R"([server]
 id = "info"
 zone = "zone-a"
-listen = "127.0.0.1:)" + std::to_string(port) + R"("
+listen = "127.0.0.1:)" + std::to_string(port) +
+                                R"("
 threads = 8
-state_dir = ")" + tmp.file("info") + R"("
+state_dir = ")" + tmp.file("info") +
+                                R"("
 shutdown_grace_ms = 2000
 
 [[plugin]]
 name = "auth-sqlite"
-db = ")" + tmp.file("info/auth.db") + R"("
+db = ")" + tmp.file("info/auth.db") +
+                                R"("
 kdf_iterations = 1000
 
 [[plugin]]
@@ -76,8 +79,10 @@ url = ")" + amqp_url + R"("
 
 [[plugin]]
 name = "info-sqlite"
-db = ")" + tmp.file("info/catalog.db") + R"("
-admin_email = ")" + kAdminEmail + R"("
+db = ")" + tmp.file("info/catalog.db") +
+                                R"("
+admin_email = ")" + kAdminEmail +
+                                R"("
 admin_password_env = "DFD_E2E_ADMIN_PASSWORD"
 heartbeat_timeout_ms = 1500
 )");
@@ -96,13 +101,16 @@ heartbeat_timeout_ms = 1500
     write_file(f.config, R"([server]
 id = ")" + id + R"("
 zone = ")" + zone + R"("
-listen = "127.0.0.1:)" + std::to_string(cport) + R"("
+listen = "127.0.0.1:)" + std::to_string(cport) +
+                             R"("
 state_dir = ")" + f.dir + R"("
 shutdown_grace_ms = 2000
 
 [content]
-listen = "127.0.0.1:)" + std::to_string(dport) + R"("
-public_url = ")" + f.content_url + R"("
+listen = "127.0.0.1:)" + std::to_string(dport) +
+                             R"("
+public_url = ")" + f.content_url +
+                             R"("
 chunk_size = 65536
 heartbeat_interval_ms = 200
 token_wait_ms = 2000
@@ -136,9 +144,9 @@ url = ")" + amqp_url + R"("
   }
 
   void start_fs(FileServer& f) {
-    f.proc = std::make_unique<Process>(
-        std::vector<std::string>{bin("dfd-host"), "--config", f.config},
-        std::map<std::string, std::string>{}, f.dir + ".log");
+    f.proc =
+        std::make_unique<Process>(std::vector<std::string>{bin("dfd-host"), "--config", f.config},
+                                  std::map<std::string, std::string>{}, f.dir + ".log");
     ASSERT_TRUE(wait_http(f.control + "/healthz")) << f.proc->log();
   }
 
@@ -237,9 +245,12 @@ TEST_F(E2E, IssueThenDownloadImmediately1000TimesNo403) {
     // Alternate servers so both learn every token through their own queue.
     const auto& url = g->fs[i % 2].content_url;
     auto c = fetch(url, g->uid, token, "bytes=" + std::to_string(i) + "-" + std::to_string(i));
-    if (c.status == 403) ++denied;
-    else if (c.status != 206) ++other;
-    else ASSERT_EQ(c.body, g->content.substr(i, 1));
+    if (c.status == 403)
+      ++denied;
+    else if (c.status != 206)
+      ++other;
+    else
+      ASSERT_EQ(c.body, g->content.substr(i, 1));
   }
   EXPECT_EQ(denied, 0);
   EXPECT_EQ(other, 0);

@@ -22,12 +22,17 @@ class MapConfig : public Config {
   template <typename T>
   Result<T> get(std::string_view key, const char* want) const noexcept {
     auto it = m_.find(std::string(key));
-    if (it == m_.end()) return Status::NotFound(source() + ": key '" + std::string(key) + "' is missing");
+    if (it == m_.end())
+      return Status::NotFound(source() + ": key '" + std::string(key) + "' is missing");
     if (auto* p = std::get_if<T>(&it->second)) return *p;
     return error(key, std::string("expected ") + want);
   }
-  Result<std::string> get_string(std::string_view k) const noexcept override { return get<std::string>(k, "a string"); }
-  Result<std::int64_t> get_int(std::string_view k) const noexcept override { return get<std::int64_t>(k, "an integer"); }
+  Result<std::string> get_string(std::string_view k) const noexcept override {
+    return get<std::string>(k, "a string");
+  }
+  Result<std::int64_t> get_int(std::string_view k) const noexcept override {
+    return get<std::int64_t>(k, "an integer");
+  }
   Result<double> get_double(std::string_view k) const noexcept override {
     auto it = m_.find(std::string(k));
     if (it != m_.end()) {
@@ -35,12 +40,15 @@ class MapConfig : public Config {
     }
     return get<double>(k, "a number");
   }
-  Result<bool> get_bool(std::string_view k) const noexcept override { return get<bool>(k, "a boolean"); }
+  Result<bool> get_bool(std::string_view k) const noexcept override {
+    return get<bool>(k, "a boolean");
+  }
   Result<std::vector<std::string>> get_string_list(std::string_view k) const noexcept override {
     return get<std::vector<std::string>>(k, "an array of strings");
   }
   Status error(std::string_view key, std::string_view what) const override {
-    return Status::InvalidArgument("test.toml:1: [[plugin]] " + name_ + ": key '" + std::string(key) + "': " + std::string(what));
+    return Status::InvalidArgument("test.toml:1: [[plugin]] " + name_ + ": key '" +
+                                   std::string(key) + "': " + std::string(what));
   }
   Status allow_only(std::initializer_list<std::string_view> allowed) const override {
     for (auto& [k, v] : m_) {
@@ -79,6 +87,7 @@ class SimpleCounter : public Counter, public Gauge, public Histogram {
   void set(double v) noexcept override { value_.store(v); }
   double value() const noexcept override { return value_.load(); }
   void observe(double v) noexcept override { add(v); }
+
  private:
   std::atomic<double> value_{0};
 };
@@ -96,17 +105,28 @@ class MapMetrics : public Metrics {
     for (auto& [a, b] : labels) k += "|" + a + "=" + b;
     return k;
   }
-  Counter& counter(std::string_view n, std::string_view, const Labels& l) noexcept override { return get(n, l); }
-  Gauge& gauge(std::string_view n, std::string_view, const Labels& l) noexcept override { return get(n, l); }
-  Histogram& histogram(std::string_view n, std::string_view, const std::vector<double>&, const Labels& l) noexcept override { return get(n, l); }
+  Counter& counter(std::string_view n, std::string_view, const Labels& l) noexcept override {
+    return get(n, l);
+  }
+  Gauge& gauge(std::string_view n, std::string_view, const Labels& l) noexcept override {
+    return get(n, l);
+  }
+  Histogram& histogram(std::string_view n, std::string_view, const std::vector<double>&,
+                       const Labels& l) noexcept override {
+    return get(n, l);
+  }
   std::mutex mu;
   std::map<std::string, std::unique_ptr<SimpleCounter>> m;
 };
 
 class ManualClock : public Clock {
  public:
-  std::chrono::system_clock::time_point now() const noexcept override { return std::chrono::system_clock::now() + offset(); }
-  std::chrono::steady_clock::time_point steady_now() const noexcept override { return std::chrono::steady_clock::now() + offset(); }
+  std::chrono::system_clock::time_point now() const noexcept override {
+    return std::chrono::system_clock::now() + offset();
+  }
+  std::chrono::steady_clock::time_point steady_now() const noexcept override {
+    return std::chrono::steady_clock::now() + offset();
+  }
   std::chrono::milliseconds offset() const { return std::chrono::milliseconds(off_ms.load()); }
   std::atomic<long long> off_ms{0};
 };
@@ -126,7 +146,8 @@ std::vector<std::string> split_path(const std::string& p) {
   std::vector<std::string> out;
   std::stringstream ss(p);
   std::string seg;
-  while (std::getline(ss, seg, '/')) if (!seg.empty()) out.push_back(seg);
+  while (std::getline(ss, seg, '/'))
+    if (!seg.empty()) out.push_back(seg);
   return out;
 }
 }  // namespace
@@ -142,18 +163,30 @@ struct FakeHost::Impl {
 FakeHost::FakeHost(std::map<std::string, ConfigValue> config, std::string plugin_name)
     : impl_(new Impl{MapConfig(std::move(config), plugin_name), {}, {}, {}, {}}) {}
 FakeHost::~FakeHost() = default;
-Logger& FakeHost::logger() noexcept { return impl_->log; }
-const Config& FakeHost::config() const noexcept { return impl_->config; }
-Metrics& FakeHost::metrics() noexcept { return impl_->metrics; }
-const Clock& FakeHost::clock() const noexcept { return impl_->clock; }
-HttpRoutes& FakeHost::http() noexcept { return impl_->routes; }
+Logger& FakeHost::logger() noexcept {
+  return impl_->log;
+}
+const Config& FakeHost::config() const noexcept {
+  return impl_->config;
+}
+Metrics& FakeHost::metrics() noexcept {
+  return impl_->metrics;
+}
+const Clock& FakeHost::clock() const noexcept {
+  return impl_->clock;
+}
+HttpRoutes& FakeHost::http() noexcept {
+  return impl_->routes;
+}
 Plugin* FakeHost::find_plugin(PluginKind kind, std::string_view name) noexcept {
   for (auto& e : plugins_) {
     if (e.kind == kind && (name.empty() || e.name == name)) return e.plugin;
   }
   return nullptr;
 }
-void FakeHost::advance(std::chrono::milliseconds d) { impl_->clock.off_ms += d.count(); }
+void FakeHost::advance(std::chrono::milliseconds d) {
+  impl_->clock.off_ms += d.count();
+}
 std::string FakeHost::log_text() const {
   std::lock_guard<std::mutex> g(impl_->log.mu);
   return impl_->log.text;
@@ -163,7 +196,9 @@ double FakeHost::metric(const std::string& name, const Labels& labels) const {
   auto it = impl_->metrics.m.find(MapMetrics::key(name, labels));
   return it == impl_->metrics.m.end() ? 0.0 : it->second->value();
 }
-std::map<std::string, HttpHandler>& FakeHost::routes() { return impl_->routes.routes; }
+std::map<std::string, HttpHandler>& FakeHost::routes() {
+  return impl_->routes.routes;
+}
 
 HttpResponse FakeHost::call(const std::string& method, const std::string& path, HttpRequest req) {
   req.method = method;
@@ -177,8 +212,10 @@ HttpResponse FakeHost::call(const std::string& method, const std::string& path, 
     std::map<std::string, std::string> params;
     bool match = true;
     for (size_t i = 0; i < pat.size() && match; ++i) {
-      if (!pat[i].empty() && pat[i][0] == ':') params[pat[i].substr(1)] = segs[i];
-      else match = pat[i] == segs[i];
+      if (!pat[i].empty() && pat[i][0] == ':')
+        params[pat[i].substr(1)] = segs[i];
+      else
+        match = pat[i] == segs[i];
     }
     if (!match) continue;
     req.params = params;
@@ -201,7 +238,9 @@ LoadedPlugin::~LoadedPlugin() {
     desc_->destroy(instance_);
   }
 }
-LoadedPlugin::LoadedPlugin(LoadedPlugin&& o) noexcept { *this = std::move(o); }
+LoadedPlugin::LoadedPlugin(LoadedPlugin&& o) noexcept {
+  *this = std::move(o);
+}
 LoadedPlugin& LoadedPlugin::operator=(LoadedPlugin&& o) noexcept {
   std::swap(lib_, o.lib_);
   std::swap(desc_, o.desc_);

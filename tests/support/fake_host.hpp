@@ -20,7 +20,8 @@ using ConfigValue = std::variant<std::string, std::int64_t, double, bool, std::v
 
 class FakeHost : public HostServices {
  public:
-  explicit FakeHost(std::map<std::string, ConfigValue> config = {}, std::string plugin_name = "test");
+  explicit FakeHost(std::map<std::string, ConfigValue> config = {},
+                    std::string plugin_name = "test");
   ~FakeHost() override;
 
   Logger& logger() noexcept override;
@@ -33,7 +34,9 @@ class FakeHost : public HostServices {
 
   // Test controls.
   ServerIdentity& mutable_server() { return server_; }
-  void add_plugin(PluginKind kind, std::string name, Plugin* p) { plugins_.push_back({kind, std::move(name), p}); }
+  void add_plugin(PluginKind kind, std::string name, Plugin* p) {
+    plugins_.push_back({kind, std::move(name), p});
+  }
   // Moves the clock (both wall and steady) forward.
   void advance(std::chrono::milliseconds d);
   std::string log_text() const;
@@ -67,7 +70,9 @@ class LoadedPlugin {
 
   Plugin* get() const { return instance_; }
   template <typename T>
-  T* as() const { return static_cast<T*>(instance_); }
+  T* as() const {
+    return static_cast<T*>(instance_);
+  }
   const PluginDescriptor* descriptor() const { return desc_; }
   void stop();  // calls stop() once
 

@@ -24,10 +24,18 @@ extern char** environ;
 namespace dfd::test {
 namespace fs = std::filesystem;
 
-std::string build_dir() { return DFD_TEST_BUILD_DIR; }
-std::string source_dir() { return DFD_TEST_SOURCE_DIR; }
-std::string bin(const std::string& name) { return build_dir() + "/bin/" + name; }
-std::string plugin_dir() { return build_dir() + "/plugins"; }
+std::string build_dir() {
+  return DFD_TEST_BUILD_DIR;
+}
+std::string source_dir() {
+  return DFD_TEST_SOURCE_DIR;
+}
+std::string bin(const std::string& name) {
+  return build_dir() + "/bin/" + name;
+}
+std::string plugin_dir() {
+  return build_dir() + "/plugins";
+}
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
@@ -89,8 +97,10 @@ pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, st
             int out_fd, int in_fd) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  if (in_fd >= 0) posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-  else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (in_fd >= 0)
+    posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+  else
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
   posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
   posix_spawnattr_t at;
@@ -171,7 +181,9 @@ int Process::wait(std::chrono::milliseconds timeout) {
   return status_;
 }
 
-std::string Process::log() const { return read_file(log_path_); }
+std::string Process::log() const {
+  return read_file(log_path_);
+}
 
 RunResult run(std::vector<std::string> argv, const std::string& stdin_data,
               std::map<std::string, std::string> env) {
@@ -223,8 +235,7 @@ size_t on_header(char* p, size_t s, size_t n, void* ud) {
 }  // namespace
 
 HttpReply http(const std::string& method, const std::string& url,
-               const std::vector<std::string>& headers, const std::string& body,
-               long timeout_ms) {
+               const std::vector<std::string>& headers, const std::string& body, long timeout_ms) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   HttpReply r;

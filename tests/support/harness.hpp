@@ -11,10 +11,10 @@
 namespace dfd::test {
 
 // Paths of the build (set by CMake through compile definitions).
-std::string build_dir();    // .../build
-std::string source_dir();   // repository root
+std::string build_dir();                   // .../build
+std::string source_dir();                  // repository root
 std::string bin(const std::string& name);  // build/bin/NAME
-std::string plugin_dir();   // build/plugins
+std::string plugin_dir();                  // build/plugins
 
 // A fresh directory under $TMPDIR, removed (recursively) by the destructor.
 class TempDir {
@@ -72,7 +72,7 @@ RunResult run(std::vector<std::string> argv, const std::string& stdin_data = "",
 
 // Minimal HTTP over libcurl for tests.
 struct HttpReply {
-  long status = 0;  // 0 = transport failure
+  long status = 0;                             // 0 = transport failure
   std::map<std::string, std::string> headers;  // lower-case names (last value wins)
   std::string body;
   std::string error;

@@ -23,18 +23,18 @@ namespace dfd::host {
 
 // The [content] table of a host config.
 struct ContentOptions {
-  std::string listen = "127.0.0.1:0";       // data-plane address; port 0 = pick a free one
-  std::string public_url;                   // advertised URL; default "http://" + bound address
-  int threads = 2;                          // data-plane event-loop threads
+  std::string listen = "127.0.0.1:0";  // data-plane address; port 0 = pick a free one
+  std::string public_url;              // advertised URL; default "http://" + bound address
+  int threads = 2;                     // data-plane event-loop threads
   std::uint64_t chunk_size = 4 * 1024 * 1024;
   std::string digest = "sha256";
-  std::string index_db;                     // default: <state_dir>/index.db
-  int token_wait_ms = 2000;                 // how long an unknown token is waited for
-  int rescan_interval_s = 0;                // 0 = only at start and on SIGHUP
+  std::string index_db;       // default: <state_dir>/index.db
+  int token_wait_ms = 2000;   // how long an unknown token is waited for
+  int rescan_interval_s = 0;  // 0 = only at start and on SIGHUP
   int heartbeat_interval_ms = 2000;
-  int idle_timeout_s = 60;                  // keep-alive connections idle longer are closed
-  int send_timeout_s = 60;                  // a client that accepts no byte this long is dropped
-  int max_ranges = 16;                      // more ranges in one request: served as one 200
+  int idle_timeout_s = 60;  // keep-alive connections idle longer are closed
+  int send_timeout_s = 60;  // a client that accepts no byte this long is dropped
+  int max_ranges = 16;      // more ranges in one request: served as one 200
 };
 
 // Parses a [content] table; errors name file, line and key ("cfg.toml:14: [content] key 'threads':

@@ -32,7 +32,7 @@ struct User {
 };
 
 struct IssuedToken {
-  std::string token;   // the secret, given to the caller once; never stored or logged
+  std::string token;  // the secret, given to the caller once; never stored or logged
   TimePoint expires_at;
 };
 
@@ -46,7 +46,7 @@ struct DownloadTokenRecord {
 
 enum class TokenVerdict : int {
   kValid = 0,
-  kUnknown = 1,     // not (yet) known to this store: its event may still be in flight
+  kUnknown = 1,  // not (yet) known to this store: its event may still be in flight
   kExpired = 2,
   kWrongScope = 3,  // valid token for another file
   kInvalid = 4,     // malformed, tampered, empty
@@ -55,12 +55,18 @@ enum class TokenVerdict : int {
 
 constexpr const char* verdict_name(TokenVerdict v) noexcept {
   switch (v) {
-    case TokenVerdict::kValid: return "valid";
-    case TokenVerdict::kUnknown: return "unknown";
-    case TokenVerdict::kExpired: return "expired";
-    case TokenVerdict::kWrongScope: return "wrong_scope";
-    case TokenVerdict::kInvalid: return "invalid";
-    case TokenVerdict::kRevoked: return "revoked";
+    case TokenVerdict::kValid:
+      return "valid";
+    case TokenVerdict::kUnknown:
+      return "unknown";
+    case TokenVerdict::kExpired:
+      return "expired";
+    case TokenVerdict::kWrongScope:
+      return "wrong_scope";
+    case TokenVerdict::kInvalid:
+      return "invalid";
+    case TokenVerdict::kRevoked:
+      return "revoked";
   }
   return "invalid";
 }

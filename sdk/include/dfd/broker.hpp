@@ -43,7 +43,8 @@ class Broker : public Plugin {
   // Delivers events whose routing key matches one of `binding_keys` (topic patterns such as
   // "token.*") to `handler`. Call from Plugin::start() of a plugin that requires kBroker (or from
   // the host), after the broker has started. Bindings survive reconnects.
-  virtual Status subscribe(std::vector<std::string> binding_keys, EventHandler handler) noexcept = 0;
+  virtual Status subscribe(std::vector<std::string> binding_keys,
+                           EventHandler handler) noexcept = 0;
 
   // True while connected and able to publish.
   virtual bool connected() const noexcept = 0;

@@ -54,7 +54,8 @@ class Logger {
 // Configuration: the plugin's own [[plugin]] table (minus `name`), read-only.
 //
 // Every error Status names the file, the line and the key, e.g.
-//   "configs/fs.toml:12: [[plugin]] storage-fs: key 'chunk_size': expected an integer, got a string"
+//   "configs/fs.toml:12: [[plugin]] storage-fs: key 'chunk_size': expected an integer, got a
+//   string"
 // so a plugin can return it to the host unchanged.
 class Config {
  public:
@@ -152,13 +153,13 @@ class Clock {
 // Handlers run on the host's HTTP worker threads, several at once: they must be thread-safe.
 // A handler may block briefly (a broker confirm); it must not block for long.
 struct HttpRequest {
-  std::string method;                             // "GET", "POST", ...
-  std::string path;                               // "/v1/files/7" (no query)
-  std::map<std::string, std::string> params;      // from the route pattern: {"id": "7"}
-  std::map<std::string, std::string> query;       // decoded query parameters
-  std::map<std::string, std::string> headers;     // names in lower case
+  std::string method;                          // "GET", "POST", ...
+  std::string path;                            // "/v1/files/7" (no query)
+  std::map<std::string, std::string> params;   // from the route pattern: {"id": "7"}
+  std::map<std::string, std::string> query;    // decoded query parameters
+  std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
-  std::string peer;                               // remote address, "127.0.0.1"
+  std::string peer;  // remote address, "127.0.0.1"
 
   // The header's value or "" (name in lower case).
   std::string header(std::string_view lower_name) const {
@@ -201,11 +202,21 @@ inline void set_json_error(HttpResponse& r, int status, std::string_view code,
     std::string o;
     for (char c : s) {
       switch (c) {
-        case '"': o += "\\\""; break;
-        case '\\': o += "\\\\"; break;
-        case '\n': o += "\\n"; break;
-        case '\r': o += "\\r"; break;
-        case '\t': o += "\\t"; break;
+        case '"':
+          o += "\\\"";
+          break;
+        case '\\':
+          o += "\\\\";
+          break;
+        case '\n':
+          o += "\\n";
+          break;
+        case '\r':
+          o += "\\r";
+          break;
+        case '\t':
+          o += "\\t";
+          break;
         default:
           if (static_cast<unsigned char>(c) < 0x20) {
             static const char* hex = "0123456789abcdef";
@@ -238,7 +249,7 @@ class HostServices {
  public:
   virtual ~HostServices() = default;
 
-  virtual Logger& logger() noexcept = 0;          // tagged with this plugin's name
+  virtual Logger& logger() noexcept = 0;              // tagged with this plugin's name
   virtual const Config& config() const noexcept = 0;  // this plugin's own table
   virtual Metrics& metrics() noexcept = 0;
   virtual const Clock& clock() const noexcept = 0;

@@ -36,11 +36,9 @@ inline constexpr std::uint32_t kAbiMinor = 0;
 
 // "gcc-12.2.0;cxx11abi=1;boost=107400;sdk=1": what both sides must share for C++ types to cross.
 #if defined(__clang__)
-#define DFD_COMPILER_ID \
-  "clang-" DFD_STRINGIFY(__clang_major__) "." DFD_STRINGIFY(__clang_minor__)
+#define DFD_COMPILER_ID "clang-" DFD_STRINGIFY(__clang_major__) "." DFD_STRINGIFY(__clang_minor__)
 #elif defined(__GNUC__)
-#define DFD_COMPILER_ID \
-  "gcc-" DFD_STRINGIFY(__GNUC__) "." DFD_STRINGIFY(__GNUC_MINOR__)
+#define DFD_COMPILER_ID "gcc-" DFD_STRINGIFY(__GNUC__) "." DFD_STRINGIFY(__GNUC_MINOR__)
 #else
 #define DFD_COMPILER_ID "unknown-compiler"
 #endif
@@ -50,8 +48,7 @@ inline constexpr std::uint32_t kAbiMinor = 0;
 #define DFD_CXXABI_ID "cxx11abi=unknown"
 #endif
 #define DFD_BUILD_SIGNATURE \
-  DFD_COMPILER_ID ";" DFD_CXXABI_ID ";boost=" DFD_STRINGIFY(BOOST_VERSION) ";sdk=" \
-      DFD_STRINGIFY(1)
+  DFD_COMPILER_ID ";" DFD_CXXABI_ID ";boost=" DFD_STRINGIFY(BOOST_VERSION) ";sdk=" DFD_STRINGIFY(1)
 
 inline constexpr const char* kBuildSignature = DFD_BUILD_SIGNATURE;
 
@@ -66,11 +63,16 @@ enum class PluginKind : std::uint32_t {
 
 constexpr const char* kind_name(PluginKind k) noexcept {
   switch (k) {
-    case PluginKind::kInfo: return "info";
-    case PluginKind::kStorage: return "storage";
-    case PluginKind::kBroker: return "broker";
-    case PluginKind::kAuth: return "auth";
-    case PluginKind::kDigest: return "digest";
+    case PluginKind::kInfo:
+      return "info";
+    case PluginKind::kStorage:
+      return "storage";
+    case PluginKind::kBroker:
+      return "broker";
+    case PluginKind::kAuth:
+      return "auth";
+    case PluginKind::kDigest:
+      return "digest";
   }
   return "unknown";
 }
@@ -98,14 +100,14 @@ class Plugin {
 
 // What the entry returns. Plain data, static storage duration in the plugin.
 struct PluginDescriptor {
-  std::uint32_t struct_size;      // sizeof(PluginDescriptor) as the plugin was built
-  std::uint32_t abi_major;        // kAbiMajor of the plugin's SDK
-  std::uint32_t abi_minor;        // kAbiMinor of the plugin's SDK
+  std::uint32_t struct_size;  // sizeof(PluginDescriptor) as the plugin was built
+  std::uint32_t abi_major;    // kAbiMajor of the plugin's SDK
+  std::uint32_t abi_minor;    // kAbiMinor of the plugin's SDK
   PluginKind kind;
-  const char* build_signature;    // DFD_BUILD_SIGNATURE of the plugin's build
-  const char* name;               // "storage-fs"; the library is libdfd-storage-fs.so
-  const char* version;            // the plugin's own version, "1.0.0"
-  const char* description;        // one line, for --check and --help
+  const char* build_signature;  // DFD_BUILD_SIGNATURE of the plugin's build
+  const char* name;             // "storage-fs"; the library is libdfd-storage-fs.so
+  const char* version;          // the plugin's own version, "1.0.0"
+  const char* description;      // one line, for --check and --help
   // Kinds this plugin needs to find at start(), e.g. {kAuth, kBroker}; `requires_count` entries.
   // The host refuses a config where a required kind is missing, and starts required plugins first.
   const PluginKind* requires_kinds;
@@ -134,23 +136,23 @@ inline constexpr const char* kEntrySymbol = "dfd_plugin_entry";
 //
 // `create` has the signature `dfd::Plugin* (dfd::HostServices&, dfd::Status*) noexcept`.
 #define DFD_PLUGIN(KIND, NAME, VERSION, DESCRIPTION, REQUIRES, REQUIRES_COUNT, CREATE, DESTROY) \
-  namespace dfd_plugin_entry_ns {                                                             \
-  const ::dfd::PluginDescriptor* dfd_plugin_entry_impl() noexcept {                           \
-    static const ::dfd::PluginDescriptor d{sizeof(::dfd::PluginDescriptor),                   \
-                                           ::dfd::kAbiMajor,                                  \
-                                           ::dfd::kAbiMinor,                                  \
-                                           KIND,                                              \
-                                           DFD_BUILD_SIGNATURE,                               \
-                                           NAME,                                              \
-                                           VERSION,                                           \
-                                           DESCRIPTION,                                       \
-                                           REQUIRES,                                          \
-                                           REQUIRES_COUNT,                                    \
-                                           CREATE,                                            \
-                                           DESTROY};                                          \
-    return &d;                                                                                \
-  }                                                                                           \
-  }                                                                                           \
+  namespace dfd_plugin_entry_ns {                                                               \
+  const ::dfd::PluginDescriptor* dfd_plugin_entry_impl() noexcept {                             \
+    static const ::dfd::PluginDescriptor d{sizeof(::dfd::PluginDescriptor),                     \
+                                           ::dfd::kAbiMajor,                                    \
+                                           ::dfd::kAbiMinor,                                    \
+                                           KIND,                                                \
+                                           DFD_BUILD_SIGNATURE,                                 \
+                                           NAME,                                                \
+                                           VERSION,                                             \
+                                           DESCRIPTION,                                         \
+                                           REQUIRES,                                            \
+                                           REQUIRES_COUNT,                                      \
+                                           CREATE,                                              \
+                                           DESTROY};                                            \
+    return &d;                                                                                  \
+  }                                                                                             \
+  }                                                                                             \
   BOOST_DLL_ALIAS(dfd_plugin_entry_ns::dfd_plugin_entry_impl, dfd_plugin_entry)
 
 // Convenience for the common case: `create` builds `new T(host, &status)`-style objects.

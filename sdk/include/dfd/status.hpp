@@ -20,40 +20,55 @@ namespace dfd {
 // Error categories. Numeric values are part of the ABI: append, never reorder.
 enum class Code : int {
   kOk = 0,
-  kInvalidArgument = 1,    // caller passed something malformed (bad config value, bad input)
-  kNotFound = 2,           // the named thing does not exist
-  kAlreadyExists = 3,      // unique thing exists already (user e-mail, plugin name)
-  kPermissionDenied = 4,   // authenticated but not allowed (token for another file, expired)
-  kUnauthenticated = 5,    // no or unusable credentials
-  kUnavailable = 6,        // a dependency is down (broker, disk); retrying later may work
-  kDeadlineExceeded = 7,   // a wait ran out (broker confirm, token wait)
-  kIoError = 8,            // the operating system said no (errno text in the message)
-  kCorruption = 9,         // data does not match its digest or format
-  kNotSupported = 10,      // the plugin does not implement this optional operation
-  kInternal = 11,          // a bug or an unexpected exception
-  kResourceExhausted = 12, // rate limit, disk full, too many of something
-  kFailedPrecondition = 13,// called in the wrong state (before start, after stop)
-  kOutOfRange = 14,        // offset or range outside the object
+  kInvalidArgument = 1,      // caller passed something malformed (bad config value, bad input)
+  kNotFound = 2,             // the named thing does not exist
+  kAlreadyExists = 3,        // unique thing exists already (user e-mail, plugin name)
+  kPermissionDenied = 4,     // authenticated but not allowed (token for another file, expired)
+  kUnauthenticated = 5,      // no or unusable credentials
+  kUnavailable = 6,          // a dependency is down (broker, disk); retrying later may work
+  kDeadlineExceeded = 7,     // a wait ran out (broker confirm, token wait)
+  kIoError = 8,              // the operating system said no (errno text in the message)
+  kCorruption = 9,           // data does not match its digest or format
+  kNotSupported = 10,        // the plugin does not implement this optional operation
+  kInternal = 11,            // a bug or an unexpected exception
+  kResourceExhausted = 12,   // rate limit, disk full, too many of something
+  kFailedPrecondition = 13,  // called in the wrong state (before start, after stop)
+  kOutOfRange = 14,          // offset or range outside the object
 };
 
 // Stable lower-case name of a code, e.g. "not_found"; used in JSON error bodies.
 constexpr std::string_view code_name(Code c) noexcept {
   switch (c) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidArgument: return "invalid_argument";
-    case Code::kNotFound: return "not_found";
-    case Code::kAlreadyExists: return "already_exists";
-    case Code::kPermissionDenied: return "permission_denied";
-    case Code::kUnauthenticated: return "unauthenticated";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kDeadlineExceeded: return "deadline_exceeded";
-    case Code::kIoError: return "io_error";
-    case Code::kCorruption: return "corruption";
-    case Code::kNotSupported: return "not_supported";
-    case Code::kInternal: return "internal";
-    case Code::kResourceExhausted: return "resource_exhausted";
-    case Code::kFailedPrecondition: return "failed_precondition";
-    case Code::kOutOfRange: return "out_of_range";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid_argument";
+    case Code::kNotFound:
+      return "not_found";
+    case Code::kAlreadyExists:
+      return "already_exists";
+    case Code::kPermissionDenied:
+      return "permission_denied";
+    case Code::kUnauthenticated:
+      return "unauthenticated";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kDeadlineExceeded:
+      return "deadline_exceeded";
+    case Code::kIoError:
+      return "io_error";
+    case Code::kCorruption:
+      return "corruption";
+    case Code::kNotSupported:
+      return "not_supported";
+    case Code::kInternal:
+      return "internal";
+    case Code::kResourceExhausted:
+      return "resource_exhausted";
+    case Code::kFailedPrecondition:
+      return "failed_precondition";
+    case Code::kOutOfRange:
+      return "out_of_range";
   }
   return "unknown";
 }
@@ -78,7 +93,9 @@ class [[nodiscard]] Status {
   static Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
   static Status NotSupported(std::string m) { return {Code::kNotSupported, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
-  static Status ResourceExhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
+  static Status ResourceExhausted(std::string m) {
+    return {Code::kResourceExhausted, std::move(m)};
+  }
   static Status FailedPrecondition(std::string m) {
     return {Code::kFailedPrecondition, std::move(m)};
   }
@@ -164,8 +181,8 @@ auto guard(std::string_view context, Fn&& fn) noexcept -> decltype(fn()) {
 }  // namespace dfd
 
 // Early-return helpers for plugin implementations.
-#define DFD_RETURN_IF_ERROR(expr)            \
-  do {                                       \
-    ::dfd::Status dfd_status_ = (expr);      \
+#define DFD_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::dfd::Status dfd_status_ = (expr);        \
     if (!dfd_status_.ok()) return dfd_status_; \
   } while (0)

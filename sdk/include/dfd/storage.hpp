@@ -18,9 +18,9 @@
 namespace dfd {
 
 struct FileEntry {
-  std::string path;          // "videos/movie.mp4"
-  std::uint64_t size = 0;    // bytes (64-bit: files over 4 GiB work)
-  std::int64_t mtime_ns = 0; // modification time, nanoseconds since the epoch (change detection)
+  std::string path;           // "videos/movie.mp4"
+  std::uint64_t size = 0;     // bytes (64-bit: files over 4 GiB work)
+  std::int64_t mtime_ns = 0;  // modification time, nanoseconds since the epoch (change detection)
 };
 
 // An open file. Thread-safe for concurrent read_at() calls. Must not outlive its Storage.
