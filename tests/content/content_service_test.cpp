@@ -253,6 +253,35 @@ TEST_F(ContentServiceTest, UnpublishedTokenIsRefusedAfterTheWait) {
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 280ms);
 }
 
+// The info server groups tokens into one token.issued event: every record of a batch is
+// remembered; a malformed record is logged and skipped without losing the others.
+TEST_F(ContentServiceTest, TokensFromABatchEventAndMalformedRecordsSkipped) {
+  host::ContentOptions o;
+  o.token_wait_ms = 3000;
+  start(o);
+  std::vector<std::string> tokens;
+  std::vector<DownloadTokenRecord> recs;
+  for (int i = 0; i < 3; ++i) {
+    DownloadTokenRecord rec;
+    auto t = info_auth_.as<Auth>()->issue_download_token(uid_, 1, std::chrono::seconds(600), &rec);
+    ASSERT_TRUE(t.ok());
+    tokens.push_back(t->token);
+    recs.push_back(rec);
+  }
+  std::string body = events::encode_token_issued_batch(recs);
+  auto at = body.find("\"tokens\":[");
+  ASSERT_NE(at, std::string::npos) << body;
+  body.insert(at + 10, R"({"token_hash":"bad-record"},)");
+  ASSERT_TRUE(broker_.as<Broker>()->publish(events::kTokenIssued, body, 1s).ok());
+  for (const auto& tok : tokens) {
+    auto r = http("GET", url_ + "/v1/content/" + uid_,
+                  {"Authorization: Bearer " + tok, "Range: bytes=0-0"});
+    EXPECT_EQ(r.status, 206) << r.body;
+  }
+  EXPECT_NE(host_.log_text().find("malformed record of a token.issued event"), std::string::npos)
+      << host_.log_text();
+}
+
 TEST_F(ContentServiceTest, RescanPublishesChangesAndHeartbeatsRepublish) {
   host::ContentOptions o;
   o.heartbeat_interval_ms = 50;
