@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -116,14 +117,14 @@ int verified_in_state(const std::string& state_path) {
   return n;
 }
 
-// Slows a process down like a slow machine would: each time it has written another `step`
-// bytes (/proc/PID/io), it is stopped for `pause` and continued. Always leaves it continued. The
-// process must not be reaped while this runs (PID reuse).
+// Slows a process down like a slow machine would: each time it has written another
+// `step(written so far)` bytes (/proc/PID/io), it is stopped for `pause` and continued. Always
+// leaves it continued. The process must not be reaped while this runs (PID reuse).
 class Throttle {
  public:
-  Throttle(pid_t pid, long long step, std::chrono::milliseconds pause)
+  Throttle(pid_t pid, std::function<long long(long long)> step, std::chrono::milliseconds pause)
       : thread_([this, pid, step, pause] {
-          long long gate = step;
+          long long gate = step(0);
           while (!stop_.load()) {
             long long w = written_by(pid);
             if (w < 0) break;
@@ -131,7 +132,8 @@ class Throttle {
               ::kill(pid, SIGSTOP);
               std::this_thread::sleep_for(pause);
               ::kill(pid, SIGCONT);
-              gate = written_by(pid) + step;
+              w = written_by(pid);
+              gate = w + step(w);
             } else {
               std::this_thread::sleep_for(std::chrono::microseconds(300));
             }
@@ -598,10 +600,13 @@ TEST_F(ClientE2E, StoppedServerDoesNotStallDownload) {
   auto rep = report_of(p->log());
   ASSERT_TRUE(rep.is_object()) << p->log();
   EXPECT_EQ(rep.value("ok", false), true) << rep.dump();
-  if (auto* s = server_in(rep, victim.id))
-    std::printf("fs-b: bytes %llu, requests %d, retries %d; duplicates %d\n",
-                s->value("bytes", 0ull), s->value("requests", 0), s->value("retries", 0),
-                rep.value("duplicates", 0));
+  auto* s = server_in(rep, victim.id);
+  ASSERT_NE(s, nullptr) << rep.dump();
+  std::printf("fs-b: bytes %llu, chunks %d, requests %d, retries %d; duplicates %d\n",
+              s->value("bytes", 0ull), s->value("chunks", 0), s->value("requests", 0),
+              s->value("retries", 0), rep.value("duplicates", 0));
+  // The stop caught fs-b with requests in flight (they never completed).
+  EXPECT_GT(s->value("requests", 0), s->value("chunks", 0)) << rep.dump();
   // Issue 5 says < 2x for 1 GiB. At 64 MiB the client's fixed 300 ms end-game threshold is a
   // large share of a download, so allow 2x plus that threshold.
   EXPECT_LT(stopped, 2 * normal + 0.3) << rep.dump();
@@ -643,22 +648,34 @@ TEST_F(ClientE2E, KilledClientResumesFetchingOnlyTheRest) {
   const std::vector<std::string> cmd = {"get", big_id(), "-o", path, "--no-progress", "--json"};
   const int chunks = static_cast<int>(kBigSize / kChunk);
   int at_kill = 0;
+  std::string history;  // state file counts seen (and MiB written by then)
   {
-    auto p = g->dfd_async(cmd, out("resume1.log"));
+    // nice 19 so that, on a busy machine, the throttle below still gets the CPU in time.
+    auto argv = cmd;
+    argv.insert(argv.begin(), {"nice", "-n", "19", bin("dfd")});
+    auto p = std::make_unique<Process>(argv, g->dfd_env(), out("resume1.log"));
     {
-      // At most ~2 MiB per 80 ms: the state file (written every 0.5 s) advances in steps of
-      // about a fifth of the file, so the kill lands near half way.
-      Throttle slow(p->pid(), 2 * kMiB, 80ms);
+      // The state file is written about every 0.5 s and lags the bytes written by the chunks in
+      // flight (up to 12 MiB). Stop the client for 100 ms after every 4 MiB it writes, and after
+      // every 1 MiB past 24 MiB, so the state file advances by small steps near half way.
+      Throttle slow(
+          p->pid(), [](long long w) -> long long { return w < 24 * (1 << 20) ? 4 * kMiB : kMiB; },
+          100ms);
       auto end = Clock::now() + 30s;
       while (Clock::now() < end && ::access(path.c_str(), F_OK) != 0) {
-        at_kill = verified_in_state(path + ".dfd-state");
+        int v = verified_in_state(path + ".dfd-state");
+        if (v != at_kill)
+          history +=
+              " " + std::to_string(v) + "@" + std::to_string(written_by(p->pid()) >> 20) + "MiB";
+        at_kill = v;
         if (at_kill >= chunks / 2) break;
         std::this_thread::sleep_for(2ms);
       }
       p->signal(SIGKILL);
     }
     int rc = p->wait(10s);
-    std::printf("client SIGKILLed with %d of %d chunks in its state file\n", at_kill, chunks);
+    std::printf("client SIGKILLed with %d of %d chunks in its state file (seen:%s)\n", at_kill,
+                chunks, history.c_str());
     ASSERT_EQ(rc, 128 + SIGKILL) << "the first run was not killed: " << p->log();
     ASSERT_NE(::access(path.c_str(), F_OK), 0) << "finished before the kill";
     ASSERT_GE(at_kill, chunks / 4);
