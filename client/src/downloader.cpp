@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "chunk_planner.hpp"
+#include "hash_worker.hpp"
 #include "hasher.hpp"
 #include "prefix_hasher.hpp"
 #include "state_file.hpp"
@@ -93,7 +94,8 @@ struct Downloader::Impl {
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
     std::uint64_t received = 0;
-    std::unique_ptr<Hasher> hasher;
+    std::shared_ptr<HashWorker::Stream> digest;  // computed by `worker` from copies of the bytes
+    bool slot_freed = false;  // body done, digest pending: the server slot was given back already
     std::string buffer;
     long status = 0;
     std::string content_range;
@@ -115,6 +117,8 @@ struct Downloader::Impl {
   CURLM* multi = nullptr;
   std::vector<Server> servers;
   std::list<std::unique_ptr<Transfer>> transfers;
+  std::list<std::unique_ptr<Transfer>> verifying;  // complete bodies waiting for their digest
+  std::unique_ptr<HashWorker> worker;
   std::unique_ptr<ChunkPlanner> planner;
   std::unique_ptr<PrefixHasher> prefix;
   std::string token;
@@ -136,6 +140,8 @@ struct Downloader::Impl {
   ~Impl() {
     for (auto& t : transfers) destroy_easy(*t);
     transfers.clear();
+    verifying.clear();
+    worker.reset();
     prefix.reset();
     if (multi) curl_multi_cleanup(multi);
     if (fd >= 0) ::close(fd);
@@ -219,7 +225,7 @@ struct Downloader::Impl {
       t.why = io_message("cannot write", part_path, e);
       return 0;
     }
-    t.hasher->update(p, n);
+    worker->update(t.digest, p, n);
     t.received += n;
     rep.bytes_received += n;
     t.last_data = Clock::now();
@@ -246,7 +252,7 @@ struct Downloader::Impl {
     t->duplicate = duplicate;
     t->offset = m.chunk_offset(chunk);
     t->length = m.chunk_length(chunk);
-    t->hasher = std::make_unique<Hasher>(m.alg);
+    t->digest = worker->open(m.alg);
     t->token = token;
     t->start = t->last_data = now;
     if (duplicate) t->buffer.reserve(static_cast<std::size_t>(t->length));
@@ -354,7 +360,8 @@ struct Downloader::Impl {
   void finish(Transfer& t, Fault fault, const std::string& why, Clock::time_point now) {
     auto& s = servers[static_cast<std::size_t>(t.server)];
     destroy_easy(t);
-    if (s.active) --s.active;
+    if (!t.slot_freed && s.active) --s.active;
+    t.slot_freed = true;
     if (t.duplicate && active_duplicates) --active_duplicates;
     if (fault == Fault::kNone) {
       succeed(t, s, now);
@@ -520,16 +527,49 @@ struct Downloader::Impl {
           why = "short body: " + std::to_string(t->received) + " of " + std::to_string(t->length) +
                 " bytes";
         } else {
-          std::string got = t->hasher->final_hex();
-          if (got != m.chunks[t->chunk]) {
-            f = Fault::kStrike;
-            why = "chunk " + std::to_string(t->chunk) + " digest mismatch";
+          // The body is complete: give the server its slot back now and let the worker finish
+          // the digest; check_digests() applies the outcome.
+          worker->finish(t->digest);
+          // Start writing the chunk to disk now (on the worker) so the closing fsync has little
+          // left; a duplicate's bytes are only in memory until it wins.
+          if (!t->duplicate) worker->start_writeback(fd, t->offset, t->length);
+          destroy_easy(*t);
+          auto& s = servers[static_cast<std::size_t>(t->server)];
+          if (s.active) --s.active;
+          t->slot_freed = true;
+          prefer.push_back(t->server);
+          for (auto it = transfers.begin(); it != transfers.end(); ++it) {
+            if (it->get() == t) {
+              verifying.push_back(std::move(*it));
+              transfers.erase(it);
+              break;
+            }
           }
+          continue;
         }
       }
       finish(*t, f, why, now);
     }
     transfers.remove_if([](const std::unique_ptr<Transfer>& t) { return t->easy == nullptr; });
+  }
+
+  // Applies the outcome of every complete body whose digest the worker has computed.
+  void check_digests() {
+    for (auto it = verifying.begin(); it != verifying.end() && !fatal;) {
+      Transfer& t = **it;
+      if (!t.digest->done()) {
+        ++it;
+        continue;
+      }
+      Fault f = Fault::kNone;
+      std::string why;
+      if (t.digest->digest() != m.chunks[t.chunk]) {
+        f = Fault::kStrike;
+        why = "chunk " + std::to_string(t.chunk) + " digest mismatch";
+      }
+      finish(t, f, why, Clock::now());
+      it = verifying.erase(it);
+    }
   }
 
   void save(bool force) {
@@ -583,7 +623,7 @@ struct Downloader::Impl {
       if (fatal) return fatal_code;
       schedule(now);
       if (fatal) return fatal_code;
-      if (transfers.empty()) {
+      if (transfers.empty() && verifying.empty()) {
         bool any = std::any_of(servers.begin(), servers.end(),
                                [](const Server& s) { return !s.rep.dropped; });
         if (!any) return exit_code::kIncomplete;
@@ -591,6 +631,7 @@ struct Downloader::Impl {
       int running = 0;
       curl_multi_perform(multi, &running);
       reap();
+      check_digests();
       if (fatal) return fatal_code;
       if (planner->done()) break;
       now = Clock::now();
@@ -621,6 +662,8 @@ struct Downloader::Impl {
       planner->release(t->chunk, t->server);
     }
     transfers.clear();
+    for (auto& t : verifying) planner->release(t->chunk, t->server);
+    verifying.clear();
     active_duplicates = 0;
   }
 
@@ -737,6 +780,7 @@ struct Downloader::Impl {
 
     curl_init_once();
     multi = curl_multi_init();
+    worker = std::make_unique<HashWorker>([this] { curl_multi_wakeup(multi); });
     std::size_t n = std::max<std::size_t>(servers.size(), 1);
     cap = o.connections ? o.connections
                         : std::max<std::size_t>(8, std::min<std::size_t>(16, o.per_server * n));
