@@ -43,6 +43,9 @@ constexpr std::size_t kMaxTokenBatch = 256;
 // RabbitMQ confirming after fsync, two in flight measured fewer tokens/s (smaller batches, more
 // events, the broker's per-event cost dominates).
 constexpr std::size_t kTokenPublishesInFlight = 1;
+// How long the oldest waiting token may wait for tokens being issued at that moment to join its
+// event (only while some are; see token_announcer.hpp).
+constexpr std::chrono::microseconds kTokenLinger{1000};
 
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -358,7 +361,7 @@ Status InfoSqlite::start() noexcept {
           if (st.ok()) token_events->add();
           return st;
         },
-        kMaxTokenBatch, kTokenPublishesInFlight);
+        kMaxTokenBatch, kTokenPublishesInFlight, kTokenLinger);
 
     auto cat = Catalog::open(db_path_);
     if (!cat.ok()) return cat.status().with_context("info-sqlite");
@@ -637,6 +640,10 @@ void InfoSqlite::manifest(const HttpRequest& q, HttpResponse& r) {
     return;
   }
 
+  const bool announce = dl_auth_->needs_token_events();
+  // Tell the announcer a record is coming, so it groups this request with the current wave.
+  TokenAnnouncer::Arrival arrival =
+      announce ? TokenAnnouncer::Arrival(*announcer_) : TokenAnnouncer::Arrival();
   DownloadTokenRecord record;
   auto token = dl_auth_->issue_download_token(file->uid, user->id, token_ttl_, &record);
   if (!token.ok()) {
@@ -644,10 +651,10 @@ void InfoSqlite::manifest(const HttpRequest& q, HttpResponse& r) {
     set_error(r, token.status());
     return;
   }
-  if (dl_auth_->needs_token_events()) {
+  if (announce) {
     // Never hand out a token that no file server can learn: answer only after the broker
     // confirmed the event; otherwise withdraw the token. Concurrent manifests share one event.
-    Status st = announcer_->announce(record, confirm_timeout_);
+    Status st = announcer_->announce(record, confirm_timeout_, &arrival);
     if (!st.ok()) {
       Status rv = dl_auth_->revoke_download_token(record.token_hash);
       if (!rv.ok()) log_.error("revoke_download_token: " + rv.to_string());

@@ -10,24 +10,53 @@
 
 namespace dfd::info_sqlite {
 
-TokenAnnouncer::TokenAnnouncer(Publish publish, std::size_t max_batch, std::size_t max_in_flight)
+TokenAnnouncer::TokenAnnouncer(Publish publish, std::size_t max_batch, std::size_t max_in_flight,
+                               std::chrono::microseconds linger)
     : publish_(std::move(publish)),
       max_batch_(std::max<std::size_t>(1, max_batch)),
-      max_in_flight_(std::max<std::size_t>(1, max_in_flight)) {}
+      max_in_flight_(std::max<std::size_t>(1, max_in_flight)),
+      linger_(std::max(std::chrono::microseconds(0), linger)) {}
+
+TokenAnnouncer::Arrival::Arrival(TokenAnnouncer& a) noexcept : a_(&a) {
+  std::lock_guard<std::mutex> g(a.mu_);
+  ++a.on_the_way_;
+}
+
+TokenAnnouncer::Arrival::~Arrival() {
+  if (!a_) return;
+  std::lock_guard<std::mutex> g(a_->mu_);
+  if (--a_->on_the_way_ == 0) a_->cv_.notify_all();  // a lingering publisher may go now
+}
 
 Status TokenAnnouncer::announce(const DownloadTokenRecord& record,
-                                std::chrono::milliseconds timeout) noexcept {
+                                std::chrono::milliseconds timeout, Arrival* arrival) noexcept {
   Slot me;
   me.record = &record;
-  me.deadline = Clock::now() + timeout;
+  me.queued = Clock::now();
+  me.deadline = me.queued + timeout;
   try {
     std::unique_lock<std::mutex> l(mu_);
     pending_.push_back(&me);
+    if (arrival && arrival->a_ == this) {
+      arrival->a_ = nullptr;
+      if (--on_the_way_ == 0) cv_.notify_all();
+    }
     for (;;) {
       if (me.done) return me.status;
+      if (!me.taken && Clock::now() >= me.deadline) {
+        pending_.erase(std::find(pending_.begin(), pending_.end(), &me));
+        return Status::DeadlineExceeded("token.issued: no publish slot within " +
+                                        std::to_string(timeout.count()) + " ms");
+      }
       if (in_flight_ < max_in_flight_ && !pending_.empty()) {
-        // Idle: this caller publishes the oldest waiting records (usually including its own).
-        publish_next_batch(l);
+        // Idle: this caller publishes the oldest waiting records (usually including its own),
+        // unless records on their way should join them and the oldest may still wait for them.
+        Clock::time_point go = pending_.front()->queued + linger_;
+        if (on_the_way_ == 0 || pending_.size() >= max_batch_ || Clock::now() >= go) {
+          publish_next_batch(l);
+          continue;
+        }
+        cv_.wait_until(l, std::min(go, me.deadline));
         continue;
       }
       if (me.taken) {
@@ -35,11 +64,7 @@ Status TokenAnnouncer::announce(const DownloadTokenRecord& record,
         cv_.wait(l);
         continue;
       }
-      if (cv_.wait_until(l, me.deadline) == std::cv_status::timeout && !me.taken && !me.done) {
-        pending_.erase(std::find(pending_.begin(), pending_.end(), &me));
-        return Status::DeadlineExceeded("token.issued: no publish slot within " +
-                                        std::to_string(timeout.count()) + " ms");
-      }
+      cv_.wait_until(l, me.deadline);  // the deadline is checked at the top
     }
   } catch (...) {
     // Only allocations throw, and never while `me` is part of a batch (publish_next_batch

@@ -10,6 +10,10 @@
 //   - one event per batch: the single-record form when the batch holds one record (readable by
 //     every file server version), else {"v":1,"tokens":[...]} (events.hpp);
 //   - every requester of a batch gets the batch's result.
+//   - records "on their way" (an Arrival exists: the requester is issuing its token right now)
+//     are waited for, at most `linger` after the oldest waiting record: the requests of one wave
+//     land in one event instead of a lone first record followed by the rest. With nobody on the
+//     way the first record is published at once.
 // There is no thread of its own: the requester that finds the announcer idle becomes the
 // publisher of the next batch (leader/follower), so nothing runs after the last caller returned.
 //
@@ -41,14 +45,32 @@ class TokenAnnouncer {
   using Publish = std::function<Status(std::string_view body, std::chrono::milliseconds timeout)>;
 
   explicit TokenAnnouncer(Publish publish, std::size_t max_batch = 256,
-                          std::size_t max_in_flight = 1);
+                          std::size_t max_in_flight = 1,
+                          std::chrono::microseconds linger = std::chrono::microseconds(0));
+
+  // Announces that a record is on its way (its token is being issued); pass it to announce(), or
+  // let it go out of scope when there will be no record. Movable, not copyable.
+  class Arrival {
+   public:
+    Arrival() = default;
+    explicit Arrival(TokenAnnouncer& a) noexcept;
+    Arrival(Arrival&& o) noexcept : a_(o.a_) { o.a_ = nullptr; }
+    Arrival& operator=(Arrival&&) = delete;
+    Arrival(const Arrival&) = delete;
+    ~Arrival();
+
+   private:
+    friend class TokenAnnouncer;
+    TokenAnnouncer* a_ = nullptr;
+  };
   TokenAnnouncer(const TokenAnnouncer&) = delete;
   TokenAnnouncer& operator=(const TokenAnnouncer&) = delete;
 
   // Publishes `record` (with whatever else is waiting) and returns the confirm's result: Ok once
   // the broker confirmed the event holding it, else the publish's error, or kDeadlineExceeded
   // when `timeout` passed first. Blocks the calling thread.
-  Status announce(const DownloadTokenRecord& record, std::chrono::milliseconds timeout) noexcept;
+  Status announce(const DownloadTokenRecord& record, std::chrono::milliseconds timeout,
+                  Arrival* arrival = nullptr) noexcept;
 
   // Statistics (for metrics and tests).
   std::uint64_t events_published() const;
@@ -59,6 +81,7 @@ class TokenAnnouncer {
   struct Slot {
     const DownloadTokenRecord* record = nullptr;
     Clock::time_point deadline;
+    Clock::time_point queued;
     bool taken = false;  // part of the batch being published
     bool done = false;   // `status` holds the result
     Status status;
@@ -74,9 +97,11 @@ class TokenAnnouncer {
   std::condition_variable cv_;
   std::deque<Slot*> pending_;  // guarded by mu_; the slots live on their callers' stacks
   const std::size_t max_in_flight_;
-  std::size_t in_flight_ = 0;  // batches being published; guarded by mu_
-  std::uint64_t events_ = 0;   // guarded by mu_
-  std::uint64_t records_ = 0;  // guarded by mu_
+  const std::chrono::microseconds linger_;
+  std::size_t on_the_way_ = 0;  // live Arrivals; guarded by mu_
+  std::size_t in_flight_ = 0;   // batches being published; guarded by mu_
+  std::uint64_t events_ = 0;    // guarded by mu_
+  std::uint64_t records_ = 0;   // guarded by mu_
 };
 
 }  // namespace dfd::info_sqlite
