@@ -95,7 +95,10 @@ struct Downloader::Impl {
     std::uint64_t length = 0;
     std::uint64_t received = 0;
     std::shared_ptr<HashWorker::Stream> digest;  // computed by `worker` from copies of the bytes
-    bool slot_freed = false;  // body done, digest pending: the server slot was given back already
+    bool slot_freed = false;    // body done, digest pending: the server slot was given back already
+    char* block = nullptr;      // HashWorker block being filled with the next bytes
+    std::size_t fill = 0;       // bytes in `block`
+    std::uint64_t flushed = 0;  // bytes already written (or buffered) and submitted for hashing
     std::string buffer;
     long status = 0;
     std::string content_range;
@@ -148,6 +151,11 @@ struct Downloader::Impl {
   }
 
   void destroy_easy(Transfer& t) {
+    if (t.block) {
+      worker->release(t.block);
+      t.block = nullptr;
+      t.fill = 0;
+    }
     if (t.easy) {
       curl_multi_remove_handle(multi, t.easy);
       curl_easy_cleanup(t.easy);
@@ -217,19 +225,45 @@ struct Downloader::Impl {
       t.why = "sent more bytes than the range asked for";
       return 0;
     }
-    if (t.duplicate) {
-      t.buffer.append(p, n);
-    } else if (int e = pwrite_all(fd, p, n, t.offset + t.received)) {
-      t.fault = Fault::kLocal;
-      t.io_error = e;
-      t.why = io_message("cannot write", part_path, e);
-      return 0;
+    // libcurl delivers at most 16 KiB per call: gather into a block and write/hash whole blocks
+    // (16x fewer pwrite calls and worker hand-offs).
+    for (std::size_t left = n, k = 0; left > 0; left -= k) {
+      if (!t.block) {
+        t.block = worker->acquire();
+        t.fill = 0;
+      }
+      k = std::min(left, HashWorker::kBlock - t.fill);
+      std::memcpy(t.block + t.fill, p + (n - left), k);
+      t.fill += k;
+      if (t.fill == HashWorker::kBlock) {
+        if (int e = flush(t)) {
+          t.fault = Fault::kLocal;
+          t.io_error = e;
+          t.why = io_message("cannot write", part_path, e);
+          return 0;
+        }
+      }
     }
-    worker->update(t.digest, p, n);
     t.received += n;
     rep.bytes_received += n;
     t.last_data = Clock::now();
     return n;
+  }
+
+  // Writes the filled part of t's block at its offset (a duplicate keeps it in memory) and hands
+  // the block to the worker for hashing. Returns 0 or errno (the block stays with t).
+  int flush(Transfer& t) {
+    if (!t.block || t.fill == 0) return 0;
+    if (t.duplicate) {
+      t.buffer.append(t.block, t.fill);
+    } else if (int e = pwrite_all(fd, t.block, t.fill, t.offset + t.flushed)) {
+      return e;
+    }
+    worker->submit(t.digest, t.block, t.fill);
+    t.flushed += t.fill;
+    t.block = nullptr;
+    t.fill = 0;
+    return 0;
   }
 
   // ---------------------------------------------------------------- scheduling
@@ -526,6 +560,10 @@ struct Downloader::Impl {
           f = Fault::kTransport;
           why = "short body: " + std::to_string(t->received) + " of " + std::to_string(t->length) +
                 " bytes";
+        } else if (int e = flush(*t)) {
+          f = Fault::kLocal;
+          t->io_error = e;
+          why = io_message("cannot write", part_path, e);
         } else {
           // The body is complete: give the server its slot back now and let the worker finish
           // the digest; check_digests() applies the outcome.
@@ -780,12 +818,13 @@ struct Downloader::Impl {
 
     curl_init_once();
     multi = curl_multi_init();
-    worker = std::make_unique<HashWorker>([this] { curl_multi_wakeup(multi); });
     std::size_t n = std::max<std::size_t>(servers.size(), 1);
     cap = o.connections ? o.connections
                         : std::max<std::size_t>(8, std::min<std::size_t>(16, o.per_server * n));
     max_duplicates = std::max<std::size_t>(
         1, std::min<std::size_t>(4, (32u << 20) / std::max<std::uint64_t>(m.chunk_size, 1)));
+    // Blocks: one being filled per transfer plus 16 queued for hashing (4 MiB).
+    worker = std::make_unique<HashWorker>([this] { curl_multi_wakeup(multi); }, cap + 16);
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(cap + n * o.per_server));
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(o.per_server + 2));
 

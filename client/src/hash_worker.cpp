@@ -3,12 +3,11 @@
 #include <fcntl.h>
 
 #include <algorithm>
-#include <cstring>
 
 namespace dfd::client {
 
-HashWorker::HashWorker(std::function<void()> on_done, std::size_t ring_bytes)
-    : on_done_(std::move(on_done)), ring_(std::max<std::size_t>(ring_bytes, 64u << 10)) {
+HashWorker::HashWorker(std::function<void()> on_done, std::size_t max_blocks)
+    : on_done_(std::move(on_done)), max_blocks_(std::max<std::size_t>(max_blocks, 2)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -25,57 +24,56 @@ std::shared_ptr<HashWorker::Stream> HashWorker::open(const std::string& alg) {
   return std::make_shared<Stream>(alg);
 }
 
-void HashWorker::update(const std::shared_ptr<Stream>& s, const char* p, std::size_t n) {
-  // Pieces of at most half the ring, each contiguous in the ring.
-  const std::size_t piece = ring_.size() / 2;
-  while (n > 0) {
-    std::size_t k = std::min({n, piece, ring_.size() - wpos_});
-    push(s, p, k);
-    p += k;
-    n -= k;
+char* HashWorker::acquire() {
+  std::unique_lock<std::mutex> lk(mu_);
+  if (free_.empty() && blocks_.size() < max_blocks_) {
+    blocks_.push_back(std::unique_ptr<char[]>(new char[kBlock]));
+    return blocks_.back().get();
   }
+  cv_room_.wait(lk, [&] { return !free_.empty(); });
+  char* b = free_.back();
+  free_.pop_back();
+  return b;
 }
 
-void HashWorker::push(const std::shared_ptr<Stream>& s, const char* p, std::size_t n) {
-  {
-    std::unique_lock<std::mutex> lk(mu_);
-    // The free space starts at wpos_ (jobs free the ring in FIFO order).
-    cv_room_.wait(lk, [&] { return ring_.size() - used_ >= n; });
-  }
-  std::memcpy(ring_.data() + wpos_, p, n);
+void HashWorker::release(char* block) {
+  if (!block) return;
+  std::lock_guard<std::mutex> lk(mu_);
+  free_.push_back(block);
+  cv_room_.notify_one();
+}
+
+void HashWorker::push(Job job) {
   bool wake;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    jobs_.push_back(Job{s, wpos_, n, false});
-    used_ += n;
+    jobs_.push_back(std::move(job));
     wake = worker_idle_;
   }
   if (wake) cv_work_.notify_one();
-  wpos_ = (wpos_ + n) % ring_.size();
+}
+
+void HashWorker::submit(const std::shared_ptr<Stream>& s, char* block, std::size_t n) {
+  Job j;
+  j.stream = s;
+  j.block = block;
+  j.len = n;
+  push(std::move(j));
 }
 
 void HashWorker::finish(const std::shared_ptr<Stream>& s) {
-  bool wake;
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    jobs_.push_back(Job{s, 0, 0, true});
-    wake = worker_idle_;
-  }
-  if (wake) cv_work_.notify_one();
+  Job j;
+  j.stream = s;
+  j.final = true;
+  push(std::move(j));
 }
 
 void HashWorker::start_writeback(int fd, std::uint64_t off, std::uint64_t len) {
-  bool wake;
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    Job j;
-    j.fd = fd;
-    j.off = static_cast<std::size_t>(off);
-    j.len = static_cast<std::size_t>(len);
-    jobs_.push_back(std::move(j));
-    wake = worker_idle_;
-  }
-  if (wake) cv_work_.notify_one();
+  Job j;
+  j.fd = fd;
+  j.off = off;
+  j.len = len;
+  push(std::move(j));
 }
 
 void HashWorker::run() {
@@ -91,20 +89,17 @@ void HashWorker::run() {
     if (job.fd >= 0) {
       ::sync_file_range(job.fd, static_cast<off_t>(job.off), static_cast<off_t>(job.len),
                         SYNC_FILE_RANGE_WRITE);
-      lk.lock();
-      continue;
-    }
-    if (job.final) {
+    } else if (job.final) {
       job.stream->digest_ = job.stream->hasher_.final_hex();
       job.stream->done_.store(true, std::memory_order_release);
       if (on_done_) on_done_();
     } else {
-      job.stream->hasher_.update(ring_.data() + job.off, job.len);
+      job.stream->hasher_.update(job.block, static_cast<std::size_t>(job.len));
     }
     job.stream.reset();
     lk.lock();
-    if (job.len) {
-      used_ -= job.len;
+    if (job.block) {
+      free_.push_back(job.block);
       cv_room_.notify_one();
     }
   }

@@ -1,14 +1,17 @@
 // HashWorker: chunk digests computed on one worker thread from copies of the received bytes, so
-// the download loop's thread only moves bytes (recv, pwrite, one memcpy into a ring) and the two
-// hashing streams (chunk digests here, the whole-file digest in PrefixHasher) run on other cores.
+// the download loop's thread only moves bytes (recv, one memcpy into a block, pwrite of whole
+// blocks) and the two hashing streams (chunk digests here, the whole-file digest in PrefixHasher)
+// run on other cores.
 //
-// The received bytes are copied into a fixed ring (`ring_bytes`, default 8 MiB): memory is
-// bounded by the ring, never by the file size. update() blocks while the ring is full (the worker
-// hashes faster than a network delivers, so this is rare back-pressure, not a stall).
+// Bytes travel in blocks of kBlock bytes from a pool of at most `max_blocks` (allocated on first
+// use): the loop fills a block per transfer, writes it to the file and submit()s it; the worker
+// hashes it and puts it back. Memory is bounded by the pool, never by the file size. acquire()
+// waits while every block is in use; the pool must hold more blocks than transfers can keep
+// half-filled at once (the caller sizes it), so queued blocks always come back.
 //
-// Thread-safety: open()/update()/finish() are called from one producer thread (the loop); the
-// worker thread only touches the ring range it was handed and the Stream it hashes. A Stream's
-// result (done(), digest()) may be read by the producer once done() is true (acquire/release).
+// Thread-safety: acquire()/release()/submit()/finish()/start_writeback() are called from one
+// producer thread (the loop); the worker thread only touches the blocks it was handed and the
+// Stream it hashes. A Stream's result may be read by the producer once done() is true.
 #pragma once
 
 #include <atomic>
@@ -44,13 +47,20 @@ class HashWorker {
   };
 
   // `on_done` runs on the worker thread after a stream's digest is ready (e.g. to wake the loop).
-  explicit HashWorker(std::function<void()> on_done, std::size_t ring_bytes = 8u << 20);
+  static constexpr std::size_t kBlock = 256u << 10;
+
+  explicit HashWorker(std::function<void()> on_done, std::size_t max_blocks = 32);
   ~HashWorker();
   HashWorker(const HashWorker&) = delete;
   HashWorker& operator=(const HashWorker&) = delete;
 
   std::shared_ptr<Stream> open(const std::string& alg);
-  void update(const std::shared_ptr<Stream>& s, const char* p, std::size_t n);
+  // A free block of kBlock bytes (waits while all are in use).
+  char* acquire();
+  // Gives back a block that will not be submitted.
+  void release(char* block);
+  // Hashes the first `n` bytes of `block` into `s` (after everything queued before), then frees it.
+  void submit(const std::shared_ptr<Stream>& s, char* block, std::size_t n);
   // No more bytes for `s`: its digest is computed after every queued byte of it.
   void finish(const std::shared_ptr<Stream>& s);
   // Starts writeback of a written file range on the worker (sync_file_range WRITE, no wait), so
@@ -60,24 +70,25 @@ class HashWorker {
  private:
   struct Job {
     std::shared_ptr<Stream> stream;
-    std::size_t off = 0;
-    std::size_t len = 0;
+    char* block = nullptr;
+    std::uint64_t off = 0;  // writeback job: [off, off + len) of fd
+    std::uint64_t len = 0;
     bool final = false;
-    int fd = -1;  // writeback job: [off, off + len) of fd
+    int fd = -1;
   };
-  void push(const std::shared_ptr<Stream>& s, const char* p, std::size_t n);
+  void push(Job job);
   void run();
 
   std::function<void()> on_done_;
-  std::vector<char> ring_;
-  std::size_t wpos_ = 0;  // producer only
+  std::size_t max_blocks_;
   std::mutex mu_;
-  std::condition_variable cv_work_;  // worker waits for jobs
-  std::condition_variable cv_room_;  // producer waits for ring space
-  std::deque<Job> jobs_;             // guarded by mu_
-  std::size_t used_ = 0;             // bytes of the ring held by queued jobs; guarded by mu_
-  bool stop_ = false;                // guarded by mu_
-  bool worker_idle_ = false;         // guarded by mu_
+  std::condition_variable cv_work_;              // worker waits for jobs
+  std::condition_variable cv_room_;              // producer waits for a free block
+  std::deque<Job> jobs_;                         // guarded by mu_
+  std::vector<std::unique_ptr<char[]>> blocks_;  // every block allocated; guarded by mu_
+  std::vector<char*> free_;                      // guarded by mu_
+  bool stop_ = false;                            // guarded by mu_
+  bool worker_idle_ = false;                     // guarded by mu_
   std::thread thread_;
 };
 
