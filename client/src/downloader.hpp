@@ -1,10 +1,11 @@
 // Downloader: the `dfd get` engine, usable without the command line.
 //
-// One thread runs a libcurl multi event loop (no thread per chunk); a second thread hashes the
-// verified prefix of the file (PrefixHasher). Chunks are the manifest's; each request is
+// One thread runs a libcurl multi event loop (no thread per chunk) and only moves bytes; a
+// HashWorker thread computes the chunk digests from 256 KiB blocks the loop hands it (and starts
+// writeback), and a PrefixHasher thread hashes the verified prefix of the file. Chunks are the manifest's; each request is
 // `GET <location>/v1/content/<uid>` with `Range: bytes=a-b` and the download token; the response
 // must be 206 with exactly that Content-Range; bytes go straight to their offset in one
-// preallocated `PATH.dfd-part` and are hashed as they arrive; a chunk counts only once its digest
+// preallocated `PATH.dfd-part` (whole blocks at a time) and are hashed as they arrive; a chunk counts only once its digest
 // matches the manifest. A state file `PATH.dfd-state` records verified chunks for resume.
 // See docs/client.md for the scheduling, failure and resume rules.
 //
