@@ -52,10 +52,17 @@ struct ContentPlugins {
   Broker* broker = nullptr;
 };
 
-Result<ContentPlugins> find_content_plugins(const HostConfig& cfg, const PluginSet& set) {
+Result<ContentPlugins> find_content_plugins(const HostConfig& cfg, const PluginSet& set,
+                                           const ContentOptions& options) {
   ContentPlugins c;
   c.storage = static_cast<Storage*>(set.find(PluginKind::kStorage));
-  c.auth = static_cast<Auth*>(set.find(PluginKind::kAuth));
+  c.auth = static_cast<Auth*>(set.find(PluginKind::kAuth, options.auth));
+  if (!options.auth.empty() && !c.auth) {
+    int line = static_cast<int>(cfg.content->source().begin.line);
+    return Status::FailedPrecondition(cfg.file + ":" + std::to_string(line) +
+                                      ": [content] key 'auth': no auth plugin named '" +
+                                      options.auth + "' is listed");
+  }
   c.digest = static_cast<Digest*>(set.find(PluginKind::kDigest));
   c.broker = static_cast<Broker*>(set.find(PluginKind::kBroker));
   std::string missing;
@@ -165,12 +172,12 @@ int run_host(const HostOptions& options) {
   std::optional<ContentOptions> content_options;
   ContentPlugins content_plugins;
   if (cfg.content) {
-    auto cp = find_content_plugins(cfg, plugins);
-    if (!cp.ok()) return fail(cp.status().message());
-    content_plugins = *cp;
     auto co = parse_content_options(*cfg.content, cfg.file);
     if (!co.ok()) return fail(co.status().message());
     content_options = std::move(co).value();
+    auto cp = find_content_plugins(cfg, plugins, *content_options);
+    if (!cp.ok()) return fail(cp.status().message());
+    content_plugins = *cp;
   }
 
   if (options.check) {

@@ -120,7 +120,8 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
                                                    "heartbeat_interval_ms",
                                                    "idle_timeout_s",
                                                    "send_timeout_s",
-                                                   "max_ranges"};
+                                                   "max_ranges",
+                                                   "auth"};
     ContentTableReader r{table, file};
     for (const auto& [k, node] : table) {
       std::string key(k.str());
@@ -161,6 +162,7 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
     DFD_RETURN_IF_ERROR(r.get_int("idle_timeout_s", o.idle_timeout_s, 1, 86400));
     DFD_RETURN_IF_ERROR(r.get_int("send_timeout_s", o.send_timeout_s, 1, 86400));
     DFD_RETURN_IF_ERROR(r.get_int("max_ranges", o.max_ranges, 1, 1000));
+    DFD_RETURN_IF_ERROR(r.get_string("auth", o.auth));
     return o;
   });
 }
