@@ -2,12 +2,13 @@
 //
 // One thread runs a libcurl multi event loop (no thread per chunk) and only moves bytes; a
 // HashWorker thread computes the chunk digests from 256 KiB blocks the loop hands it (and starts
-// writeback), and a PrefixHasher thread hashes the verified prefix of the file. Chunks are the manifest's; each request is
-// `GET <location>/v1/content/<uid>` with `Range: bytes=a-b` and the download token; the response
-// must be 206 with exactly that Content-Range; bytes go straight to their offset in one
-// preallocated `PATH.dfd-part` (whole blocks at a time) and are hashed as they arrive; a chunk counts only once its digest
-// matches the manifest. A state file `PATH.dfd-state` records verified chunks for resume.
-// See docs/client.md for the scheduling, failure and resume rules.
+// writeback), and a PrefixHasher thread hashes the verified prefix of the file. Chunks are the
+// manifest's; each request is `GET <location>/v1/content/<uid>` with `Range: bytes=a-b` and the
+// download token; the response must be 206 with exactly that Content-Range; bytes go straight to
+// their offset in one preallocated `PATH.dfd-part` (whole blocks at a time) and are hashed as they
+// arrive; a chunk counts only once its digest matches the manifest. A state file `PATH.dfd-state`
+// records verified chunks for resume. See docs/client.md for the scheduling, failure and resume
+// rules.
 //
 // Thread-safety: one Downloader runs once, on the calling thread; callbacks in the options are
 // called on that thread. `interrupt` may be set from any thread or a signal handler.
