@@ -53,7 +53,7 @@ struct ContentPlugins {
 };
 
 Result<ContentPlugins> find_content_plugins(const HostConfig& cfg, const PluginSet& set,
-                                           const ContentOptions& options) {
+                                            const ContentOptions& options) {
   ContentPlugins c;
   c.storage = static_cast<Storage*>(set.find(PluginKind::kStorage));
   c.auth = static_cast<Auth*>(set.find(PluginKind::kAuth, options.auth));

@@ -34,7 +34,7 @@ struct ContentOptions {
   int heartbeat_interval_ms = 2000;
   int idle_timeout_s = 60;  // keep-alive connections idle longer are closed
   int send_timeout_s = 60;  // a client that accepts no byte this long is dropped
-  int max_ranges = 16;  // more ranges in one request: served as one 200
+  int max_ranges = 16;      // more ranges in one request: served as one 200
   // The auth plugin (by name) that checks download tokens; empty = the first one listed. Needed
   // when a host lists two (all-in-one: auth-sqlite for users, auth-hmac for download tokens).
   std::string auth;
