@@ -15,6 +15,7 @@
 #include "content/content_index.hpp"
 #include "content/data_plane.hpp"
 #include "dfd/events.hpp"
+#include "suggest.hpp"
 
 namespace dfd::host {
 
@@ -45,20 +46,6 @@ std::string type_name(const toml::node& n) {
     default:
       return "nothing";
   }
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] =
-          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    prev.swap(cur);
-  }
-  return prev[b.size()];
 }
 
 struct ContentTableReader {
@@ -126,19 +113,9 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
     for (const auto& [k, node] : table) {
       std::string key(k.str());
       if (std::find(kKeys.begin(), kKeys.end(), key) != kKeys.end()) continue;
-      std::string best;
-      std::size_t best_d = 3;
-      for (const auto& cand : kKeys) {
-        std::size_t d = edit_distance(key, cand);
-        if (d < best_d) {
-          best_d = d;
-          best = cand;
-        }
-      }
-      std::string msg = file + ":" + std::to_string(node.source().begin.line) +
-                        ": [content] unknown key '" + key + "'";
-      if (!best.empty()) msg += " (did you mean '" + best + "'?)";
-      return Status::InvalidArgument(msg);
+      return Status::InvalidArgument(file + ":" + std::to_string(node.source().begin.line) +
+                                     ": [content] unknown key '" + key + "'" +
+                                     did_you_mean(key, kKeys));
     }
     ContentOptions o;
     DFD_RETURN_IF_ERROR(r.get_string("listen", o.listen));
