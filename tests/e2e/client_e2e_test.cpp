@@ -37,6 +37,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "real_cluster.hpp"
 
 using json = nlohmann::json;
 using namespace dfd::test;
@@ -53,11 +54,7 @@ constexpr std::size_t kChunk = kMiB;
 const char* kBigName = "big.bin";
 const char* kSmallName = "small.txt";
 
-struct FileServer {
-  std::string id, zone, control, content_url, dir, config;
-  std::unique_ptr<Process> proc;
-  std::string root() const { return dir + "/files"; }
-};
+using FileServer = ClusterFileServer;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -153,36 +150,16 @@ class Throttle {
   std::thread thread_;
 };
 
-class Cluster {
+class Cluster : public RealCluster {
  public:
-  TempDir tmp;
-  std::string amqp_url;
-  std::string info_url, info_config;
-  std::unique_ptr<Process> info;
-  std::vector<FileServer> fs;
   std::string big_path, big_sha, small_path;
   std::int64_t big_id = 0, small_id = 0;
   std::string user_token;  // for direct API calls (aria2c needs a download token)
   bool logged_in = false;
 
-  std::string rabbit_dir() const { return tmp.file("rabbitmq"); }
   std::string xdg() const { return tmp.file("xdg"); }
   std::map<std::string, std::string> dfd_env() const {
     return {{"DFD_SERVER", info_url}, {"XDG_CONFIG_HOME", xdg()}};
-  }
-
-  void start_rabbit() {
-    auto r = run({source_dir() + "/scripts/rabbitmq", "start", rabbit_dir()});
-    ASSERT_EQ(r.status, 0) << r.output;
-    auto env = read_file(rabbit_dir() + "/rabbitmq.env");
-    auto pos = env.find("DFD_AMQP_URL=");
-    ASSERT_NE(pos, std::string::npos) << env;
-    auto end = env.find('\n', pos);
-    amqp_url = env.substr(pos + 13, end - pos - 13);
-    for (char q : {'"', '\''}) {
-      while (!amqp_url.empty() && amqp_url.front() == q) amqp_url.erase(0, 1);
-      while (!amqp_url.empty() && amqp_url.back() == q) amqp_url.pop_back();
-    }
   }
 
   void write_samples() {
@@ -199,105 +176,11 @@ class Cluster {
     big_sha = sha256_file(big_path);
   }
 
-  void write_info_config() {
-    int port = free_port();
-    info_url = "http://127.0.0.1:" + std::to_string(port);
-    info_config = tmp.file("info.toml");
-    write_file(info_config, R"([server]
-id = "info"
-zone = "zone-a"
-listen = "127.0.0.1:)" + std::to_string(port) +
-                                R"("
-threads = 8
-state_dir = ")" + tmp.file("info") +
-                                R"("
-shutdown_grace_ms = 2000
-
-[[plugin]]
-name = "auth-sqlite"
-db = ")" + tmp.file("info/auth.db") +
-                                R"("
-kdf_iterations = 1000
-
-[[plugin]]
-name = "broker-rabbitmq"
-url = ")" + amqp_url + R"("
-
-[[plugin]]
-name = "info-sqlite"
-db = ")" + tmp.file("info/catalog.db") +
-                                R"("
-admin_email = ")" + kAdminEmail +
-                                R"("
-admin_password_env = "DFD_E2E_ADMIN_PASSWORD"
-heartbeat_timeout_ms = 1500
-)");
-  }
-
+  // A file server holding copies of both samples.
   void add_file_server(const std::string& id, const std::string& zone) {
-    FileServer f;
-    f.id = id;
-    f.zone = zone;
-    int cport = free_port(), dport = free_port();
-    f.control = "http://127.0.0.1:" + std::to_string(cport);
-    f.content_url = "http://127.0.0.1:" + std::to_string(dport);
-    f.dir = tmp.file(id);
-    ::mkdir(f.dir.c_str(), 0755);
-    ::mkdir(f.root().c_str(), 0755);
+    auto& f = RealCluster::add_file_server(id, zone, kChunk);
     auto cp = run({"cp", big_path, small_path, f.root() + "/"});
     ASSERT_EQ(cp.status, 0) << cp.output;
-    f.config = tmp.file(id + ".toml");
-    write_file(f.config, R"([server]
-id = ")" + id + R"("
-zone = ")" + zone + R"("
-listen = "127.0.0.1:)" + std::to_string(cport) +
-                             R"("
-state_dir = ")" + f.dir + R"("
-shutdown_grace_ms = 2000
-
-[content]
-listen = "127.0.0.1:)" + std::to_string(dport) +
-                             R"("
-public_url = ")" + f.content_url +
-                             R"("
-chunk_size = )" + std::to_string(kChunk) +
-                             R"(
-heartbeat_interval_ms = 200
-token_wait_ms = 2000
-
-[[plugin]]
-name = "digest-openssl"
-
-[[plugin]]
-name = "storage-fs"
-root = ")" + f.root() + R"("
-settle_ms = 0
-
-[[plugin]]
-name = "auth-sqlite"
-db = ")" + f.dir + R"(/tokens.db"
-kdf_iterations = 1000
-
-[[plugin]]
-name = "broker-rabbitmq"
-url = ")" + amqp_url + R"("
-)");
-    fs.push_back(std::move(f));
-  }
-
-  void start_info() {
-    info = std::make_unique<Process>(
-        std::vector<std::string>{bin("dfd-host"), "--config", info_config},
-        std::map<std::string, std::string>{{"DFD_E2E_ADMIN_PASSWORD", kAdminPassword}},
-        tmp.file("info.log"));
-    ASSERT_TRUE(wait_http(info_url + "/healthz")) << info->log();
-  }
-
-  void start_fs(FileServer& f) {
-    f.proc =
-        std::make_unique<Process>(std::vector<std::string>{bin("dfd-host"), "--config", f.config},
-                                  std::map<std::string, std::string>{}, f.dir + ".log");
-    ASSERT_TRUE(wait_http(f.control + "/healthz")) << f.proc->log();
   }
 
   RunResult dfd(std::vector<std::string> args, const std::string& stdin_data = "") {
@@ -369,12 +252,12 @@ class ClientE2E : public ::testing::Test {
     g->write_samples();
     g->start_rabbit();
     if (::testing::Test::HasFatalFailure()) return;
-    g->write_info_config();
+    g->write_info_config(kAdminEmail);
     g->add_file_server("fs-a", "zone-a");
     g->add_file_server("fs-b", "zone-b");
     g->add_file_server("fs-c", "zone-c");
     if (::testing::Test::HasFatalFailure()) return;
-    g->start_info();
+    g->start_info(kAdminPassword);
     if (::testing::Test::HasFatalFailure()) return;
     for (auto& f : g->fs) {
       g->start_fs(f);
@@ -387,12 +270,7 @@ class ClientE2E : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     if (!g) return;
-    for (auto& f : g->fs) {
-      if (f.proc) f.proc->signal(SIGCONT);
-      f.proc.reset();
-    }
-    g->info.reset();
-    run({source_dir() + "/scripts/rabbitmq", "stop", g->rabbit_dir()});
+    g->stop_all();
     delete g;
     g = nullptr;
   }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "real_cluster.hpp"
 
 using json = nlohmann::json;
 using namespace dfd::test;
@@ -20,135 +21,12 @@ namespace {
 const char* kAdminEmail = "admin@e2e.test";
 const char* kAdminPassword = "correct horse battery staple";
 
-struct FileServer {
-  std::string id, zone, control, content_url, dir, config;
-  std::unique_ptr<Process> proc;
-};
-
-class Cluster {
+class Cluster : public RealCluster {
  public:
-  TempDir tmp;
-  std::string amqp_url;
-  std::string info_url, info_config;
-  std::unique_ptr<Process> info;
-  std::vector<FileServer> fs;
   std::string user_token;
   std::string uid;
   std::int64_t file_id = 0;
   std::string content;  // the sample file's bytes
-
-  std::string rabbit_dir() const { return tmp.file("rabbitmq"); }
-
-  void start_rabbit() {
-    auto r = run({source_dir() + "/scripts/rabbitmq", "start", rabbit_dir()});
-    ASSERT_EQ(r.status, 0) << r.output;
-    auto env = read_file(rabbit_dir() + "/rabbitmq.env");
-    auto pos = env.find("DFD_AMQP_URL=");
-    ASSERT_NE(pos, std::string::npos) << env;
-    auto end = env.find('\n', pos);
-    amqp_url = env.substr(pos + 13, end - pos - 13);
-    for (char q : {'"', '\''}) {
-      while (!amqp_url.empty() && amqp_url.front() == q) amqp_url.erase(0, 1);
-      while (!amqp_url.empty() && amqp_url.back() == q) amqp_url.pop_back();
-    }
-  }
-
-  void write_info_config() {
-    int port = free_port();
-    info_url = "http://127.0.0.1:" + std::to_string(port);
-    info_config = tmp.file("info.toml");
-    write_file(info_config, R"([server]
-id = "info"
-zone = "zone-a"
-listen = "127.0.0.1:)" + std::to_string(port) +
-                                R"("
-threads = 8
-state_dir = ")" + tmp.file("info") +
-                                R"("
-shutdown_grace_ms = 2000
-
-[[plugin]]
-name = "auth-sqlite"
-db = ")" + tmp.file("info/auth.db") +
-                                R"("
-kdf_iterations = 1000
-
-[[plugin]]
-name = "broker-rabbitmq"
-url = ")" + amqp_url + R"("
-
-[[plugin]]
-name = "info-sqlite"
-db = ")" + tmp.file("info/catalog.db") +
-                                R"("
-admin_email = ")" + kAdminEmail +
-                                R"("
-admin_password_env = "DFD_E2E_ADMIN_PASSWORD"
-heartbeat_timeout_ms = 1500
-)");
-  }
-
-  void add_file_server(const std::string& id, const std::string& zone) {
-    FileServer f;
-    f.id = id;
-    f.zone = zone;
-    int cport = free_port(), dport = free_port();
-    f.control = "http://127.0.0.1:" + std::to_string(cport);
-    f.content_url = "http://127.0.0.1:" + std::to_string(dport);
-    f.dir = tmp.file(id);
-    write_file(f.dir + "/files/sample.bin", content);
-    f.config = tmp.file(id + ".toml");
-    write_file(f.config, R"([server]
-id = ")" + id + R"("
-zone = ")" + zone + R"("
-listen = "127.0.0.1:)" + std::to_string(cport) +
-                             R"("
-state_dir = ")" + f.dir + R"("
-shutdown_grace_ms = 2000
-
-[content]
-listen = "127.0.0.1:)" + std::to_string(dport) +
-                             R"("
-public_url = ")" + f.content_url +
-                             R"("
-chunk_size = 65536
-heartbeat_interval_ms = 200
-token_wait_ms = 2000
-
-[[plugin]]
-name = "digest-openssl"
-
-[[plugin]]
-name = "storage-fs"
-root = ")" + f.dir + R"(/files"
-settle_ms = 0
-
-[[plugin]]
-name = "auth-sqlite"
-db = ")" + f.dir + R"(/tokens.db"
-kdf_iterations = 1000
-
-[[plugin]]
-name = "broker-rabbitmq"
-url = ")" + amqp_url + R"("
-)");
-    fs.push_back(std::move(f));
-  }
-
-  void start_info() {
-    info = std::make_unique<Process>(
-        std::vector<std::string>{bin("dfd-host"), "--config", info_config},
-        std::map<std::string, std::string>{{"DFD_E2E_ADMIN_PASSWORD", kAdminPassword}},
-        tmp.file("info.log"));
-    ASSERT_TRUE(wait_http(info_url + "/healthz")) << info->log();
-  }
-
-  void start_fs(FileServer& f) {
-    f.proc =
-        std::make_unique<Process>(std::vector<std::string>{bin("dfd-host"), "--config", f.config},
-                                  std::map<std::string, std::string>{}, f.dir + ".log");
-    ASSERT_TRUE(wait_http(f.control + "/healthz")) << f.proc->log();
-  }
 
   HttpReply api(const std::string& method, const std::string& path, const std::string& body = "") {
     std::vector<std::string> h = {"Content-Type: application/json"};
@@ -206,18 +84,17 @@ class E2E : public ::testing::Test {
     g->uid = sha256_of(g->content);
     g->start_rabbit();
     if (::testing::Test::HasFatalFailure()) return;
-    g->write_info_config();
-    g->add_file_server("fs-a1", "zone-a");
-    g->add_file_server("fs-b1", "zone-b");
-    g->start_info();
+    g->write_info_config(kAdminEmail);
+    for (auto [id, zone] : {std::pair{"fs-a1", "zone-a"}, std::pair{"fs-b1", "zone-b"}}) {
+      write_file(g->add_file_server(id, zone, 65536).root() + "/sample.bin", g->content);
+    }
+    g->start_info(kAdminPassword);
     for (auto& f : g->fs) g->start_fs(f);
     g->login();
   }
   static void TearDownTestSuite() {
     if (!g) return;
-    for (auto& f : g->fs) f.proc.reset();
-    g->info.reset();
-    run({source_dir() + "/scripts/rabbitmq", "stop", g->rabbit_dir()});
+    g->stop_all();
     delete g;
     g = nullptr;
   }

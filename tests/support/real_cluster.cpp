@@ -1,0 +1,98 @@
+#include "real_cluster.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+
+namespace dfd::test {
+
+void RealCluster::start_rabbit() {
+  auto r = run({source_dir() + "/scripts/rabbitmq", "start", rabbit_dir()});
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto env = read_file(rabbit_dir() + "/rabbitmq.env");
+  auto pos = env.find("DFD_AMQP_URL=");
+  ASSERT_NE(pos, std::string::npos) << env;
+  auto end = env.find('\n', pos);
+  amqp_url = env.substr(pos + 13, end - pos - 13);
+  for (char q : {'"', '\''}) {
+    while (!amqp_url.empty() && amqp_url.front() == q) amqp_url.erase(0, 1);
+    while (!amqp_url.empty() && amqp_url.back() == q) amqp_url.pop_back();
+  }
+}
+
+void RealCluster::write_info_config(const std::string& admin_email) {
+  std::string port = std::to_string(free_port());
+  info_url = "http://127.0.0.1:" + port;
+  info_config = tmp.file("info.toml");
+  write_file(info_config, "[server]\nid = \"info\"\nzone = \"zone-a\"\nlisten = \"127.0.0.1:" +
+                              port + "\"\nthreads = 8\nstate_dir = \"" + tmp.file("info") +
+                              "\"\nshutdown_grace_ms = 2000\n\n"
+                              "[[plugin]]\nname = \"auth-sqlite\"\ndb = \"" +
+                              tmp.file("info/auth.db") +
+                              "\"\nkdf_iterations = 1000\n\n"
+                              "[[plugin]]\nname = \"broker-rabbitmq\"\nurl = \"" +
+                              amqp_url +
+                              "\"\n\n"
+                              "[[plugin]]\nname = \"info-sqlite\"\ndb = \"" +
+                              tmp.file("info/catalog.db") + "\"\nadmin_email = \"" + admin_email +
+                              "\"\nadmin_password_env = \"DFD_E2E_ADMIN_PASSWORD\"\n"
+                              "heartbeat_timeout_ms = 1500\n");
+}
+
+ClusterFileServer& RealCluster::add_file_server(const std::string& id, const std::string& zone,
+                                                std::uint64_t chunk_size) {
+  ClusterFileServer f;
+  f.id = id;
+  f.zone = zone;
+  std::string cport = std::to_string(free_port()), dport = std::to_string(free_port());
+  f.control = "http://127.0.0.1:" + cport;
+  f.content_url = "http://127.0.0.1:" + dport;
+  f.dir = tmp.file(id);
+  std::filesystem::create_directories(f.root());
+  f.config = tmp.file(id + ".toml");
+  write_file(f.config, "[server]\nid = \"" + id + "\"\nzone = \"" + zone +
+                           "\"\nlisten = \"127.0.0.1:" + cport + "\"\nstate_dir = \"" + f.dir +
+                           "\"\nshutdown_grace_ms = 2000\n\n"
+                           "[content]\nlisten = \"127.0.0.1:" +
+                           dport + "\"\npublic_url = \"" + f.content_url +
+                           "\"\nchunk_size = " + std::to_string(chunk_size) +
+                           "\nheartbeat_interval_ms = 200\ntoken_wait_ms = 2000\n\n"
+                           "[[plugin]]\nname = \"digest-openssl\"\n\n"
+                           "[[plugin]]\nname = \"storage-fs\"\nroot = \"" +
+                           f.root() +
+                           "\"\nsettle_ms = 0\n\n"
+                           "[[plugin]]\nname = \"auth-sqlite\"\ndb = \"" +
+                           f.dir +
+                           "/tokens.db\"\nkdf_iterations = 1000\n\n"
+                           "[[plugin]]\nname = \"broker-rabbitmq\"\nurl = \"" +
+                           amqp_url + "\"\n");
+  fs.push_back(std::move(f));
+  return fs.back();
+}
+
+void RealCluster::start_info(const std::string& admin_password) {
+  info = std::make_unique<Process>(
+      std::vector<std::string>{bin("dfd-host"), "--config", info_config},
+      std::map<std::string, std::string>{{"DFD_E2E_ADMIN_PASSWORD", admin_password}},
+      tmp.file("info.log"));
+  ASSERT_TRUE(wait_http(info_url + "/healthz")) << info->log();
+}
+
+void RealCluster::start_fs(ClusterFileServer& f) {
+  f.proc =
+      std::make_unique<Process>(std::vector<std::string>{bin("dfd-host"), "--config", f.config},
+                                std::map<std::string, std::string>{}, f.dir + ".log");
+  ASSERT_TRUE(wait_http(f.control + "/healthz")) << f.proc->log();
+}
+
+void RealCluster::stop_all() {
+  for (auto& f : fs) {
+    if (f.proc) f.proc->signal(SIGCONT);
+    f.proc.reset();
+  }
+  info.reset();
+  run({source_dir() + "/scripts/rabbitmq", "stop", rabbit_dir()});
+}
+
+}  // namespace dfd::test
