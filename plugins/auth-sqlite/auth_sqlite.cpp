@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -141,6 +142,9 @@ enum StmtId : int {
   kSelectUserToken,
   kDeleteUserToken,
   kPing,
+  kBegin,
+  kCommit,
+  kRollback,
   kStmtCount
 };
 
@@ -165,6 +169,9 @@ constexpr const char* kStmtSql[kStmtCount] = {
     "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1",
     "DELETE FROM user_tokens WHERE token_hash = ?1",
     "SELECT 1",
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
 };
 
 constexpr const char* kSchema =
@@ -267,6 +274,11 @@ class Pool {
       return s.step();
     }
     Status write(Stmt& s, std::string_view what) const;
+    // Runs `body` in one write transaction under the writer mutex: committed when it returns Ok,
+    // rolled back otherwise. Inside, statements are stepped with Stmt::step() (the mutex is
+    // already held).
+    template <typename Fn>
+    Status transaction(std::string_view what, Fn&& body) const;
 
    private:
     Pool* pool_;
@@ -360,6 +372,24 @@ Status step_status(int rc, sqlite3* db, std::string_view what) {
 
 Status Pool::Lease::write(Stmt& s, std::string_view what) const {
   return step_status(write_step(s), c_->db, what);
+}
+
+template <typename Fn>
+Status Pool::Lease::transaction(std::string_view what, Fn&& body) const {
+  std::lock_guard<std::mutex> g(pool_->write_mu_);
+  {
+    Stmt b = stmt(kBegin);
+    DFD_RETURN_IF_ERROR(step_status(b.step(), c_->db, what));
+  }
+  Status st = body();
+  if (st.ok()) {
+    Stmt c = stmt(kCommit);
+    st = step_status(c.step(), c_->db, what);
+    if (st.ok()) return st;
+  }
+  Stmt r = stmt(kRollback);
+  (void)r.step();  // fails only when SQLite already rolled back
+  return st;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -482,26 +512,15 @@ class SqliteAuth final : public Auth {
         return Status::InvalidArgument("auth-sqlite: token ttl longer than 10 years");
       auto token = random_token(kTokenBytes);
       if (!token.ok()) return token.status();
-      std::string hash = sha256_hex(*token);
+      PendingInsert row;
+      row.rec.token_hash = sha256_hex(*token);
+      row.rec.scope = std::string(scope);
+      row.rec.user_id = user_id;
       std::int64_t expires = expiry_after(host_.clock().now(), ttl);
-      auto lease = pool_->acquire();
-      if (!lease.ok()) return lease.status();
-      {
-        Stmt s = lease->stmt(kInsertDownload);
-        s.bind(1, hash);
-        s.bind(2, scope);
-        s.bind(3, user_id);
-        s.bind(4, expires);
-        DFD_RETURN_IF_ERROR(lease->write(s, "insert download token"));
-      }
-      maybe_purge(lease.value());
+      row.rec.expires_at = from_unix(expires);
+      DFD_RETURN_IF_ERROR(group_insert(row));
       issued_->add();
-      if (record) {
-        record->token_hash = hash;
-        record->scope = std::string(scope);
-        record->user_id = user_id;
-        record->expires_at = from_unix(expires);
-      }
+      if (record) *record = std::move(row.rec);
       return IssuedToken{std::move(token.value()), from_unix(expires)};
     });
   }
@@ -522,22 +541,36 @@ class SqliteAuth final : public Auth {
   }
 
   Status remember_download_token(const DownloadTokenRecord& record) noexcept override {
-    return guard("auth-sqlite: remember_download_token", [&]() -> Status {
-      if (!well_formed_hash(record.token_hash)) {
-        return Status::InvalidArgument("auth-sqlite: token_hash is not a lower-case SHA-256 hex");
+    return remember_download_tokens(&record, 1);
+  }
+
+  // All records of one event in one transaction (one WAL append instead of one per token).
+  Status remember_download_tokens(const DownloadTokenRecord* records,
+                                  std::size_t n) noexcept override {
+    return guard("auth-sqlite: remember_download_tokens", [&]() -> Status {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!well_formed_hash(records[i].token_hash)) {
+          return Status::InvalidArgument("auth-sqlite: token_hash is not a lower-case SHA-256 hex");
+        }
+        if (records[i].scope.empty()) {
+          return Status::InvalidArgument("auth-sqlite: empty token scope");
+        }
       }
-      if (record.scope.empty()) return Status::InvalidArgument("auth-sqlite: empty token scope");
+      if (n == 0) return Status::Ok();
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
-      {
-        Stmt s = lease->stmt(kRememberDownload);
-        s.bind(1, record.token_hash);
-        s.bind(2, record.scope);
-        s.bind(3, record.user_id);
-        s.bind(4, unix_seconds(record.expires_at));
-        DFD_RETURN_IF_ERROR(lease->write(s, "remember download token"));
-      }
-      maybe_purge(lease.value());
+      DFD_RETURN_IF_ERROR(lease->transaction("remember download tokens", [&]() -> Status {
+        for (std::size_t i = 0; i < n; ++i) {
+          Stmt s = lease->stmt(kRememberDownload);
+          s.bind(1, records[i].token_hash);
+          s.bind(2, records[i].scope);
+          s.bind(3, records[i].user_id);
+          s.bind(4, unix_seconds(records[i].expires_at));
+          DFD_RETURN_IF_ERROR(step_status(s.step(), lease.value()->db, "remember download token"));
+        }
+        return Status::Ok();
+      }));
+      maybe_purge(lease.value(), static_cast<std::int64_t>(n));
       return Status::Ok();
     });
   }
@@ -764,10 +797,69 @@ class SqliteAuth final : public Auth {
     return TokenVerdict::kValid;
   }
 
-  void maybe_purge(const Pool::Lease& lease) {
-    if (writes_.fetch_add(1, std::memory_order_relaxed) % kPurgeEvery == kPurgeEvery - 1) {
-      purge(lease);
+  // Counts `n` writes; purges when the count crosses a multiple of kPurgeEvery.
+  void maybe_purge(const Pool::Lease& lease, std::int64_t n = 1) {
+    std::int64_t before = writes_.fetch_add(n, std::memory_order_relaxed);
+    if (before / kPurgeEvery != (before + n) / kPurgeEvery) purge(lease);
+  }
+
+  // ---- group commit of issued download tokens ----
+  // Concurrent issue_download_token() calls share one transaction: the caller that finds no
+  // commit running becomes the leader and inserts every queued row (its own first) in one
+  // transaction; rows queued meanwhile wait for the next one, led by the oldest of them. Each
+  // waiter sleeps on its own condition variable, so a commit wakes only its own rows and the
+  // next leader.
+  struct PendingInsert {
+    DownloadTokenRecord rec;
+    std::condition_variable cv;
+    bool done = false;  // guarded by gc_mu_
+    Status status;      // guarded by gc_mu_ until done
+  };
+
+  Status group_insert(PendingInsert& me) {
+    std::unique_lock<std::mutex> l(gc_mu_);
+    gc_queue_.push_back(&me);
+    while (!me.done) {
+      if (gc_leading_ || gc_queue_.front() != &me) {
+        me.cv.wait(l);
+        continue;
+      }
+      gc_leading_ = true;
+      std::vector<PendingInsert*> batch;
+      batch.swap(gc_queue_);
+      l.unlock();
+      Status st = insert_rows(batch);
+      l.lock();
+      for (PendingInsert* p : batch) {
+        p->status = st;
+        p->done = true;
+        if (p != &me) p->cv.notify_one();
+      }
+      gc_leading_ = false;
+      if (!gc_queue_.empty()) gc_queue_.front()->cv.notify_one();
     }
+    return me.status;
+  }
+
+  // One transaction inserting every row of `batch`. Never throws.
+  Status insert_rows(const std::vector<PendingInsert*>& batch) noexcept {
+    return guard("auth-sqlite: insert download tokens", [&]() -> Status {
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      DFD_RETURN_IF_ERROR(lease->transaction("insert download tokens", [&]() -> Status {
+        for (const PendingInsert* p : batch) {
+          Stmt s = lease->stmt(kInsertDownload);
+          s.bind(1, p->rec.token_hash);
+          s.bind(2, p->rec.scope);
+          s.bind(3, p->rec.user_id);
+          s.bind(4, unix_seconds(p->rec.expires_at));
+          DFD_RETURN_IF_ERROR(step_status(s.step(), lease.value()->db, "insert download token"));
+        }
+        return Status::Ok();
+      }));
+      maybe_purge(lease.value(), static_cast<std::int64_t>(batch.size()));
+      return Status::Ok();
+    });
   }
 
   // Deletes rows expired for longer than kPurgeGraceS. Failures are logged, not returned.
@@ -788,6 +880,9 @@ class SqliteAuth final : public Auth {
   std::int64_t kdf_iterations_ = 210000;
   std::string dummy_salt_;
   std::atomic<std::int64_t> writes_{0};
+  std::mutex gc_mu_;
+  std::vector<PendingInsert*> gc_queue_;  // guarded by gc_mu_; rows live on their callers' stacks
+  bool gc_leading_ = false;               // guarded by gc_mu_: a commit is running
   Counter* issued_ = nullptr;
   std::array<Counter*, 6> verdicts_{};
 };

@@ -25,7 +25,7 @@ TokenAnnouncer::Arrival::Arrival(TokenAnnouncer& a) noexcept : a_(&a) {
 TokenAnnouncer::Arrival::~Arrival() {
   if (!a_) return;
   std::lock_guard<std::mutex> g(a_->mu_);
-  if (--a_->on_the_way_ == 0) a_->cv_.notify_all();  // a lingering publisher may go now
+  if (--a_->on_the_way_ == 0) a_->wake_front();  // a lingering publisher may go now
 }
 
 Status TokenAnnouncer::announce(const DownloadTokenRecord& record,
@@ -39,32 +39,36 @@ Status TokenAnnouncer::announce(const DownloadTokenRecord& record,
     pending_.push_back(&me);
     if (arrival && arrival->a_ == this) {
       arrival->a_ = nullptr;
-      if (--on_the_way_ == 0) cv_.notify_all();
+      if (--on_the_way_ == 0) wake_front();  // a lingering publisher may go now
     }
+    if (pending_.size() == max_batch_) wake_front();  // a full batch need not linger
     for (;;) {
       if (me.done) return me.status;
       if (!me.taken && Clock::now() >= me.deadline) {
+        const bool was_front = pending_.front() == &me;
         pending_.erase(std::find(pending_.begin(), pending_.end(), &me));
+        if (was_front) wake_front();
         return Status::DeadlineExceeded("token.issued: no publish slot within " +
                                         std::to_string(timeout.count()) + " ms");
       }
-      if (in_flight_ < max_in_flight_ && !pending_.empty()) {
-        // Idle: this caller publishes the oldest waiting records (usually including its own),
-        // unless records on their way should join them and the oldest may still wait for them.
-        Clock::time_point go = pending_.front()->queued + linger_;
+      if (in_flight_ < max_in_flight_ && !me.taken && pending_.front() == &me) {
+        // Idle and the oldest waiting record: publish the oldest records (its own first), unless
+        // records on their way should join them and it may still wait for them.
+        Clock::time_point go = me.queued + linger_;
         if (on_the_way_ == 0 || pending_.size() >= max_batch_ || Clock::now() >= go) {
           publish_next_batch(l);
           continue;
         }
-        cv_.wait_until(l, std::min(go, me.deadline));
+        // Lingering: woken by the last arrival on its way, a full batch, or the clock.
+        me.cv.wait_until(l, std::min(go, me.deadline));
         continue;
       }
       if (me.taken) {
         // In the batch being published: its publisher reports back within the batch's deadline.
-        cv_.wait(l);
+        me.cv.wait(l);
         continue;
       }
-      cv_.wait_until(l, me.deadline);  // the deadline is checked at the top
+      me.cv.wait_until(l, me.deadline);  // the deadline is checked at the top
     }
   } catch (...) {
     // Only allocations throw, and never while `me` is part of a batch (publish_next_batch
@@ -72,7 +76,11 @@ Status TokenAnnouncer::announce(const DownloadTokenRecord& record,
     std::lock_guard<std::mutex> g(mu_);
     if (!me.done && !me.taken) {
       auto it = std::find(pending_.begin(), pending_.end(), &me);
-      if (it != pending_.end()) pending_.erase(it);
+      if (it != pending_.end()) {
+        const bool was_front = it == pending_.begin();
+        pending_.erase(it);
+        if (was_front) wake_front();
+      }
     }
     if (me.done) return me.status;
     return Status::Internal("token.issued: out of memory");
@@ -90,6 +98,7 @@ void TokenAnnouncer::publish_next_batch(std::unique_lock<std::mutex>& l) {
     s->taken = true;
     deadline = std::min(deadline, s->deadline);
   }
+  if (in_flight_ < max_in_flight_) wake_front();  // another batch may go at once
   l.unlock();
 
   Status st;
@@ -119,13 +128,18 @@ void TokenAnnouncer::publish_next_batch(std::unique_lock<std::mutex>& l) {
   for (Slot* s : batch) {
     s->status = st;
     s->done = true;
+    s->cv.notify_one();  // the publisher's own slot is in the batch too: a no-op for it
   }
   if (st.ok()) {
     ++events_;
     records_ += n;
   }
   --in_flight_;
-  cv_.notify_all();
+  wake_front();  // the next batch may go
+}
+
+void TokenAnnouncer::wake_front() {
+  if (!pending_.empty()) pending_.front()->cv.notify_one();
 }
 
 std::uint64_t TokenAnnouncer::events_published() const {

@@ -16,6 +16,9 @@
 //     way the first record is published at once.
 // There is no thread of its own: the requester that finds the announcer idle becomes the
 // publisher of the next batch (leader/follower), so nothing runs after the last caller returned.
+// Every requester sleeps on its own condition variable and is woken only when its batch is done
+// or when it is the oldest waiting record and may publish (no herd of 16 woken threads for each
+// confirm).
 //
 // Deadlines: announce() returns within about `timeout` of its call. A record still waiting when
 // its deadline passes is withdrawn (kDeadlineExceeded, never published); a batch is published
@@ -85,7 +88,11 @@ class TokenAnnouncer {
     bool taken = false;  // part of the batch being published
     bool done = false;   // `status` holds the result
     Status status;
+    std::condition_variable cv;  // its requester waits here
   };
+
+  // Wakes the oldest waiting record's requester (it may publish next). Called with mu_ held.
+  void wake_front();
 
   // Publishes the oldest pending records as one event; called with `l` locked, returns locked.
   void publish_next_batch(std::unique_lock<std::mutex>& l);
@@ -94,7 +101,6 @@ class TokenAnnouncer {
   const std::size_t max_batch_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<Slot*> pending_;  // guarded by mu_; the slots live on their callers' stacks
   const std::size_t max_in_flight_;
   const std::chrono::microseconds linger_;

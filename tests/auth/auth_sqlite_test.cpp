@@ -87,6 +87,50 @@ TEST_F(AuthSqlite, FileServerLearnsTokenFromRecord) {
   EXPECT_TRUE(fs->auth().needs_token_events());
 }
 
+TEST_F(AuthSqlite, RemembersAWholeEventInOneCall) {
+  auto info = open("info.db");
+  auto fs = open("fileserver.db");
+  std::vector<DownloadTokenRecord> recs(100);
+  std::vector<std::string> tokens;
+  for (auto& r : recs) {
+    auto t = info->auth().issue_download_token(kUid, 7, seconds(600), &r);
+    ASSERT_TRUE(t.ok()) << t.status().to_string();
+    tokens.push_back(t->token);
+  }
+  ASSERT_TRUE(fs->auth().remember_download_tokens(recs.data(), recs.size()).ok());
+  for (const auto& t : tokens) {
+    EXPECT_EQ(fs->auth().verify_download_token(t, kUid), TokenVerdict::kValid);
+  }
+  // Redelivered (with one more): idempotent; an empty event is fine.
+  DownloadTokenRecord extra;
+  auto t = info->auth().issue_download_token(kOtherUid, 7, seconds(600), &extra);
+  ASSERT_TRUE(t.ok());
+  recs.push_back(extra);
+  ASSERT_TRUE(fs->auth().remember_download_tokens(recs.data(), recs.size()).ok());
+  ASSERT_TRUE(fs->auth().remember_download_tokens(nullptr, 0).ok());
+  EXPECT_EQ(fs->auth().verify_download_token(t->token, kOtherUid), TokenVerdict::kValid);
+  EXPECT_EQ(query(db("fileserver.db"), "SELECT count(*) FROM download_tokens"),
+            std::vector<std::string>{"101"});
+}
+
+TEST_F(AuthSqlite, ABatchWithAMalformedRecordStoresNothing) {
+  auto info = open("info.db");
+  auto fs = open("fileserver.db");
+  std::vector<DownloadTokenRecord> recs(3);
+  std::vector<std::string> tokens;
+  for (auto& r : recs) {
+    auto t = info->auth().issue_download_token(kUid, 7, seconds(600), &r);
+    ASSERT_TRUE(t.ok());
+    tokens.push_back(t->token);
+  }
+  recs[2].token_hash = "not-a-hash";
+  EXPECT_EQ(fs->auth().remember_download_tokens(recs.data(), recs.size()).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(fs->auth().verify_download_token(tokens[0], kUid), TokenVerdict::kUnknown);
+  EXPECT_EQ(query(db("fileserver.db"), "SELECT count(*) FROM download_tokens"),
+            std::vector<std::string>{"0"});
+}
+
 TEST_F(AuthSqlite, RememberRefusesMalformedRecords) {
   auto s = open();
   DownloadTokenRecord r;
@@ -369,6 +413,10 @@ TEST_F(AuthSqlite, ConcurrentIssuersDoNotStall) {
               kThreads * kPerThread, secs, kThreads * kPerThread / secs);
   EXPECT_EQ(failures.load(), 0);
   EXPECT_LT(secs, 8.0);
+  // Concurrent issues share transactions (group commit), yet every token has its own row.
+  EXPECT_EQ(query(db(), "SELECT count(*) FROM download_tokens"),
+            std::vector<std::string>{std::to_string(kThreads * kPerThread)});
+  EXPECT_EQ(s->host().metric("dfd_auth_tokens_issued_total"), kThreads * kPerThread);
 }
 
 }  // namespace

@@ -213,9 +213,10 @@ struct ContentService::Impl {
       for (const Status& s : skipped) {
         ctx.log.warn("ignoring a malformed record of a token.issued event: " + s.message());
       }
-      // remember_download_token is idempotent: on an error the whole event is redelivered.
-      for (const DownloadTokenRecord& rec : *recs) {
-        DFD_RETURN_IF_ERROR(ctx.auth.remember_download_token(rec));
+      // One call for the whole event (a store writes it in one transaction). Remembering is
+      // idempotent: on an error the whole event is redelivered.
+      if (!recs->empty()) {
+        DFD_RETURN_IF_ERROR(ctx.auth.remember_download_tokens(recs->data(), recs->size()));
       }
     } else if (key == events::kTokenRevoked) {
       auto hash = events::decode_token_revoked(body);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -86,6 +87,18 @@ class Auth : public Plugin {
                                              std::string_view scope) noexcept = 0;
   // Stores a record learned from a `token.issued` event. Idempotent (redelivery is normal).
   virtual Status remember_download_token(const DownloadTokenRecord& record) noexcept = 0;
+  // Stores the `n` records of one event (the info server groups tokens issued together). The
+  // same contract as remember_download_token() for each record; a store may write them in one
+  // transaction. On an error some may be stored and some not: the caller retries them all
+  // (redelivery), which idempotence makes safe. The default calls remember_download_token().
+  virtual Status remember_download_tokens(const DownloadTokenRecord* records,
+                                          std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) {
+      Status st = remember_download_token(records[i]);
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  }
   // Revokes by hash (a `token.revoked` event). Idempotent.
   virtual Status revoke_download_token(std::string_view token_hash) noexcept = 0;
   // True when file servers learn tokens through events (a store); false for self-verifying

@@ -28,7 +28,8 @@
 
 namespace dfd {
 
-inline constexpr std::uint32_t kAbiMajor = 1;
+// 2: Auth::remember_download_tokens (batch) added.
+inline constexpr std::uint32_t kAbiMajor = 2;
 inline constexpr std::uint32_t kAbiMinor = 0;
 
 #define DFD_STRINGIFY_INNER(x) #x
