@@ -5,7 +5,8 @@
 //
 // Thread-safety: every public method may be called from any thread. Each call leases one SQLite
 // connection (with its prepared statements) from a small mutex-guarded pool, so a connection is
-// used by one thread at a time; SQLite serialises writers (WAL, busy_timeout).
+// used by one thread at a time; SQLite serialises writers (WAL, busy_timeout). One thread of its
+// own, from start() to stop(), checkpoints the WAL so that no caller waits for it.
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -20,11 +21,13 @@
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "dfd/auth.hpp"
@@ -44,6 +47,10 @@ constexpr std::int64_t kPurgeGraceS = 300;  // keep expired rows this long (kExp
 constexpr std::int64_t kTombstoneMinS = 86400;  // revoked-before-known rows live at least this long
 constexpr std::size_t kMaxIdleConnections = 16;
 constexpr int kBusyTimeoutMs = 5000;
+// The checkpointer thread copies the WAL back into the database when it holds this many pages
+// (about 4 MiB), and at least once a second when it holds any.
+constexpr int kCheckpointPages = 1000;
+constexpr std::chrono::milliseconds kCheckpointEvery{1000};
 constexpr const char* kLoginError = "invalid e-mail or password";
 
 std::int64_t unix_seconds(TimePoint t) {
@@ -316,7 +323,16 @@ class Pool {
 
   const std::string& path() const { return path_; }
 
+  // Called with the WAL's page count after each commit (by SQLite, on the committing thread).
+  void set_wal_listener(std::function<void(int)> f) { wal_listener_ = std::move(f); }
+
  private:
+  static int on_commit(void* self, sqlite3*, const char*, int pages) {
+    auto* p = static_cast<Pool*>(self);
+    if (p->wal_listener_) p->wal_listener_(pages);
+    return SQLITE_OK;
+  }
+
   void release(std::unique_ptr<Connection> c) {
     std::lock_guard<std::mutex> g(mu_);
     if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(c));
@@ -336,8 +352,13 @@ class Pool {
     // WAL + synchronous=NORMAL: commits are durable against process crashes and need no fsync
     // per transaction (only at checkpoints).
     DFD_RETURN_IF_ERROR(exec(c->db, "PRAGMA journal_mode=WAL", "set WAL on '" + path_ + "'"));
-    DFD_RETURN_IF_ERROR(exec(c->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+    // No checkpoint inside a commit: the checkpointer thread runs them (SqliteAuth::checkpointer),
+    // so no caller waits for a checkpoint's fsync. Each commit reports the WAL's size to it.
+    DFD_RETURN_IF_ERROR(exec(c->db,
+                             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                             "PRAGMA wal_autocheckpoint=0",
                              "set pragmas on '" + path_ + "'"));
+    sqlite3_wal_hook(c->db, &Pool::on_commit, this);
     {
       std::lock_guard<std::mutex> g(schema_mu_);
       if (!schema_ready_) {
@@ -360,6 +381,7 @@ class Pool {
   std::mutex schema_mu_;
   bool schema_ready_ = false;
   std::mutex write_mu_;
+  std::function<void(int)> wal_listener_;  // set before the first commit of any other thread
 };
 
 Status step_status(int rc, sqlite3* db, std::string_view what) {
@@ -398,6 +420,7 @@ class SqliteAuth final : public Auth {
  public:
   explicit SqliteAuth(HostServices& host) : host_(host) {}
   ~SqliteAuth() override {
+    stop();
     if (pool_) pool_->clear();
   }
 
@@ -459,6 +482,11 @@ class SqliteAuth final : public Auth {
                                  "': " + std::error_code(errno, std::generic_category()).message());
     }
     pool_ = std::make_unique<Pool>(*db);
+    pool_->set_wal_listener([this](int pages) {
+      if (pages >= kCheckpointPages && !ckpt_wanted_.exchange(true, std::memory_order_relaxed)) {
+        ckpt_cv_.notify_one();
+      }
+    });
     Status st = pool_->open_first();
     if (!st.ok()) return cfg.error("db", st.message());
 
@@ -476,12 +504,24 @@ class SqliteAuth final : public Auth {
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
       purge(lease.value());
+      auto ck = pool_->acquire();  // the checkpointer's own connection
+      if (!ck.ok()) return ck.status();
+      ckpt_stop_ = false;
+      checkpointer_ =
+          std::thread([this, c = std::move(ck.value())]() mutable { checkpointer(std::move(c)); });
       host_.logger().info("token store '" + pool_->path() + "' ready");
       return Status::Ok();
     });
   }
 
-  void stop() noexcept override {}
+  void stop() noexcept override {
+    {
+      std::lock_guard<std::mutex> g(ckpt_mu_);
+      ckpt_stop_ = true;
+    }
+    ckpt_cv_.notify_one();
+    if (checkpointer_.joinable()) checkpointer_.join();
+  }
 
   Health health() const noexcept override {
     Health h;
@@ -797,6 +837,29 @@ class SqliteAuth final : public Auth {
     return TokenVerdict::kValid;
   }
 
+  // The checkpointer thread (start() to stop()): copies the WAL into the database when a commit
+  // reported kCheckpointPages or more, and once a second. PASSIVE: it never blocks a reader or a
+  // writer and takes what it can; the WAL restarts from its beginning once it was fully copied.
+  // A final checkpoint runs at stop().
+  void checkpointer(Pool::Lease lease) {
+    std::unique_lock<std::mutex> l(ckpt_mu_);
+    for (;;) {
+      ckpt_cv_.wait_for(l, kCheckpointEvery,
+                        [&] { return ckpt_stop_ || ckpt_wanted_.load(std::memory_order_relaxed); });
+      const bool last = ckpt_stop_;
+      ckpt_wanted_.store(false, std::memory_order_relaxed);
+      l.unlock();
+      int wal = 0, copied = 0;
+      int rc =
+          sqlite3_wal_checkpoint_v2(lease->db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal, &copied);
+      if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) {
+        host_.logger().warn(sqlite_error(lease->db, "checkpoint"));
+      }
+      l.lock();
+      if (last) return;
+    }
+  }
+
   // Counts `n` writes; purges when the count crosses a multiple of kPurgeEvery.
   void maybe_purge(const Pool::Lease& lease, std::int64_t n = 1) {
     std::int64_t before = writes_.fetch_add(n, std::memory_order_relaxed);
@@ -880,6 +943,12 @@ class SqliteAuth final : public Auth {
   std::int64_t kdf_iterations_ = 210000;
   std::string dummy_salt_;
   std::atomic<std::int64_t> writes_{0};
+  // Checkpointer thread (checkpointer()).
+  std::thread checkpointer_;
+  std::mutex ckpt_mu_;
+  std::condition_variable ckpt_cv_;
+  bool ckpt_stop_ = false;                // guarded by ckpt_mu_
+  std::atomic<bool> ckpt_wanted_{false};  // a commit saw a WAL of kCheckpointPages or more
   std::mutex gc_mu_;
   std::vector<PendingInsert*> gc_queue_;  // guarded by gc_mu_; rows live on their callers' stacks
   bool gc_leading_ = false;               // guarded by gc_mu_: a commit is running

@@ -73,8 +73,9 @@ Status RabbitBroker::init() {
 
 Status RabbitBroker::load_options() {
   const Config& cfg = host_.config();
-  DFD_RETURN_IF_ERROR(cfg.allow_only({"url", "password_file", "exchange", "queue", "prefetch",
-                                      "heartbeat_s", "confirm_timeout_ms", "reconnect_max_ms"}));
+  DFD_RETURN_IF_ERROR(
+      cfg.allow_only({"url", "password_file", "exchange", "queue", "prefetch", "heartbeat_s",
+                      "confirm_timeout_ms", "reconnect_max_ms", "transient"}));
   auto url = cfg.get_string("url");
   if (!url.ok()) {
     if (url.status().code() == Code::kNotFound) {
@@ -139,6 +140,21 @@ Status RabbitBroker::load_options() {
   opt_.heartbeat_s = static_cast<int>(heartbeat);
   opt_.confirm_timeout = milliseconds(confirm);
   opt_.reconnect_max = milliseconds(reconnect);
+
+  // Routing keys published as transient messages (kept in memory by RabbitMQ, confirmed without
+  // a disk write, lost if the broker restarts before delivery); everything else is persistent.
+  if (cfg.has("transient")) {
+    auto keys = cfg.get_string_list("transient");
+    if (!keys.ok()) return keys.status();
+    opt_.transient.clear();
+    for (const auto& k : *keys) {
+      if (k.empty() || k.size() > 255 || k.find_first_of("*#") != std::string::npos) {
+        return cfg.error("transient", "'" + k.substr(0, 64) +
+                                          "' is not a routing key (no wildcards, 1-255 bytes)");
+      }
+      opt_.transient.insert(k);
+    }
+  }
   return Status::Ok();
 }
 
@@ -402,6 +418,8 @@ Status RabbitBroker::publisher_session(AmqpConnection& c) {
   props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
   props.content_type = amqp_cstring_bytes("application/json");
   props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+  amqp_basic_properties_t transient_props = props;
+  transient_props.delivery_mode = AMQP_DELIVERY_NONPERSISTENT;
   const amqp_bytes_t exchange = bytes(opt_.exchange);
   std::uint64_t next_tag = 1;  // confirm mode numbers the channel's publishes from 1
   Inflight inflight;
@@ -429,8 +447,10 @@ Status RabbitBroker::publisher_session(AmqpConnection& c) {
         p->done.set_value(Status::DeadlineExceeded("broker-rabbitmq: timed out before sending"));
         continue;
       }
+      const bool transient = opt_.transient.count(p->key) != 0;
       int rc = amqp_basic_publish(conn, AmqpConnection::kChannel, exchange, bytes(p->key),
-                                  /*mandatory=*/0, /*immediate=*/0, &props, bytes(p->body));
+                                  /*mandatory=*/0, /*immediate=*/0,
+                                  transient ? &transient_props : &props, bytes(p->body));
       if (rc != AMQP_STATUS_OK) {
         Status st = Status::Unavailable(std::string("publish to ") + opt_.target.display +
                                         " failed: " + amqp_error_string2(rc));

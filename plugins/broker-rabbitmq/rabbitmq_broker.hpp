@@ -61,6 +61,9 @@ class RabbitBroker final : public Broker {
     int heartbeat_s = 10;
     std::chrono::milliseconds confirm_timeout{2000};
     std::chrono::milliseconds reconnect_max{5000};
+    // Routing keys published non-persistent (config `transient`); heartbeats by default: a
+    // heartbeat is stale by the time a restarted broker could deliver it.
+    std::set<std::string> transient{"server.heartbeat"};
   };
   struct PendingPublish {
     std::string key, body;

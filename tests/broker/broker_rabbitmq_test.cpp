@@ -445,5 +445,54 @@ TEST(RabbitBrokerZRestart, ReconnectsAfterABrokerRestartWithoutRecreatingThePlug
   EXPECT_NE(a.host->log_text().find("reconnecting"), std::string::npos);
 }
 
+// Persistent events survive a broker restart in a durable queue; routing keys listed in
+// `transient` (and heartbeats by default) are kept in memory only and are gone after it.
+TEST(RabbitBrokerZRestart, OnlyPersistentEventsSurviveABrokerRestart) {
+  const std::string queue = "q-persistence";
+  {
+    MAKE_OR_FAIL(consumer, config({{"queue", queue}}));
+    EventSink sink;
+    ASSERT_TRUE(consumer.broker->subscribe({"token.*", "server.*"}, sink.handler()).ok());
+    ASSERT_TRUE(consumer.broker->publish("token.issued", "warmup", 2s).ok());
+    ASSERT_TRUE(sink.wait_for_body("warmup", 5s));
+    consumer.plugin.stop();
+  }
+  {
+    // Defaults: heartbeats transient, everything else persistent.
+    MAKE_OR_FAIL(defaults, config({{"queue", "q-unused"}}));
+    ASSERT_TRUE(defaults.broker->publish("token.issued", "persistent", 2s).ok());
+    ASSERT_TRUE(defaults.broker->publish("server.heartbeat", "heartbeat", 2s).ok());
+    defaults.plugin.stop();
+    // A `transient` list replaces the default one.
+    MAKE_OR_FAIL(listed, config({{"queue", "q-unused"},
+                                 {"transient", std::vector<std::string>{"token.revoked"}}}));
+    ASSERT_TRUE(listed.broker->publish("token.revoked", "transient", 2s).ok());
+    ASSERT_TRUE(listed.broker->publish("server.heartbeat", "persistent-heartbeat", 2s).ok());
+    listed.plugin.stop();
+  }
+  auto restart = run({RabbitEnv::script(), "restart", RabbitEnv::dir});
+  ASSERT_EQ(restart.status, 0) << restart.output;
+  MAKE_OR_FAIL(again, config({{"queue", queue}}));
+  EventSink sink;
+  ASSERT_TRUE(again.broker->subscribe({"token.*", "server.*"}, sink.handler()).ok());
+  ASSERT_TRUE(sink.wait_for_body("persistent", 10s));
+  ASSERT_TRUE(sink.wait_for_body("persistent-heartbeat", 5s));
+  // Anything else still queued would arrive right behind it: publish a marker and wait for it.
+  ASSERT_TRUE(again.broker->publish("token.issued", "marker", 2s).ok());
+  ASSERT_TRUE(sink.wait_for_body("marker", 5s));
+  for (const auto& [key, body] : sink.events()) {
+    EXPECT_NE(body, "transient") << key;
+    EXPECT_NE(body, "heartbeat") << key;
+  }
+}
+
+TEST(RabbitBroker, TransientKeysMustBeRoutingKeys) {
+  auto r = make(config({{"transient", std::vector<std::string>{"token.*"}}}), false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("transient"), std::string::npos) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("not a routing key"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dfd::test
