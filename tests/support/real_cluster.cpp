@@ -33,7 +33,9 @@ void RealCluster::write_info_config(const std::string& admin_email) {
                               "\"\nkdf_iterations = 1000\n\n"
                               "[[plugin]]\nname = \"broker-rabbitmq\"\nurl = \"" +
                               amqp_url +
-                              "\"\n\n"
+                              "\"\n"
+                              // As configs/info.toml: token.issued transient, the rest persistent.
+                              "transient = [\"token.issued\"]\n\n"
                               "[[plugin]]\nname = \"info-sqlite\"\ndb = \"" +
                               tmp.file("info/catalog.db") + "\"\nadmin_email = \"" + admin_email +
                               "\"\nadmin_password_env = \"DFD_E2E_ADMIN_PASSWORD\"\n"
