@@ -392,6 +392,18 @@ Status step_status(int rc, sqlite3* db, std::string_view what) {
   return Status::IoError(sqlite_error(db, what));
 }
 
+// Steps statement `id` (an insert of a download token row: ?1 hash, ?2 scope, ?3 user, ?4 expiry)
+// for `r`, inside a transaction the caller holds.
+Status step_record(const Pool::Lease& lease, StmtId id, const DownloadTokenRecord& r,
+                   std::string_view what) {
+  Stmt s = lease.stmt(id);
+  s.bind(1, r.token_hash);
+  s.bind(2, r.scope);
+  s.bind(3, r.user_id);
+  s.bind(4, unix_seconds(r.expires_at));
+  return step_status(s.step(), lease->db, what);
+}
+
 Status Pool::Lease::write(Stmt& s, std::string_view what) const {
   return step_status(write_step(s), c_->db, what);
 }
@@ -601,12 +613,8 @@ class SqliteAuth final : public Auth {
       if (!lease.ok()) return lease.status();
       DFD_RETURN_IF_ERROR(lease->transaction("remember download tokens", [&]() -> Status {
         for (std::size_t i = 0; i < n; ++i) {
-          Stmt s = lease->stmt(kRememberDownload);
-          s.bind(1, records[i].token_hash);
-          s.bind(2, records[i].scope);
-          s.bind(3, records[i].user_id);
-          s.bind(4, unix_seconds(records[i].expires_at));
-          DFD_RETURN_IF_ERROR(step_status(s.step(), lease.value()->db, "remember download token"));
+          DFD_RETURN_IF_ERROR(
+              step_record(lease.value(), kRememberDownload, records[i], "remember download token"));
         }
         return Status::Ok();
       }));
@@ -911,12 +919,8 @@ class SqliteAuth final : public Auth {
       if (!lease.ok()) return lease.status();
       DFD_RETURN_IF_ERROR(lease->transaction("insert download tokens", [&]() -> Status {
         for (const PendingInsert* p : batch) {
-          Stmt s = lease->stmt(kInsertDownload);
-          s.bind(1, p->rec.token_hash);
-          s.bind(2, p->rec.scope);
-          s.bind(3, p->rec.user_id);
-          s.bind(4, unix_seconds(p->rec.expires_at));
-          DFD_RETURN_IF_ERROR(step_status(s.step(), lease.value()->db, "insert download token"));
+          DFD_RETURN_IF_ERROR(
+              step_record(lease.value(), kInsertDownload, p->rec, "insert download token"));
         }
         return Status::Ok();
       }));
