@@ -36,6 +36,21 @@ std::optional<std::size_t> ChunkPlanner::assign_duplicate(
     int server, Clock::time_point now, const std::function<bool(std::size_t, int)>& worth,
     std::size_t max_copies) {
   if (!unassigned_.empty()) return std::nullopt;
+  return add_copy(server, now, worth, max_copies);
+}
+
+std::optional<std::size_t> ChunkPlanner::assign_rescue(
+    int server, Clock::time_point now, const std::function<bool(std::size_t, int)>& stalled,
+    std::size_t max_copies) {
+  if (!stalled) return std::nullopt;
+  return add_copy(server, now, stalled, max_copies);
+}
+
+// The in-flight chunk whose oldest copy started first, with fewer than `max_copies` copies, none
+// held by `server`, accepted by `worth` (if given); registers `server`'s copy of it.
+std::optional<std::size_t> ChunkPlanner::add_copy(
+    int server, Clock::time_point now, const std::function<bool(std::size_t, int)>& worth,
+    std::size_t max_copies) {
   std::optional<std::size_t> best;
   Clock::time_point best_start{};
   for (std::size_t chunk : in_flight_) {

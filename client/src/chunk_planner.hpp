@@ -5,8 +5,9 @@
 // assign() hands out the lowest missing chunk nobody holds, so the verified prefix grows from the
 // start (cheap whole-file hashing) and whichever server asks first gets work: faster servers ask
 // more often and carry more. When nothing unassigned is left, assign_duplicate() gives an idle
-// server a second copy of the oldest chunk held by another server (end game); the first copy
-// verified wins and complete() returns the other holders so the caller can cancel them.
+// server a second copy of the oldest chunk held by another server (end game); assign_rescue() does
+// the same at any time for copies the caller judges stalled. The first copy verified wins and
+// complete() returns the other holders so the caller can cancel them.
 #pragma once
 
 #include <chrono>
@@ -38,6 +39,13 @@ class ChunkPlanner {
       int server, Clock::time_point now,
       const std::function<bool(std::size_t chunk, int holder)>& worth, std::size_t max_copies = 2);
 
+  // Like assign_duplicate(), but also while unassigned chunks remain: for taking a chunk away
+  // from a holder that has gone silent (`stalled(chunk, holder)`) before the end game.
+  std::optional<std::size_t> assign_rescue(
+      int server, Clock::time_point now,
+      const std::function<bool(std::size_t chunk, int holder)>& stalled,
+      std::size_t max_copies = 2);
+
   // A copy ended without a verified result (failure or cancel). The chunk goes back to the
   // unassigned queue when it has no copy left and is not verified. Unknown copies are ignored.
   void release(std::size_t chunk, int server);
@@ -65,6 +73,9 @@ class ChunkPlanner {
     std::vector<Copy> copies;
   };
   void advance_prefix();
+  std::optional<std::size_t> add_copy(int server, Clock::time_point now,
+                                      const std::function<bool(std::size_t, int)>& worth,
+                                      std::size_t max_copies);
 
   std::vector<ChunkState> state_;
   std::set<std::size_t> unassigned_;  // missing, no copy

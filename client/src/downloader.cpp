@@ -100,7 +100,7 @@ struct Downloader::Impl {
     curl_slist* headers = nullptr;
     int server = -1;
     std::size_t chunk = 0;
-    bool duplicate = false;  // end-game copy: bytes kept in `buffer`, written only if it wins
+    bool duplicate = false;  // second copy: bytes kept in `buffer`, written only if it wins
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
     std::uint64_t received = 0;
@@ -343,13 +343,28 @@ struct Downloader::Impl {
     transfers.push_back(std::move(t));
   }
 
-  // Is a second copy of `chunk` (held by `holder`) on server `idle` worth starting? Only when the
-  // holder's copy looks slow: no byte for a while, or its expected remaining time is well above
-  // what `idle` needs for a whole chunk (measured on its past chunks).
+  // A copy that has received no byte for kSilentAfter is silent (a stopped or stuck server; a
+  // healthy one on loopback or a LAN sends within milliseconds): another server may take a second
+  // copy of its chunk at once, not only in the end game, and its server gets no new chunk while
+  // it is silent. The stall timeout (much longer) still ends the copy itself.
+  static constexpr std::chrono::milliseconds kSilentAfter{300};
+
+  static bool silent(const Transfer& t, Clock::time_point now) {
+    return t.easy && !t.slot_freed && now - t.last_data > kSilentAfter;
+  }
+
+  bool has_silent_copy(int si, Clock::time_point now) const {
+    return std::any_of(transfers.begin(), transfers.end(),
+                       [&](const auto& t) { return t->server == si && silent(*t, now); });
+  }
+
+  // Is a second copy of `chunk` (held by `holder`) on server `idle` worth starting in the end
+  // game? Only when the holder's copy looks slow: silent, or its expected remaining time is well
+  // above what `idle` needs for a whole chunk (measured on its past chunks).
   bool worth_duplicating(std::size_t chunk, int holder, int idle, Clock::time_point now) {
     Transfer* t = find_copy(chunk, holder);
     if (!t) return false;
-    if (now - t->last_data > std::chrono::milliseconds(300)) return true;
+    if (silent(*t, now)) return true;
     double idle_chunk_s = servers[static_cast<std::size_t>(idle)].ema_chunk_s;
     if (idle_chunk_s <= 0) return false;  // nothing known about the idle server yet
     double elapsed = secs(now - t->start);
@@ -361,7 +376,21 @@ struct Downloader::Impl {
 
   bool try_start_on(int si, Clock::time_point now) {
     auto& s = servers[static_cast<std::size_t>(si)];
-    if (!usable(s, now) || s.active >= o.per_server) return false;
+    // A server whose last request failed gets one probe at a time until one succeeds.
+    std::size_t limit = s.consecutive_failures > 0 ? 1 : o.per_server;
+    if (!usable(s, now) || s.active >= limit || has_silent_copy(si, now)) return false;
+    // First a chunk held by a silent copy elsewhere (lowest start first: it holds back the
+    // verified prefix and so the whole-file digest), then a fresh chunk, then the end game.
+    if (active_duplicates < max_duplicates) {
+      auto c = planner->assign_rescue(si, now, [&](std::size_t chunk, int holder) {
+        const Transfer* t = find_copy(chunk, holder);
+        return t && silent(*t, now);
+      });
+      if (c) {
+        start(si, *c, true, now);
+        return true;
+      }
+    }
     if (auto c = planner->assign(si, now)) {
       start(si, *c, false, now);
       return true;
@@ -432,20 +461,25 @@ struct Downloader::Impl {
         strike(s, why, now);
         break;
       case Fault::kTransport:
-      default: {
-        ++s.consecutive_failures;
-        if (s.consecutive_failures >= o.max_failures) {
-          drop(s, "failed " + std::to_string(s.consecutive_failures) +
-                      " times in a row (last: " + why + ")");
-          break;
-        }
-        auto d = o.backoff_base * (1LL << std::min(s.consecutive_failures - 1, 20));
-        s.backoff_until =
-            now + std::min<std::chrono::milliseconds>(
-                      std::chrono::duration_cast<std::chrono::milliseconds>(d), o.backoff_max);
+      default:
+        transport_failure(s, why, now);
         break;
-      }
     }
+  }
+
+  // A failure of the connection or the server (not of the bytes): backoff, and a drop after
+  // max_failures in a row.
+  void transport_failure(Server& s, const std::string& why, Clock::time_point now) {
+    ++s.consecutive_failures;
+    if (s.consecutive_failures >= o.max_failures) {
+      drop(s, "failed " + std::to_string(s.consecutive_failures) + " times in a row (last: " + why +
+                  ")");
+      return;
+    }
+    auto d = o.backoff_base * (1LL << std::min(s.consecutive_failures - 1, 20));
+    s.backoff_until =
+        now + std::min<std::chrono::milliseconds>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(d), o.backoff_max);
   }
 
   void strike(Server& s, const std::string& why, Clock::time_point now) {
@@ -467,10 +501,21 @@ struct Downloader::Impl {
       if (Transfer* o2 = find_copy(t.chunk, other)) {
         o2->fault = Fault::kCanceled;
         auto& os = servers[static_cast<std::size_t>(other)];
+        bool was_silent = silent(*o2, now);
+        auto quiet_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - o2->last_data).count();
         destroy_easy(*o2);
         if (os.active) --os.active;
         if (o2->duplicate && active_duplicates) --active_duplicates;
-        prefer.push_back(other);
+        if (was_silent) {
+          // It lost because it went silent: a failure of its server, not a lost race.
+          ++os.rep.retries;
+          os.rep.last_error = "silent: no data for " + std::to_string(quiet_ms) + " ms, chunk " +
+                              std::to_string(t.chunk) + " taken over by " + s.rep.id;
+          transport_failure(os, os.rep.last_error, now);
+        } else {
+          prefer.push_back(other);
+        }
       }
     }
     if (t.duplicate) {

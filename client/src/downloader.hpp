@@ -85,7 +85,7 @@ struct DownloadReport {
   std::size_t chunks_fetched = 0;    // verified this run
   std::uint64_t bytes_fetched = 0;   // verified bytes this run
   std::uint64_t bytes_received = 0;  // all body bytes received this run (incl. failed/duplicates)
-  std::size_t duplicates = 0;        // end-game duplicate requests started
+  std::size_t duplicates = 0;        // second copies requested (silent holder, or end game)
   std::size_t token_renewals = 0;
   bool restarted = false;  // a state file existed but did not match (started over)
   bool digest_verified = false;

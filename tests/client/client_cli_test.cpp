@@ -261,6 +261,35 @@ TEST(ClientGet, StallingServerDoesNotBlockTheDownload) {
       << r.output;
 }
 
+// A server that goes silent (frozen after 2 MiB) with a stall timeout far longer than the whole
+// download: its chunks are taken over as soon as it is silent, not only in the end game, and the
+// report counts that against it.
+TEST(ClientGet, SilentServerLosesItsChunksLongBeforeTheStallTimeout) {
+  Cluster c;
+  c.fs[2]->faults.stall_after = 2 * kMiB;
+  for (auto& s : c.fs) s->faults.rate = 8 * kMiB;
+  c.login();
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = c.dfd(get_args(c, {"--stall-timeout", "60"}));
+  auto dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  c.fs[2]->release_stall();
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  EXPECT_LT(dt, 20.0) << r.output;
+  auto rep = report_of(r.output);
+  auto* s = server_in(rep, "fs-c");
+  ASSERT_NE(s, nullptr) << r.output;
+  EXPECT_GT((*s)["retries"].get<int>(), 0) << r.output;
+  EXPECT_NE((*s)["last_error"].get<std::string>().find("silent: no data for"), std::string::npos)
+      << r.output;
+  EXPECT_GT(rep["duplicates"].get<int>(), 0) << r.output;
+  for (const char* id : {"fs-a", "fs-b"}) {
+    auto* o = server_in(rep, id);
+    ASSERT_NE(o, nullptr);
+    EXPECT_EQ((*o)["retries"].get<int>(), 0) << id << ": " << r.output;
+  }
+}
+
 TEST(ClientGet, ServerDyingMidwayDoesNotFailTheDownload) {
   Cluster c;
   c.fs[0]->faults.die_after = 3 * kMiB + 100;

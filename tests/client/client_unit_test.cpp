@@ -126,6 +126,40 @@ TEST(ChunkPlannerTest, DuplicateOnlyWhenNothingUnassigned) {
   EXPECT_EQ(p.copies(0), 1u);
 }
 
+TEST(ChunkPlannerTest, RescueTakesAStalledCopyBeforeTheEndGame) {
+  ChunkPlanner p(6);
+  auto t0 = ChunkPlanner::Clock::now();
+  using std::chrono::milliseconds;
+  p.assign(0, t0);                     // chunk 0 on server 0
+  p.assign(1, t0 + milliseconds(10));  // chunk 1 on server 1
+  p.assign(1, t0 + milliseconds(20));  // chunk 2 on server 1
+  ASSERT_EQ(p.unassigned(), 3u);       // not the end game: assign_duplicate refuses
+  auto always = [](std::size_t, int) { return true; };
+  EXPECT_FALSE(p.assign_duplicate(2, t0, always));
+  // No predicate, or one that calls nothing stalled: no rescue.
+  EXPECT_FALSE(p.assign_rescue(2, t0, nullptr));
+  EXPECT_FALSE(p.assign_rescue(2, t0, [](std::size_t, int) { return false; }));
+  // Server 1's copies are stalled: server 2 gets the one that started first (chunk 1), then 2.
+  auto server1 = [](std::size_t, int holder) { return holder == 1; };
+  auto r = p.assign_rescue(2, t0 + milliseconds(400), server1);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 1u);
+  EXPECT_EQ(p.copies(1), 2u);
+  r = p.assign_rescue(2, t0 + milliseconds(400), server1);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 2u);
+  // Nothing left that server 1 holds alone; a server never gets a copy of a chunk it holds.
+  EXPECT_FALSE(p.assign_rescue(2, t0, server1));
+  EXPECT_FALSE(p.assign_rescue(0, t0, [](std::size_t c, int) { return c == 0; }));
+  // The rescuer's copy verifies first: the stalled holder is returned for cancelling.
+  auto others = p.complete(1, 2);
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_EQ(others[0], 1);
+  // Fresh chunks were never touched.
+  EXPECT_EQ(p.unassigned(), 3u);
+  EXPECT_EQ(*p.assign(0, t0), 3u);
+}
+
 TEST(ChunkPlannerTest, ResumedChunksAreSkipped) {
   ChunkPlanner p(4);
   p.mark_verified(0);

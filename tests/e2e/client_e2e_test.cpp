@@ -1,12 +1,14 @@
 // Issue 5's acceptance criteria (and criterion 3 of issue 3: aria2c from three file servers), end
 // to end against the real system: a real RabbitMQ (scripts/rabbitmq), one real info server and
-// three real file servers (dfd-host processes, zones a/b/c, the same 64 MiB sample in each storage
-// root, chunk_size 1 MiB) and the real `dfd` binary, logged in once with `--password-stdin`.
-// Faults are real too: SIGKILL / SIGSTOP of processes and bytes flipped in a storage root.
+// three real file servers (dfd-host processes, zones a/b/c, the same sample in each storage root:
+// 64 MiB, chunk_size 1 MiB, unless set as below) and the real `dfd` binary, logged in once with
+// `--password-stdin`. Faults are real too: SIGKILL / SIGSTOP of processes and bytes flipped in a
+// storage root.
 //
-// Sizes are scaled down so the suite stays fast: issue 5 asks for 1 GiB and 4 GiB files; those
-// are measured by bench/download-vs-aria2c (docs/client.md lists the numbers, 4 GiB peak RSS
-// included).
+// Sizes are scaled down so the suite stays fast. Issue 5 asks for 1 GiB (and 4 GiB for peak
+// memory): DFD_E2E_BIG_MIB and DFD_E2E_CHUNK_MIB (defaults 64 and 1) run the same tests at those
+// sizes, and bench/client-acceptance does exactly that (docs/client.md lists its figures). Every
+// fault window below scales with the size.
 //
 // Some faults must land while a download runs, and a 64 MiB download takes only a few hundred ms.
 // Where a fault needs a window (a client SIGKILL after a state write, a file server SIGKILL or
@@ -16,7 +18,7 @@
 // happen before the download ends. The kill itself is a real SIGKILL, of a running client.
 //
 // Criterion 4 (SIGSTOPped server, "< 2x the normal time") is asserted as < 2x + 0.3 s: at 64 MiB
-// a download takes ~0.2 s, and the client's fixed 300 ms end-game threshold (docs/client.md)
+// a download takes ~0.2 s, and the client's fixed 300 ms silence threshold (docs/client.md)
 // would otherwise dominate; a client that waited for its 5 s stall timeout still fails it.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -24,9 +26,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -35,6 +39,7 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "harness.hpp"
 #include "real_cluster.hpp"
@@ -49,8 +54,22 @@ namespace {
 const char* kAdminEmail = "admin@client-e2e.test";
 const char* kAdminPassword = "client e2e battery staple";
 constexpr std::size_t kMiB = 1 << 20;
-constexpr std::size_t kBigSize = 64 * kMiB;
-constexpr std::size_t kChunk = kMiB;
+
+// A positive whole number of MiB from the environment, or `fallback`.
+std::size_t env_mib(const char* name, std::size_t fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  unsigned long long n = std::strtoull(v, &end, 10);
+  if (*end != '\0' || n == 0) {
+    std::fprintf(stderr, "%s=%s is not a positive number of MiB\n", name, v);
+    std::exit(2);
+  }
+  return static_cast<std::size_t>(n);
+}
+
+const std::size_t kBigSize = env_mib("DFD_E2E_BIG_MIB", 64) * kMiB;
+const std::size_t kChunk = env_mib("DFD_E2E_CHUNK_MIB", 1) * kMiB;
 const char* kBigName = "big.bin";
 const char* kSmallName = "small.txt";
 
@@ -163,16 +182,21 @@ class Cluster : public RealCluster {
   }
 
   void write_samples() {
-    std::string content(kBigSize, '\0');
-    std::mt19937_64 rng(20261124);
-    for (std::size_t i = 0; i < kBigSize; i += 8) {
-      std::uint64_t v = rng();
-      std::memcpy(&content[i], &v, 8);
-    }
     big_path = tmp.file("samples/big.bin");
     small_path = tmp.file("samples/small.txt");
-    write_file(big_path, content);
     write_file(small_path, "a small file for dfd's end-to-end tests\n");
+    // Written in 8 MiB pieces, so a 4 GiB sample does not need 4 GiB of memory.
+    std::ofstream big(big_path, std::ios::binary | std::ios::trunc);
+    std::mt19937_64 rng(20261124);
+    std::vector<std::uint64_t> piece(kMiB);
+    for (std::size_t done = 0; done < kBigSize;) {
+      for (auto& v : piece) v = rng();
+      auto n = std::min(kBigSize - done, piece.size() * sizeof(std::uint64_t));
+      big.write(reinterpret_cast<const char*>(piece.data()), static_cast<std::streamsize>(n));
+      done += n;
+    }
+    big.close();
+    ASSERT_TRUE(big.good()) << "cannot write " << big_path;
     big_sha = sha256_file(big_path);
   }
 
@@ -300,7 +324,7 @@ class ClientE2E : public ::testing::Test {
 TEST_F(ClientE2E, GetFromThreeServersExactBytesAllContribute) {
   double secs = 0;
   auto rep = get_big(out("big.bin"), &secs);
-  std::printf("download of 64 MiB: %.3f s\n", secs);
+  std::printf("download of %zu MiB: %.3f s\n", kBigSize / kMiB, secs);
   ASSERT_TRUE(rep.is_object()) << "no JSON report";
   EXPECT_EQ(rep.value("ok", false), true) << rep.dump();
   EXPECT_EQ(rep.value("exit_code", -1), 0);
@@ -394,7 +418,7 @@ TEST_F(ClientE2E, PeakMemoryUnder64MiB) {
   auto pos = r.output.find("Maximum resident set size (kbytes):");
   ASSERT_NE(pos, std::string::npos) << r.output;
   long kib = std::stol(r.output.substr(pos + 36));
-  std::printf("dfd get of 64 MiB: max RSS %.1f MiB\n", kib / 1024.0);
+  std::printf("dfd get of %zu MiB: max RSS %.1f MiB\n", kBigSize / kMiB, kib / 1024.0);
   EXPECT_GT(kib, 0);
   EXPECT_LT(kib, 64 * 1024) << "max RSS " << kib << " KiB";
 }
@@ -462,40 +486,50 @@ bool wait_progress(Process& p, long long bytes, std::chrono::milliseconds timeou
 // Issue 5, criterion 4: a file server SIGSTOPped mid-download; the download completes, verified,
 // in less than twice the normal time measured here.
 TEST_F(ClientE2E, StoppedServerDoesNotStallDownload) {
-  double normal = 1e9;
-  for (int i = 0; i < 2; ++i) {  // the better of two, so one noisy run does not make it easy
-    double s = 0;
-    get_big(out("normal" + std::to_string(i) + ".bin"), &s);
-    normal = std::min(normal, s);
-  }
+  // Normal and stopped runs alternate, and the better of two of each counts, so that a run
+  // slowed by the machine (on this VM, page-cache writes into memory the hypervisor took back
+  // run at a third of the speed for a whole download, docs/client.md) decides neither side.
   auto& victim = g->server("fs-b");
-  auto t0 = Clock::now();
-  auto p = g->dfd_async({"get", big_id(), "-o", out("stopped.bin"), "--no-progress", "--json"},
-                        out("stopped.log"));
-  bool mid = wait_progress(*p, 6 * kMiB);
-  victim.proc->signal(SIGSTOP);
-  int rc = p->wait(60s);
-  double stopped = seconds_since(t0);
-  victim.proc->signal(SIGCONT);
+  double normal = 1e9, stopped = 1e9;
+  for (int i = 0; i < 2; ++i) {
+    double n = 0;
+    const std::string normal_path = out("normal" + std::to_string(i) + ".bin");
+    get_big(normal_path, &n);
+    normal = std::min(normal, n);
+    ::unlink(normal_path.c_str());
+    const std::string path = out("stopped" + std::to_string(i) + ".bin");
+    auto t0 = Clock::now();
+    auto p = g->dfd_async({"get", big_id(), "-o", path, "--no-progress", "--json"},
+                          out("stopped" + std::to_string(i) + ".log"));
+    bool mid = wait_progress(*p, static_cast<long long>(kBigSize * 3 / 32));
+    victim.proc->signal(SIGSTOP);
+    int rc = p->wait(60s);
+    double secs = seconds_since(t0);
+    victim.proc->signal(SIGCONT);
+    stopped = std::min(stopped, secs);
+    ASSERT_TRUE(mid) << "the download ended before fs-b could be stopped: " << p->log();
+    EXPECT_EQ(rc, 0) << p->log();
+    EXPECT_EQ(sha256_file(path), g->big_sha);
+    auto rep = report_of(p->log());
+    ASSERT_TRUE(rep.is_object()) << p->log();
+    EXPECT_EQ(rep.value("ok", false), true) << rep.dump();
+    auto* s = server_in(rep, victim.id);
+    ASSERT_NE(s, nullptr) << rep.dump();
+    std::printf(
+        "fs-b SIGSTOPped: %.3f s; its bytes %llu, chunks %d, requests %d, retries %d; "
+        "duplicates %d\n",
+        secs, s->value("bytes", 0ull), s->value("chunks", 0), s->value("requests", 0),
+        s->value("retries", 0), rep.value("duplicates", 0));
+    // The stop caught fs-b with requests in flight (they never completed).
+    EXPECT_GT(s->value("requests", 0), s->value("chunks", 0)) << rep.dump();
+    ::unlink(path.c_str());
+    g->wait_locations(3);
+  }
   std::printf("normal %.3f s, with fs-b SIGSTOPped mid-download %.3f s (%.2fx)\n", normal, stopped,
               stopped / normal);
-  ASSERT_TRUE(mid) << "the download ended before fs-b could be stopped: " << p->log();
-  EXPECT_EQ(rc, 0) << p->log();
-  EXPECT_EQ(sha256_file(out("stopped.bin")), g->big_sha);
-  auto rep = report_of(p->log());
-  ASSERT_TRUE(rep.is_object()) << p->log();
-  EXPECT_EQ(rep.value("ok", false), true) << rep.dump();
-  auto* s = server_in(rep, victim.id);
-  ASSERT_NE(s, nullptr) << rep.dump();
-  std::printf("fs-b: bytes %llu, chunks %d, requests %d, retries %d; duplicates %d\n",
-              s->value("bytes", 0ull), s->value("chunks", 0), s->value("requests", 0),
-              s->value("retries", 0), rep.value("duplicates", 0));
-  // The stop caught fs-b with requests in flight (they never completed).
-  EXPECT_GT(s->value("requests", 0), s->value("chunks", 0)) << rep.dump();
-  // Issue 5 says < 2x for 1 GiB. At 64 MiB the client's fixed 300 ms end-game threshold is a
-  // large share of a download, so allow 2x plus that threshold.
-  EXPECT_LT(stopped, 2 * normal + 0.3) << rep.dump();
-  g->wait_locations(3);
+  // Issue 5 says < 2x for 1 GiB. At 64 MiB a download takes ~0.2 s and the client's 300 ms
+  // silence threshold (docs/client.md) is a large share of it, so allow 2x plus that threshold.
+  EXPECT_LT(stopped, 2 * normal + 0.3);
 }
 
 // Issue 5, criterion 2: kill -9 of one file server mid-download; completes, exact bytes. The
@@ -504,7 +538,7 @@ TEST_F(ClientE2E, KilledServerMidDownloadStillCompletes) {
   auto& victim = g->server("fs-a");
   auto p = g->dfd_async({"get", big_id(), "-o", out("killed.bin"), "--no-progress", "--json"},
                         out("killed.log"));
-  bool mid = wait_progress(*p, 6 * kMiB);
+  bool mid = wait_progress(*p, static_cast<long long>(kBigSize * 3 / 32));
   victim.proc->signal(SIGKILL);
   bool still_running = p->running();
   victim.proc->wait(5s);
@@ -541,12 +575,14 @@ TEST_F(ClientE2E, KilledClientResumesFetchingOnlyTheRest) {
     auto p = std::make_unique<Process>(argv, g->dfd_env(), out("resume1.log"));
     {
       // The state file is written about every 0.5 s and lags the bytes written by the chunks in
-      // flight (up to 12 MiB). Stop the client for 100 ms after every 4 MiB it writes, and after
-      // every 1 MiB past 24 MiB, so the state file advances by small steps near half way.
+      // flight (up to 12 chunks). Stop the client for 100 ms after every 1/16 of the file it
+      // writes, and after every 1/64 past 3/8 of it (4 MiB, 1 MiB and 24 MiB at 64 MiB), so the
+      // state file advances by small steps near half way.
+      const auto size = static_cast<long long>(kBigSize);
       Throttle slow(
-          p->pid(), [](long long w) -> long long { return w < 24 * (1 << 20) ? 4 * kMiB : kMiB; },
+          p->pid(), [size](long long w) { return w < size * 3 / 8 ? size / 16 : size / 64; },
           100ms);
-      auto end = Clock::now() + 30s;
+      auto end = Clock::now() + 30s + std::chrono::seconds(kBigSize >> 28);
       while (Clock::now() < end && ::access(path.c_str(), F_OK) != 0) {
         int v = verified_in_state(path + ".dfd-state");
         if (v != at_kill)
