@@ -256,6 +256,8 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go) {
   o.per_server = go.per_server ? go.per_server : 4;
   o.stall_timeout = std::chrono::milliseconds(static_cast<long>(go.stall_timeout_s * 1000));
   o.connect_timeout = std::max(o.stall_timeout, std::chrono::milliseconds(1000));
+  o.silent_after = std::min(o.stall_timeout,
+                            std::chrono::milliseconds(static_cast<long>(go.silent_after_s * 1000)));
   o.stop_after_chunks = go.stop_after_chunks;
   o.interrupt = &g_interrupted;
   ProgressLine line(!go.no_progress && ::isatty(STDERR_FILENO));

@@ -21,6 +21,7 @@ struct GetOptions {
   bool json = false;
   bool force = false;
   double stall_timeout_s = 5.0;
+  double silent_after_s = 0.3;
   std::size_t stop_after_chunks = 0;  // test hook (hidden option)
   std::string manifest_file;          // --manifest FILE: use this manifest, no info server
 };

@@ -343,14 +343,12 @@ struct Downloader::Impl {
     transfers.push_back(std::move(t));
   }
 
-  // A copy that has received no byte for kSilentAfter is silent (a stopped or stuck server; a
-  // healthy one on loopback or a LAN sends within milliseconds): another server may take a second
-  // copy of its chunk at once, not only in the end game, and its server gets no new chunk while
-  // it is silent. The stall timeout (much longer) still ends the copy itself.
-  static constexpr std::chrono::milliseconds kSilentAfter{300};
-
-  static bool silent(const Transfer& t, Clock::time_point now) {
-    return t.easy && !t.slot_freed && now - t.last_data > kSilentAfter;
+  // A copy that has received no byte for o.silent_after (default 300 ms) is silent (a stopped or
+  // stuck server; a healthy one on loopback or a LAN sends within milliseconds): another server
+  // may take a second copy of its chunk at once, not only in the end game, and its server gets no
+  // new chunk while it is silent. The stall timeout (longer) still ends the copy itself.
+  bool silent(const Transfer& t, Clock::time_point now) const {
+    return t.easy && !t.slot_freed && now - t.last_data > o.silent_after;
   }
 
   bool has_silent_copy(int si, Clock::time_point now) const {

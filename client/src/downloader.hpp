@@ -43,6 +43,8 @@ struct DownloadOptions {
   std::size_t connections = 0;  // total cap; 0 = min(16, per_server * servers), at least 8
   std::size_t per_server = 4;   // connections per file server
   std::chrono::milliseconds stall_timeout{5000};  // no byte for this long = failure
+  // No byte for this long = silent: another server may take a second copy (docs/client.md).
+  std::chrono::milliseconds silent_after{300};
   std::chrono::milliseconds connect_timeout{5000};
   int max_strikes = 3;   // integrity/protocol faults before a server is dropped
   int max_failures = 5;  // consecutive transport failures (no success between) before a drop

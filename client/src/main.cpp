@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
   get->add_option("--stall-timeout", go.stall_timeout_s,
                   "seconds without data before a request fails (default 5)")
       ->check(CLI::Range(0.05, 3600.0));
+  get->add_option("--silent-after", go.silent_after_s,
+                  "seconds without data before another server also fetches that chunk "
+                  "(default 0.3; raise it on lossy long-distance links)")
+      ->check(CLI::Range(0.05, 3600.0));
   get->add_option("--manifest", go.manifest_file,
                   "use this manifest JSON (with locations and download_token); no info server");
   get->add_option("--stop-after-chunks", go.stop_after_chunks)

@@ -290,6 +290,28 @@ TEST(ClientGet, SilentServerLosesItsChunksLongBeforeTheStallTimeout) {
   }
 }
 
+// --silent-after raised above the whole download: the frozen server's chunks are only duplicated
+// in the end game, and nothing is charged to it as silent.
+TEST(ClientGet, SilentAfterIsConfigurable) {
+  Cluster c;
+  c.fs[2]->faults.stall_after = 2 * kMiB;
+  for (auto& s : c.fs) s->faults.rate = 8 * kMiB;
+  c.login();
+  auto r = c.dfd(get_args(c, {"--stall-timeout", "60", "--silent-after", "30"}));
+  c.fs[2]->release_stall();
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  auto rep = report_of(r.output);
+  auto* s = server_in(rep, "fs-c");
+  ASSERT_NE(s, nullptr) << r.output;
+  EXPECT_EQ((*s)["last_error"].get<std::string>().find("silent"), std::string::npos) << r.output;
+  EXPECT_GT(rep["duplicates"].get<int>(), 0) << r.output;
+  // Out of range is a usage error.
+  auto bad = c.dfd(get_args(c, {"--silent-after", "0"}));
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("--silent-after"), std::string::npos) << bad.output;
+}
+
 TEST(ClientGet, ServerDyingMidwayDoesNotFailTheDownload) {
   Cluster c;
   c.fs[0]->faults.die_after = 3 * kMiB + 100;
