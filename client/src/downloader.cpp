@@ -57,9 +57,10 @@ std::string dir_of(const std::string& path) {
 // from the buddy allocator's high-order free blocks, which are exactly the blocks a VM with free
 // page reporting has handed back to its hypervisor: the first touch of each page then costs a
 // host fault, and a 1 GiB download spent 1-2 s more system time in the page-cache copy. Folios of
-// at most 32 KiB come from per-CPU lists of recently freed pages. Measured on this project's VMs
-// (bench/download-vs-aria2c --cold): 256 KiB writes 1.56-2.19 s, 32 KiB pieces 1.00-1.05 s, and
-// no difference beyond noise when memory is warm.
+// at most 32 KiB come from per-CPU lists of recently freed pages. Measured on this project's VMs,
+// 1 GiB after memory was touched, freed and left for 6 s (as bench/download-vs-aria2c --memory
+// cold does): 256 KiB writes 1.56-2.19 s, 32 KiB pieces 1.00-1.05 s; no difference beyond noise
+// when memory is warm.
 constexpr std::size_t kWritePiece = 32u << 10;
 
 int pwrite_all(int fd, const char* p, std::size_t n, std::uint64_t off) {

@@ -312,6 +312,34 @@ TEST(ClientGet, SilentAfterIsConfigurable) {
   EXPECT_NE(bad.output.find("--silent-after"), std::string::npos) << bad.output;
 }
 
+// The client itself stopped (SIGSTOP, like Ctrl-Z or a suspended laptop) for far longer than the
+// silence threshold and the stall timeout: after SIGCONT no server is blamed for the pause (the
+// loop reads what arrived during the pause before it checks for stalls, and a server holding a
+// silent-looking copy itself takes no other server's chunk).
+TEST(ClientGet, ClientsOwnPauseIsNotBlamedOnServers) {
+  Cluster c;
+  for (auto& s : c.fs) s->faults.rate = kMiB;  // per connection: 24 MiB at 12 MiB/s, about 2 s
+  c.login();
+  auto args = get_args(c, {"--stall-timeout", "0.5", "--silent-after", "0.2"});
+  args.insert(args.begin(), dfd::test::bin("dfd"));
+  dfd::test::Process p(args, c.env);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  ASSERT_TRUE(p.running()) << p.log();
+  p.signal(SIGSTOP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  p.signal(SIGCONT);
+  ASSERT_EQ(p.wait(std::chrono::seconds(30)), 0) << p.log();
+  EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);
+  auto rep = report_of(p.log());
+  ASSERT_TRUE(rep.is_object()) << p.log();
+  for (const char* id : {"fs-a", "fs-b", "fs-c"}) {
+    auto* s = server_in(rep, id);
+    ASSERT_NE(s, nullptr) << p.log();
+    EXPECT_EQ((*s)["retries"].get<int>(), 0) << id << ": " << p.log();
+    EXPECT_FALSE((*s)["dropped"].get<bool>()) << id << ": " << p.log();
+  }
+}
+
 TEST(ClientGet, ServerDyingMidwayDoesNotFailTheDownload) {
   Cluster c;
   c.fs[0]->faults.die_after = 3 * kMiB + 100;
