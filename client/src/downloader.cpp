@@ -377,7 +377,8 @@ struct Downloader::Impl {
     auto& s = servers[static_cast<std::size_t>(si)];
     // A server whose last request failed gets one probe at a time until one succeeds.
     std::size_t limit = s.consecutive_failures > 0 ? 1 : o.per_server;
-    if (!usable(s, now) || s.active >= limit || has_silent_copy(si, now)) return false;
+    if (hook_stop() || !usable(s, now) || s.active >= limit || has_silent_copy(si, now))
+      return false;
     // First a chunk held by a silent copy elsewhere (lowest start first: it holds back the
     // verified prefix and so the whole-file digest), then a fresh chunk, then the end game.
     if (active_duplicates < max_duplicates) {
@@ -646,8 +647,14 @@ struct Downloader::Impl {
   }
 
   // Applies the outcome of every complete body whose digest the worker has computed.
+  // Test hook (--stop-after-chunks N): N chunks were fetched; nothing more is started or counted,
+  // so the loop stops like an interrupt however many chunks one turn of it completes.
+  bool hook_stop() const {
+    return o.stop_after_chunks && rep.chunks_fetched >= o.stop_after_chunks;
+  }
+
   void check_digests() {
-    for (auto it = verifying.begin(); it != verifying.end() && !fatal;) {
+    for (auto it = verifying.begin(); it != verifying.end() && !fatal && !hook_stop();) {
       Transfer& t = **it;
       if (!t.digest->done()) {
         ++it;
@@ -710,8 +717,7 @@ struct Downloader::Impl {
     while (!planner->done()) {
       auto now = Clock::now();
       if (o.interrupt && o.interrupt->load()) return exit_code::kInterrupted;
-      if (o.stop_after_chunks && rep.chunks_fetched >= o.stop_after_chunks)
-        return exit_code::kInterrupted;
+      if (hook_stop()) return exit_code::kInterrupted;
       if (fatal) return fatal_code;
       schedule(now);
       if (fatal) return fatal_code;

@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -390,6 +392,27 @@ TEST(RabbitBroker, QueuedEventsWaitForASubscriptionMadeAMomentLater) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(ev[i].second, "f" + std::to_string(i));
 }
 
+// True once every thread of `pid` is stopped (state T in /proc/PID/task/*/stat). kill(SIGSTOP)
+// returns before threads running on another CPU have stopped, so a test that needs the process
+// frozen waits for this.
+bool all_threads_stopped(pid_t pid) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/task", ec);
+  if (ec) return false;
+  int threads = 0;
+  for (const auto& task : it) {
+    std::ifstream in(task.path() / "stat");
+    std::string line;
+    std::getline(in, line);
+    auto close = line.rfind(')');
+    if (close == std::string::npos || close + 2 >= line.size()) return false;
+    char state = line[close + 2];
+    if (state != 'T' && state != 't') return false;
+    ++threads;
+  }
+  return threads > 0;
+}
+
 TEST(RabbitBroker, NoConfirmInTimeIsDeadlineExceededAndStopStaysQuick) {
   MAKE_OR_FAIL(a, config());
   // Stall the Erlang VM (its PID is in the broker's pid file); always resume it.
@@ -400,6 +423,8 @@ TEST(RabbitBroker, NoConfirmInTimeIsDeadlineExceededAndStopStaysQuick) {
     ~Resume() { ::kill(pid, SIGCONT); }
   } resume{vm};
   ASSERT_EQ(::kill(vm, SIGSTOP), 0);
+  ASSERT_TRUE(eventually([&] { return all_threads_stopped(vm); }, 5s))
+      << "the Erlang VM (pid " << vm << ") did not stop";
   auto t0 = Clock::now();
   Status st = a.broker->publish("token.issued", "stalled", 300ms);
   auto took = Clock::now() - t0;
