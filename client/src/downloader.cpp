@@ -502,13 +502,13 @@ struct Downloader::Impl {
         o2->fault = Fault::kCanceled;
         auto& os = servers[static_cast<std::size_t>(other)];
         bool was_silent = silent(*o2, now);
-        auto quiet_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(now - o2->last_data).count();
         destroy_easy(*o2);
         if (os.active) --os.active;
         if (o2->duplicate && active_duplicates) --active_duplicates;
         if (was_silent) {
           // It lost because it went silent: a failure of its server, not a lost race.
+          auto quiet_ms =
+              std::chrono::duration_cast<std::chrono::milliseconds>(now - o2->last_data).count();
           ++os.rep.retries;
           os.rep.last_error = "silent: no data for " + std::to_string(quiet_ms) + " ms, chunk " +
                               std::to_string(t.chunk) + " taken over by " + s.rep.id;
@@ -646,13 +646,13 @@ struct Downloader::Impl {
     transfers.remove_if([](const std::unique_ptr<Transfer>& t) { return t->easy == nullptr; });
   }
 
-  // Applies the outcome of every complete body whose digest the worker has computed.
   // Test hook (--stop-after-chunks N): N chunks were fetched; nothing more is started or counted,
   // so the loop stops like an interrupt however many chunks one turn of it completes.
   bool hook_stop() const {
     return o.stop_after_chunks && rep.chunks_fetched >= o.stop_after_chunks;
   }
 
+  // Applies the outcome of every complete body whose digest the worker has computed.
   void check_digests() {
     for (auto it = verifying.begin(); it != verifying.end() && !fatal && !hook_stop();) {
       Transfer& t = **it;

@@ -392,18 +392,6 @@ Status step_status(int rc, sqlite3* db, std::string_view what) {
   return Status::IoError(sqlite_error(db, what));
 }
 
-// Steps statement `id` (an insert of a download token row: ?1 hash, ?2 scope, ?3 user, ?4 expiry)
-// for `r`, inside a transaction the caller holds.
-Status step_record(const Pool::Lease& lease, StmtId id, const DownloadTokenRecord& r,
-                   std::string_view what) {
-  Stmt s = lease.stmt(id);
-  s.bind(1, r.token_hash);
-  s.bind(2, r.scope);
-  s.bind(3, r.user_id);
-  s.bind(4, unix_seconds(r.expires_at));
-  return step_status(s.step(), lease->db, what);
-}
-
 Status Pool::Lease::write(Stmt& s, std::string_view what) const {
   return step_status(write_step(s), c_->db, what);
 }
@@ -609,17 +597,9 @@ class SqliteAuth final : public Auth {
         }
       }
       if (n == 0) return Status::Ok();
-      auto lease = pool_->acquire();
-      if (!lease.ok()) return lease.status();
-      DFD_RETURN_IF_ERROR(lease->transaction("remember download tokens", [&]() -> Status {
-        for (std::size_t i = 0; i < n; ++i) {
-          DFD_RETURN_IF_ERROR(
-              step_record(lease.value(), kRememberDownload, records[i], "remember download token"));
-        }
-        return Status::Ok();
-      }));
-      maybe_purge(lease.value(), static_cast<std::int64_t>(n));
-      return Status::Ok();
+      return write_records(
+          kRememberDownload, n, [&](std::size_t i) -> auto& { return records[i]; },
+          "remember download tokens");
     });
   }
 
@@ -915,18 +895,32 @@ class SqliteAuth final : public Auth {
   // One transaction inserting every row of `batch`. Never throws.
   Status insert_rows(const std::vector<PendingInsert*>& batch) noexcept {
     return guard("auth-sqlite: insert download tokens", [&]() -> Status {
-      auto lease = pool_->acquire();
-      if (!lease.ok()) return lease.status();
-      DFD_RETURN_IF_ERROR(lease->transaction("insert download tokens", [&]() -> Status {
-        for (const PendingInsert* p : batch) {
-          DFD_RETURN_IF_ERROR(
-              step_record(lease.value(), kInsertDownload, p->rec, "insert download token"));
-        }
-        return Status::Ok();
-      }));
-      maybe_purge(lease.value(), static_cast<std::int64_t>(batch.size()));
-      return Status::Ok();
+      return write_records(
+          kInsertDownload, batch.size(), [&](std::size_t i) -> auto& { return batch[i]->rec; },
+          "insert download tokens");
     });
+  }
+
+  // Steps statement `id` (a download token row: ?1 hash, ?2 scope, ?3 user, ?4 expiry) for the
+  // `n` records `at(0)`..`at(n-1)` in one transaction, then counts them towards the next purge.
+  template <typename At>
+  Status write_records(StmtId id, std::size_t n, At&& at, std::string_view what) {
+    auto lease = pool_->acquire();
+    if (!lease.ok()) return lease.status();
+    DFD_RETURN_IF_ERROR(lease->transaction(what, [&]() -> Status {
+      for (std::size_t i = 0; i < n; ++i) {
+        const DownloadTokenRecord& r = at(i);
+        Stmt s = lease->stmt(id);
+        s.bind(1, r.token_hash);
+        s.bind(2, r.scope);
+        s.bind(3, r.user_id);
+        s.bind(4, unix_seconds(r.expires_at));
+        DFD_RETURN_IF_ERROR(step_status(s.step(), lease.value()->db, what));
+      }
+      return Status::Ok();
+    }));
+    maybe_purge(lease.value(), static_cast<std::int64_t>(n));
+    return Status::Ok();
   }
 
   // Deletes rows expired for longer than kPurgeGraceS. Failures are logged, not returned.

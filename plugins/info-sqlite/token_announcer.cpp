@@ -45,9 +45,7 @@ Status TokenAnnouncer::announce(const DownloadTokenRecord& record,
     for (;;) {
       if (me.done) return me.status;
       if (!me.taken && Clock::now() >= me.deadline) {
-        const bool was_front = pending_.front() == &me;
-        pending_.erase(std::find(pending_.begin(), pending_.end(), &me));
-        if (was_front) wake_front();
+        withdraw(&me);
         return Status::DeadlineExceeded("token.issued: no publish slot within " +
                                         std::to_string(timeout.count()) + " ms");
       }
@@ -74,14 +72,7 @@ Status TokenAnnouncer::announce(const DownloadTokenRecord& record,
     // Only allocations throw, and never while `me` is part of a batch (publish_next_batch
     // allocates before it marks anything taken and catches everything after): withdraw it.
     std::lock_guard<std::mutex> g(mu_);
-    if (!me.done && !me.taken) {
-      auto it = std::find(pending_.begin(), pending_.end(), &me);
-      if (it != pending_.end()) {
-        const bool was_front = it == pending_.begin();
-        pending_.erase(it);
-        if (was_front) wake_front();
-      }
-    }
+    if (!me.done && !me.taken) withdraw(&me);
     if (me.done) return me.status;
     return Status::Internal("token.issued: out of memory");
   }
@@ -140,6 +131,14 @@ void TokenAnnouncer::publish_next_batch(std::unique_lock<std::mutex>& l) {
 
 void TokenAnnouncer::wake_front() {
   if (!pending_.empty()) pending_.front()->cv.notify_one();
+}
+
+void TokenAnnouncer::withdraw(Slot* s) {
+  auto it = std::find(pending_.begin(), pending_.end(), s);
+  if (it == pending_.end()) return;
+  const bool was_front = it == pending_.begin();
+  pending_.erase(it);
+  if (was_front) wake_front();  // the next oldest may publish now
 }
 
 std::uint64_t TokenAnnouncer::events_published() const {

@@ -93,6 +93,9 @@ class TokenAnnouncer {
 
   // Wakes the oldest waiting record's requester (it may publish next). Called with mu_ held.
   void wake_front();
+  // Takes a record that is not part of a batch out of pending_ (deadline passed, or out of
+  // memory), waking the next oldest if it was the oldest. Called with mu_ held.
+  void withdraw(Slot* s);
 
   // Publishes the oldest pending records as one event; called with `l` locked, returns locked.
   void publish_next_batch(std::unique_lock<std::mutex>& l);
