@@ -62,6 +62,20 @@ class AuthSqliteTest : public ::testing::Test {
   }
   std::string db(const std::string& name = "tokens.db") { return dir_.file("var/" + name); }
 
+  // Issues one download token for kUid per element of `recs` on `info`, filling in its record;
+  // returns the tokens (empty when an issue failed, with a test failure recorded).
+  static std::vector<std::string> issue_into(PluginSubject& info,
+                                             std::vector<DownloadTokenRecord>& recs) {
+    std::vector<std::string> tokens;
+    for (auto& r : recs) {
+      auto t = info.auth().issue_download_token(kUid, 7, seconds(600), &r);
+      EXPECT_TRUE(t.ok()) << t.status().to_string();
+      if (!t.ok()) return {};
+      tokens.push_back(t->token);
+    }
+    return tokens;
+  }
+
   dfd::test::TempDir dir_;
 };
 
@@ -93,12 +107,8 @@ TEST_F(AuthSqlite, RemembersAWholeEventInOneCall) {
   auto info = open("info.db");
   auto fs = open("fileserver.db");
   std::vector<DownloadTokenRecord> recs(100);
-  std::vector<std::string> tokens;
-  for (auto& r : recs) {
-    auto t = info->auth().issue_download_token(kUid, 7, seconds(600), &r);
-    ASSERT_TRUE(t.ok()) << t.status().to_string();
-    tokens.push_back(t->token);
-  }
+  auto tokens = issue_into(*info, recs);
+  ASSERT_EQ(tokens.size(), recs.size());
   ASSERT_TRUE(fs->auth().remember_download_tokens(recs.data(), recs.size()).ok());
   for (const auto& t : tokens) {
     EXPECT_EQ(fs->auth().verify_download_token(t, kUid), TokenVerdict::kValid);
@@ -119,12 +129,8 @@ TEST_F(AuthSqlite, ABatchWithAMalformedRecordStoresNothing) {
   auto info = open("info.db");
   auto fs = open("fileserver.db");
   std::vector<DownloadTokenRecord> recs(3);
-  std::vector<std::string> tokens;
-  for (auto& r : recs) {
-    auto t = info->auth().issue_download_token(kUid, 7, seconds(600), &r);
-    ASSERT_TRUE(t.ok());
-    tokens.push_back(t->token);
-  }
+  auto tokens = issue_into(*info, recs);
+  ASSERT_EQ(tokens.size(), recs.size());
   recs[2].token_hash = "not-a-hash";
   EXPECT_EQ(fs->auth().remember_download_tokens(recs.data(), recs.size()).code(),
             Code::kInvalidArgument);

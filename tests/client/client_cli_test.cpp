@@ -84,6 +84,13 @@ const json* server_in(const json& rep, const std::string& id) {
   return nullptr;
 }
 
+// Every server sends 8 MiB/s per connection and fs-c freezes (like SIGSTOP) after 2 MiB; logged in.
+void freeze_fs_c_after_2_mib(Cluster& c) {
+  c.fs[2]->faults.stall_after = 2 * kMiB;
+  for (auto& s : c.fs) s->faults.rate = 8 * kMiB;
+  c.login();
+}
+
 std::vector<std::string> get_args(const Cluster& c, std::vector<std::string> extra = {}) {
   std::vector<std::string> a = {"get", "7", "-o", c.out(), "--json", "--no-progress"};
   a.insert(a.end(), extra.begin(), extra.end());
@@ -242,9 +249,7 @@ TEST(ClientGet, WrongContentRangeIsAStrike) {
 
 TEST(ClientGet, StallingServerDoesNotBlockTheDownload) {
   Cluster c;
-  c.fs[2]->faults.stall_after = 2 * kMiB;  // fs-c freezes (like SIGSTOP) after 2 MiB
-  for (auto& s : c.fs) s->faults.rate = 8 * kMiB;
-  c.login();
+  freeze_fs_c_after_2_mib(c);
   auto t0 = std::chrono::steady_clock::now();
   auto r = c.dfd(get_args(c, {"--stall-timeout", "2"}));
   auto dt = std::chrono::steady_clock::now() - t0;
@@ -266,9 +271,7 @@ TEST(ClientGet, StallingServerDoesNotBlockTheDownload) {
 // report counts that against it.
 TEST(ClientGet, SilentServerLosesItsChunksLongBeforeTheStallTimeout) {
   Cluster c;
-  c.fs[2]->faults.stall_after = 2 * kMiB;
-  for (auto& s : c.fs) s->faults.rate = 8 * kMiB;
-  c.login();
+  freeze_fs_c_after_2_mib(c);
   auto t0 = std::chrono::steady_clock::now();
   auto r = c.dfd(get_args(c, {"--stall-timeout", "60"}));
   auto dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -294,9 +297,7 @@ TEST(ClientGet, SilentServerLosesItsChunksLongBeforeTheStallTimeout) {
 // in the end game, and nothing is charged to it as silent.
 TEST(ClientGet, SilentAfterIsConfigurable) {
   Cluster c;
-  c.fs[2]->faults.stall_after = 2 * kMiB;
-  for (auto& s : c.fs) s->faults.rate = 8 * kMiB;
-  c.login();
+  freeze_fs_c_after_2_mib(c);
   auto r = c.dfd(get_args(c, {"--stall-timeout", "60", "--silent-after", "30"}));
   c.fs[2]->release_stall();
   ASSERT_EQ(r.status, 0) << r.output;
