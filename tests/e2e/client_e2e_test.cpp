@@ -41,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "client_cluster.hpp"
 #include "harness.hpp"
 #include "real_cluster.hpp"
 
@@ -70,44 +71,11 @@ std::size_t env_mib(const char* name, std::size_t fallback) {
 
 const std::size_t kBigSize = env_mib("DFD_E2E_BIG_MIB", 64) * kMiB;
 const std::size_t kChunk = env_mib("DFD_E2E_CHUNK_MIB", 1) * kMiB;
-const char* kBigName = "big.bin";
-const char* kSmallName = "small.txt";
 
 using FileServer = ClusterFileServer;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::string sha256_file(const std::string& path) {
-  auto r = run({"sha256sum", path});
-  return r.status == 0 ? r.output.substr(0, 64) : "error: " + r.output;
-}
-
-// The --json report (pretty-printed): the last JSON object in `out` that starts at the beginning
-// of a line (stderr is merged into the same capture, so other lines may surround it).
-json report_of(const std::string& out) {
-  json last;
-  for (std::size_t pos = 0; pos < out.size(); pos = out.find('\n', pos) + 1) {
-    if (out[pos] == '{') {
-      std::istringstream in(out.substr(pos));
-      json j;
-      try {
-        in >> j;  // reads one value, ignores what follows
-        if (j.is_object()) last = std::move(j);
-      } catch (const json::exception&) {
-      }
-    }
-    if (out.find('\n', pos) == std::string::npos) break;
-  }
-  return last;
-}
-
-const json* server_in(const json& rep, const std::string& id) {
-  if (!rep.contains("servers")) return nullptr;
-  for (auto& s : rep.at("servers"))
-    if (s.value("id", "") == id) return &s;
-  return nullptr;
 }
 
 // Bytes the process has written so far (write/pwrite), from /proc/PID/io; -1 if unreadable.
@@ -169,143 +137,24 @@ class Throttle {
   std::thread thread_;
 };
 
-class Cluster : public RealCluster {
+class Cluster : public ClientCluster {
  public:
-  std::string big_path, big_sha, small_path;
-  std::int64_t big_id = 0, small_id = 0;
-  std::string user_token;  // for direct API calls (aria2c needs a download token)
-  bool logged_in = false;
-
-  std::string xdg() const { return tmp.file("xdg"); }
-  std::map<std::string, std::string> dfd_env() const {
-    return {{"DFD_SERVER", info_url}, {"XDG_CONFIG_HOME", xdg()}};
-  }
-
-  void write_samples() {
-    big_path = tmp.file("samples/big.bin");
-    small_path = tmp.file("samples/small.txt");
-    write_file(small_path, "a small file for dfd's end-to-end tests\n");
-    // Written in 8 MiB pieces, so a 4 GiB sample does not need 4 GiB of memory.
-    std::ofstream big(big_path, std::ios::binary | std::ios::trunc);
-    std::mt19937_64 rng(20261124);
-    std::vector<std::uint64_t> piece(kMiB);
-    for (std::size_t done = 0; done < kBigSize;) {
-      for (auto& v : piece) v = rng();
-      auto n = std::min(kBigSize - done, piece.size() * sizeof(std::uint64_t));
-      big.write(reinterpret_cast<const char*>(piece.data()), static_cast<std::streamsize>(n));
-      done += n;
-    }
-    big.close();
-    ASSERT_TRUE(big.good()) << "cannot write " << big_path;
-    big_sha = sha256_file(big_path);
-  }
-
-  // A file server holding copies of both samples.
-  void add_file_server(const std::string& id, const std::string& zone) {
-    auto& f = RealCluster::add_file_server(id, zone, kChunk);
-    auto cp = run({"cp", big_path, small_path, f.root() + "/"});
-    ASSERT_EQ(cp.status, 0) << cp.output;
-  }
-
-  RunResult dfd(std::vector<std::string> args, const std::string& stdin_data = "") {
-    args.insert(args.begin(), bin("dfd"));
-    return run(args, stdin_data, dfd_env());
-  }
-
-  std::unique_ptr<Process> dfd_async(std::vector<std::string> args, const std::string& log) {
-    args.insert(args.begin(), bin("dfd"));
-    return std::make_unique<Process>(args, dfd_env(), log);
-  }
-
-  HttpReply api(const std::string& method, const std::string& path) {
-    return http(method, info_url + path,
-                {"Content-Type: application/json", "Authorization: Bearer " + user_token});
-  }
-
-  void login() {
-    auto r = dfd({"login", "--email", kAdminEmail, "--password-stdin"},
-                 std::string(kAdminPassword) + "\n");
-    ASSERT_EQ(r.status, 0) << r.output;
-    auto cred = json::parse(read_file(xdg() + "/dfd/credentials"), nullptr, false);
-    ASSERT_FALSE(cred.is_discarded());
-    user_token = cred.value("token", "");
-    ASSERT_FALSE(user_token.empty());
-    logged_in = true;
-  }
-
-  // Waits until `dfd ls --json` lists both samples and the big one has `want` live locations.
-  void wait_locations(std::size_t want, std::chrono::milliseconds timeout = 30s) {
-    auto end = Clock::now() + timeout;
-    std::string last;
-    while (Clock::now() < end) {
-      auto r = dfd({"ls", "--json"});
-      auto j = json::parse(r.output, nullptr, false);
-      if (r.status == 0 && !j.is_discarded()) {
-        for (auto& f : j.at("files")) {
-          if (f.value("name", "") == kBigName) big_id = f.at("id").get<std::int64_t>();
-          if (f.value("name", "") == kSmallName) small_id = f.at("id").get<std::int64_t>();
-        }
-      }
-      if (big_id && small_id) {
-        auto m = api("GET", "/v1/files/" + std::to_string(big_id));
-        last = m.body;
-        auto mj = json::parse(m.body, nullptr, false);
-        if (m.status == 200 && !mj.is_discarded() && mj.at("locations").size() == want) return;
-      } else {
-        last = r.output;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-    FAIL() << "the big sample never had " << want << " locations; last: " << last;
-  }
-
-  FileServer& server(const std::string& id) {
-    for (auto& f : fs)
-      if (f.id == id) return f;
-    throw std::runtime_error("no server " + id);
-  }
+  Cluster() : ClientCluster(kAdminEmail, kAdminPassword, kBigSize, kChunk) {}
 };
 
 Cluster* g = nullptr;
 
-class ClientE2E : public ::testing::Test {
+class ClientE2E : public ClientClusterTest {
  protected:
   static void SetUpTestSuite() {
     auto t0 = Clock::now();
     g = new Cluster();
-    g->write_samples();
-    g->start_rabbit();
+    g->bring_up({{"fs-a", "zone-a"}, {"fs-b", "zone-b"}, {"fs-c", "zone-c"}});
     if (::testing::Test::HasFatalFailure()) return;
-    g->write_info_config(kAdminEmail);
-    g->add_file_server("fs-a", "zone-a");
-    g->add_file_server("fs-b", "zone-b");
-    g->add_file_server("fs-c", "zone-c");
-    if (::testing::Test::HasFatalFailure()) return;
-    g->start_info(kAdminPassword);
-    if (::testing::Test::HasFatalFailure()) return;
-    for (auto& f : g->fs) {
-      g->start_fs(f);
-      if (::testing::Test::HasFatalFailure()) return;
-    }
-    g->login();
-    if (::testing::Test::HasFatalFailure()) return;
-    g->wait_locations(3);
     std::printf("[cluster] up in %.1f s\n", seconds_since(t0));
   }
-  static void TearDownTestSuite() {
-    if (!g) return;
-    g->stop_all();
-    delete g;
-    g = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(g, nullptr);
-    ASSERT_TRUE(g->logged_in) << "cluster did not come up";
-    ASSERT_NE(g->big_id, 0);
-    out_dir_ = std::make_unique<TempDir>();
-  }
-  std::string out(const std::string& name) const { return out_dir_->file(name); }
-  std::string big_id() const { return std::to_string(g->big_id); }
+  static void TearDownTestSuite() { tear_down_cluster(g); }
+  const ClientCluster* cluster() const override { return g; }
 
   // A plain verified download of the big sample; returns its report and wall time.
   json get_big(const std::string& path, double* secs = nullptr) {
@@ -316,8 +165,6 @@ class ClientE2E : public ::testing::Test {
     EXPECT_EQ(sha256_file(path), g->big_sha);
     return report_of(r.output);
   }
-
-  std::unique_ptr<TempDir> out_dir_;
 };
 
 // Issue 5, criterion 1: exact bytes, and the report shows all three servers contributing.
@@ -427,7 +274,7 @@ TEST_F(ClientE2E, PeakMemoryUnder64MiB) {
 // announces the right uid and chunk digests): right bytes anyway, the liar named in the report.
 TEST_F(ClientE2E, CorruptedCopyOnOneServerIsDetectedAndNamed) {
   auto& liar = g->server("fs-c");
-  const std::string victim = liar.root() + "/" + kBigName;
+  const std::string victim = liar.root() + "/" + ClientCluster::kBigName;
   struct stat st {};
   ASSERT_EQ(::stat(victim.c_str(), &st), 0);
   const std::size_t chunks = kBigSize / kChunk;
