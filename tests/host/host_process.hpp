@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,6 +31,8 @@ struct HostSetup {
   std::vector<std::string> extra_args;
   std::string listen_host = "127.0.0.1";
   std::vector<std::string> launcher;  // a command prefix, e.g. {"prlimit", "--nofile=256"}
+  std::string extra_plugins;          // more [[plugin]] tables, appended
+  std::map<std::string, std::string> env;
 };
 
 class Host {
@@ -47,11 +50,11 @@ class Host {
                             "\"\nthreads = 4\nstate_dir = \"" + dir_.file("state") +
                             "\"\nshutdown_grace_ms = 5000\n" + setup.server_keys +
                             "\n[[plugin]]\nname = \"test-info\"\n" + setup.test_info_keys +
-                            "\n[[plugin]]\nname = \"digest-openssl\"\n");
+                            "\n[[plugin]]\nname = \"digest-openssl\"\n" + setup.extra_plugins);
     std::vector<std::string> argv = setup.launcher;
     argv.insert(argv.end(), {bin("dfd-host"), "--config", config_});
     argv.insert(argv.end(), setup.extra_args.begin(), setup.extra_args.end());
-    proc_ = std::make_unique<Process>(argv);
+    proc_ = std::make_unique<Process>(argv, setup.env);
   }
   static HostSetup setup_of(const std::string& test_info_keys, const std::string& server_keys,
                             std::vector<std::string> extra_args = {}) {
