@@ -4,6 +4,8 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
+
 #include "dfd/host_services.hpp"
 
 namespace dfd::host {
@@ -19,6 +21,12 @@ struct BoundedHttpHandler::Connection {
   RequestFramer framer;
   std::shared_ptr<void> slot;  // the ConnectionLimiter's count, released with the Peer
   bool closed = false;
+  // Requests dispatched whose response is not written yet. Pistache queues a response by file
+  // descriptor number: shutting the connection down (so Pistache closes the descriptor) while one
+  // is queued could let it reach the next connection given the same number. So the shutdown waits
+  // until nothing is queued (shutdown_when_written).
+  std::atomic<int> pending{0};
+  std::atomic<bool> shutdown_when_written{false};
 };
 
 BoundedHttpHandler::BoundedHttpHandler(FramerLimits limits,
@@ -94,6 +102,16 @@ bool BoundedHttpHandler::dispatch(Connection& conn, const std::shared_ptr<Tcp::P
     refuse(conn, *peer, 400, "bad_request", "malformed request");
     return false;
   }
+  if (conn.pending.load() >= kMaxPendingResponses) {
+    // Not read by its client: no answer (it would queue behind the others); further input is
+    // dropped and the connection ends once the queued responses are written (or by the
+    // keep-alive timeout if the client never reads them).
+    conn.closed = true;
+    shut_down_after_writes(conn, *peer);
+    if (on_refusal_) on_refusal_("too_many_pipelined");
+    return false;
+  }
+  conn.pending.fetch_add(1);
   try {
     Http::ResponseWriter response(request.version(), transport(), this, peer);
     request.copyAddress(peer->address());
@@ -109,6 +127,18 @@ bool BoundedHttpHandler::dispatch(Connection& conn, const std::shared_ptr<Tcp::P
   return true;
 }
 
+void BoundedHttpHandler::response_written(const Tcp::Peer& peer) {
+  auto conn = std::static_pointer_cast<Connection>(peer.tryGetData(kConnectionKey));
+  if (conn && conn->pending.fetch_sub(1) == 1 && conn->shutdown_when_written.load()) {
+    ::shutdown(peer.fd(), SHUT_RDWR);
+  }
+}
+
+void BoundedHttpHandler::shut_down_after_writes(Connection& conn, const Tcp::Peer& peer) {
+  conn.shutdown_when_written.store(true);
+  if (conn.pending.load() == 0) ::shutdown(peer.fd(), SHUT_RDWR);
+}
+
 void BoundedHttpHandler::refuse(Connection& conn, const Tcp::Peer& peer, int status,
                                 const std::string& code, const std::string& message) {
   conn.closed = true;
@@ -121,11 +151,13 @@ void BoundedHttpHandler::refuse(Connection& conn, const Tcp::Peer& peer, int sta
       "\r\nConnection: close\r\n" + (status == 503 ? "Retry-After: 1\r\n" : "") + "\r\n" +
       body.body;
   // Best effort and never blocking: the socket buffer of a connection that has received no
-  // response yet has room; otherwise the peer gets only the close.
-  (void)::send(peer.fd(), wire.data(), wire.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  // response yet has room; otherwise the peer gets only the close. Not behind queued responses.
+  if (conn.pending.load() == 0) {
+    (void)::send(peer.fd(), wire.data(), wire.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
   // Pistache still owns (and will close) the descriptor; shutting it down ends the connection:
   // reads see EOF once the buffered bytes are dropped, and the kernel resets new data.
-  ::shutdown(peer.fd(), SHUT_RDWR);
+  shut_down_after_writes(conn, peer);
   if (on_refusal_) on_refusal_(code);
 }
 

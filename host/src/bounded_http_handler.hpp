@@ -13,7 +13,9 @@
 //     its clock restarts at the first byte of each request: Pistache's header/body timeouts
 //     (Endpoint::Options::headerTimeout/bodyTimeout, checked every 500 ms by its transport) then
 //     run from the start of each request, and its keep-alive timeout from the last response.
-// Memory per connection is bounded by max_head + max_body (parser buffer) + max_head (framer).
+// Memory per connection is bounded by max_head + max_body (parser buffer) + max_head (framer),
+// and by at most kMaxPendingResponses answered requests whose responses are not written yet: a
+// client that pipelines more without reading is cut off (Pistache would queue every response).
 //
 // Subclasses implement onRequest() and must use HTTP_PROTOTYPE (copies share the limiter).
 // Thread-safety: Pistache calls every member of one copy on that copy's reactor thread.
@@ -39,6 +41,13 @@ class BoundedHttpHandler : public Pistache::Http::Handler {
   BoundedHttpHandler(FramerLimits limits, std::shared_ptr<ConnectionLimiter> limiter,
                      RefusalHook on_refusal);
 
+  static constexpr int kMaxPendingResponses = 16;
+
+ protected:
+  // Subclasses call this once the response to a request of `peer` has been written (or failed),
+  // from the write's continuation.
+  static void response_written(const Pistache::Tcp::Peer& peer);
+
  private:
   struct Connection;
 
@@ -48,6 +57,8 @@ class BoundedHttpHandler : public Pistache::Http::Handler {
 
   // Parses and dispatches the request the framer just completed; false if it was refused.
   bool dispatch(Connection& conn, const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  // Shuts the connection down now, or once its queued responses are written.
+  static void shut_down_after_writes(Connection& conn, const Pistache::Tcp::Peer& peer);
   // Answers `status` with a JSON error (best effort, never blocks) and shuts the connection down.
   void refuse(Connection& conn, const Pistache::Tcp::Peer& peer, int status,
               const std::string& code, const std::string& message);

@@ -237,14 +237,20 @@ class DispatchHandler final : public BoundedHttpHandler {
     }
     // Pistache 0.0.5 never closes a connection itself, whatever the Connection header says: once
     // a "Connection: close" response is written, end the connection (the peer's EOF follows).
-    std::weak_ptr<Pistache::Tcp::Peer> peer = keep ? nullptr : writer.peer();
+    std::weak_ptr<Pistache::Tcp::Peer> peer = writer.peer();
     auto sent = writer.send(static_cast<Http::Code>(resp.status), resp.body, mime);
     sent.then(
-        [st, peer](ssize_t) {
-          if (auto p = peer.lock()) ::shutdown(p->fd(), SHUT_RDWR);
+        [st, peer, keep](ssize_t) {
+          if (auto p = peer.lock()) {
+            response_written(*p);
+            if (!keep) ::shutdown(p->fd(), SHUT_RDWR);
+          }
           st->end();
         },
-        [st](std::exception_ptr) { st->end(); });
+        [st, peer](std::exception_ptr) {
+          if (auto p = peer.lock()) response_written(*p);
+          st->end();
+        });
   }
 
   std::shared_ptr<ControlPlane::State> state_;

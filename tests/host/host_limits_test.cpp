@@ -253,6 +253,46 @@ TEST(HostLimits, PipelinedRequestsAreAllAnswered) {
   EXPECT_THAT(r.data, HasSubstr("\"path\":\"/test/echo/2\""));
 }
 
+// A client that pipelines requests and never reads would make the server queue every response
+// in memory: past a few unwritten responses the connection is cut off.
+TEST(HostLimits, APipelinedFloodThatIsNeverReadIsCutOff) {
+  Host h;
+  ASSERT_TRUE(h.ready()) << h.proc().log();
+  int fd = connect_from(h.port());
+  ASSERT_GE(fd, 0);
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  std::string flood;
+  for (int i = 0; i < 5000; ++i) flood += "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  bool refused = false;
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  for (std::size_t at = 0; at < flood.size() && !refused;) {
+    ssize_t n = ::send(fd, flood.data() + at, flood.size() - at, MSG_NOSIGNAL);
+    if (n > 0) {
+      at += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, 10000) <= 0) break;
+    } else {
+      refused = true;
+    }
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  // Reading now lets the few queued responses out; then the server closes.
+  Received r = read_until_close(fd, 15s);
+  ::close(fd);
+  EXPECT_TRUE(r.closed) << "the server kept answering a client that does not read";
+  std::size_t answered = 0;
+  for (auto at = r.data.find("HTTP/1.1 200"); at != std::string::npos;
+       at = r.data.find("HTTP/1.1 200", at + 1)) {
+    ++answered;
+  }
+  EXPECT_LE(answered, 64u);
+  auto m = dfd::test::http("GET", h.url("/metrics"));
+  EXPECT_THAT(m.body,
+              HasSubstr("dfd_http_connections_refused_total{reason=\"too_many_pipelined\"} 1"));
+}
+
 TEST(HostLimits, IdleConnectionsOverTheCapsUnderASmallFdLimitDoNotStarveOthers) {
   // 256 descriptors: the listener keeps at most 128 connections, 64 from one address.
   HostSetup setup;
