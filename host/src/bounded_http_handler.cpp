@@ -19,8 +19,8 @@ constexpr const char* kConnectionKey = "dfd.connection";
 struct BoundedHttpHandler::Connection {
   explicit Connection(FramerLimits limits) : framer(limits) {}
   RequestFramer framer;
-  std::shared_ptr<void> slot;  // the ConnectionLimiter's count, released with the Peer
-  bool closed = false;
+  std::shared_ptr<void> slot;       // the ConnectionLimiter's count, released with the Peer
+  std::atomic<bool> closed{false};  // no more input is read: refused, or the last response sent
   // Requests dispatched whose response is not written yet. Pistache queues a response by file
   // descriptor number: shutting the connection down (so Pistache closes the descriptor) while one
   // is queued could let it reach the next connection given the same number. So the shutdown waits
@@ -127,9 +127,14 @@ bool BoundedHttpHandler::dispatch(Connection& conn, const std::shared_ptr<Tcp::P
   return true;
 }
 
-void BoundedHttpHandler::response_written(const Tcp::Peer& peer) {
+void BoundedHttpHandler::response_written(const Tcp::Peer& peer, bool close) {
   auto conn = std::static_pointer_cast<Connection>(peer.tryGetData(kConnectionKey));
-  if (conn && conn->pending.fetch_sub(1) == 1 && conn->shutdown_when_written.load()) {
+  if (!conn) return;
+  if (close) {
+    conn->closed = true;
+    conn->shutdown_when_written = true;
+  }
+  if (conn->pending.fetch_sub(1) == 1 && conn->shutdown_when_written.load()) {
     ::shutdown(peer.fd(), SHUT_RDWR);
   }
 }

@@ -45,8 +45,9 @@ class BoundedHttpHandler : public Pistache::Http::Handler {
 
  protected:
   // Subclasses call this once the response to a request of `peer` has been written (or failed),
-  // from the write's continuation.
-  static void response_written(const Pistache::Tcp::Peer& peer);
+  // from the write's continuation; `close` ends the connection (after any responses still
+  // queued), e.g. for "Connection: close".
+  static void response_written(const Pistache::Tcp::Peer& peer, bool close);
 
  private:
   struct Connection;

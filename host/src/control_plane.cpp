@@ -241,14 +241,11 @@ class DispatchHandler final : public BoundedHttpHandler {
     auto sent = writer.send(static_cast<Http::Code>(resp.status), resp.body, mime);
     sent.then(
         [st, peer, keep](ssize_t) {
-          if (auto p = peer.lock()) {
-            response_written(*p);
-            if (!keep) ::shutdown(p->fd(), SHUT_RDWR);
-          }
+          if (auto p = peer.lock()) response_written(*p, !keep);
           st->end();
         },
         [st, peer](std::exception_ptr) {
-          if (auto p = peer.lock()) response_written(*p);
+          if (auto p = peer.lock()) response_written(*p, true);
           st->end();
         });
   }

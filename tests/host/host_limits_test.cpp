@@ -251,6 +251,7 @@ TEST(HostLimits, PipelinedRequestsAreAllAnswered) {
   ::close(fd);
   EXPECT_THAT(r.data, HasSubstr("\"body\":\"abc\""));
   EXPECT_THAT(r.data, HasSubstr("\"path\":\"/test/echo/2\""));
+  EXPECT_TRUE(r.closed) << "Connection: close did not close the connection";
 }
 
 // A client that pipelines requests and never reads would make the server queue every response
