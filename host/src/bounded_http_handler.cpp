@@ -120,6 +120,7 @@ bool BoundedHttpHandler::dispatch(Connection& conn, const std::shared_ptr<Tcp::P
                                                                 : Http::ConnectionControl::Close);
     onRequest(request, std::move(response));
   } catch (const std::exception&) {
+    conn.pending.fetch_sub(1);  // no response was queued for it
     refuse(conn, *peer, 500, "internal", "internal error");
     return false;
   }
