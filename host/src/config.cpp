@@ -1,6 +1,8 @@
 #include "config.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -155,8 +157,11 @@ bool valid_listen(const std::string& s) {
 Status parse_server(const toml::table& t, const std::string& file, int table_line,
                     ServerOptions& s) {
   TableReader r{t, file, "[server]"};
-  DFD_RETURN_IF_ERROR(r.unknown_keys({"id", "zone", "listen", "threads", "state_dir",
-                                      "shutdown_grace_ms", "log_level", "public_url"}));
+  DFD_RETURN_IF_ERROR(
+      r.unknown_keys({"id", "zone", "listen", "threads", "state_dir", "shutdown_grace_ms",
+                      "log_level", "public_url", "max_body_bytes", "max_head_bytes",
+                      "header_timeout_ms", "body_timeout_ms", "keepalive_timeout_ms",
+                      "max_connections", "max_connections_per_address", "admin_token_file"}));
   if (!t.get("id")) {
     return Status::InvalidArgument(at(file, table_line) + "[server]: missing required key 'id'");
   }
@@ -183,6 +188,32 @@ Status parse_server(const toml::table& t, const std::string& file, int table_lin
     s.log_level = *l;
   }
   DFD_RETURN_IF_ERROR(r.str("public_url", s.public_url));
+  DFD_RETURN_IF_ERROR(r.integer("max_body_bytes", s.max_body_bytes, 1024, 64 << 20));
+  DFD_RETURN_IF_ERROR(r.integer("max_head_bytes", s.max_head_bytes, 1024, 1 << 20));
+  DFD_RETURN_IF_ERROR(r.integer("header_timeout_ms", s.header_timeout_ms, 100, 3600 * 1000));
+  DFD_RETURN_IF_ERROR(r.integer("body_timeout_ms", s.body_timeout_ms, 100, 3600 * 1000));
+  DFD_RETURN_IF_ERROR(r.integer("keepalive_timeout_ms", s.keepalive_timeout_ms, 100, 3600 * 1000));
+  DFD_RETURN_IF_ERROR(r.integer("max_connections", s.max_connections, 1, 1 << 20));
+  DFD_RETURN_IF_ERROR(
+      r.integer("max_connections_per_address", s.max_connections_per_address, 1, 1 << 20));
+  DFD_RETURN_IF_ERROR(r.str("admin_token_file", s.admin_token_file));
+  if (!s.admin_token_file.empty()) {
+    std::ifstream in(s.admin_token_file, std::ios::binary);
+    if (!in) {
+      return r.value_error("admin_token_file",
+                           "cannot read '" + s.admin_token_file + "': " + std::strerror(errno));
+    }
+    std::ostringstream token;
+    token << in.rdbuf();
+    s.admin_token = token.str();
+    while (!s.admin_token.empty() && std::isspace(static_cast<unsigned char>(s.admin_token.back())))
+      s.admin_token.pop_back();
+    if (s.admin_token.size() < 16 || s.admin_token.find_first_of(" \t\r\n") != std::string::npos) {
+      return r.value_error("admin_token_file", "'" + s.admin_token_file +
+                                                   "' must hold one secret of at least 16 "
+                                                   "characters without blanks");
+    }
+  }
   if (s.state_dir.empty()) {
     const char* tmp = std::getenv("TMPDIR");
     s.state_dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/dfd-" + s.id;

@@ -35,6 +35,16 @@ struct ServerOptions {
   int shutdown_grace_ms = 10000;       // SIGINT/SIGTERM: in-flight requests may finish this long
   LogLevel log_level = LogLevel::kInfo;
   std::string public_url;  // optional; see ServerIdentity::public_url
+  // Limits of the control-plane listener (docs/host.md "Limits").
+  int max_body_bytes = 64 * 1024;         // request body; more → 413 and the connection closed
+  int max_head_bytes = 16 * 1024;         // request line + header fields; more → 431
+  int header_timeout_ms = 10000;          // a request's head must arrive within this
+  int body_timeout_ms = 30000;            // the whole request must arrive within this
+  int keepalive_timeout_ms = 60000;       // an idle kept-alive connection is closed after this
+  int max_connections = 1024;             // open connections (also capped by RLIMIT_NOFILE / 2)
+  int max_connections_per_address = 256;  // per peer address (also capped by total / 2)
+  std::string admin_token_file;           // optional: a secret for the detailed /healthz, /metrics
+  std::string admin_token;                // its content (filled by the loader; never printed)
 };
 
 // One [[plugin]] table (after ${VAR} expansion).

@@ -4,9 +4,11 @@
 #include <pistache/http.h>
 #include <pistache/http_headers.h>
 #include <pistache/net.h>
+#include <pistache/peer.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +17,8 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+
+#include "bounded_http_handler.hpp"
 
 namespace dfd::host {
 namespace Http = Pistache::Http;
@@ -87,11 +91,21 @@ struct ControlPlane::State {
 
 namespace {
 
-class DispatchHandler final : public Http::Handler {
+class DispatchHandler final : public BoundedHttpHandler {
  public:
   HTTP_PROTOTYPE(DispatchHandler)
 
-  explicit DispatchHandler(std::shared_ptr<ControlPlane::State> state) : state_(std::move(state)) {}
+  DispatchHandler(std::shared_ptr<ControlPlane::State> state, FramerLimits limits,
+                  std::shared_ptr<ConnectionLimiter> limiter)
+      : BoundedHttpHandler(limits, std::move(limiter),
+                           [st = state](const std::string& reason) {
+                             st->metrics
+                                 .counter("dfd_http_connections_refused_total",
+                                          "Control-plane connections closed by a limit",
+                                          {{"reason", reason}})
+                                 .add();
+                           }),
+        state_(std::move(state)) {}
 
   void onRequest(const Http::Request& req, Http::ResponseWriter writer) override {
     auto st = state_;
@@ -221,14 +235,39 @@ class DispatchHandler final : public Http::Handler {
           "{} {} {} {} bytes {:.3f} ms", method, req.resource(), status, bytes,
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
+    // Pistache 0.0.5 never closes a connection itself, whatever the Connection header says: once
+    // a "Connection: close" response is written, end the connection (the peer's EOF follows).
+    std::weak_ptr<Pistache::Tcp::Peer> peer = writer.peer();
     auto sent = writer.send(static_cast<Http::Code>(resp.status), resp.body, mime);
-    sent.then([st](ssize_t) { st->end(); }, [st](std::exception_ptr) { st->end(); });
+    sent.then(
+        [st, peer, keep](ssize_t) {
+          if (auto p = peer.lock()) response_written(*p, !keep);
+          st->end();
+        },
+        [st, peer](std::exception_ptr) {
+          if (auto p = peer.lock()) response_written(*p, true);
+          st->end();
+        });
   }
 
   std::shared_ptr<ControlPlane::State> state_;
 };
 
 }  // namespace
+
+ConnectionCaps effective_connection_caps(const ServerOptions& options) {
+  ConnectionCaps caps{static_cast<std::size_t>(options.max_connections),
+                      static_cast<std::size_t>(options.max_connections_per_address)};
+  // Accepting past the descriptor limit fails (EMFILE) for everyone, and the data plane, the
+  // databases and the broker need descriptors too: this listener keeps at most half of them.
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+    caps.total = std::min<std::size_t>(caps.total, std::max<rlim_t>(nofile.rlim_cur / 2, 2));
+  }
+  // One address never holds the whole listener.
+  caps.per_address = std::min(caps.per_address, std::max<std::size_t>(caps.total / 2, 1));
+  return caps;
+}
 
 ControlPlane::ControlPlane(const ServerOptions& options, RouteTable& routes,
                            MetricsRegistry& metrics, std::shared_ptr<spdlog::logger> log)
@@ -267,13 +306,24 @@ Status ControlPlane::bind() {
     try {
       Pistache::Address addr(host, Pistache::Port(static_cast<std::uint16_t>(port)));
       endpoint_ = std::make_unique<Http::Endpoint>(addr);
+      FramerLimits limits{static_cast<std::size_t>(options_.max_head_bytes),
+                          static_cast<std::size_t>(options_.max_body_bytes)};
       auto opts = Http::Endpoint::options()
                       .threads(options_.threads)
                       .threadsName("dfd-http")
                       .flags(Pistache::Tcp::Options::NoDelay | Pistache::Tcp::Options::ReuseAddr)
-                      .maxRequestSize(1 << 20);
+                      .maxRequestSize(limits.max_head + limits.max_body)
+                      .headerTimeout(std::chrono::milliseconds(options_.header_timeout_ms))
+                      .bodyTimeout(std::chrono::milliseconds(options_.body_timeout_ms))
+                      .keepaliveTimeout(std::chrono::milliseconds(options_.keepalive_timeout_ms));
       endpoint_->init(opts);
-      endpoint_->setHandler(std::make_shared<DispatchHandler>(state_));
+      ConnectionCaps caps = effective_connection_caps(options_);
+      state_->log->info(
+          "control plane limits: {} connections ({} per address), body {} bytes, "
+          "head {} bytes",
+          caps.total, caps.per_address, limits.max_body, limits.max_head);
+      endpoint_->setHandler(std::make_shared<DispatchHandler>(
+          state_, limits, std::make_shared<ConnectionLimiter>(caps)));
     } catch (const std::exception& e) {
       endpoint_.reset();
       return Status::Unavailable("[server] listen " + options_.listen + ": " + e.what());

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config.hpp"
+#include "connection_limiter.hpp"
 #include "metrics.hpp"
 #include "route_table.hpp"
 
@@ -21,6 +22,10 @@ class Endpoint;
 }
 
 namespace dfd::host {
+
+// The connection caps the control plane applies: [server] max_connections (at most half of
+// RLIMIT_NOFILE) and max_connections_per_address (at most half of that total).
+ConnectionCaps effective_connection_caps(const ServerOptions& options);
 
 class ControlPlane {
  public:

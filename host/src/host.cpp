@@ -10,15 +10,15 @@
 #include <mutex>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "config.hpp"
 #include "content/content_service.hpp"
 #include "control_plane.hpp"
+#include "health_routes.hpp"
 #include "logging.hpp"
 #include "metrics.hpp"
 #include "plugin_loader.hpp"
 #include "route_table.hpp"
+#include "state_dir_check.hpp"
 
 #ifndef DFD_VERSION
 #define DFD_VERSION "0.0.0"
@@ -155,6 +155,7 @@ int run_host(const HostOptions& options) {
                   "': cannot create: " + ec.message());
     }
   }
+  if (Status st = check_state_paths(cfg); !st.ok()) return fail(st.message());
 
   MetricsRegistry metrics;
   RealClock clock;
@@ -199,35 +200,10 @@ int run_host(const HostOptions& options) {
   std::unique_ptr<ContentService> content;
 
   // Built-in routes.
-  auto healthz = [&](const HttpRequest&, HttpResponse& r) {
-    nlohmann::json j;
-    bool healthy = true;
-    j["server"] = {{"id", identity.id}, {"zone", identity.zone}};
-    j["plugins"] = nlohmann::json::array();
-    for (const auto& p : plugins.plugins()) {
-      Health h = p->instance->health();
-      healthy = healthy && h.healthy;
-      j["plugins"].push_back({{"name", p->name},
-                              {"kind", kind_name(p->desc->kind)},
-                              {"version", p->desc->version},
-                              {"healthy", h.healthy},
-                              {"detail", h.detail}});
-    }
-    if (content) {
-      Health h = content->health();
-      healthy = healthy && h.healthy;
-      j["content"] = {{"healthy", h.healthy}, {"detail", h.detail}, {"url", content->public_url()}};
-    }
-    j["status"] = healthy ? "ok" : "unhealthy";
-    r.status = healthy ? 200 : 503;
-    r.body = j.dump();
-  };
-  auto metrics_route = [&](const HttpRequest&, HttpResponse& r) {
-    r.content_type = "text/plain; version=0.0.4";
-    r.body = metrics.render_prometheus();
-  };
-  if (Status st = routes.add("GET", "/healthz", healthz); !st.ok()) return fail(st.message());
-  if (Status st = routes.add("GET", "/metrics", metrics_route); !st.ok()) {
+  HealthSources health{identity, plugins, content, cfg.content != nullptr, metrics};
+  if (Status st =
+          add_health_routes(routes, health, AdminGate(cfg.server.listen, cfg.server.admin_token));
+      !st.ok()) {
     return fail(st.message());
   }
   metrics.gauge("dfd_build_info", "dfd-host version", {{"version", DFD_VERSION}}).set(1);

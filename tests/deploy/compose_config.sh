@@ -15,7 +15,7 @@ python3 - "$T/config.yaml" <<'PY' || fail "compose.yaml misses something (see ab
 import sys, re
 text = open(sys.argv[1]).read()
 need = ["  rabbitmq:", "  info:", "  fs-a:", "  fs-b:", "  fs-c:", "replicas: 3", "healthcheck:",
-        "/healthz", "fileserver-a.toml", "fileserver-b.toml", "fileserver-c.toml", "info.toml",
+        "/readyz", "fileserver-a.toml", "fileserver-b.toml", "fileserver-c.toml", "info.toml",
         "demo-data:", "dockerfile: docker/Dockerfile"]
 missing = [n for n in need if n not in text]
 if missing:

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "config.hpp"
@@ -10,6 +11,7 @@
 namespace dfd::host {
 namespace {
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 Result<HostConfig> parse(const std::string& text) {
@@ -116,6 +118,47 @@ TEST(HostConfig, BadValues) {
   EXPECT_EQ(error_of("plugin_path = []\n"), "cfg.toml:1: missing required table [server]");
   EXPECT_EQ(error_of("[server]\nid = \"x\"\n[[plugin]]\nroot = \"/\"\n"),
             "cfg.toml:3: [[plugin]] #1: missing required key 'name'");
+}
+
+TEST(HostConfig, ControlPlaneLimitsHaveDefaultsAndErrorsNameFileLineKey) {
+  auto r = parse("[server]\nid = \"x\"\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->server.max_body_bytes, 65536);
+  EXPECT_EQ(r->server.max_head_bytes, 16384);
+  EXPECT_EQ(r->server.header_timeout_ms, 10000);
+  EXPECT_EQ(r->server.max_connections_per_address, 256);
+  r = parse("[server]\nid = \"x\"\nmax_body_bytes = 4096\nmax_connections = 10\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->server.max_body_bytes, 4096);
+  EXPECT_EQ(r->server.max_connections, 10);
+  EXPECT_EQ(error_of("[server]\nid = \"x\"\nmax_body_bytes = \"64k\"\n"),
+            "cfg.toml:3: [server] key 'max_body_bytes': expected an integer, got a string");
+  EXPECT_EQ(error_of("[server]\nid = \"x\"\n\nheader_timeout_ms = 0\n"),
+            "cfg.toml:4: [server] key 'header_timeout_ms': 0 is out of range [100, 3600000]");
+  EXPECT_EQ(error_of("[server]\nid = \"x\"\nmax_conections = 5\n"),
+            "cfg.toml:3: [server]: unknown key 'max_conections' (did you mean "
+            "'max_connections'?)");
+}
+
+TEST(HostConfig, AdminTokenFileIsReadAndCheckedWithFileLineKey) {
+  std::string dir = ::testing::TempDir();
+  std::string good = dir + "/dfd-admin-token-good";
+  std::string bad = dir + "/dfd-admin-token-short";
+  std::FILE* f = std::fopen(good.c_str(), "w");
+  std::fputs("0123456789abcdef-secret\n", f);
+  std::fclose(f);
+  f = std::fopen(bad.c_str(), "w");
+  std::fputs("short\n", f);
+  std::fclose(f);
+  auto r = parse("[server]\nid = \"x\"\nadmin_token_file = \"" + good + "\"\n");
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->server.admin_token, "0123456789abcdef-secret");
+  std::string e = error_of("[server]\nid = \"x\"\nadmin_token_file = \"" + bad + "\"\n");
+  EXPECT_THAT(e, StartsWith("cfg.toml:3: [server] key 'admin_token_file': '" + bad + "'"));
+  EXPECT_THAT(e, Not(HasSubstr("short\n")));
+  e = error_of("[server]\nid = \"x\"\nadmin_token_file = \"/nonexistent/t\"\n");
+  EXPECT_THAT(e, StartsWith("cfg.toml:3: [server] key 'admin_token_file': cannot read "
+                            "'/nonexistent/t'"));
 }
 
 TEST(HostConfig, EnvironmentExpansion) {

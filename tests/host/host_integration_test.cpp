@@ -16,58 +16,16 @@
 #include <nlohmann/json.hpp>
 
 #include "harness.hpp"
+#include "host_process.hpp"
 
 namespace {
+using dfd::test::Host;
+using dfd::test::kTestPluginDir;
+using dfd::test::wait_for_log;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
-
-const std::string kTestPluginDir = DFD_TEST_PLUGIN_DIR;
-
-bool wait_for_log(dfd::test::Process& p, const std::string& text,
-                  std::chrono::milliseconds timeout = 10s) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (p.log().find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
-
-class Host {
- public:
-  explicit Host(const std::string& test_info_keys = "", const std::string& server_keys = "",
-                std::vector<std::string> extra_args = {}) {
-    port_ = dfd::test::free_port();
-    config_ = dir_.file("host.toml");
-    dfd::test::write_file(config_, "plugin_path = [\"" + kTestPluginDir +
-                                       "\"]\n\n[server]\nid = \"it-host\"\nzone = \"zone-t\"\n"
-                                       "listen = \"127.0.0.1:" +
-                                       std::to_string(port_) + "\"\nthreads = 4\nstate_dir = \"" +
-                                       dir_.file("state") + "\"\nshutdown_grace_ms = 5000\n" +
-                                       server_keys + "\n[[plugin]]\nname = \"test-info\"\n" +
-                                       test_info_keys +
-                                       "\n[[plugin]]\nname = \"digest-openssl\"\n");
-    std::vector<std::string> argv{dfd::test::bin("dfd-host"), "--config", config_};
-    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    proc_ = std::make_unique<dfd::test::Process>(argv);
-  }
-  bool ready() { return dfd::test::wait_http(url("/healthz"), 200, 20s); }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  dfd::test::Process& proc() { return *proc_; }
-  const std::string& config() const { return config_; }
-  int port() const { return port_; }
-  const dfd::test::TempDir& dir() const { return dir_; }
-
- private:
-  dfd::test::TempDir dir_;
-  std::string config_;
-  int port_ = 0;
-  std::unique_ptr<dfd::test::Process> proc_;
-};
 
 TEST(HostIntegration, HealthzListsEveryPlugin) {
   Host h;
