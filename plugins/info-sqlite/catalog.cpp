@@ -1,5 +1,7 @@
 #include "catalog.hpp"
 
+#include "file_name.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -109,8 +111,8 @@ Status validate(const events::FileAvailable& f) {
   if (!is_printable(f.zone, 256)) return Status::InvalidArgument("file.available: bad zone");
   if (!is_http_url(f.url)) return Status::InvalidArgument("file.available: bad url");
   if (!is_hex(f.uid, 256)) return Status::InvalidArgument("file.available: uid is not hex");
-  if (f.name.empty() || f.name.size() > 4096) {
-    return Status::InvalidArgument("file.available: bad name");
+  if (std::string why = file_name_problem(f.name); !why.empty()) {
+    return Status::InvalidArgument("file.available: " + why);
   }
   if (!is_printable(f.alg, 32)) return Status::InvalidArgument("file.available: bad alg");
   if (f.size > kMax || f.chunk_size == 0 || f.chunk_size > kMax) {
