@@ -165,6 +165,7 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path) noexcept
     DFD_RETURN_IF_ERROR(c->exec("PRAGMA journal_mode=WAL").with_context("'" + path + "'"));
     DFD_RETURN_IF_ERROR(c->exec("PRAGMA synchronous=NORMAL"));
     DFD_RETURN_IF_ERROR(c->exec(kSchema).with_context("'" + path + "'"));
+    DFD_RETURN_IF_ERROR(c->purge_unsafe_names().with_context("'" + path + "'"));
     DFD_RETURN_IF_ERROR(c->load().with_context("'" + path + "'"));
     return c;
   });
@@ -181,6 +182,31 @@ Status Catalog::exec(const char* sql) const {
   std::string msg = err ? err : sqlite3_errstr(rc);
   sqlite3_free(err);
   return Status::IoError("catalog: " + msg);
+}
+
+// Entries stored before names were checked (issue 11, #8) are dropped with their locations; a
+// file server announcing the file again under a clean name brings it back.
+Status Catalog::purge_unsafe_names() {
+  std::lock_guard<std::mutex> g(db_mu_);
+  std::vector<std::string> bad;
+  {
+    Stmt s(db_, "SELECT uid, name FROM files");
+    if (!s.ok()) return s.error("check file names");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      if (!file_name_problem(s.text(1)).empty()) bad.push_back(s.text(0));
+    }
+    if (rc != SQLITE_DONE) return s.error("check file names");
+  }
+  for (const std::string& uid : bad) {
+    for (const char* sql :
+         {"DELETE FROM locations WHERE uid = ?1", "DELETE FROM files WHERE uid = ?1"}) {
+      Stmt d(db_, sql);
+      DFD_RETURN_IF_ERROR(d.bind(1, uid).run("drop a file with an unsafe name"));
+    }
+  }
+  purged_names_ = bad.size();
+  return Status::Ok();
 }
 
 Status Catalog::load() {

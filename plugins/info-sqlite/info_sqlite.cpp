@@ -304,6 +304,11 @@ Status InfoSqlite::start() noexcept {
     auto cat = Catalog::open(db_path_);
     if (!cat.ok()) return cat.status().with_context("info-sqlite");
     catalog_ = std::move(cat.value());
+    if (catalog_->purged_names() > 0) {
+      names_rejected_.add(static_cast<double>(catalog_->purged_names()));
+      log_.warn("dropped " + std::to_string(catalog_->purged_names()) +
+                " catalog entries whose file names hold control characters or bad UTF-8");
+    }
     DFD_RETURN_IF_ERROR(ensure_admin());
 
     pin_this_library(log_);

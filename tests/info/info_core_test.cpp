@@ -2,6 +2,7 @@
 // applying it (issue 11, #8, defence in depth behind the event decoder), the client address
 // behind trusted proxies and the audit log's line format.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -55,6 +56,35 @@ TEST(InfoFileName, TheCatalogRefusesThemWhateverTheDecoderDid) {
   EXPECT_EQ((*cat)->file_count(), 0u);
   f.name = "fine.bin";
   EXPECT_TRUE((*cat)->apply_available(f, 1000).ok());
+  EXPECT_EQ((*cat)->file_count(), 1u);
+}
+
+// A catalog written before names were checked: the entry is dropped at open.
+TEST(InfoFileName, EntriesStoredBeforeTheCheckAreDroppedAtOpen) {
+  test::TempDir dir;
+  const std::string db = dir.file("catalog.db");
+  {
+    auto cat = Catalog::open(db);
+    ASSERT_TRUE(cat.ok());
+  }
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(h,
+                         "INSERT INTO files(uid, name, size, alg, chunk_size, chunks, first_seen) "
+                         "VALUES('aa', 'evil\x1b[2J', 1, 'sha256', 1, '[\"bb\"]', 1),"
+                         "('cc', 'good', 1, 'sha256', 1, '[\"dd\"]', 1);"
+                         "INSERT INTO locations VALUES('aa', 's', 'http://x/', 'z', 1);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(h);
+  // Put a real ESC into the first name (SQL literals cannot write one).
+  ASSERT_EQ(sqlite3_exec(h, "UPDATE files SET name = 'evil' || char(27) || '[2J' WHERE uid = 'aa'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(h);
+  auto cat = Catalog::open(db);
+  ASSERT_TRUE(cat.ok()) << cat.status().to_string();
+  EXPECT_EQ((*cat)->purged_names(), 1u);
   EXPECT_EQ((*cat)->file_count(), 1u);
 }
 
