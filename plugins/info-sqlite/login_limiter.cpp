@@ -53,7 +53,10 @@ std::int64_t LoginLimiter::wait_for(Table& t, const std::string& key, std::int64
 }
 
 void LoginLimiter::add(Table& t, const std::string& key, std::int64_t max, TimePoint now) {
-  if (t.size() >= kSweepAt) sweep(t, now);
+  if (t.size() >= t.sweep_at) {
+    sweep(t, now);
+    t.sweep_at = std::max(kSweepAt, 2 * t.size());
+  }
   auto& q = t[key];
   q.push_back(now);
   while (static_cast<std::int64_t>(q.size()) > max + kBackoffSteps) q.pop_front();

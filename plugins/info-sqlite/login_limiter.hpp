@@ -17,7 +17,8 @@
 // The Retry-After is the longest wait among the three (>= 1 s).
 //
 // Memory is bounded: each key keeps at most its limit plus a few timestamps, and keys whose
-// failures all left the window are swept when a table grows.
+// failures all left the window are swept when a table has doubled since the last sweep (at least
+// 10,000 keys).
 //
 // Thread-safety: every method is safe to call concurrently (one internal mutex).
 #pragma once
@@ -61,7 +62,11 @@ class LoginLimiter {
   void cancelled(const Attempt& a);
 
  private:
-  using Table = std::unordered_map<std::string, std::deque<TimePoint>>;
+  // Failures per key, and the size at which the next sweep runs (doubling, so sweeping stays
+  // amortized O(1) per attempt however many keys are live).
+  struct Table : std::unordered_map<std::string, std::deque<TimePoint>> {
+    std::size_t sweep_at = 10000;
+  };
   // Seconds until `key` may try again under limit `max` (0: now); `backoff` selects the rule.
   std::int64_t wait_for(Table& t, const std::string& key, std::int64_t max, bool backoff,
                         TimePoint now);

@@ -24,11 +24,12 @@ void ManifestLimiter::refill(Bucket& b, TimePoint now) const {
 std::int64_t ManifestLimiter::take(std::int64_t user_id, TimePoint now) {
   if (!enabled()) return 0;
   std::lock_guard<std::mutex> g(mu_);
-  if (buckets_.size() >= kSweepAt) {
+  if (buckets_.size() >= sweep_at_) {  // doubling: amortized O(1) per request
     for (auto it = buckets_.begin(); it != buckets_.end();) {
       refill(it->second, now);
       it = it->second.tokens >= burst_ ? buckets_.erase(it) : std::next(it);
     }
+    sweep_at_ = std::max(kSweepAt, 2 * buckets_.size());
   }
   auto [it, fresh] = buckets_.try_emplace(user_id, Bucket{burst_, now});
   Bucket& b = it->second;

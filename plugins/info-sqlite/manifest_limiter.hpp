@@ -6,7 +6,7 @@
 // Retry-After). per_minute == 0 switches the limit off.
 //
 // Memory: one small entry per user seen; entries whose bucket has refilled completely are swept
-// when the table grows past 10,000 users.
+// when the table has doubled since the last sweep (at least 10,000 users).
 //
 // Thread-safety: take() is safe to call concurrently (one internal mutex).
 #pragma once
@@ -40,6 +40,7 @@ class ManifestLimiter {
   const double burst_;
   std::mutex mu_;
   std::unordered_map<std::int64_t, Bucket> buckets_;
+  std::size_t sweep_at_ = 10000;  // the size at which the next sweep runs
 };
 
 }  // namespace dfd::info_sqlite

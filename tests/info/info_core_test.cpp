@@ -13,6 +13,8 @@
 #include "client_address.hpp"
 #include "file_name.hpp"
 #include "harness.hpp"
+#include "login_limiter.hpp"
+#include "manifest_limiter.hpp"
 
 namespace dfd::info_sqlite {
 namespace {
@@ -128,6 +130,49 @@ TEST(InfoAuditLog, OneJsonObjectPerLineFilePrivate) {
   struct stat st {};
   ASSERT_EQ(::stat(dir.file("audit.log").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(InfoLoginLimiter, ReservesCancelsAndSweepsManyKeys) {
+  using namespace std::chrono_literals;
+  LoginLimiter::Limits l;
+  l.pair_max = 2;
+  l.address_max = 3;
+  l.account_max = 100;
+  LoginLimiter lim(l);
+  auto t = std::chrono::steady_clock::time_point{} + 1h;
+  // A cancelled attempt (store error) does not count; a failed one does.
+  auto a = lim.reserve("bob", "1.1.1.1", t);
+  ASSERT_EQ(a.retry_after, 0);
+  lim.cancelled(a);
+  EXPECT_EQ(lim.reserve("bob", "1.1.1.1", t).retry_after, 0);
+  EXPECT_EQ(lim.reserve("bob", "1.1.1.1", t).retry_after, 0);
+  EXPECT_EQ(lim.reserve("bob", "1.1.1.1", t).retry_after, 300);  // the pair: window
+  // The address reached 2 of 3; one more (another account) reaches the backoff.
+  EXPECT_EQ(lim.reserve("eve", "1.1.1.1", t).retry_after, 0);
+  EXPECT_EQ(lim.reserve("ann", "1.1.1.1", t).retry_after, 1);
+  EXPECT_EQ(lim.reserve("ann", "1.1.1.1", t + 1s).retry_after, 0);  // 4th failure
+  EXPECT_EQ(lim.reserve("ann", "1.1.1.1", t + 2s).retry_after, 1);  // now 2 s after t + 1 s
+  EXPECT_EQ(lim.reserve("ann", "1.1.1.1", t + 3s).retry_after, 0);
+  // 30,000 addresses (three sweeps); after the window every key is gone and allowed again.
+  for (int i = 0; i < 30000; ++i) {
+    EXPECT_EQ(
+        lim.reserve("x" + std::to_string(i), "10.0." + std::to_string(i), t + 10s).retry_after, 0);
+  }
+  EXPECT_EQ(lim.reserve("bob", "1.1.1.1", t + 400s).retry_after, 0);
+}
+
+TEST(InfoManifestLimiter, TokenBucketPerUser) {
+  using namespace std::chrono_literals;
+  ManifestLimiter lim(60, 2);  // one a second, bursts of 2
+  auto t = std::chrono::steady_clock::time_point{} + 1h;
+  EXPECT_EQ(lim.take(1, t), 0);
+  EXPECT_EQ(lim.take(1, t), 0);
+  EXPECT_EQ(lim.take(1, t), 1);
+  EXPECT_EQ(lim.take(2, t), 0);
+  EXPECT_EQ(lim.take(1, t + 1s), 0);
+  for (int u = 10; u < 30000; ++u) EXPECT_EQ(lim.take(u, t + 2s), 0);
+  ManifestLimiter off(0, 1);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(off.take(1, t), 0);
 }
 
 }  // namespace
