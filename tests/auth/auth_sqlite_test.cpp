@@ -268,7 +268,10 @@ TEST_F(AuthSqlite, TheCheckpointerKeepsTheWalSmall) {
     }
   }
   std::printf("largest WAL seen: %.1f MiB\n", static_cast<double>(largest) / (1 << 20));
-  EXPECT_LT(largest, std::uintmax_t{12} << 20);
+  // Without the checkpointer these 6,000 commits leave a 77 MiB WAL; with it, 4-7 MiB on a quiet
+  // machine and up to 26 MiB when other builds starve its thread (load 11 on 2 cores). The bound
+  // tells the two apart without depending on the scheduler.
+  EXPECT_LT(largest, std::uintmax_t{40} << 20);
   EXPECT_EQ(query(db(), "SELECT count(*) FROM download_tokens"), std::vector<std::string>{"6000"});
 }
 
