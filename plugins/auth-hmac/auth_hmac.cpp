@@ -29,6 +29,7 @@
 #include "dfd/auth.hpp"
 #include "dfd/events.hpp"
 #include "dfd/plugin.hpp"
+#include "issued_ledger.hpp"
 
 namespace dfd::auth_hmac {
 namespace {
@@ -45,6 +46,8 @@ constexpr std::size_t kMaxScopeBytes = 1024;
 // Longest token we parse: a max-size payload and the MAC, base64url-encoded, plus the dot.
 constexpr std::size_t kMaxTokenChars = ((kHeaderBytes + kMaxScopeBytes) * 4 + 2) / 3 + 1 + 43;
 constexpr std::int64_t kMinRevocationKeepS = 86400;
+// Download tokens remembered per user for revoke_download_tokens_of() (issued_ledger.hpp).
+constexpr std::size_t kLedgerPerUser = 65536;
 
 const char kB64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -285,8 +288,10 @@ class HmacAuth final : public Auth {
       token += '.';
       token += b64url_encode(mac, sizeof mac);
       issued_->add();
+      std::string hash = sha256_hex(token);
+      ledger_.add(user_id, hash, from_unix(expires), host_.clock().now());
       if (record) {
-        record->token_hash = sha256_hex(token);
+        record->token_hash = std::move(hash);
         record->scope = std::string(scope);
         record->user_id = user_id;
         record->expires_at = from_unix(expires);
@@ -339,6 +344,17 @@ class HmacAuth final : public Auth {
   }
 
   bool needs_token_events() const noexcept override { return false; }
+
+  // ABI minor 1: the tokens this instance issued to the user (issued_ledger.hpp; in memory).
+  Status revoke_download_tokens_of(std::int64_t user_id,
+                                   std::vector<std::string>* hashes) noexcept override {
+    return guard("auth-hmac: revoke_download_tokens_of", [&]() -> Status {
+      std::vector<std::string> found = ledger_.unexpired(user_id, host_.clock().now());
+      for (const std::string& h : found) DFD_RETURN_IF_ERROR(revoke_download_token(h));
+      if (hashes) *hashes = std::move(found);
+      return Status::Ok();
+    });
+  }
 
  private:
   Status sign(const std::string& payload, unsigned char mac[kMacBytes]) const {
@@ -396,6 +412,7 @@ class HmacAuth final : public Auth {
   std::mutex revoked_mu_;
   std::unordered_map<std::string, TimePoint> revoked_;  // token hash → keep until
   std::uint64_t revokes_ = 0;
+  IssuedLedger ledger_{kLedgerPerUser};
   Counter* issued_ = nullptr;
   std::array<Counter*, 6> verdicts_{};
 };

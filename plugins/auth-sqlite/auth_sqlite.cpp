@@ -28,6 +28,7 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "dfd/auth.hpp"
@@ -148,6 +149,10 @@ enum StmtId : int {
   kInsertUserToken,
   kSelectUserToken,
   kDeleteUserToken,
+  kSetUserDisabled,
+  kDeleteUserTokensOf,
+  kRevokeDownloadsOf,
+  kSelectRevokedOf,
   kPing,
   kBegin,
   kCommit,
@@ -168,13 +173,19 @@ constexpr const char* kStmtSql[kStmtCount] = {
     "DELETE FROM user_tokens WHERE expires_at < ?1",
     "INSERT INTO users(email, name, role, salt, kdf_iterations, password_hash, created_at) "
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    "SELECT id, email, name, role, salt, kdf_iterations, password_hash FROM users "
+    "SELECT id, email, name, role, salt, kdf_iterations, password_hash, disabled FROM users "
     "WHERE email = ?1",
-    "SELECT id, email, name, role FROM users WHERE id = ?1",
+    "SELECT id, email, name, role, disabled FROM users WHERE id = ?1",
     "INSERT INTO user_tokens(token_hash, user_id, expires_at) VALUES(?1, ?2, ?3)",
-    "SELECT t.token_hash, t.expires_at, u.id, u.email, u.name, u.role FROM user_tokens t "
-    "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1",
+    "SELECT t.token_hash, t.expires_at, u.id, u.email, u.name, u.role, u.disabled "
+    "FROM user_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1",
     "DELETE FROM user_tokens WHERE token_hash = ?1",
+    "UPDATE users SET disabled = ?2 WHERE id = ?1",
+    "DELETE FROM user_tokens WHERE user_id = ?1",
+    // No index on user_id (it would cost every issue a third b-tree write): these two scan the
+    // unexpired rows through download_tokens_expires, once per logout or admin revocation.
+    "UPDATE download_tokens SET revoked = 1 WHERE user_id = ?1 AND expires_at > ?2 AND revoked = 0",
+    "SELECT token_hash FROM download_tokens WHERE user_id = ?1 AND expires_at > ?2 AND revoked = 1",
     "SELECT 1",
     "BEGIN IMMEDIATE",
     "COMMIT",
@@ -197,13 +208,14 @@ constexpr const char* kSchema =
     "  salt TEXT NOT NULL,"
     "  kdf_iterations INTEGER NOT NULL,"
     "  password_hash TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL);"
+    "  created_at INTEGER NOT NULL,"
+    "  disabled INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS user_tokens("
     "  token_hash TEXT PRIMARY KEY NOT NULL,"
     "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
     "  expires_at INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS user_tokens_expires ON user_tokens(expires_at);"
-    "PRAGMA user_version = 1;";
+    "PRAGMA user_version = 2;";
 
 // One connection and its prepared statements. Used by one thread at a time (leased from Pool).
 struct Connection {
@@ -259,6 +271,16 @@ Status exec(sqlite3* db, const char* sql, std::string_view what) {
     return Status::IoError(m);
   }
   return Status::Ok();
+}
+
+// Version 1 files have no users.disabled column (added with ABI minor 1).
+Status migrate(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* probe = nullptr;
+  int rc = sqlite3_prepare_v2(db, "SELECT disabled FROM users LIMIT 0", -1, &probe, nullptr);
+  sqlite3_finalize(probe);
+  if (rc == SQLITE_OK) return Status::Ok();
+  return exec(db, "ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0",
+              "add users.disabled to '" + path + "'");
 }
 
 // A small pool of connections. acquire() reuses an idle one or opens a new one.
@@ -363,6 +385,7 @@ class Pool {
       std::lock_guard<std::mutex> g(schema_mu_);
       if (!schema_ready_) {
         DFD_RETURN_IF_ERROR(exec(c->db, kSchema, "create schema in '" + path_ + "'"));
+        DFD_RETURN_IF_ERROR(migrate(c->db, path_));
         schema_ready_ = true;
       }
     }
@@ -681,7 +704,7 @@ class SqliteAuth final : public Auth {
       std::string salt = dummy_salt_;
       std::int64_t iterations = kdf_iterations_;
       std::string stored;
-      bool found = false;
+      bool found = false, disabled = false;
       if (plausible_email(email)) {
         auto lease = pool_->acquire();
         if (!lease.ok()) return lease.status();
@@ -699,6 +722,7 @@ class SqliteAuth final : public Auth {
             u.role = s.text(3);
             salt = std::move(salt_bytes);
             iterations = s.int64(5);
+            disabled = s.int64(7) != 0;
           } else {
             host_.logger().error("user id " + std::to_string(s.int64(0)) +
                                  ": stored password record is malformed");
@@ -713,6 +737,8 @@ class SqliteAuth final : public Auth {
       bool match = found && CRYPTO_memcmp(key, stored.data(), kKeyBytes) == 0;
       OPENSSL_cleanse(key, sizeof key);
       if (!match) return Status::Unauthenticated(kLoginError);
+      // Said only to whoever knows the password.
+      if (disabled) return Status::PermissionDenied("auth-sqlite: this account is disabled");
       return u;
     });
   }
@@ -784,6 +810,7 @@ class SqliteAuth final : public Auth {
       if (host_.clock().now() >= from_unix(s.int64(1))) {
         return Status::Unauthenticated("user token expired; log in again");
       }
+      if (s.int64(6) != 0) return Status::Unauthenticated("the user is disabled");
       return User{s.int64(2), s.text(3), s.text(4), s.text(5)};
     });
   }
@@ -801,7 +828,98 @@ class SqliteAuth final : public Auth {
     });
   }
 
+  // ---- ABI minor 1: user administration ----
+
+  Result<User> find_user_by_id(std::int64_t user_id) noexcept override {
+    return guard("auth-sqlite: find_user_by_id", [&]() -> Result<User> {
+      auto row = select_user_by_id(user_id);
+      if (!row.ok()) return row.status();
+      return std::move(row->first);
+    });
+  }
+
+  Result<bool> user_disabled(std::int64_t user_id) noexcept override {
+    return guard("auth-sqlite: user_disabled", [&]() -> Result<bool> {
+      auto row = select_user_by_id(user_id);
+      if (!row.ok()) return row.status();
+      return row->second;
+    });
+  }
+
+  // The flag and, when disabling, the deletion of the user's sessions in one transaction.
+  Status set_user_disabled(std::int64_t user_id, bool disabled) noexcept override {
+    return guard("auth-sqlite: set_user_disabled", [&]() -> Status {
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      bool found = false;
+      DFD_RETURN_IF_ERROR(lease->transaction("set user disabled", [&]() -> Status {
+        Stmt s = lease->stmt(kSetUserDisabled);
+        s.bind(1, user_id);
+        s.bind(2, std::int64_t{disabled ? 1 : 0});
+        DFD_RETURN_IF_ERROR(step_status(s.step(), lease.value()->db, "set user disabled"));
+        found = sqlite3_changes(lease.value()->db) > 0;
+        if (!found || !disabled) return Status::Ok();
+        Stmt d = lease->stmt(kDeleteUserTokensOf);
+        d.bind(1, user_id);
+        return step_status(d.step(), lease.value()->db, "delete user tokens");
+      }));
+      if (!found)
+        return Status::NotFound("auth-sqlite: no user with id " + std::to_string(user_id));
+      return Status::Ok();
+    });
+  }
+
+  Status revoke_user_tokens(std::int64_t user_id) noexcept override {
+    return guard("auth-sqlite: revoke_user_tokens", [&]() -> Status {
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      Stmt s = lease->stmt(kDeleteUserTokensOf);
+      s.bind(1, user_id);
+      return lease->write(s, "delete user tokens");
+    });
+  }
+
+  Status revoke_download_tokens_of(std::int64_t user_id,
+                                   std::vector<std::string>* hashes) noexcept override {
+    return guard("auth-sqlite: revoke_download_tokens_of", [&]() -> Status {
+      if (hashes) hashes->clear();
+      const std::int64_t now = unix_seconds(host_.clock().now());
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      return lease->transaction("revoke a user's download tokens", [&]() -> Status {
+        {
+          Stmt s = lease->stmt(kRevokeDownloadsOf);
+          s.bind(1, user_id);
+          s.bind(2, now);
+          DFD_RETURN_IF_ERROR(step_status(s.step(), lease.value()->db, "revoke download tokens"));
+        }
+        Stmt s = lease->stmt(kSelectRevokedOf);
+        s.bind(1, user_id);
+        s.bind(2, now);
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW) {
+          if (hashes) hashes->push_back(s.text(0));
+        }
+        return step_status(rc, lease.value()->db, "list revoked download tokens");
+      });
+    });
+  }
+
  private:
+  // The user and whether it is disabled; kNotFound for an unknown id.
+  Result<std::pair<User, bool>> select_user_by_id(std::int64_t user_id) {
+    auto lease = pool_->acquire();
+    if (!lease.ok()) return lease.status();
+    Stmt s = lease->stmt(kSelectUserById);
+    s.bind(1, user_id);
+    int rc = s.step();
+    if (rc == SQLITE_ROW) {
+      return std::make_pair(User{s.int64(0), s.text(1), s.text(2), s.text(3)}, s.int64(4) != 0);
+    }
+    if (rc != SQLITE_DONE) return Status::IoError(sqlite_error(lease.value()->db, "find user"));
+    return Status::NotFound("auth-sqlite: no user with id " + std::to_string(user_id));
+  }
+
   TokenVerdict verify(std::string_view token, std::string_view scope) {
     if (!well_formed_token(token) || scope.empty()) return TokenVerdict::kInvalid;
     std::string hash = sha256_hex(token);

@@ -1,5 +1,7 @@
 #include "catalog.hpp"
 
+#include "file_name.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -109,8 +111,8 @@ Status validate(const events::FileAvailable& f) {
   if (!is_printable(f.zone, 256)) return Status::InvalidArgument("file.available: bad zone");
   if (!is_http_url(f.url)) return Status::InvalidArgument("file.available: bad url");
   if (!is_hex(f.uid, 256)) return Status::InvalidArgument("file.available: uid is not hex");
-  if (f.name.empty() || f.name.size() > 4096) {
-    return Status::InvalidArgument("file.available: bad name");
+  if (std::string why = file_name_problem(f.name); !why.empty()) {
+    return Status::InvalidArgument("file.available: " + why);
   }
   if (!is_printable(f.alg, 32)) return Status::InvalidArgument("file.available: bad alg");
   if (f.size > kMax || f.chunk_size == 0 || f.chunk_size > kMax) {
@@ -163,6 +165,7 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path) noexcept
     DFD_RETURN_IF_ERROR(c->exec("PRAGMA journal_mode=WAL").with_context("'" + path + "'"));
     DFD_RETURN_IF_ERROR(c->exec("PRAGMA synchronous=NORMAL"));
     DFD_RETURN_IF_ERROR(c->exec(kSchema).with_context("'" + path + "'"));
+    DFD_RETURN_IF_ERROR(c->purge_unsafe_names().with_context("'" + path + "'"));
     DFD_RETURN_IF_ERROR(c->load().with_context("'" + path + "'"));
     return c;
   });
@@ -179,6 +182,31 @@ Status Catalog::exec(const char* sql) const {
   std::string msg = err ? err : sqlite3_errstr(rc);
   sqlite3_free(err);
   return Status::IoError("catalog: " + msg);
+}
+
+// Entries stored before names were checked (issue 11, #8) are dropped with their locations; a
+// file server announcing the file again under a clean name brings it back.
+Status Catalog::purge_unsafe_names() {
+  std::lock_guard<std::mutex> g(db_mu_);
+  std::vector<std::string> bad;
+  {
+    Stmt s(db_, "SELECT uid, name FROM files");
+    if (!s.ok()) return s.error("check file names");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      if (!file_name_problem(s.text(1)).empty()) bad.push_back(s.text(0));
+    }
+    if (rc != SQLITE_DONE) return s.error("check file names");
+  }
+  for (const std::string& uid : bad) {
+    for (const char* sql :
+         {"DELETE FROM locations WHERE uid = ?1", "DELETE FROM files WHERE uid = ?1"}) {
+      Stmt d(db_, sql);
+      DFD_RETURN_IF_ERROR(d.bind(1, uid).run("drop a file with an unsafe name"));
+    }
+  }
+  purged_names_ = bad.size();
+  return Status::Ok();
 }
 
 Status Catalog::load() {

@@ -103,6 +103,10 @@ class Catalog {
   // A cheap query on the database (health).
   Status check() const noexcept;
 
+  // Files dropped at open() because their stored name fails file_name_problem() (stored by an
+  // older version).
+  std::size_t purged_names() const { return purged_names_; }
+
  private:
   Catalog() = default;
   struct Location {
@@ -112,6 +116,7 @@ class Catalog {
   };
   Status exec(const char* sql) const;
   Status load();
+  Status purge_unsafe_names();
   void insert_memory(std::shared_ptr<CatalogFile> f);
   bool live(const ServerState& s, std::int64_t now_ms, std::int64_t timeout_ms) const {
     return now_ms - s.last_heartbeat_ms <= timeout_ms;
@@ -126,6 +131,7 @@ class Catalog {
   std::unordered_map<std::string, std::size_t> by_uid_;
   std::unordered_map<std::string, std::map<std::string, Location>> locations_;  // uid → server
   std::map<std::string, ServerState> servers_;
+  std::size_t purged_names_ = 0;  // set in open()
 };
 
 // JSON string literal (quoted, escaped; invalid UTF-8 replaced) for hand-built bodies.

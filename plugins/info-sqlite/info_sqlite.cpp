@@ -1,42 +1,26 @@
-// info-sqlite: the information server's HTTP API (docs/api.md) over a SQLite catalog that is
-// built from broker events.
-//
-// Threading: HTTP handlers run concurrently on the host's HTTP threads; event handlers run on the
-// broker's thread. Both reach the plugin only through a Gate that stop() closes, so nothing of
-// this plugin runs after stop() returned even if the host or the broker still holds a handler.
-// Members set in start() are read-only afterwards; the catalog and the login limiter lock
-// internally; the auth and broker plugins are thread-safe by contract.
+// info-sqlite: configuration, lifecycle, events, and the catalog and manifest routes (the class
+// and its threading rules: info_sqlite.hpp).
+#include "info_sqlite.hpp"
+
 #include <dlfcn.h>
 
-#include <atomic>
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <nlohmann/json.hpp>
-#include <optional>
-#include <shared_mutex>
 #include <sstream>
 
-#include "catalog.hpp"
-#include "dfd/auth.hpp"
-#include "dfd/broker.hpp"
+#include "api_json.hpp"
 #include "dfd/events.hpp"
-#include "dfd/info.hpp"
-#include "login_limiter.hpp"
-#include "token_announcer.hpp"
+#include "file_name.hpp"
+#include "plugin_abi.hpp"
 
 namespace dfd::info_sqlite {
 
 namespace {
 using json = nlohmann::json;
 
-// User tokens: 0 asks the auth plugin for its own configured lifetime (auth-sqlite's
-// user_token_ttl_s).
-constexpr std::chrono::seconds kUserTokenTtl{0};
 constexpr std::chrono::seconds kLoginWindow{300};
-constexpr std::size_t kMaxField = 1024;
 // Most download tokens announced in one token.issued event (about 200 bytes each).
 constexpr std::size_t kMaxTokenBatch = 256;
 // One token.issued publish at a time: what arrives meanwhile forms the next, larger batch. With
@@ -46,82 +30,6 @@ constexpr std::size_t kTokenPublishesInFlight = 1;
 // How long the oldest waiting token may wait for tokens being issued at that moment to join its
 // event (only while some are; see token_announcer.hpp).
 constexpr std::chrono::microseconds kTokenLinger{1000};
-
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-int http_status(Code c) {
-  switch (c) {
-    case Code::kInvalidArgument:
-      return 400;
-    case Code::kUnauthenticated:
-      return 401;
-    case Code::kPermissionDenied:
-      return 403;
-    case Code::kNotFound:
-      return 404;
-    case Code::kAlreadyExists:
-      return 409;
-    case Code::kResourceExhausted:
-      return 429;
-    case Code::kUnavailable:
-    case Code::kDeadlineExceeded:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
-void set_error(HttpResponse& r, const Status& st) {
-  set_json_error(r, http_status(st.code()), code_name(st.code()), st.message());
-}
-
-void unauthorized(HttpResponse& r, std::string_view message) {
-  set_json_error(r, 401, "unauthenticated", message);
-  r.headers.emplace_back("WWW-Authenticate", "Bearer");
-}
-
-json user_json(const User& u) {
-  return json{{"id", u.id}, {"email", u.email}, {"name", u.name}, {"role", u.role}};
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// Decimal digits only (no sign, no spaces), at most `max`.
-bool parse_uint(const std::string& s, std::uint64_t max, std::uint64_t& out) {
-  if (s.empty() || s.size() > 19) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (v > max) return false;
-  out = v;
-  return true;
-}
-
-// A string field of a JSON object: nullopt when absent or not a string.
-std::optional<std::string> string_field(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
-bool plausible_email(const std::string& e) {
-  if (e.size() < 3 || e.size() > 254) return false;
-  auto at = e.find('@');
-  if (at == std::string::npos || at == 0 || at + 1 == e.size() || e.find('@', at + 1) != e.npos) {
-    return false;
-  }
-  for (char c : e) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
-  }
-  return true;
-}
 
 // The HTTP routes and the broker subscription are std::function objects whose code lives in this
 // library, but they are owned (and destroyed) by the host and the broker, possibly after the host
@@ -144,105 +52,72 @@ std::int64_t unix_ms(TimePoint t) {
 }
 }  // namespace
 
-class InfoSqlite final : public Info {
- public:
-  explicit InfoSqlite(HostServices& host)
-      : host_(host),
-        log_(host.logger()),
-        tokens_issued_(host.metrics().counter("dfd_info_tokens_issued_total",
-                                              "Download tokens handed out (confirmed)")),
-        token_failures_(host.metrics().counter(
-            "dfd_info_token_publish_failures_total",
-            "Manifests refused because the token.issued event was not confirmed")),
-        catalog_files_(host.metrics().gauge("dfd_info_catalog_files", "Files in the catalog")),
-        live_servers_(host.metrics().gauge("dfd_info_live_servers",
-                                           "File servers heard within the heartbeat timeout")),
-        events_rejected_(host.metrics().counter("dfd_info_events_rejected_total",
-                                                "Malformed or conflicting events dropped")),
-        token_events_(host.metrics().counter(
-            "dfd_info_token_events_total",
-            "Confirmed token.issued events (each carries one or more download tokens)")),
-        gate_(std::make_shared<Gate>()) {
-    for (const char* result : {"ok", "failed", "rate_limited", "invalid"}) {
-      logins_[result] =
-          &host.metrics().counter("dfd_info_logins_total", "Login attempts", {{"result", result}});
-    }
+InfoSqlite::InfoSqlite(HostServices& host)
+    : host_(host),
+      log_(host.logger()),
+      tokens_issued_(host.metrics().counter("dfd_info_tokens_issued_total",
+                                            "Download tokens handed out (confirmed)")),
+      token_failures_(host.metrics().counter(
+          "dfd_info_token_publish_failures_total",
+          "Manifests refused because the token.issued event was not confirmed")),
+      catalog_files_(host.metrics().gauge("dfd_info_catalog_files", "Files in the catalog")),
+      live_servers_(host.metrics().gauge("dfd_info_live_servers",
+                                         "File servers heard within the heartbeat timeout")),
+      events_rejected_(host.metrics().counter("dfd_info_events_rejected_total",
+                                              "Malformed or conflicting events dropped")),
+      names_rejected_(host.metrics().counter(
+          "dfd_info_file_names_rejected_total",
+          "file.available events dropped for a file name with control characters or bad UTF-8")),
+      token_events_(host.metrics().counter(
+          "dfd_info_token_events_total",
+          "Confirmed token.issued events (each carries one or more download tokens)")),
+      manifests_limited_(
+          host.metrics().counter("dfd_info_manifests_rate_limited_total",
+                                 "Manifest requests refused with 429 by the per-user rate limit")),
+      revocations_(host.metrics().counter("dfd_info_tokens_revoked_total",
+                                          "Download tokens revoked (token.revoked published)")),
+      revocation_failures_(host.metrics().counter(
+          "dfd_info_revocation_failures_total",
+          "Revocations of a user's download tokens that could not be stored or published")),
+      audit_failures_(host.metrics().counter("dfd_info_audit_write_failures_total",
+                                             "Audit log lines that could not be written")),
+      gate_(std::make_shared<Gate>()) {
+  for (const char* result : {"ok", "failed", "rate_limited", "invalid", "disabled"}) {
+    logins_[result] =
+        &host.metrics().counter("dfd_info_logins_total", "Login attempts", {{"result", result}});
   }
+}
 
-  ~InfoSqlite() override { stop(); }
+std::int64_t InfoSqlite::now_ms() const {
+  return unix_ms(host_.clock().now());
+}
 
-  Status init();
-  Status start() noexcept override;
-  void stop() noexcept override;
-  Health health() const noexcept override;
+void InfoSqlite::update_gauges() {
+  catalog_files_.set(static_cast<double>(catalog_->file_count()));
+  live_servers_.set(
+      static_cast<double>(catalog_->live_server_count(now_ms(), heartbeat_timeout_ms_)));
+}
 
- private:
-  // Handlers reach the plugin only through this; stop() closes it and waits for running ones.
-  struct Gate {
-    std::atomic<bool> closed{false};
-    std::shared_mutex mu;
-    InfoSqlite* self = nullptr;  // guarded by mu
-  };
-  using Route = void (InfoSqlite::*)(const HttpRequest&, HttpResponse&);
+std::string InfoSqlite::client_of(const HttpRequest& q) const {
+  return client_address_->resolve(q.peer, q.header("x-forwarded-for"));
+}
 
-  HttpHandler wrap(Route fn);
-  Status on_event(std::string_view key, std::string_view body) noexcept;
-  Status ensure_admin();
-  std::optional<User> authenticate(const HttpRequest& q, HttpResponse& r);
-  std::int64_t now_ms() const { return unix_ms(host_.clock().now()); }
-  void update_gauges() {
-    catalog_files_.set(static_cast<double>(catalog_->file_count()));
-    live_servers_.set(
-        static_cast<double>(catalog_->live_server_count(now_ms(), heartbeat_timeout_ms_)));
+void InfoSqlite::audit(std::string_view event, const json& fields) {
+  if (audit_.record(event, fields, host_.clock().now())) return;
+  audit_failures_.add();
+  if (!audit_failure_logged_.exchange(true)) {
+    log_.error("cannot append to the audit log '" + audit_path_ + "': " + std::strerror(errno) +
+               " (logged once; dfd_info_audit_write_failures_total counts them)");
   }
-
-  void login(const HttpRequest& q, HttpResponse& r);
-  void logout(const HttpRequest& q, HttpResponse& r);
-  void list_files(const HttpRequest& q, HttpResponse& r);
-  void manifest(const HttpRequest& q, HttpResponse& r);
-  void add_user(const HttpRequest& q, HttpResponse& r);
-  void list_servers(const HttpRequest& q, HttpResponse& r);
-
-  HostServices& host_;
-  Logger& log_;
-
-  // config
-  std::string db_path_;
-  std::string auth_name_;
-  std::string download_auth_name_;
-  std::string admin_email_;
-  std::string admin_password_;  // only between init() and start()
-  std::int64_t heartbeat_timeout_ms_ = 6000;
-  std::chrono::seconds token_ttl_{3600};
-  std::int64_t login_max_failures_ = 5;
-  std::chrono::milliseconds confirm_timeout_{2000};
-
-  // set in start(), read-only afterwards
-  Auth* users_ = nullptr;
-  Auth* dl_auth_ = nullptr;
-  Broker* broker_ = nullptr;
-  std::unique_ptr<Catalog> catalog_;
-  std::unique_ptr<LoginLimiter> limiter_;
-  // Groups concurrent manifests' token.issued events (token_announcer.hpp).
-  std::unique_ptr<TokenAnnouncer> announcer_;
-
-  Counter& tokens_issued_;
-  Counter& token_failures_;
-  Gauge& catalog_files_;
-  Gauge& live_servers_;
-  Counter& events_rejected_;
-  Counter& token_events_;
-  std::map<std::string, Counter*> logins_;
-
-  std::shared_ptr<Gate> gate_;
-  bool started_ = false;
-};
+}
 
 Status InfoSqlite::init() {
   const Config& c = host_.config();
   DFD_RETURN_IF_ERROR(c.allow_only(
       {"db", "auth", "download_auth", "admin_email", "admin_password_file", "admin_password_env",
-       "heartbeat_timeout_ms", "token_ttl_s", "login_max_failures", "confirm_timeout_ms"}));
+       "heartbeat_timeout_ms", "token_ttl_s", "login_max_failures", "login_address_max_failures",
+       "login_account_max_failures", "trusted_proxies", "manifests_per_minute", "manifest_burst",
+       "audit_log", "confirm_timeout_ms"}));
   if (!c.has("db")) return c.error("db", "is required (path of the catalog's SQLite file)");
   auto db = c.get_string("db");
   if (!db.ok()) return db.status();
@@ -272,7 +147,6 @@ Status InfoSqlite::init() {
   std::int64_t ttl = 0, confirm = 0;
   DFD_RETURN_IF_ERROR(ranged("heartbeat_timeout_ms", 6000, 100, 86400000, heartbeat_timeout_ms_));
   DFD_RETURN_IF_ERROR(ranged("token_ttl_s", 3600, 1, 30 * 86400, ttl));
-  DFD_RETURN_IF_ERROR(ranged("login_max_failures", 5, 1, 1000000, login_max_failures_));
   DFD_RETURN_IF_ERROR(ranged("confirm_timeout_ms", 2000, 1, 60000, confirm));
   token_ttl_ = std::chrono::seconds(ttl);
   confirm_timeout_ = std::chrono::milliseconds(confirm);
@@ -319,7 +193,64 @@ Status InfoSqlite::init() {
       return c.error("admin_email", "needs admin_password_file or admin_password_env");
     }
   }
-  limiter_ = std::make_unique<LoginLimiter>(login_max_failures_, kLoginWindow);
+  DFD_RETURN_IF_ERROR(str("audit_log", audit_path_));
+  return init_limits();
+}
+
+// A whole number from an integer, or from a string of digits (so a deployment can write
+// "${DFD_MANIFESTS_PER_MINUTE:-600}"), within [lo, hi].
+static Status count_or(const Config& c, const char* key, std::int64_t fallback, std::int64_t lo,
+                       std::int64_t hi, std::int64_t& out) {
+  std::int64_t v = fallback;
+  if (c.has(key)) {
+    auto i = c.get_int(key);
+    if (i.ok()) {
+      v = *i;
+    } else {
+      auto text = c.get_string(key);
+      std::uint64_t u = 0;
+      if (!text.ok() || !parse_uint(*text, static_cast<std::uint64_t>(hi), u)) {
+        return c.error(key, "must be a whole number between " + std::to_string(lo) + " and " +
+                                std::to_string(hi));
+      }
+      v = static_cast<std::int64_t>(u);
+    }
+  }
+  if (v < lo || v > hi) {
+    return c.error(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  }
+  out = v;
+  return Status::Ok();
+}
+
+Status InfoSqlite::init_limits() {
+  const Config& c = host_.config();
+  LoginLimiter::Limits login;
+  login.window = kLoginWindow;
+  DFD_RETURN_IF_ERROR(count_or(c, "login_max_failures", 5, 1, 1000000, login.pair_max));
+  DFD_RETURN_IF_ERROR(count_or(c, "login_address_max_failures", 4 * login.pair_max, 1, 10000000,
+                               login.address_max));
+  DFD_RETURN_IF_ERROR(count_or(c, "login_account_max_failures", 4 * login.pair_max, 1, 10000000,
+                               login.account_max));
+  limiter_ = std::make_unique<LoginLimiter>(login);
+
+  std::int64_t per_minute = 0, burst = 0;
+  DFD_RETURN_IF_ERROR(count_or(c, "manifests_per_minute", 600, 0, 100000000, per_minute));
+  // Default burst: five minutes' worth, so a test suite or a client starting many downloads at
+  // once as one user (e2e: 1,000 manifests back to back) is not throttled; a flood is.
+  DFD_RETURN_IF_ERROR(
+      count_or(c, "manifest_burst", per_minute > 0 ? 5 * per_minute : 1, 1, 1000000000, burst));
+  manifest_limiter_ = std::make_unique<ManifestLimiter>(per_minute, burst);
+
+  std::vector<std::string> proxies;
+  if (c.has("trusted_proxies")) {
+    auto list = c.get_string_list("trusted_proxies");
+    if (!list.ok()) return c.error("trusted_proxies", "must be a list of CIDR blocks (strings)");
+    proxies = std::move(list.value());
+  }
+  auto addr = ClientAddress::parse(proxies);
+  if (!addr.ok()) return c.error("trusted_proxies", addr.status().message());
+  client_address_ = std::make_unique<ClientAddress>(std::move(addr.value()));
   return Status::Ok();
 }
 
@@ -351,6 +282,15 @@ Status InfoSqlite::start() noexcept {
                                           "' is not loaded");
       }
     }
+    // Abilities of ABI minor 1 (auth.hpp) only on plugins built with them.
+    users_admin_ = plugin_abi_minor(*users_) >= 1;
+    dl_revoke_ = plugin_abi_minor(*dl_auth_) >= 1;
+    if (!users_admin_) {
+      log_.warn(
+          "the users' auth plugin predates ABI minor 1: disabling users and revoking a "
+          "user's tokens are not available");
+    }
+    DFD_RETURN_IF_ERROR(audit_.open(audit_path_).with_context("info-sqlite: audit_log"));
     broker_ = host_.find<Broker>();
     if (!broker_) return Status::FailedPrecondition("info-sqlite: no broker plugin is loaded");
     Broker* broker = broker_;
@@ -366,6 +306,11 @@ Status InfoSqlite::start() noexcept {
     auto cat = Catalog::open(db_path_);
     if (!cat.ok()) return cat.status().with_context("info-sqlite");
     catalog_ = std::move(cat.value());
+    if (catalog_->purged_names() > 0) {
+      names_rejected_.add(static_cast<double>(catalog_->purged_names()));
+      log_.warn("dropped " + std::to_string(catalog_->purged_names()) +
+                " catalog entries whose file names hold control characters or bad UTF-8");
+    }
     DFD_RETURN_IF_ERROR(ensure_admin());
 
     pin_this_library(log_);
@@ -391,6 +336,10 @@ Status InfoSqlite::start() noexcept {
     DFD_RETURN_IF_ERROR(http.add("GET", "/v1/files", wrap(&InfoSqlite::list_files)));
     DFD_RETURN_IF_ERROR(http.add("GET", "/v1/files/:id", wrap(&InfoSqlite::manifest)));
     DFD_RETURN_IF_ERROR(http.add("POST", "/v1/users", wrap(&InfoSqlite::add_user)));
+    DFD_RETURN_IF_ERROR(http.add("POST", "/v1/users/:id/disable", wrap(&InfoSqlite::disable_user)));
+    DFD_RETURN_IF_ERROR(http.add("POST", "/v1/users/:id/enable", wrap(&InfoSqlite::enable_user)));
+    DFD_RETURN_IF_ERROR(
+        http.add("POST", "/v1/users/:id/revoke-tokens", wrap(&InfoSqlite::revoke_user_tokens)));
     DFD_RETURN_IF_ERROR(http.add("GET", "/v1/servers", wrap(&InfoSqlite::list_servers)));
     update_gauges();
     started_ = true;
@@ -471,11 +420,7 @@ HttpHandler InfoSqlite::wrap(Route fn) {
 
 Status InfoSqlite::on_event(std::string_view key, std::string_view body) noexcept {
   Status st = guard("info-sqlite: event", [&]() -> Status {
-    if (key == events::kFileAvailable) {
-      auto f = events::decode_file_available(body);
-      if (!f.ok()) return f.status();
-      return catalog_->apply_available(*f, now_ms());
-    }
+    if (key == events::kFileAvailable) return on_file_available(body);
     if (key == events::kFileRemoved) {
       auto f = events::decode_file_removed(body);
       if (!f.ok()) return f.status();
@@ -504,6 +449,23 @@ Status InfoSqlite::on_event(std::string_view key, std::string_view body) noexcep
   return Status::Ok();
 }
 
+Status InfoSqlite::on_file_available(std::string_view body) {
+  auto f = events::decode_file_available(body);
+  if (!f.ok()) return f.status();
+  // Checked here and again in the catalog (defence in depth): a name with control characters
+  // would reach terminals and client paths raw (issue 11, #8).
+  if (std::string why = file_name_problem(f->name); !why.empty()) {
+    names_rejected_.add();
+    if (!name_rejection_logged_.exchange(true)) {
+      log_.warn("dropped file.available of " + f->uid.substr(0, 64) + " from server '" +
+                f->server_id.substr(0, 64) + "': " + why +
+                " (logged once; dfd_info_file_names_rejected_total counts them)");
+    }
+    return Status::Ok();  // acknowledged: it never becomes valid
+  }
+  return catalog_->apply_available(*f, now_ms());
+}
+
 std::optional<User> InfoSqlite::authenticate(const HttpRequest& q, HttpResponse& r) {
   std::string token = q.bearer();
   if (token.empty()) {
@@ -526,68 +488,14 @@ std::optional<User> InfoSqlite::authenticate(const HttpRequest& q, HttpResponse&
   return std::nullopt;
 }
 
-void InfoSqlite::login(const HttpRequest& q, HttpResponse& r) {
-  json j = json::parse(q.body, nullptr, false);
-  std::optional<std::string> email, password;
-  if (j.is_object()) {
-    email = string_field(j, "email");
-    password = string_field(j, "password");
+std::optional<User> InfoSqlite::authenticate_admin(const HttpRequest& q, HttpResponse& r) {
+  auto caller = authenticate(q, r);
+  if (!caller) return std::nullopt;
+  if (caller->role != "admin") {
+    set_json_error(r, 403, "permission_denied", "only an admin may manage users");
+    return std::nullopt;
   }
-  if (!email || !password || email->empty() || password->empty() || email->size() > kMaxField ||
-      password->size() > kMaxField) {
-    logins_["invalid"]->add();
-    set_json_error(r, 400, "invalid_argument",
-                   "the body must be a JSON object with non-empty strings 'email' and 'password'");
-    return;
-  }
-  const std::string account = lower(*email);
-  const auto now = host_.clock().steady_now();
-  if (std::int64_t wait = limiter_->retry_after(account, q.peer, now); wait > 0) {
-    logins_["rate_limited"]->add();
-    set_json_error(r, 429, "rate_limited",
-                   "too many failed logins; retry in " + std::to_string(wait) + " s");
-    r.headers.emplace_back("Retry-After", std::to_string(wait));
-    return;
-  }
-  auto user = users_->check_password(*email, *password);
-  if (!user.ok()) {
-    Code c = user.status().code();
-    if (c == Code::kUnauthenticated || c == Code::kNotFound || c == Code::kPermissionDenied) {
-      limiter_->record_failure(account, q.peer, now);
-      logins_["failed"]->add();
-      log_.info("failed login from " + (q.peer.empty() ? std::string("?") : q.peer));
-      unauthorized(r, "invalid email or password");
-      return;
-    }
-    log_.error("check_password: " + user.status().to_string());
-    set_error(r, user.status());
-    return;
-  }
-  limiter_->record_success(account);
-  auto token = users_->issue_user_token(user->id, kUserTokenTtl);
-  if (!token.ok()) {
-    log_.error("issue_user_token: " + token.status().to_string());
-    set_error(r, token.status());
-    return;
-  }
-  logins_["ok"]->add();
-  r.status = 200;
-  r.headers.emplace_back("Cache-Control", "no-store");
-  r.body = dump(json{{"token", token->token},
-                     {"expires_at", format_rfc3339(token->expires_at)},
-                     {"user", user_json(*user)}});
-}
-
-void InfoSqlite::logout(const HttpRequest& q, HttpResponse& r) {
-  if (!authenticate(q, r)) return;
-  Status st = users_->revoke_user_token(q.bearer());
-  if (!st.ok()) {
-    log_.error("revoke_user_token: " + st.to_string());
-    set_error(r, st);
-    return;
-  }
-  r.status = 204;
-  r.body.clear();
+  return caller;
 }
 
 void InfoSqlite::list_files(const HttpRequest& q, HttpResponse& r) {
@@ -618,16 +526,20 @@ void InfoSqlite::list_files(const HttpRequest& q, HttpResponse& r) {
 void InfoSqlite::manifest(const HttpRequest& q, HttpResponse& r) {
   auto user = authenticate(q, r);
   if (!user) return;
-  std::uint64_t id = 0;
-  auto p = q.params.find("id");
-  if (p == q.params.end() || !parse_uint(p->second, static_cast<std::uint64_t>(INT64_MAX), id) ||
-      id == 0) {
+  auto id = id_param(q, "id");
+  if (!id) {
     set_json_error(r, 400, "invalid_argument", "the file id must be a positive integer");
     return;
   }
-  auto file = catalog_->find(static_cast<std::int64_t>(id));
+  // Each manifest costs a token, a database write and a broker event: per-user rate limit.
+  if (std::int64_t wait = manifest_limiter_->take(user->id, host_.clock().steady_now()); wait > 0) {
+    manifests_limited_.add();
+    rate_limited(r, "too many manifests for this user (manifests_per_minute)", wait);
+    return;
+  }
+  auto file = catalog_->find(*id);
   if (!file) {
-    set_json_error(r, 404, "not_found", "no file with id " + std::to_string(id));
+    set_json_error(r, 404, "not_found", "no file with id " + std::to_string(*id));
     return;
   }
   std::string zone;
@@ -635,7 +547,7 @@ void InfoSqlite::manifest(const HttpRequest& q, HttpResponse& r) {
   auto locations = catalog_->live_locations(file->uid, zone, now_ms(), heartbeat_timeout_ms_);
   if (locations.empty()) {
     set_json_error(r, 503, "unavailable",
-                   "no file server holding file " + std::to_string(id) + " is live right now");
+                   "no file server holding file " + std::to_string(*id) + " is live right now");
     r.headers.emplace_back("Retry-After", "5");
     return;
   }
@@ -659,7 +571,7 @@ void InfoSqlite::manifest(const HttpRequest& q, HttpResponse& r) {
       Status rv = dl_auth_->revoke_download_token(record.token_hash);
       if (!rv.ok()) log_.error("revoke_download_token: " + rv.to_string());
       token_failures_.add();
-      log_.warn("token.issued for file " + std::to_string(id) +
+      log_.warn("token.issued for file " + std::to_string(*id) +
                 " was not confirmed: " + st.to_string());
       set_json_error(r, 503, "unavailable",
                      "the event broker did not confirm the download token; retry shortly");
@@ -668,6 +580,13 @@ void InfoSqlite::manifest(const HttpRequest& q, HttpResponse& r) {
     }
   }
   tokens_issued_.add();
+  if (audit_.enabled()) {  // the hot path: no JSON built when the log is off
+    audit("manifest", json{{"user_id", user->id},
+                           {"file_id", *id},
+                           {"uid", file->uid},
+                           {"zone", zone},
+                           {"address", client_of(q)}});
+  }
 
   std::string body;
   body.reserve(file->manifest_json.size() + 256 + locations.size() * 128);
@@ -684,58 +603,6 @@ void InfoSqlite::manifest(const HttpRequest& q, HttpResponse& r) {
   r.status = 200;
   r.headers.emplace_back("Cache-Control", "no-store");
   r.body = std::move(body);
-}
-
-void InfoSqlite::add_user(const HttpRequest& q, HttpResponse& r) {
-  auto caller = authenticate(q, r);
-  if (!caller) return;
-  if (caller->role != "admin") {
-    set_json_error(r, 403, "permission_denied", "only an admin may add users");
-    return;
-  }
-  json j = json::parse(q.body, nullptr, false);
-  if (!j.is_object()) {
-    set_json_error(r, 400, "invalid_argument", "the body must be a JSON object");
-    return;
-  }
-  auto email = string_field(j, "email");
-  auto password = string_field(j, "password");
-  std::optional<std::string> name = j.contains("name") ? string_field(j, "name") : "";
-  std::optional<std::string> role = j.contains("role") ? string_field(j, "role") : "user";
-  if (!email || !plausible_email(*email)) {
-    set_json_error(r, 400, "invalid_argument", "'email' must be an e-mail address");
-    return;
-  }
-  if (!password || password->size() < 8 || password->size() > kMaxField) {
-    set_json_error(r, 400, "invalid_argument",
-                   "'password' must be a string of 8 to 1024 characters");
-    return;
-  }
-  if (!name || name->size() > 200) {
-    set_json_error(r, 400, "invalid_argument", "'name' must be a string of at most 200 bytes");
-    return;
-  }
-  if (!role || (*role != "admin" && *role != "user")) {
-    set_json_error(r, 400, "invalid_argument", "'role' must be \"admin\" or \"user\"");
-    return;
-  }
-  auto user = users_->create_user(*email, *name, *password, *role);
-  if (!user.ok()) {
-    Code c = user.status().code();
-    if (c == Code::kAlreadyExists) {
-      set_json_error(r, 409, "already_exists", "a user with this e-mail exists");
-    } else if (c == Code::kInvalidArgument) {
-      set_error(r, user.status());
-    } else {
-      log_.error("create_user: " + user.status().to_string());
-      set_error(r, user.status());
-    }
-    return;
-  }
-  log_.info("admin " + std::to_string(caller->id) + " added user " + std::to_string(user->id) +
-            " (" + *role + ")");
-  r.status = 201;
-  r.body = dump(user_json(*user));
 }
 
 void InfoSqlite::list_servers(const HttpRequest& q, HttpResponse& r) {

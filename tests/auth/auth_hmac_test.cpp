@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #define DFD_AUTH_CONFORMANCE_INTERFACE_ONLY
 #include "auth_subjects.hpp"
@@ -137,6 +138,30 @@ TEST_F(AuthHmac, RevocationsAreHeldInMemoryPerInstance) {
   EXPECT_EQ(b.auth().verify_download_token(t->token, kUid), TokenVerdict::kRevoked);
   EXPECT_EQ(a.auth().verify_download_token(t->token, kUid), TokenVerdict::kValid);
   EXPECT_EQ(b.auth().revoke_download_token("short").code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+
+namespace {
+
+// ABI minor 1: the tokens this instance issued to a user can be revoked together (logout, a
+// disabled user); other users' tokens stay valid.
+TEST_F(AuthHmac, RevokesTheTokensItIssuedToAUser) {
+  PluginSubject s("auth-hmac", hmac_config(key(std::string(32, 'k'), 0600), false));
+  ASSERT_TRUE(s.loaded()) << s.error().to_string();
+  auto& a = s.auth();
+  auto t1 = a.issue_download_token(kUid, 7, seconds(600), nullptr);
+  auto t2 = a.issue_download_token(kUid, 7, seconds(600), nullptr);
+  auto other = a.issue_download_token(kUid, 8, seconds(600), nullptr);
+  ASSERT_TRUE(t1.ok() && t2.ok() && other.ok());
+  std::vector<std::string> hashes;
+  ASSERT_TRUE(a.revoke_download_tokens_of(7, &hashes).ok());
+  EXPECT_EQ(hashes.size(), 2u);
+  EXPECT_EQ(a.verify_download_token(t1->token, kUid), TokenVerdict::kRevoked);
+  EXPECT_EQ(a.verify_download_token(t2->token, kUid), TokenVerdict::kRevoked);
+  EXPECT_EQ(a.verify_download_token(other->token, kUid), TokenVerdict::kValid);
+  ASSERT_TRUE(a.revoke_download_tokens_of(9, &hashes).ok());
+  EXPECT_TRUE(hashes.empty());
 }
 
 }  // namespace

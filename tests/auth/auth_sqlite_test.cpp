@@ -268,7 +268,10 @@ TEST_F(AuthSqlite, TheCheckpointerKeepsTheWalSmall) {
     }
   }
   std::printf("largest WAL seen: %.1f MiB\n", static_cast<double>(largest) / (1 << 20));
-  EXPECT_LT(largest, std::uintmax_t{12} << 20);
+  // Without the checkpointer these 6,000 commits leave a 77 MiB WAL; with it, 4-7 MiB on a quiet
+  // machine and up to 26 MiB when other builds starve its thread (load 11 on 2 cores). The bound
+  // tells the two apart without depending on the scheduler.
+  EXPECT_LT(largest, std::uintmax_t{40} << 20);
   EXPECT_EQ(query(db(), "SELECT count(*) FROM download_tokens"), std::vector<std::string>{"6000"});
 }
 
@@ -444,6 +447,95 @@ TEST_F(AuthSqlite, ConcurrentIssuersDoNotStall) {
   EXPECT_EQ(query(db(), "SELECT count(*) FROM download_tokens"),
             std::vector<std::string>{std::to_string(kThreads * kPerThread)});
   EXPECT_EQ(s->host().metric("dfd_auth_tokens_issued_total"), kThreads * kPerThread);
+}
+
+}  // namespace
+
+namespace {
+
+// ABI minor 1: an admin disables a user (no login, no user token works), enables them again,
+// and revokes every token of a user; the revoked download tokens come back as hashes to
+// publish, again on a repeat (a failed publish can be retried).
+TEST_F(AuthSqlite, DisableEnableAndRevokeAUsersTokens) {
+  auto s = open();
+  Auth& a = s->auth();
+  auto bob = a.create_user("bob@example.com", "Bob", "bob-password", "user");
+  auto eve = a.create_user("eve@example.com", "Eve", "eve-password", "user");
+  ASSERT_TRUE(bob.ok() && eve.ok());
+  auto session = a.issue_user_token(bob->id, seconds(600));
+  ASSERT_TRUE(session.ok());
+
+  std::vector<std::string> bob_tokens, hashes;
+  std::set<std::string> bob_hashes;
+  for (int i = 0; i < 3; ++i) {
+    DownloadTokenRecord r;
+    auto t = a.issue_download_token(kUid, bob->id, seconds(600), &r);
+    ASSERT_TRUE(t.ok());
+    bob_tokens.push_back(t->token);
+    bob_hashes.insert(r.token_hash);
+  }
+  auto eve_token = a.issue_download_token(kUid, eve->id, seconds(600), nullptr);
+  ASSERT_TRUE(eve_token.ok());
+
+  ASSERT_TRUE(a.revoke_download_tokens_of(bob->id, &hashes).ok());
+  EXPECT_EQ(std::set<std::string>(hashes.begin(), hashes.end()), bob_hashes);
+  for (const auto& t : bob_tokens) {
+    EXPECT_EQ(a.verify_download_token(t, kUid), TokenVerdict::kRevoked);
+  }
+  EXPECT_EQ(a.verify_download_token(eve_token->token, kUid), TokenVerdict::kValid);
+  ASSERT_TRUE(a.revoke_download_tokens_of(bob->id, &hashes).ok());
+  EXPECT_EQ(hashes.size(), 3u) << "a repeat lists them again";
+  ASSERT_TRUE(a.revoke_download_tokens_of(12345, &hashes).ok());
+  EXPECT_TRUE(hashes.empty());
+
+  auto found = a.find_user_by_id(bob->id);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->email, "bob@example.com");
+  EXPECT_EQ(a.find_user_by_id(999).status().code(), Code::kNotFound);
+  EXPECT_EQ(a.user_disabled(bob->id).value(), false);
+
+  ASSERT_TRUE(a.set_user_disabled(bob->id, true).ok());
+  EXPECT_EQ(a.user_disabled(bob->id).value(), true);
+  EXPECT_EQ(a.verify_user_token(session->token).status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(a.check_password("bob@example.com", "bob-password").status().code(),
+            Code::kPermissionDenied);
+  EXPECT_EQ(a.check_password("bob@example.com", "wrong").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(a.set_user_disabled(999, true).code(), Code::kNotFound);
+  EXPECT_TRUE(a.check_password("eve@example.com", "eve-password").ok());
+
+  ASSERT_TRUE(a.set_user_disabled(bob->id, false).ok());
+  EXPECT_TRUE(a.check_password("bob@example.com", "bob-password").ok());
+  EXPECT_EQ(a.verify_user_token(session->token).status().code(), Code::kUnauthenticated)
+      << "disabling ended the session for good";
+
+  auto s1 = a.issue_user_token(bob->id, seconds(600));
+  auto s2 = a.issue_user_token(bob->id, seconds(600));
+  auto e1 = a.issue_user_token(eve->id, seconds(600));
+  ASSERT_TRUE(s1.ok() && s2.ok() && e1.ok());
+  ASSERT_TRUE(a.revoke_user_tokens(bob->id).ok());
+  EXPECT_FALSE(a.verify_user_token(s1->token).ok());
+  EXPECT_FALSE(a.verify_user_token(s2->token).ok());
+  EXPECT_TRUE(a.verify_user_token(e1->token).ok());
+}
+
+// A token database written before users.disabled existed (user_version 1) opens and gains it.
+TEST_F(AuthSqlite, MigratesAVersion1Database) {
+  std::filesystem::create_directories(dir_.file("var"));
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db("old.db").c_str(), &h), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(h,
+                         "CREATE TABLE users(id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT "
+                         "NULL UNIQUE COLLATE NOCASE, name TEXT NOT NULL, role TEXT NOT NULL, salt "
+                         "TEXT NOT NULL, kdf_iterations INTEGER NOT NULL, password_hash TEXT NOT "
+                         "NULL, created_at INTEGER NOT NULL); PRAGMA user_version = 1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(h);
+  auto s = open("old.db");
+  auto u = s->auth().create_user("old@example.com", "Old", "old-password", "user");
+  ASSERT_TRUE(u.ok()) << u.status().to_string();
+  ASSERT_TRUE(s->auth().set_user_disabled(u->id, true).ok());
+  EXPECT_EQ(query(db("old.db"), "SELECT disabled FROM users"), std::vector<std::string>{"1"});
 }
 
 }  // namespace

@@ -88,7 +88,11 @@ class FakeAuth : public Auth {
     users[u.email] = {u, std::string(password)};
     return u;
   }
+  // Like a real KDF, a check takes time (0 by default): parallel logins overlap.
+  std::atomic<int> check_delay_ms{0};
   Result<User> check_password(std::string_view email, std::string_view password) noexcept override {
+    if (int d = check_delay_ms.load(); d > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(d));
     std::lock_guard<std::mutex> g(mu);
     auto it = users.find(std::string(email));
     if (it == users.end() || it->second.second != password) {

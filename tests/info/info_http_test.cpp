@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "aio_host.hpp"
 #include "dfd/events.hpp"
 #include "harness.hpp"
 
@@ -17,65 +18,13 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 TEST(InfoHttp, AllInOneHostServesTheApi) {
-  TempDir dir;
-  int cp = free_port();
-  int dp = free_port();
-  const std::string base = "http://127.0.0.1:" + std::to_string(cp);
-  const std::string data = "http://127.0.0.1:" + std::to_string(dp);
-  run({"mkdir", "-p", dir.file("files"), dir.file("state")});
   std::string content;
   for (int i = 0; i < 20000; ++i) content += "line " + std::to_string(i) + "\n";
-  write_file(dir.file("files/hello.txt"), content);
-  write_file(dir.file("admin-pw"), "admin-password-1\n");
-  const std::string config = dir.file("aio.toml");
-  write_file(config, R"([server]
-id = "aio-1"
-zone = "zone-a"
-listen = "127.0.0.1:)" + std::to_string(cp) +
-                         R"("
-threads = 4
-state_dir = ")" + dir.file("state") +
-                         R"("
-shutdown_grace_ms = 2000
-
-[content]
-listen = "127.0.0.1:)" + std::to_string(dp) +
-                         R"("
-public_url = ")" + data + R"("
-chunk_size = 65536
-heartbeat_interval_ms = 500
-token_wait_ms = 2000
-
-[[plugin]]
-name = "digest-openssl"
-
-[[plugin]]
-name = "storage-fs"
-root = ")" + dir.file("files") +
-                         R"("
-settle_ms = 0
-
-[[plugin]]
-name = "auth-sqlite"
-db = ")" + dir.file("state/auth.db") +
-                         R"("
-kdf_iterations = 1000
-
-[[plugin]]
-name = "broker-local"
-
-[[plugin]]
-name = "info-sqlite"
-db = ")" + dir.file("state/catalog.db") +
-                         R"("
-admin_email = "admin@example.com"
-admin_password_file = ")" +
-                         dir.file("admin-pw") + R"("
-login_max_failures = 3
-heartbeat_timeout_ms = 3000
-)");
-  Process host({bin("dfd-host"), "--config", config}, {}, dir.file("host.log"));
-  ASSERT_TRUE(wait_http(base + "/healthz", 200, 30s)) << host.log();
+  AioHost aio(content, "login_max_failures = 3\n");
+  Process& host = *aio.host;
+  const std::string& base = aio.base;
+  const std::string& data = aio.data;
+  ASSERT_TRUE(aio.ready) << host.log();
 
   // No token → 401 with WWW-Authenticate.
   auto r = http("GET", base + "/v1/files");
@@ -84,8 +33,7 @@ heartbeat_timeout_ms = 3000
   EXPECT_EQ(json::parse(r.body)["error"]["code"], "unauthenticated");
 
   auto login = [&](const std::string& email, const std::string& pw) {
-    return http("POST", base + "/v1/auth/login", {"Content-Type: application/json"},
-                json{{"email", email}, {"password", pw}}.dump());
+    return aio.login(email, pw);
   };
   r = login("admin@example.com", "admin-password-1");
   ASSERT_EQ(r.status, 200) << r.body << host.log();

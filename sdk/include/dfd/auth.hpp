@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dfd/plugin.hpp"
 
@@ -136,6 +137,45 @@ class Auth : public Plugin {
   virtual Status revoke_user_token(std::string_view token) noexcept {
     (void)token;
     return Status::NotSupported("this auth plugin stores no users");
+  }
+
+  // ---- ABI minor 1 (appended; SQLite iVersion style) ----
+  // A plugin built against minor 0 lacks these slots: call them only on a plugin whose
+  // descriptor's abi_minor is >= 1 (info-sqlite checks with plugin_abi_minor()). The defaults
+  // answer kNotSupported.
+
+  // The user with this id (kNotFound when there is none). Disabled users are found too.
+  virtual Result<User> find_user_by_id(std::int64_t user_id) noexcept {
+    (void)user_id;
+    return Status::NotSupported("this auth plugin stores no users");
+  }
+  // Disables (or enables again) a user. A disabled user's check_password() answers
+  // kPermissionDenied (after the same KDF work, and only for the right password), and
+  // verify_user_token() answers kUnauthenticated for every token of that user; disabling also
+  // deletes the user's user tokens. kNotFound for an unknown id. Idempotent.
+  virtual Status set_user_disabled(std::int64_t user_id, bool disabled) noexcept {
+    (void)user_id, (void)disabled;
+    return Status::NotSupported("this auth plugin stores no users");
+  }
+  // True when the user is disabled (kNotFound for an unknown id).
+  virtual Result<bool> user_disabled(std::int64_t user_id) noexcept {
+    (void)user_id;
+    return Status::NotSupported("this auth plugin stores no users");
+  }
+  // Deletes every user token of `user_id` (all sessions end). Idempotent; Ok for an unknown id.
+  virtual Status revoke_user_tokens(std::int64_t user_id) noexcept {
+    (void)user_id;
+    return Status::NotSupported("this auth plugin stores no users");
+  }
+  // Revokes, in this store, every unexpired download token issued here to `user_id`, and stores
+  // in *hashes (cleared first) the hashes of all of that user's unexpired revoked tokens — the
+  // ones revoked now and any revoked before — so the caller can publish one `token.revoked`
+  // event per hash for the file servers, and a caller whose publishing failed can simply call
+  // again. A store that does not remember issued tokens answers kNotSupported.
+  virtual Status revoke_download_tokens_of(std::int64_t user_id,
+                                           std::vector<std::string>* hashes) noexcept {
+    (void)user_id, (void)hashes;
+    return Status::NotSupported("this auth plugin does not remember the tokens it issued");
   }
 };
 

@@ -30,7 +30,9 @@ namespace dfd {
 
 // 2: Auth::remember_download_tokens (batch) added.
 inline constexpr std::uint32_t kAbiMajor = 2;
-inline constexpr std::uint32_t kAbiMinor = 0;
+// Minor 1 (appended, see auth.hpp): Auth::find_user_by_id, set_user_disabled, user_disabled,
+// revoke_user_tokens, revoke_download_tokens_of.
+inline constexpr std::uint32_t kAbiMinor = 1;
 
 #define DFD_STRINGIFY_INNER(x) #x
 #define DFD_STRINGIFY(x) DFD_STRINGIFY_INNER(x)
