@@ -88,8 +88,10 @@ bool is_display_safe_name(std::string_view s, std::size_t max) noexcept {
   return is_safe_relative_path(s);
 }
 
-bool json_depth_within(std::string_view body, std::size_t max_depth) noexcept {
+bool json_shape_within(std::string_view body, std::size_t max_depth,
+                       std::size_t max_values) noexcept {
   std::size_t depth = 0;
+  std::size_t values = 1;  // the top-level value
   bool in_string = false;
   for (std::size_t i = 0; i < body.size(); ++i) {
     const char c = body[i];
@@ -105,6 +107,9 @@ bool json_depth_within(std::string_view body, std::size_t max_depth) noexcept {
       in_string = true;
     } else if (c == '{' || c == '[') {
       if (++depth > max_depth) return false;
+      if (++values > max_values) return false;  // its first element
+    } else if (c == ',') {
+      if (++values > max_values) return false;
     } else if ((c == '}' || c == ']') && depth > 0) {
       --depth;
     }

@@ -30,9 +30,12 @@ bool is_http_url(std::string_view s, std::size_t max) noexcept;
 // '/', no dot segment).
 bool is_display_safe_name(std::string_view s, std::size_t max) noexcept;
 
-// True when the JSON text `body` never nests arrays/objects deeper than `max_depth` (strings,
-// with their escapes, are skipped). Runs before the parser so a deeply nested body costs one
-// linear scan and no recursion.
-bool json_depth_within(std::string_view body, std::size_t max_depth) noexcept;
+// True when the JSON text `body` never nests arrays/objects deeper than `max_depth` and holds at
+// most `max_values` values (counted from the separators and brackets outside strings, an upper
+// bound). Runs before the parser, so a deeply nested body or one of millions of tiny values
+// ("[1,1,1,...]", 16 bytes of parsed tree per 2 bytes of input) costs one linear scan, no
+// recursion and no allocation.
+bool json_shape_within(std::string_view body, std::size_t max_depth,
+                       std::size_t max_values) noexcept;
 
 }  // namespace dfd::events::fields

@@ -20,14 +20,26 @@ Status bad(std::string_view what, std::string_view why) {
   return Status::InvalidArgument(std::string(what) + ": " + std::string(why));
 }
 
-// The body as a v1 JSON object, after the size and nesting bounds.
-Result<json> parse_v1(std::string_view body, std::string_view what, std::size_t max_bytes) {
-  if (body.size() > max_bytes) {
+// The body bounds of one event kind: bytes, and JSON values its schema can need.
+struct BodyBounds {
+  std::size_t max_bytes;
+  std::size_t max_values;
+};
+constexpr BodyBounds kTokenIssuedBounds{lim::kMaxTokenIssuedBytes,
+                                        lim::kMaxTokensPerEvent * 8 + lim::kJsonValueSlack};
+constexpr BodyBounds kSmallBounds{lim::kMaxSmallEventBytes, lim::kJsonValueSlack};
+constexpr BodyBounds kFileAvailableBounds{lim::kMaxFileAvailableBytes,
+                                          lim::kMaxChunks + lim::kJsonValueSlack};
+
+// The body as a v1 JSON object, after the size, nesting and value-count bounds.
+Result<json> parse_v1(std::string_view body, std::string_view what, BodyBounds bounds) {
+  if (body.size() > bounds.max_bytes) {
     return bad(what, "body of " + std::to_string(body.size()) + " bytes (limit " +
-                         std::to_string(max_bytes) + ")");
+                         std::to_string(bounds.max_bytes) + ")");
   }
-  if (!fields::json_depth_within(body, lim::kMaxJsonDepth)) {
-    return bad(what, "JSON nested deeper than " + std::to_string(lim::kMaxJsonDepth));
+  if (!fields::json_shape_within(body, lim::kMaxJsonDepth, bounds.max_values)) {
+    return bad(what, "JSON nested deeper than " + std::to_string(lim::kMaxJsonDepth) +
+                         " or with more than " + std::to_string(bounds.max_values) + " values");
   }
   json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return bad(what, "body is not a JSON object");
@@ -142,7 +154,7 @@ std::string encode_token_issued(const DownloadTokenRecord& r) {
 
 Result<DownloadTokenRecord> decode_token_issued(std::string_view body) {
   return guard("token.issued", [&]() -> Result<DownloadTokenRecord> {
-    auto j = parse_v1(body, "token.issued", lim::kMaxTokenIssuedBytes);
+    auto j = parse_v1(body, "token.issued", kTokenIssuedBounds);
     if (!j.ok()) return j.status();
     return token_record_from(*j, "token.issued");
   });
@@ -157,7 +169,7 @@ std::string encode_token_issued_batch(const std::vector<DownloadTokenRecord>& re
 Result<std::vector<DownloadTokenRecord>> decode_token_issued_batch(std::string_view body,
                                                                    std::vector<Status>* skipped) {
   return guard("token.issued", [&]() -> Result<std::vector<DownloadTokenRecord>> {
-    auto j = parse_v1(body, "token.issued", lim::kMaxTokenIssuedBytes);
+    auto j = parse_v1(body, "token.issued", kTokenIssuedBounds);
     if (!j.ok()) return j.status();
     std::vector<DownloadTokenRecord> out;
     const json* tokens = field(*j, "tokens");
@@ -193,7 +205,7 @@ std::string encode_token_revoked(std::string_view token_hash) {
 Result<std::string> decode_token_revoked(std::string_view body) {
   return guard("token.revoked", [&]() -> Result<std::string> {
     const char* w = "token.revoked";
-    auto j = parse_v1(body, w, lim::kMaxSmallEventBytes);
+    auto j = parse_v1(body, w, kSmallBounds);
     if (!j.ok()) return j.status();
     std::string h;
     DFD_RETURN_IF_ERROR(take_string(*j, "token_hash", h, w, is_token_hash, kHashRule));
@@ -242,7 +254,7 @@ Status take_chunks(const json& j, std::uint64_t want, std::size_t hex_len,
 Result<FileAvailable> decode_file_available(std::string_view body) {
   return guard("file.available", [&]() -> Result<FileAvailable> {
     const char* w = "file.available";
-    auto j = parse_v1(body, w, lim::kMaxFileAvailableBytes);
+    auto j = parse_v1(body, w, kFileAvailableBounds);
     if (!j.ok()) return j.status();
     FileAvailable f;
     auto is_name = [](std::string_view s) {
@@ -282,7 +294,7 @@ std::string encode_file_removed(const FileRemoved& f) {
 Result<FileRemoved> decode_file_removed(std::string_view body) {
   return guard("file.removed", [&]() -> Result<FileRemoved> {
     const char* w = "file.removed";
-    auto j = parse_v1(body, w, lim::kMaxSmallEventBytes);
+    auto j = parse_v1(body, w, kSmallBounds);
     if (!j.ok()) return j.status();
     FileRemoved f;
     DFD_RETURN_IF_ERROR(take_string(*j, "server_id", f.server_id, w, is_id, kIdRule));
@@ -300,7 +312,7 @@ std::string encode_heartbeat(const Heartbeat& h) {
 Result<Heartbeat> decode_heartbeat(std::string_view body) {
   return guard("server.heartbeat", [&]() -> Result<Heartbeat> {
     const char* w = "server.heartbeat";
-    auto j = parse_v1(body, w, lim::kMaxSmallEventBytes);
+    auto j = parse_v1(body, w, kSmallBounds);
     if (!j.ok()) return j.status();
     Heartbeat h;
     DFD_RETURN_IF_ERROR(take_string(*j, "server_id", h.server_id, w, is_id, kIdRule));

@@ -102,16 +102,34 @@ TEST(EventDecoders, EveryDecoderRefusesGarbageWrongVersionHugeAndDeepBodies) {
   const std::string huge = R"({"v":1,"pad":")" + std::string(limits::kMaxEventBytes, 'a') + "\"}";
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   const std::string deep_obj = R"({"v":1,"x":)" + std::string(50, '[') + std::string(50, ']') + "}";
+  // 600,000 tiny values in 1.2 MB: ~10 MB of parsed tree; refused before parsing.
+  std::string tiny = R"({"v":1,"x":[0)";
+  for (int i = 0; i < 600000; ++i) tiny += ",0";
+  tiny += "]}";
   for (const auto& [name, decode] : decoders()) {
     for (const std::string& bad :
          {std::string(""), std::string("not json"), std::string("[]"), std::string("null"),
           std::string(R"({"v":2})"), std::string(R"({"v":"1"})"), std::string(R"({"v":1.0})"),
           std::string(R"({"v":1})"), std::string("{\"v\":1,\"token_hash\":\"\xff\xfe\"}"), huge,
-          deep, deep_obj, std::string("\0{\"v\":1}", 9)}) {
+          deep, deep_obj, tiny, std::string("\0{\"v\":1}", 9)}) {
       Status st = decode(bad);
       EXPECT_EQ(st.code(), Code::kInvalidArgument) << name << ": " << bad.substr(0, 40);
     }
   }
+}
+
+TEST(EventDecoders, ValueCountIsBoundedBeforeParsing) {
+  std::string body = R"({"v":1,"x":[0)";
+  for (std::size_t i = 0; i < limits::kMaxChunks + limits::kJsonValueSlack; ++i) body += ",0";
+  body += "]}";
+  auto r = decode_file_available(body);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("values"), std::string::npos) << r.status().message();
+  // Commas inside strings are not counted: a name of 4000 commas is one (valid) string.
+  auto f = good_file();
+  f.name = std::string(4000, ',');
+  auto ok = decode_file_available(encode_file_available(f));
+  EXPECT_TRUE(ok.ok()) << ok.status().to_string();
 }
 
 TEST(EventDecoders, ErrorsNeverEchoAValueFromTheBody) {

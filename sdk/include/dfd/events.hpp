@@ -41,6 +41,9 @@ inline constexpr std::size_t kMaxFileAvailableBytes = std::size_t{40}
 inline constexpr std::size_t kMaxEventBytes = kMaxFileAvailableBytes;
 // JSON nesting ({"v":1,"tokens":[{...}]} is 3); deeper bodies are refused before parsing.
 inline constexpr std::size_t kMaxJsonDepth = 8;
+// JSON values a body may hold beyond what its schema needs (unknown fields of newer versions);
+// counted before parsing, so a body of millions of tiny values is refused unparsed.
+inline constexpr std::size_t kJsonValueSlack = 256;
 inline constexpr std::size_t kMaxTokensPerEvent = 4096;          // token.issued batch elements
 inline constexpr std::size_t kMaxChunks = std::size_t{1} << 18;  // 1 TiB in 4 MiB chunks
 inline constexpr std::size_t kMaxIdBytes = 256;     // server_id, zone: printable ASCII, no space
