@@ -82,7 +82,11 @@ bool is_display_safe_name(std::string_view s, std::size_t max) noexcept {
     std::uint32_t cp = 0;
     const std::size_t n = utf8_sequence(s, i, cp);
     if (n == 0) return false;
-    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return false;
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return false;  // C0, DEL, C1
+    if (cp == 0x2028 || cp == 0x2029) return false;             // line/paragraph separators
+    if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
+      return false;  // bidi overrides and isolates: a name that prints as another one
+    }
     i += n;
   }
   return is_safe_relative_path(s);

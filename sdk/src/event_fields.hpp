@@ -26,7 +26,9 @@ bool is_http_url(std::string_view s, std::size_t max) noexcept;
 
 // A file name fit to be stored and printed: 1..`max` bytes of valid UTF-8 (no overlong form, no
 // surrogate, nothing above U+10FFFF) without any control character (U+0000..U+001F, U+007F,
-// U+0080..U+009F), and a safe relative path (dfd::is_safe_relative_path: no "..", no leading
+// U+0080..U+009F), line or paragraph separator (U+2028, U+2029) or bidi override/isolate
+// (U+202A..U+202E, U+2066..U+2069), and a safe relative path (dfd::is_safe_relative_path: no "..",
+// no leading
 // '/', no dot segment).
 bool is_display_safe_name(std::string_view s, std::size_t max) noexcept;
 

@@ -162,6 +162,8 @@ TEST(EventDecoders, FileAvailableRefusesControlCharactersAndUnsafeNames) {
   for (const std::string& name :
        {std::string("evil\x1b]0;title\x07.bin"), std::string("bell\x07"), std::string("a\nb"),
         std::string("tab\there"), std::string("nul\0x", 5), std::string("del\x7f"),
+        std::string("rtl-\xe2\x80\xaegpj.exe"), std::string("ls\xe2\x80\xa8x"),
+        std::string("iso\xe2\x81\xa6x"),
         std::string("c1-\xc2\x9b"
                     "31m"),
         std::string("../x"), std::string("/etc/passwd"), std::string(".hidden"),

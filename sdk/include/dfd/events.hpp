@@ -80,7 +80,8 @@ struct FileAvailable {
   std::string server_id, zone, url;
   std::string uid;  // whole-file digest (hex) = the file's identity
   // Path relative to the storage root. The decoder refuses control characters (ESC, BEL, NUL,
-  // newline, C1), invalid UTF-8 and unsafe paths ("..", leading '/', dot segments).
+  // newline, C1), U+2028/U+2029, bidi overrides and isolates, invalid UTF-8 and unsafe paths
+  // ("..", leading '/', dot segments).
   std::string name;
   std::uint64_t size = 0;
   std::string alg;  // "sha256"
