@@ -19,6 +19,9 @@ LocalBroker::LocalBroker(HostServices& host)
                                        "Events delivered to a handler that returned Ok")),
       failures_(host.metrics().counter("dfd_broker_publish_failures_total",
                                        "Publishes that failed or were not confirmed in time")),
+      rejected_(host.metrics().counter("dfd_broker_events_rejected_total",
+                                       "Events a handler called malformed (dropped, not retried)",
+                                       {{"reason", "invalid"}})),
       connected_gauge_(
           host.metrics().gauge("dfd_broker_connected", "1 while the broker is connected")) {}
 
@@ -141,6 +144,18 @@ void LocalBroker::run(Subscription& s) {
     if (st.ok()) {
       s.queue.pop_front();
       consumed_.add();
+      delay = kRetryFirst;
+      continue;
+    }
+    if (st.code() == Code::kInvalidArgument) {  // malformed: retrying cannot help
+      std::uint64_t held_back = 0;
+      if (s.rejection_log.allow(broker::LogThrottle::Clock::now(), held_back)) {
+        host_.logger().warn(
+            "dropped a malformed '" + ev.key + "' event: " + st.message() +
+            (held_back ? " (" + std::to_string(held_back) + " more not logged)" : std::string()));
+      }
+      rejected_.add();
+      s.queue.pop_front();
       delay = kRetryFirst;
       continue;
     }

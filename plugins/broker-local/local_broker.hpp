@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "dfd/broker.hpp"
+#include "log_throttle.hpp"
 
 namespace dfd::broker_local {
 
@@ -49,6 +50,7 @@ class LocalBroker final : public Broker {
     std::deque<Event> queue;
     bool stopping = false;
     std::thread thread;
+    broker::LogThrottle rejection_log{std::chrono::minutes(1), 5};  // this thread only
   };
 
   void run(Subscription& s);
@@ -58,6 +60,7 @@ class LocalBroker final : public Broker {
   Counter& published_;
   Counter& consumed_;
   Counter& failures_;
+  Counter& rejected_;
   Gauge& connected_gauge_;
 
   mutable std::mutex mu_;  // guards subs_ and started_

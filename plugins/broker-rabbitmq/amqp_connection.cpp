@@ -101,8 +101,21 @@ Status AmqpConnection::open(const AmqpTarget& t, int heartbeat_s,
     observed_ = true;
     observer_(amqp_get_sockfd(conn_));
   }
-  amqp_rpc_reply_t r = amqp_login(conn_, t.vhost.c_str(), 0, 131072, heartbeat_s,
-                                  AMQP_SASL_METHOD_PLAIN, t.user.c_str(), t.password.c_str());
+  // capabilities.consumer_cancel_notify: without it RabbitMQ drops a consumer whose queue is
+  // deleted silently, and the consumer would wait forever on a queue that no longer exists.
+  // rabbitmq-c merges this table with its own default capabilities.
+  amqp_table_entry_t capability{};
+  capability.key = amqp_cstring_bytes("consumer_cancel_notify");
+  capability.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+  capability.value.value.boolean = 1;
+  amqp_table_entry_t property{};
+  property.key = amqp_cstring_bytes("capabilities");
+  property.value.kind = AMQP_FIELD_KIND_TABLE;
+  property.value.value.table = amqp_table_t{1, &capability};
+  const amqp_table_t properties{1, &property};
+  amqp_rpc_reply_t r =
+      amqp_login_with_properties(conn_, t.vhost.c_str(), 0, kFrameMax, heartbeat_s, &properties,
+                                 AMQP_SASL_METHOD_PLAIN, t.user.c_str(), t.password.c_str());
   if (r.reply_type != AMQP_RESPONSE_NORMAL) {
     std::string msg = "login to " + where + " as '" + t.user + "' failed: " + describe_reply(r);
     Code code = Code::kUnavailable;

@@ -20,13 +20,17 @@ std::string describe_reply(const amqp_rpc_reply_t& r);
 class AmqpConnection {
  public:
   static constexpr amqp_channel_t kChannel = 1;
+  // The largest frame either side may send (a message body arrives in frames of at most this).
+  static constexpr int kFrameMax = 131072;
 
   AmqpConnection() = default;
   ~AmqpConnection();  // closes the socket without a handshake if still open
   AmqpConnection(const AmqpConnection&) = delete;
   AmqpConnection& operator=(const AmqpConnection&) = delete;
 
-  // TCP connect, AMQP handshake with `heartbeat_s`, channel 1 open. Every step is bounded by
+  // TCP connect, AMQP handshake with `heartbeat_s` and kFrameMax, announcing the capability
+  // consumer_cancel_notify (RabbitMQ then sends basic.cancel when a consumed queue is deleted),
+  // channel 1 open. Every step is bounded by
   // `timeout`. Errors: kUnauthenticated (bad user/password), kPermissionDenied (vhost refused),
   // kUnavailable (anything else: refused, reset, timeout). Messages use t.display, never the
   // password.

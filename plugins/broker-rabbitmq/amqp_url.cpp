@@ -2,21 +2,40 @@
 
 #include <amqp.h>
 
+#include <algorithm>
+#include <functional>
 #include <vector>
 
 namespace dfd::broker_rabbitmq {
 
+namespace {
+constexpr std::size_t kMaxShown = 256;  // longer URLs are cut in messages
+
+// Where the user information ends: the LAST '@' after the scheme. A password may hold '/', '?',
+// '#', ':' or '@' (unencoded, which rabbitmq-c then refuses); none of them can hide it.
+std::size_t userinfo_end(std::string_view url, std::size_t start) {
+  std::size_t at = url.rfind('@');
+  return at == std::string_view::npos || at < start ? std::string_view::npos : at;
+}
+
+std::size_t authority_start(std::string_view url) {
+  std::size_t scheme = url.find("://");
+  return scheme == std::string_view::npos ? 0 : scheme + 3;
+}
+}  // namespace
+
 std::string redact_url(std::string_view url) {
   std::string out(url);
-  std::size_t scheme = out.find("://");
-  std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-  std::size_t end = out.find_first_of("/?#", start);
-  if (end == std::string::npos) end = out.size();
-  std::size_t at = out.rfind('@', end == 0 ? 0 : end - 1);
-  if (at == std::string::npos || at < start) return out;
-  std::size_t colon = out.find(':', start);
-  if (colon == std::string::npos || colon > at) return out;
-  out.replace(colon + 1, at - colon - 1, "***");
+  const std::size_t start = authority_start(out);
+  const std::size_t at = userinfo_end(out, start);
+  if (at != std::string::npos) {
+    const std::size_t colon = out.find(':', start);
+    if (colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  if (out.size() > kMaxShown) out = out.substr(0, kMaxShown) + "...";
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';  // no log injection
+  }
   return out;
 }
 
@@ -34,9 +53,18 @@ Result<AmqpTarget> parse_amqp_url(const std::string& url) {
   amqp_connection_info info;
   amqp_default_connection_info(&info);
   int rc = amqp_parse_url(buf.data(), &info);
+  const std::size_t start = authority_start(url);
+  const std::size_t at = userinfo_end(url, start);
+  const std::string userinfo = at == std::string::npos ? "" : url.substr(start, at - start);
   if (rc != AMQP_STATUS_OK) {
-    return Status::InvalidArgument("url '" + shown + "': " + amqp_error_string2(rc) +
-                                   " (expected amqp://user:pass@host:port/vhost)");
+    std::string hint = " (expected amqp://user:pass@host:port/vhost)";
+    if (userinfo.find_first_of("/?#@") != std::string::npos ||
+        std::count(userinfo.begin(), userinfo.end(), ':') > 1) {
+      hint =
+          ": the user or password holds '/', '?', '#', '@' or ':'; percent-encode them (%2F "
+          "%3F %23 %40 %3A) or put the password in password_file";
+    }
+    return Status::InvalidArgument("url '" + shown + "': " + amqp_error_string2(rc) + hint);
   }
   AmqpTarget t;
   t.host = info.host ? info.host : "";
@@ -45,12 +73,10 @@ Result<AmqpTarget> parse_amqp_url(const std::string& url) {
   t.vhost = (info.vhost && *info.vhost) ? info.vhost : "/";
   t.user = info.user ? info.user : "guest";
   t.password = info.password ? info.password : "guest";
-  std::size_t scheme_end = url.find("://") + 3;
-  std::size_t auth_end = url.find_first_of("/?#", scheme_end);
-  std::string authority = url.substr(
-      scheme_end, auth_end == std::string::npos ? std::string::npos : auth_end - scheme_end);
-  std::size_t at = authority.rfind('@');
-  t.password_in_url = at != std::string::npos && authority.find(':') < at;
+  // rabbitmq-c points into `buf` for what the URL gave and to a constant "guest" otherwise.
+  const std::less<const char*> before;
+  t.password_in_url = info.password && !before(info.password, buf.data()) &&
+                      before(info.password, buf.data() + buf.size());
   t.display = shown;
   return t;
 }

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "delivery_reader.hpp"
 #include "topic.hpp"
 
 namespace dfd::broker_rabbitmq {
@@ -60,6 +61,9 @@ RabbitBroker::RabbitBroker(HostServices& host)
                                        "Publishes refused, unconfirmed in time or not connected")),
       consumed_(host.metrics().counter("dfd_broker_consumed_total",
                                        "Deliveries handled with Ok and acknowledged")),
+      cancels_(host.metrics().counter(
+          "dfd_broker_consumer_cancels_total",
+          "Consumers cancelled by RabbitMQ (queue deleted); each is followed by a re-declare")),
       connected_gauge_(host.metrics().gauge("dfd_broker_connected",
                                             "1 while the publishing connection is up")) {}
 
@@ -68,14 +72,16 @@ RabbitBroker::~RabbitBroker() {
 }
 
 Status RabbitBroker::init() {
-  return load_options();
+  DFD_RETURN_IF_ERROR(load_options());
+  rejector_ = std::make_unique<DeliveryRejector>(host_.logger(), host_.metrics(), opt_.queue);
+  return Status::Ok();
 }
 
 Status RabbitBroker::load_options() {
   const Config& cfg = host_.config();
   DFD_RETURN_IF_ERROR(
       cfg.allow_only({"url", "password_file", "exchange", "queue", "prefetch", "heartbeat_s",
-                      "confirm_timeout_ms", "reconnect_max_ms", "transient"}));
+                      "confirm_timeout_ms", "reconnect_max_ms", "transient", "max_body_bytes"}));
   auto url = cfg.get_string("url");
   if (!url.ok()) {
     if (url.status().code() == Code::kNotFound) {
@@ -122,11 +128,15 @@ Status RabbitBroker::load_options() {
     std::int64_t def, lo, hi;
     std::int64_t* out;
   };
-  std::int64_t prefetch, heartbeat, confirm, reconnect;
-  const IntKey ints[] = {{"prefetch", 256, 1, 65535, &prefetch},
-                         {"heartbeat_s", 10, 0, 3600, &heartbeat},
-                         {"confirm_timeout_ms", 2000, 1, 600000, &confirm},
-                         {"reconnect_max_ms", 5000, 100, 600000, &reconnect}};
+  std::int64_t prefetch, heartbeat, confirm, reconnect, max_body;
+  const IntKey ints[] = {
+      {"prefetch", 256, 1, 65535, &prefetch},
+      {"heartbeat_s", 10, 0, 3600, &heartbeat},
+      {"confirm_timeout_ms", 2000, 1, 600000, &confirm},
+      {"reconnect_max_ms", 5000, 100, 600000, &reconnect},
+      // RabbitMQ's own max_message_size is 128 MiB by default.
+      {"max_body_bytes", static_cast<std::int64_t>(events::limits::kMaxEventBytes), 1024,
+       std::int64_t{128} << 20, &max_body}};
   for (const auto& k : ints) {
     auto v = cfg.int_or(k.key, k.def);
     if (!v.ok()) return v.status();
@@ -140,6 +150,7 @@ Status RabbitBroker::load_options() {
   opt_.heartbeat_s = static_cast<int>(heartbeat);
   opt_.confirm_timeout = milliseconds(confirm);
   opt_.reconnect_max = milliseconds(reconnect);
+  opt_.max_body = static_cast<std::size_t>(max_body);
 
   // Routing keys published as transient messages (kept in memory by RabbitMQ, confirmed without
   // a disk write, lost if the broker restarts before delivery); everything else is persistent.
@@ -257,6 +268,14 @@ Health RabbitBroker::health() const noexcept {
         h.detail += "; consuming queue '" + opt_.queue + "' (" +
                     std::to_string(wanted_keys_.size()) + " binding keys)";
       }
+    }
+    if (cancel_count_ > 0) {
+      const auto ago =
+          std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - last_cancel_);
+      h.detail +=
+          "; RabbitMQ cancelled the consumer " + std::to_string(cancel_count_) +
+          " time(s) (queue deleted?), last " + std::to_string(ago.count()) +
+          " s ago; the consumer declares the queue and its bindings again when it reconnects";
     }
   } catch (...) {
     h.healthy = false;
@@ -724,11 +743,9 @@ Status RabbitBroker::consumer_session(AmqpConnection& c, std::set<std::string>& 
     }
     if (!parked.empty() && Clock::now() - started > kUnmatchedGrace) {
       for (const auto& p : parked) {
-        host_.logger().warn("no subscription matches '" + p.key + "' on queue '" + opt_.queue +
-                            "'; event dropped");
-        if (amqp_basic_ack(conn, AmqpConnection::kChannel, p.tag, 0) != AMQP_STATUS_OK) {
-          return Status::Unavailable("ack failed on " + opt_.target.display);
-        }
+        DFD_RETURN_IF_ERROR(rejector_->reject(conn, AmqpConnection::kChannel, p.tag, p.key,
+                                              DeliveryRejector::Reason::kUnmatched,
+                                              "no subscription matches its routing key"));
       }
       parked.clear();
     }
@@ -744,60 +761,50 @@ Status RabbitBroker::consumer_session(AmqpConnection& c, std::set<std::string>& 
     }
 
     amqp_maybe_release_buffers(conn);
-    amqp_envelope_t env;
-    timeval zero{0, 0};
-    // With no frame waiting this returns a timeout at once (after sending a due heartbeat).
-    amqp_rpc_reply_t r = amqp_consume_message(conn, &env, &zero, 0);
-    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
-      std::string key(static_cast<const char*>(env.routing_key.bytes), env.routing_key.len);
-      std::string body(static_cast<const char*>(env.message.body.bytes), env.message.body.len);
-      const std::uint64_t tag = env.delivery_tag;
-      amqp_destroy_envelope(&env);
-      bool matched = false;
-      DFD_RETURN_IF_ERROR(deliver(conn, tag, key, body, matched));
-      if (!matched) parked.push_back(Parked{tag, std::move(key), std::move(body)});
-      continue;
-    }
-    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT) {
-      continue;
-    }
-    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
-        r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
-      // Something other than a delivery: read it.
-      amqp_frame_t frame;
-      int rc = amqp_simple_wait_frame_noblock(conn, &frame, &zero);
-      if (rc == AMQP_STATUS_TIMEOUT) continue;
-      if (rc != AMQP_STATUS_OK) {
-        return Status::Unavailable("connection to " + opt_.target.display +
-                                   " lost: " + amqp_error_string2(rc));
-      }
-      if (frame.frame_type != AMQP_FRAME_METHOD) continue;
-      const amqp_method_t& m = frame.payload.method;
-      if (m.id == AMQP_CONNECTION_CLOSE_METHOD) {
-        auto* cl = static_cast<amqp_connection_close_t*>(m.decoded);
-        std::string why(static_cast<const char*>(cl->reply_text.bytes), cl->reply_text.len);
-        amqp_connection_close_ok_t ok{};
-        amqp_send_method(conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
-        return Status::Unavailable(
-            "RabbitMQ closed the connection: " + std::to_string(cl->reply_code) + " " + why);
-      }
-      if (m.id == AMQP_CHANNEL_CLOSE_METHOD) {
-        auto* cl = static_cast<amqp_channel_close_t*>(m.decoded);
-        std::string why(static_cast<const char*>(cl->reply_text.bytes), cl->reply_text.len);
-        amqp_channel_close_ok_t ok{};
-        amqp_send_method(conn, AmqpConnection::kChannel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
-        return Status::Unavailable(
-            "RabbitMQ closed the consuming channel: " + std::to_string(cl->reply_code) + " " + why);
-      }
-      if (m.id == AMQP_BASIC_CANCEL_METHOD) {
+    Incoming in;
+    DFD_RETURN_IF_ERROR(
+        read_incoming(conn, AmqpConnection::kChannel, opt_.max_body, kSetupTimeout, in)
+            .with_context("consume from " + opt_.target.display));
+    switch (in.kind) {
+      case Incoming::Kind::kDelivery:
+        if (in.too_large) {
+          DFD_RETURN_IF_ERROR(rejector_->reject(
+              conn, AmqpConnection::kChannel, in.tag, in.key, DeliveryRejector::Reason::kTooLarge,
+              "body of " + std::to_string(in.body_size) + " bytes (max_body_bytes " +
+                  std::to_string(opt_.max_body) + ")"));
+        } else {
+          bool matched = false;
+          DFD_RETURN_IF_ERROR(deliver(conn, in.tag, in.key, in.body, matched));
+          if (!matched) parked.push_back(Parked{in.tag, std::move(in.key), std::move(in.body)});
+        }
+        break;
+      case Incoming::Kind::kCancelled:
+        note_cancel();
         return Status::Unavailable("RabbitMQ cancelled the consumer of queue '" + opt_.queue +
                                    "' (queue deleted?)");
-      }
-      continue;  // e.g. the basic.qos-ok of an earlier call; nothing to do
+      case Incoming::Kind::kChannelClosed:
+        return Status::Unavailable("RabbitMQ closed the consuming channel: " + in.why);
+      case Incoming::Kind::kConnectionClosed:
+        return Status::Unavailable("RabbitMQ closed the connection: " + in.why);
+      case Incoming::Kind::kNothing:
+      case Incoming::Kind::kOther:
+        break;  // e.g. the basic.qos-ok of an earlier call; nothing to do
     }
-    return Status::Unavailable("consume from " + opt_.target.display + ": " + describe_reply(r));
   }
   return Status::Ok();
+}
+
+void RabbitBroker::note_cancel() {
+  // Unhealthy first: once the counter moves, health turns healthy only after the new setup.
+  con_connected_ = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    ++cancel_count_;
+    last_cancel_ = Clock::now();
+  }
+  cancels_.add();
+  host_.logger().warn("RabbitMQ cancelled the consumer of queue '" + opt_.queue +
+                      "' (the queue was deleted?); declaring it and its bindings again");
 }
 
 Status RabbitBroker::deliver(amqp_connection_state_t conn, std::uint64_t tag,
@@ -811,6 +818,13 @@ Status RabbitBroker::deliver(amqp_connection_state_t conn, std::uint64_t tag,
     if (!st.ok() && result.ok()) result = st;
   }
   if (!matched) return Status::Ok();
+  if (result.code() == Code::kInvalidArgument) {
+    // The handler says the event is malformed: it will be tomorrow too. Redelivering it would
+    // only loop and delay every event behind it.
+    handler_retry_delay_ = kBackoffFirst;
+    return rejector_->reject(conn, AmqpConnection::kChannel, tag, key,
+                             DeliveryRejector::Reason::kInvalid, result.message());
+  }
   if (result.ok()) {
     handler_retry_delay_ = kBackoffFirst;
     consumed_.add();
@@ -819,7 +833,7 @@ Status RabbitBroker::deliver(amqp_connection_state_t conn, std::uint64_t tag,
     }
     return Status::Ok();
   }
-  host_.logger().warn("handler for '" + key + "' failed: " + result.to_string() +
+  host_.logger().warn("handler for '" + loggable(key, 255) + "' failed: " + result.to_string() +
                       "; redelivery in " + ms_text(handler_retry_delay_));
   // A short pause so a handler that keeps failing does not spin; unacked deliveries go back to
   // the queue by themselves if the connection closes meanwhile.

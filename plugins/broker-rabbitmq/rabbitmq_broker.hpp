@@ -10,7 +10,10 @@
 //     (pipelining), reads basic.ack/basic.nack (including `multiple`) and resolves the callers.
 //   - the consumer thread (started with the first subscription) owns the consuming connection:
 //     declares exchange, queue and bindings, basic.qos(prefetch), consumes with manual acks,
-//     calls the matching handlers, acks after Ok, nacks with requeue after a short delay on error.
+//     calls the matching handlers, acks after Ok, nacks with requeue after a short delay on error,
+//     rejects for good (no requeue) a delivery a handler calls kInvalidArgument or one larger
+//     than max_body_bytes (delivery_rejector.hpp). A basic.cancel from RabbitMQ (the queue was
+//     deleted) ends the session: the reconnect declares the queue and its bindings again.
 // Both reconnect on any failure with exponential backoff (100 ms doubling to reconnect_max_ms)
 // and redeclare their topology; AMQP heartbeats are on (heartbeat_s).
 //
@@ -33,7 +36,9 @@
 
 #include "amqp_connection.hpp"
 #include "amqp_url.hpp"
+#include "delivery_rejector.hpp"
 #include "dfd/broker.hpp"
+#include "dfd/events.hpp"
 
 namespace dfd::broker_rabbitmq {
 
@@ -61,6 +66,8 @@ class RabbitBroker final : public Broker {
     int heartbeat_s = 10;
     std::chrono::milliseconds confirm_timeout{2000};
     std::chrono::milliseconds reconnect_max{5000};
+    // Largest delivery body accepted; a bigger one is rejected without being held in memory.
+    std::size_t max_body = events::limits::kMaxEventBytes;
     // Routing keys published non-persistent (config `transient`); heartbeats by default: a
     // heartbeat is stale by the time a restarted broker could deliver it.
     std::set<std::string> transient{"server.heartbeat"};
@@ -93,6 +100,8 @@ class RabbitBroker final : public Broker {
   // Returns an error only when the connection failed.
   Status deliver(amqp_connection_state_t conn, std::uint64_t tag, const std::string& key,
                  const std::string& body, bool& matched);
+  // The broker cancelled our consumer (queue deleted): counted, remembered for health.
+  void note_cancel();
   std::vector<std::shared_ptr<Subscription>> subscriptions() const;
   // Waits up to `d`, returning early (true) when stop() was called.
   bool wait_for_stop(std::chrono::milliseconds d);
@@ -106,6 +115,7 @@ class RabbitBroker final : public Broker {
   Counter& published_;
   Counter& failures_;
   Counter& consumed_;
+  Counter& cancels_;
   Gauge& connected_gauge_;
 
   std::atomic<bool> stopping_{false};
@@ -114,6 +124,7 @@ class RabbitBroker final : public Broker {
   int pub_wake_fd_ = -1;  // eventfds (new work, stop); set in start() before the threads exist
   int con_wake_fd_ = -1;
   std::chrono::milliseconds handler_retry_delay_{100};  // consumer thread only
+  std::unique_ptr<DeliveryRejector> rejector_;          // consumer thread only (after init)
   std::thread publisher_;
   std::thread consumer_;
 
@@ -133,6 +144,8 @@ class RabbitBroker final : public Broker {
   std::uint64_t keys_generation_ = 0;   // bumped when wanted_keys_ grows
   std::uint64_t bound_generation_ = 0;  // wanted_keys_ generation the consumer has bound
   std::chrono::steady_clock::time_point consume_started_{};
+  std::uint64_t cancel_count_ = 0;  // basic.cancel received from RabbitMQ
+  std::chrono::steady_clock::time_point last_cancel_{};
 };
 
 }  // namespace dfd::broker_rabbitmq

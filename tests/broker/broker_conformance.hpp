@@ -15,25 +15,11 @@
 #include <string>
 #include <thread>
 
+#include "broker_instance.hpp"
 #include "event_sink.hpp"
 #include "fake_host.hpp"
 
 namespace dfd::test {
-
-struct BrokerInstance {
-  std::unique_ptr<FakeHost> host;
-  LoadedPlugin plugin;  // destroyed before `host`
-  Broker* broker = nullptr;
-};
-
-struct BrokerFactory {
-  std::string name;
-  std::function<Result<BrokerInstance>()> make;
-};
-
-inline std::ostream& operator<<(std::ostream& os, const BrokerFactory& f) {
-  return os << f.name;
-}
 
 class BrokerConformance : public ::testing::TestWithParam<BrokerFactory> {
  protected:

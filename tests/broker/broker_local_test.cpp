@@ -77,6 +77,32 @@ TEST_F(LocalBrokerTest, RetriesAFailingHandlerAndKeepsOrder) {
   EXPECT_EQ(sink.calls(), 5);  // "b" failed twice, then was retried
 }
 
+// The EventHandler contract: kInvalidArgument = malformed for good; dropped at once, counted,
+// and the events behind it are not held up by retries.
+TEST_F(LocalBrokerTest, AnEventTheHandlerCallsMalformedIsDroppedOnce) {
+  std::atomic<int> bad_calls{0};
+  EventSink sink;
+  EventHandler record = sink.handler();
+  ASSERT_TRUE(broker
+                  ->subscribe({"token.*"},
+                              [&](std::string_view k, std::string_view b) -> Status {
+                                if (b == "malformed") {
+                                  ++bad_calls;
+                                  return Status::InvalidArgument("bad token_hash");
+                                }
+                                return record(k, b);
+                              })
+                  .ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(broker->publish("token.issued", "malformed", 100ms).ok());
+  ASSERT_TRUE(broker->publish("token.issued", "good", 100ms).ok());
+  ASSERT_TRUE(sink.wait_for_body("good", 5s));
+  EXPECT_EQ(bad_calls.load(), 3);
+  EXPECT_EQ(host.metric("dfd_broker_events_rejected_total", {{"reason", "invalid"}}), 3);
+  EXPECT_NE(host.log_text().find("dropped a malformed 'token.issued' event: bad token_hash"),
+            std::string::npos)
+      << host.log_text();
+}
+
 TEST_F(LocalBrokerTest, PublishWithoutSubscribersIsOk) {
   EXPECT_TRUE(broker->publish("token.issued", "{}", 10ms).ok());
 }

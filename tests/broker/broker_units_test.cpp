@@ -1,6 +1,9 @@
 // Pure logic of the broker plugins: topic matching and AMQP URL handling.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "amqp_url.hpp"
 #include "topic.hpp"
 
@@ -57,6 +60,42 @@ TEST(AmqpUrl, RedactsThePassword) {
   EXPECT_EQ(redact_url("amqp://user@h/"), "amqp://user@h/");
   EXPECT_EQ(redact_url("amqp://h:1/"), "amqp://h:1/");
   EXPECT_EQ(redact_url("garbage:pw@x"), "garbage:***@x");
+  // Issue 11 #12: '/', '?', '#', '@' in the password used to end the search for the '@'.
+  EXPECT_EQ(redact_url("amqp://guest:p/a?s#s@x@127.0.0.1:5672/"),
+            "amqp://guest:***@127.0.0.1:5672/");
+  EXPECT_EQ(redact_url("amqp://u:a\nb\x1b@h/"), "amqp://u:***@h/");
+  EXPECT_EQ(redact_url("amqp://h/\x1b[2J"), "amqp://h/?[2J");
+  EXPECT_EQ(redact_url(std::string(300, 'u')).size(), 259u);
+}
+
+// Every message about a URL whose password holds URL delimiters, encoded or not, parseable or
+// not: neither the password nor a recognisable piece of it is shown.
+TEST(AmqpUrl, PasswordsWithDelimitersNeverAppear) {
+  const std::vector<std::string> passwords = {"p/a?s#s@x", "p#ss", "a?b=c", "/lead",  "c:o:l",
+                                              "at@at",     "tr/",  "p%2Fa", "sp ace", "%"};
+  for (const auto& pw : passwords) {
+    for (const std::string& url :
+         {"amqp://guest:" + pw + "@127.0.0.1:5672/", "amqp://guest:" + pw + "@127.0.0.1/vh",
+          "amqps://guest:" + pw + "@h/", "http://guest:" + pw + "@h/", "guest:" + pw + "@h",
+          "amqp://guest:" + pw + "@h:notaport/", "amqp://guest:" + pw + "@"}) {
+      EXPECT_EQ(redact_url(url).find(pw), std::string::npos) << url;
+      auto t = parse_amqp_url(url);
+      const std::string shown = t.ok() ? t->display : t.status().message();
+      EXPECT_EQ(shown.find(pw), std::string::npos) << url << " -> " << shown;
+      if (pw.size() > 4) {  // no piece between delimiters either ("s#s@x", "a?s")
+        EXPECT_EQ(shown.find(pw.substr(1, 4)), std::string::npos) << url << " -> " << shown;
+      }
+    }
+  }
+  auto hint = parse_amqp_url("amqp://guest:p/a?s#s@x@127.0.0.1:5672/");
+  ASSERT_FALSE(hint.ok());
+  EXPECT_NE(hint.status().message().find("percent-encode"), std::string::npos)
+      << hint.status().message();
+  auto encoded = parse_amqp_url("amqp://guest:p%2Fa%3Fs%23s%40x@127.0.0.1:5672/");
+  ASSERT_TRUE(encoded.ok()) << encoded.status().to_string();
+  EXPECT_EQ(encoded->password, "p/a?s#s@x");
+  EXPECT_TRUE(encoded->password_in_url);
+  EXPECT_EQ(encoded->display, "amqp://guest:***@127.0.0.1:5672/");
 }
 
 TEST(AmqpUrl, Parses) {

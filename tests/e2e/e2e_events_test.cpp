@@ -7,8 +7,11 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <thread>
 
+#include "dfd/broker.hpp"
+#include "fake_host.hpp"
 #include "harness.hpp"
 #include "real_cluster.hpp"
 
@@ -171,6 +174,72 @@ TEST_F(E2E, ZoneOrdersLocations) {
   auto j = json::parse(r.body);
   ASSERT_EQ(j.at("locations").size(), 2u);
   EXPECT_EQ(j.at("locations")[0].at("zone"), "zone-b");
+}
+
+// "messages messages_unacknowledged" of a queue on the cluster's broker ("" when it is absent).
+std::string queue_counts(const std::string& queue) {
+  auto r = run({source_dir() + "/scripts/rabbitmq", "ctl", g->rabbit_dir(), "list_queues",
+                "--no-table-headers", "name", "messages", "messages_unacknowledged"});
+  std::istringstream lines(r.output);
+  for (std::string name, ready, unacked; lines >> name >> ready >> unacked;) {
+    if (name == queue) return ready + " " + unacked;
+  }
+  return "";
+}
+
+// True once a freshly issued token is served by file server `i` (bounded by `timeout`).
+bool fresh_token_served(std::size_t i, std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    auto m = g->api("GET", "/v1/files/" + std::to_string(g->file_id));
+    if (m.status == 200) {
+      auto t = json::parse(m.body).at("download_token").get<std::string>();
+      if (fetch(g->fs[i].content_url, g->uid, t).status == 206) return true;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  return false;
+}
+
+// Issue 11 #2 and #3 on real hosts: malformed token.issued events are rejected once by every file
+// server (their queues end empty), and a deleted per-server queue is declared again.
+TEST_F(E2E, MalformedTokenEventsAndADeletedQueueDoNotStopTokens) {
+  g->wait_manifest(2);
+  FakeHost host({{"url", g->amqp_url}, {"queue", "e2e-garbage-publisher"}}, "broker-rabbitmq");
+  auto publisher = load_plugin("broker-rabbitmq", host);
+  ASSERT_TRUE(publisher.ok()) << publisher.status().to_string();
+  auto* broker = publisher->as<dfd::Broker>();
+  const std::string secret = "E2E-SECRET-IN-BODY";
+  for (const std::string& garbage :
+       {R"({"v":1,"token_hash":"NOT-A-HASH","scope":")" + g->uid +
+            R"(","user_id":1,"expires_at":4000000000,"x":")" + secret + "\"}",
+        "not json " + secret, std::string(R"({"v":2})")}) {
+    ASSERT_TRUE(broker->publish("token.issued", garbage, 2s).ok());
+  }
+  auto m = g->api("GET", "/v1/files/" + std::to_string(g->file_id));
+  ASSERT_EQ(m.status, 200) << m.body;
+  auto token = json::parse(m.body).at("download_token").get<std::string>();
+  for (auto& f : g->fs) EXPECT_EQ(fetch(f.content_url, g->uid, token).status, 206) << f.id;
+  for (auto& f : g->fs) {
+    bool empty = false;
+    for (int i = 0; i < 50 && !empty; ++i) {
+      empty = queue_counts(f.id) == "0 0";
+      if (!empty) std::this_thread::sleep_for(200ms);
+    }
+    EXPECT_TRUE(empty) << f.id << ": " << queue_counts(f.id) << " (malformed events requeued?)";
+    EXPECT_EQ(f.proc->log().find(secret), std::string::npos) << f.id;
+  }
+
+  auto del = run(
+      {source_dir() + "/scripts/rabbitmq", "ctl", g->rabbit_dir(), "delete_queue", g->fs[0].id});
+  ASSERT_EQ(del.status, 0) << del.output;
+  // Tokens issued before the queue is back are lost for that server; a later one must work.
+  EXPECT_TRUE(fresh_token_served(0, 15s)) << g->fs[0].proc->log();
+  EXPECT_EQ(queue_counts(g->fs[0].id), "0 0");
+  auto metrics = http("GET", g->fs[0].control + "/metrics");
+  if (metrics.status == 200) {  // (a detailed report may need an admin token)
+    EXPECT_NE(metrics.body.find("dfd_broker_consumer_cancels_total 1"), std::string::npos);
+  }
 }
 
 // Last: it restarts the broker under the running servers.

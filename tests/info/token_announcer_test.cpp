@@ -36,7 +36,8 @@ struct Recorder {
 };
 
 DownloadTokenRecord rec(int i) {
-  return DownloadTokenRecord{"hash-" + std::to_string(i), "scope", i,
+  // Well-formed hex: the event decoders refuse anything else.
+  return DownloadTokenRecord{sha256_hex("hash-" + std::to_string(i)), sha256_hex("scope"), i,
                              TimePoint(std::chrono::seconds(1800000000))};
 }
 
@@ -50,7 +51,7 @@ TEST(TokenAnnouncer, ALoneRecordIsPublishedAtOnceInTheSingleForm) {
   ASSERT_EQ(sent.size(), 1u);
   auto single = events::decode_token_issued(sent[0]);
   ASSERT_TRUE(single.ok()) << sent[0];
-  EXPECT_EQ(single->token_hash, "hash-1");
+  EXPECT_EQ(single->token_hash, sha256_hex("hash-1"));
 }
 
 TEST(TokenAnnouncer, ARecordOnItsWayJoinsTheWaitingOne) {
@@ -72,8 +73,8 @@ TEST(TokenAnnouncer, ARecordOnItsWayJoinsTheWaitingOne) {
   auto batch = events::decode_token_issued_batch(sent[0]);
   ASSERT_TRUE(batch.ok());
   ASSERT_EQ(batch->size(), 2u);
-  EXPECT_EQ((*batch)[0].token_hash, "hash-1");
-  EXPECT_EQ((*batch)[1].token_hash, "hash-2");
+  EXPECT_EQ((*batch)[0].token_hash, sha256_hex("hash-1"));
+  EXPECT_EQ((*batch)[1].token_hash, sha256_hex("hash-2"));
   EXPECT_EQ(a.events_published(), 1u);
   EXPECT_EQ(a.records_published(), 2u);
 }
@@ -137,7 +138,7 @@ TEST(TokenAnnouncer, AWaitingRecordIsWithdrawnAtItsDeadline) {
   t.join();
   auto sent = r.sent();
   ASSERT_EQ(sent.size(), 1u);  // rec(2) was never published
-  EXPECT_EQ(sent[0].find("hash-2"), std::string::npos);
+  EXPECT_EQ(sent[0].find(sha256_hex("hash-2")), std::string::npos);
 }
 
 }  // namespace

@@ -7,6 +7,13 @@
 #include "dfd/dfd.hpp"
 #include "dfd/events.hpp"
 
+namespace {
+// A well-formed digest / token hash for the event tests (decoders check hex and length).
+std::string H(const std::string& x) {
+  return dfd::sha256_hex(x);
+}
+}  // namespace
+
 // The descriptor layout is ABI: fields are appended, never moved. These pin it.
 static_assert(offsetof(dfd::PluginDescriptor, struct_size) == 0);
 static_assert(offsetof(dfd::PluginDescriptor, abi_major) == 4);
@@ -66,11 +73,12 @@ TEST(SafePath, RefusesEscapes) {
 }
 
 TEST(Events, TokenIssuedRoundTrip) {
-  dfd::DownloadTokenRecord r{"ab12", "uid1", 7, dfd::TimePoint(std::chrono::seconds(1800000000))};
+  dfd::DownloadTokenRecord r{H("ab12"), H("uid1"), 7,
+                             dfd::TimePoint(std::chrono::seconds(1800000000))};
   auto d = dfd::events::decode_token_issued(dfd::events::encode_token_issued(r));
   ASSERT_TRUE(d.ok()) << d.status().to_string();
-  EXPECT_EQ(d->token_hash, "ab12");
-  EXPECT_EQ(d->scope, "uid1");
+  EXPECT_EQ(d->token_hash, H("ab12"));
+  EXPECT_EQ(d->scope, H("uid1"));
   EXPECT_EQ(d->user_id, 7);
   EXPECT_EQ(d->expires_at, r.expires_at);
 }
@@ -86,7 +94,7 @@ TEST(Events, RejectsBadBodies) {
 TEST(Events, TokenIssuedBatchRoundTrip) {
   std::vector<dfd::DownloadTokenRecord> in;
   for (int i = 0; i < 3; ++i) {
-    in.push_back({"h" + std::to_string(i), "uid" + std::to_string(i), 10 + i,
+    in.push_back({H("h" + std::to_string(i)), H("uid" + std::to_string(i)), 10 + i,
                   dfd::TimePoint(std::chrono::seconds(1800000000 + i))});
   }
   std::vector<dfd::Status> skipped;
@@ -112,11 +120,12 @@ TEST(Events, TokenIssuedBatchRoundTrip) {
 }
 
 TEST(Events, TokenIssuedBatchDecoderAcceptsTheSingleForm) {
-  dfd::DownloadTokenRecord r{"ab12", "uid1", 7, dfd::TimePoint(std::chrono::seconds(1800000000))};
+  dfd::DownloadTokenRecord r{H("ab12"), H("uid1"), 7,
+                             dfd::TimePoint(std::chrono::seconds(1800000000))};
   auto d = dfd::events::decode_token_issued_batch(dfd::events::encode_token_issued(r));
   ASSERT_TRUE(d.ok()) << d.status().to_string();
   ASSERT_EQ(d->size(), 1u);
-  EXPECT_EQ((*d)[0].token_hash, "ab12");
+  EXPECT_EQ((*d)[0].token_hash, H("ab12"));
   EXPECT_EQ((*d)[0].user_id, 7);
   EXPECT_EQ((*d)[0].expires_at, r.expires_at);
   // And the single decoder still refuses a batch (old file servers drop it as malformed).
@@ -125,16 +134,23 @@ TEST(Events, TokenIssuedBatchDecoderAcceptsTheSingleForm) {
 
 TEST(Events, TokenIssuedBatchSkipsMalformedRecordsAndRefusesBadBodies) {
   std::vector<dfd::Status> skipped;
+  const std::string s = H("s");
   auto d = dfd::events::decode_token_issued_batch(
-      R"({"v":1,"tokens":[{"token_hash":"a","scope":"s","user_id":1,"expires_at":5},)"
-      R"({"token_hash":"b","scope":"s"},7,)"
-      R"({"token_hash":"c","scope":"s","user_id":"x","expires_at":5},)"
-      R"({"token_hash":"d","scope":"s","user_id":2,"expires_at":6,"extra":true}]})",
+      R"({"v":1,"tokens":[{"token_hash":")" + H("a") + R"(","scope":")" + s +
+          R"(","user_id":1,"expires_at":5},)"
+          R"({"token_hash":")" +
+          H("b") + R"(","scope":")" + s +
+          R"("},7,)"
+          R"({"token_hash":")" +
+          H("c") + R"(","scope":")" + s +
+          R"(","user_id":"x","expires_at":5},)"
+          R"({"token_hash":")" +
+          H("d") + R"(","scope":")" + s + R"(","user_id":2,"expires_at":6,"extra":true}]})",
       &skipped);
   ASSERT_TRUE(d.ok()) << d.status().to_string();
   ASSERT_EQ(d->size(), 2u);
-  EXPECT_EQ((*d)[0].token_hash, "a");
-  EXPECT_EQ((*d)[1].token_hash, "d");
+  EXPECT_EQ((*d)[0].token_hash, H("a"));
+  EXPECT_EQ((*d)[1].token_hash, H("d"));
   ASSERT_EQ(skipped.size(), 3u);
   EXPECT_NE(skipped[0].message().find("tokens[1]"), std::string::npos) << skipped[0].message();
   EXPECT_NE(skipped[0].message().find("user_id"), std::string::npos) << skipped[0].message();
@@ -151,8 +167,8 @@ TEST(Events, TokenIssuedBatchSkipsMalformedRecordsAndRefusesBadBodies) {
 }
 
 TEST(Events, FileAvailableChecksChunkCount) {
-  dfd::events::FileAvailable f{"fs-a1",  "zone-a", "http://127.0.0.1:1", "u", "a.bin", 10,
-                               "sha256", 4,        {"c1", "c2", "c3"}};
+  dfd::events::FileAvailable f{"fs-a1",  "zone-a", "http://127.0.0.1:1",       H("u"), "a.bin", 10,
+                               "sha256", 4,        {H("c1"), H("c2"), H("c3")}};
   auto ok = dfd::events::decode_file_available(dfd::events::encode_file_available(f));
   ASSERT_TRUE(ok.ok()) << ok.status().to_string();
   EXPECT_EQ(ok->chunks.size(), 3u);

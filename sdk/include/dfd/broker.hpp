@@ -26,8 +26,14 @@ inline constexpr std::string_view kServerHeartbeat = "server.heartbeat";
 }  // namespace events
 
 // Called for each delivered event on a broker-owned thread (one at a time per subscription).
-// Return Ok once the event is stored/applied: the broker then acknowledges it. Any error →
-// the event is redelivered later.
+// Return Ok once the event is stored/applied: the broker then acknowledges it.
+// kInvalidArgument means "malformed, and it will stay so": the broker drops the event at once
+// (RabbitMQ: basic.reject without requeue, so a dead-letter policy may keep it), never delivers
+// it again, counts it in dfd_broker_events_rejected_total{reason="invalid"} and logs the
+// routing key and the status message (rate-limited), never the body: such a message must not
+// quote the body either. Any other error → the event is redelivered later (after a backoff).
+// The body handed to a handler is at most `max_body_bytes` (broker-rabbitmq; default
+// events::limits::kMaxEventBytes): bigger deliveries are rejected unread ({reason="too_large"}).
 using EventHandler = std::function<Status(std::string_view routing_key, std::string_view body)>;
 
 class Broker : public Plugin {

@@ -10,9 +10,18 @@
 //   file.removed     {"v":1,"server_id","uid"}
 //   server.heartbeat {"v":1,"server_id","zone","url","interval_ms","files"}
 // Decoders ignore unknown fields (forward compatible) and refuse a missing "v" or v != 1.
+//
+// Every decoder is a total function over untrusted bytes (a broker delivers whatever anyone with
+// a broker login published): any input yields a value or kInvalidArgument, never an exception,
+// a crash or an unbounded allocation. The exact bounds are the constants in `limits` below; a
+// body outside them is refused whole. Error messages name the event, the field and counts, never
+// a value taken from the body (a body may carry a token hash or an attacker's escape sequences).
+// Thread-safe (no state).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +30,36 @@
 #include "dfd/status.hpp"
 
 namespace dfd::events {
+
+namespace limits {
+// Body sizes, checked before any parsing.
+inline constexpr std::size_t kMaxTokenIssuedBytes = std::size_t{2} << 20;  // a full batch
+inline constexpr std::size_t kMaxSmallEventBytes = std::size_t{16} << 10;  // revoked, removed, beat
+inline constexpr std::size_t kMaxFileAvailableBytes = std::size_t{40}
+                                                      << 20;  // kMaxChunks x 128 hex
+// The largest body any event may have: a broker consumer refuses bigger deliveries unread.
+inline constexpr std::size_t kMaxEventBytes = kMaxFileAvailableBytes;
+// JSON nesting ({"v":1,"tokens":[{...}]} is 3); deeper bodies are refused before parsing.
+inline constexpr std::size_t kMaxJsonDepth = 8;
+// JSON values a body may hold beyond what its schema needs (unknown fields of newer versions);
+// counted before parsing, so a body of millions of tiny values is refused unparsed.
+inline constexpr std::size_t kJsonValueSlack = 256;
+inline constexpr std::size_t kMaxTokensPerEvent = 4096;          // token.issued batch elements
+inline constexpr std::size_t kMaxChunks = std::size_t{1} << 18;  // 1 TiB in 4 MiB chunks
+inline constexpr std::size_t kMaxIdBytes = 256;     // server_id, zone: printable ASCII, no space
+inline constexpr std::size_t kMaxUrlBytes = 2048;   // http:// or https://, printable ASCII
+inline constexpr std::size_t kMaxNameBytes = 4096;  // UTF-8, no control character, safe path
+inline constexpr std::size_t kMaxAlgBytes = 32;
+inline constexpr std::size_t kTokenHashHex = 64;  // token_hash: lower-case hex SHA-256
+// Digests (uid, scope, chunks): lower-case hex of 64 or 128 characters; in file.available every
+// chunk digest has the uid's length, which is the one `alg` gives when dfd knows `alg`.
+inline constexpr std::int64_t kMaxUnixSeconds = 4294967295;  // expires_at (year 2106)
+inline constexpr std::int64_t kMaxUserId = std::numeric_limits<std::int64_t>::max();  // >= 0
+inline constexpr std::uint64_t kMaxFileSize = std::numeric_limits<std::int64_t>::max();
+inline constexpr std::uint64_t kMaxChunkSize = std::uint64_t{1} << 40;     // >= 1
+inline constexpr std::int64_t kMaxHeartbeatIntervalMs = 3600000;           // >= 0
+inline constexpr std::int64_t kMaxHeartbeatFiles = std::int64_t{1} << 40;  // >= 0
+}  // namespace limits
 
 std::string encode_token_issued(const DownloadTokenRecord& r);
 Result<DownloadTokenRecord> decode_token_issued(std::string_view body);  // single form only
@@ -39,8 +78,11 @@ Result<std::string> decode_token_revoked(std::string_view body);  // the token h
 
 struct FileAvailable {
   std::string server_id, zone, url;
-  std::string uid;   // whole-file digest (hex) = the file's identity
-  std::string name;  // path relative to the storage root
+  std::string uid;  // whole-file digest (hex) = the file's identity
+  // Path relative to the storage root. The decoder refuses control characters (ESC, BEL, NUL,
+  // newline, C1), U+2028/U+2029, bidi overrides and isolates, invalid UTF-8 and unsafe paths
+  // ("..", leading '/', dot segments).
+  std::string name;
   std::uint64_t size = 0;
   std::string alg;  // "sha256"
   std::uint64_t chunk_size = 0;
