@@ -114,6 +114,7 @@ class MapSource : public host::ContentSource {
     files_.erase(uid);
   }
   std::shared_ptr<const host::IndexedFile> find(const std::string& uid) const noexcept override {
+    ++finds;
     std::lock_guard<std::mutex> g(mu_);
     auto it = files_.find(uid);
     return it == files_.end() ? nullptr : it->second.meta;
@@ -136,6 +137,7 @@ class MapSource : public host::ContentSource {
         new FileHandle(fd, static_cast<std::uint64_t>(size), expose));
   }
   std::atomic<int> opens{0};
+  mutable std::atomic<int> finds{0};  // lookups by uid (a token check must come first)
 
  private:
   struct Entry {
