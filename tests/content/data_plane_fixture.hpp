@@ -69,13 +69,13 @@ class DataPlaneTest : public ::testing::Test {
     return http(method, base_ + "/v1/content/" + uid, headers);
   }
   std::string bearer(const std::string& t) { return "Authorization: Bearer " + t; }
-  // Sends `bytes` on a fresh connection and reads one response; `*closed` says whether the
-  // server then closed the connection (a clean close when no response came).
+  // Sends `bytes` on a fresh connection and reads one response; when none came, `*closed` says
+  // whether the server closed the connection (a clean close) rather than leaving it hanging.
   RawResponse exchange(const std::string& bytes, bool* closed = nullptr, int timeout_ms = 5000) {
     RawClient c(plane_->port());
     c.send_all(bytes);
     RawResponse r = c.read_response(bytes.rfind("HEAD ", 0) == 0, timeout_ms);
-    if (closed) *closed = c.closed_by_peer(r.ok ? 300 : timeout_ms);
+    if (closed) *closed = !r.ok && c.closed_by_peer(timeout_ms);
     return r;
   }
   std::string request(const std::string& uid, const std::vector<std::string>& headers = {}) {

@@ -324,8 +324,10 @@ void EventLoop::on_conn_event(Conn& c, std::uint32_t ev) {
     return;
   }
   if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) c.readable = true;
-  if ((ev & EPOLLHUP) && c.state == ConnState::kParked) {
-    close_conn(c);  // both directions gone: nobody to answer
+  if ((ev & (EPOLLHUP | EPOLLRDHUP)) && c.state == ConnState::kParked) {
+    // The client closed while its request waits for the token (as nginx does for a client that
+    // goes away during a wait): drop it at once so it does not hold a parked place.
+    close_conn(c);
     return;
   }
   process(c);
