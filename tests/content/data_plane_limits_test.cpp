@@ -15,6 +15,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A connection that has not sent its first request is only evicted after 500 ms (its request
+// may be on the way): idle connections in these tests wait longer than that.
+constexpr auto kIdleLongEnough = 700ms;
+
 class DataPlaneLimitsTest : public DataPlaneTest {
  protected:
   // A connection from `source` whose request waits (parked) for a token nobody will issue.
@@ -76,6 +80,7 @@ TEST_F(DataPlaneLimitsTest, PerAddressCapRefusesBusyConnectionsAndEvictsIdleOnes
     idle.push_back(std::make_unique<RawClient>(plane_->port(), 0, "127.0.0.4"));
     std::this_thread::sleep_for(20ms);
   }
+  std::this_thread::sleep_for(kIdleLongEnough);
   for (int i = 0; i < 4; ++i) {
     r = ranged_get("127.0.0.4");
     EXPECT_EQ(r.status, 206) << i;
@@ -95,6 +100,7 @@ TEST_F(DataPlaneLimitsTest, TotalCapEvictsTheOldestIdleConnection) {
   }
   for (int i = 0; i < 50 && plane_->active_connections() < 8; ++i)
     std::this_thread::sleep_for(10ms);
+  std::this_thread::sleep_for(kIdleLongEnough);
   auto r = ranged_get(nullptr);
   EXPECT_EQ(r.status, 206);
   EXPECT_TRUE(idle[0]->closed_by_peer(2000));  // the oldest made room

@@ -43,7 +43,9 @@ TEST(LimitsProcessTest, IdleConnectionsUnderASmallFdLimitStarveNobody) {
     idle.push_back(std::make_unique<RawClient>(fs.data_port_));
     ASSERT_TRUE(idle.back()->connected()) << i;
   }
-  std::this_thread::sleep_for(300ms);  // let the server take in what it can
+  // Let the server take in what it can; idle for longer than the 500 ms a new connection is
+  // given to send its first request before it may be evicted.
+  std::this_thread::sleep_for(700ms);
 
   auto r = http("GET", fs.data_ + fs.uid_, {fs.auth(t), "Range: bytes=1000-1999"});
   ASSERT_EQ(r.status, 206) << r.error << "\n" << fs.host_->log();

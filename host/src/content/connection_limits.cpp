@@ -1,5 +1,6 @@
 #include "content/connection_limits.hpp"
 
+#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 
@@ -62,9 +63,9 @@ std::size_t AddressQuota::held_by(const std::string& address) const noexcept {
 }
 
 DescriptorBudget descriptor_budget(std::size_t configured, std::uint64_t nofile,
-                                   int threads) noexcept {
-  std::uint64_t reserve = std::max<std::uint64_t>(48, nofile / 4);
-  std::uint64_t usable = nofile > reserve ? nofile - reserve : 0;
+                                   std::uint64_t open_now, int threads) noexcept {
+  std::uint64_t reserve = std::max<std::uint64_t>(64, nofile / 4);
+  std::uint64_t usable = nofile > reserve + open_now ? nofile - reserve - open_now : 0;
   DescriptorBudget b;
   std::uint64_t cap = std::max<std::uint64_t>(8, usable);
   if (configured > 0) cap = std::min<std::uint64_t>(cap, configured);
@@ -74,6 +75,17 @@ DescriptorBudget descriptor_budget(std::size_t configured, std::uint64_t nofile,
   std::uint64_t per_loop = reserve / 4 / static_cast<std::uint64_t>(std::max(1, threads));
   b.file_cache = static_cast<std::size_t>(std::clamp<std::uint64_t>(per_loop, 4, 256));
   return b;
+}
+
+std::uint64_t open_descriptors() noexcept {
+  DIR* d = ::opendir("/proc/self/fd");
+  if (d == nullptr) return 0;
+  std::uint64_t n = 0;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(d);
+  return n > 0 ? n - 1 : 0;  // without the directory's own descriptor
 }
 
 std::uint64_t descriptor_limit() noexcept {

@@ -58,12 +58,15 @@ struct DescriptorBudget {
 };
 
 // `configured` = [content] max_connections (0 = as many as the descriptor limit allows);
-// `nofile` = the soft RLIMIT_NOFILE. A quarter of the descriptors (at least 48) is kept in
-// reserve for everything else; the cap is never below 8.
+// `nofile` = the soft RLIMIT_NOFILE; `open_now` = descriptors already open (plugins, databases,
+// inherited ones). Besides those, a quarter of the limit (at least 64) is kept in reserve for
+// what opens later (files served, refusals, the control plane); the cap is never below 8.
 DescriptorBudget descriptor_budget(std::size_t configured, std::uint64_t nofile,
-                                   int threads) noexcept;
+                                   std::uint64_t open_now, int threads) noexcept;
 
 // The soft RLIMIT_NOFILE of this process.
 std::uint64_t descriptor_limit() noexcept;
+// How many descriptors this process has open (/proc/self/fd), 0 when unknown.
+std::uint64_t open_descriptors() noexcept;
 
 }  // namespace dfd::host

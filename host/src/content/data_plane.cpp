@@ -32,8 +32,8 @@ Status DataPlane::start() noexcept {
     ::signal(SIGPIPE, SIG_IGN);
     int n = std::max(1, m.opt.threads);
     std::uint64_t nofile = descriptor_limit();
-    m.budget =
-        descriptor_budget(static_cast<std::size_t>(std::max(0, m.opt.max_connections)), nofile, n);
+    m.budget = descriptor_budget(static_cast<std::size_t>(std::max(0, m.opt.max_connections)),
+                                 nofile, open_descriptors(), n);
     if (m.opt.max_connections > 0 &&
         m.budget.max_connections < static_cast<std::size_t>(m.opt.max_connections)) {
       m.log.warn("data plane: max_connections " + std::to_string(m.opt.max_connections) +
@@ -57,6 +57,7 @@ Status DataPlane::start() noexcept {
         return s.with_context("data plane");
       }
     }
+    m.handing_over.store(0);
     m.stopping.store(false);
     m.running.store(true);
     for (auto& l : m.loops) l->start();

@@ -26,6 +26,9 @@ constexpr std::size_t kMaxSendfile = 0x7ffff000;         // Linux caps one sendf
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 constexpr auto kWarnEvery = std::chrono::seconds(10);
+constexpr auto kFreshGrace = std::chrono::milliseconds(500);  // see evict_idle()
+constexpr std::int64_t kOverCapInFlight = 4;   // accepted sockets travelling to a loop at the cap
+constexpr std::uint64_t kDescriptorSlack = 8;  // "out of descriptors" when this close to the limit
 
 // Tags for epoll data.ptr of the non-connection descriptors.
 char kListenTag;
@@ -208,6 +211,16 @@ void EventLoop::on_accept() {
       case Listener::Outcome::kAccepted:
         break;
     }
+    // At the cap, only a few sockets at a time travel to a loop to evict or be refused there;
+    // the rest are closed here, so a burst cannot take the descriptors the cap leaves for files.
+    auto cap = static_cast<std::int64_t>(ctx_.budget.max_connections);
+    auto admitted = static_cast<std::int64_t>(ctx_.connection_quota->total());
+    if (admitted + ctx_.handing_over.load() >= cap + kOverCapInFlight) {
+      ::close(fd);
+      ctx_.refusal_counter("connections_total").add(1);
+      continue;
+    }
+    ctx_.handing_over.fetch_add(1);
     std::size_t target = rr_++ % ctx_.loops.size();
     if (target == static_cast<std::size_t>(index_)) {
       add_conn(fd, address_key(peer));
@@ -240,6 +253,7 @@ void EventLoop::warn_descriptors() {
 // ------------------------------------------------------------------------------ connections
 
 void EventLoop::add_conn(int fd, std::string address) {
+  ctx_.handing_over.fetch_sub(1);
   if (ctx_.stopping.load()) {
     ::close(fd);
     return;
@@ -306,13 +320,20 @@ bool EventLoop::admit(Conn& c) {
   return true;
 }
 
-// Closes this loop's oldest connection that waits for a request (of `address`, when given).
+// Closes this loop's oldest connection that waits for a request (of `address`, when given):
+// first one that was already answered (a keep-alive connection between requests), else one that
+// has not completed its first request but had kFreshGrace to send it. A younger one is spared:
+// its request is probably on the way (in a burst, evicting it would only trade it for the next).
 bool EventLoop::evict_idle(const std::string* address) {
-  for (Conn* c : idle_) {
-    if (address != nullptr && c->address != *address) continue;
-    close_conn(*c);
-    ctx_.evicted.add(1);
-    return true;
+  SteadyTime fresh_before = Steady::now() - kFreshGrace;
+  for (bool answered : {true, false}) {
+    for (Conn* c : idle_) {
+      if (c->served_any != answered || (address != nullptr && c->address != *address)) continue;
+      if (!answered && c->head_start > fresh_before) break;  // the rest are younger still
+      close_conn(*c);
+      ctx_.evicted.add(1);
+      return true;
+    }
   }
   return false;
 }
@@ -762,6 +783,13 @@ void EventLoop::lookup_and_serve(Conn& c, const std::string& uid, bool head_only
   if (!opened.ok()) {
     if (opened.status().code() == Code::kNotFound) {
       error_response(c, 404, "not_found", "no such file", head_only);
+    } else if (open_descriptors() + kDescriptorSlack >= descriptor_limit()) {
+      // Out of descriptors for a moment (connections are capped below the limit, but a burst of
+      // accepts and refusals can touch it): a temporary condition, not a broken file.
+      ctx_.refusal_counter("descriptors").add(1);
+      warn_descriptors();
+      error_response(c, 503, "unavailable", "out of resources; retry later", head_only,
+                     "Retry-After: 1\r\n");
     } else {
       ctx_.log.warn("data plane: opening '" + meta->path + "': " + opened.status().to_string());
       error_response(c, 500, "io_error", "the file cannot be read", head_only);

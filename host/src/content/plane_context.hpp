@@ -31,7 +31,8 @@ struct PlaneContext {
   DescriptorBudget budget;  // from max_connections and RLIMIT_NOFILE at start()
   std::unique_ptr<AddressQuota> connection_quota;
   std::unique_ptr<AddressQuota> parked_quota;
-  std::atomic<std::int64_t> refusing{0};  // connections being answered 503 over a cap
+  std::atomic<std::int64_t> refusing{0};      // connections being answered 503 over a cap
+  std::atomic<std::int64_t> handing_over{0};  // accepted sockets not yet taken in by a loop
 
   Counter& bytes_sent;
   Gauge& active;
