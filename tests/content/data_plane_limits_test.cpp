@@ -2,6 +2,9 @@
 // and in total (idle connections make room, busy ones are refused with 503), caps on requests
 // parked for an unknown token, a header timeout against slowloris, bounded pipelining.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <memory>
@@ -185,6 +188,51 @@ TEST_F(DataPlaneLimitsTest, LongPipelinesAreAnsweredInOrderInTurns) {
     ASSERT_EQ(r.body, content_.substr(static_cast<std::size_t>(i), 1)) << i;
   }
   writer.join();
+}
+
+// Out of descriptors, pending connections are accepted with the reserve descriptor and closed at
+// once (the client sees a close instead of waiting in the backlog), and the loop does not spin.
+TEST_F(DataPlaneLimitsTest, OutOfDescriptorsPendingConnectionsAreClosedNotLeftHanging) {
+  host::DataPlaneOptions o;
+  o.threads = 1;
+  start(o);  // the connection cap is computed from the normal limit: far above what follows
+  std::vector<int> socks(60);
+  for (int& s : socks) s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  rlimit normal{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &normal), 0);
+  rlimit low = normal;
+  low.rlim_cur = static_cast<rlim_t>(count_fds() + 20);  // room for about 20 accepted sockets
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(plane_->port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int s : socks) ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  // Within 3 s, count the connections the server closed (the accepted ones stay open, idle).
+  std::vector<bool> closed(socks.size(), false);
+  int n_closed = 0;
+  auto until = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < until && n_closed < 30) {
+    for (std::size_t i = 0; i < socks.size(); ++i) {
+      if (closed[i]) continue;
+      pollfd p{socks[i], POLLIN, 0};
+      char c;
+      if (::poll(&p, 1, 0) == 1 && ::recv(socks[i], &c, 1, MSG_DONTWAIT) <= 0) {
+        closed[i] = true;
+        ++n_closed;
+      }
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  double c0 = cpu_seconds();
+  std::this_thread::sleep_for(500ms);
+  double used = cpu_seconds() - c0;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &normal), 0);
+  EXPECT_GE(n_closed, 30) << "pending connections should be closed, not left in the backlog";
+  EXPECT_GE(host_.metric("dfd_content_refused_total", {{"reason", "descriptors"}}), n_closed);
+  EXPECT_LT(used, 0.2) << "CPU seconds in 0.5 s while out of descriptors";
+  for (int s : socks) ::close(s);
+  EXPECT_EQ(ranged_get(nullptr).status, 206);
 }
 
 }  // namespace
