@@ -114,6 +114,7 @@ class MapSource : public host::ContentSource {
     files_.erase(uid);
   }
   std::shared_ptr<const host::IndexedFile> find(const std::string& uid) const noexcept override {
+    ++finds;
     std::lock_guard<std::mutex> g(mu_);
     auto it = files_.find(uid);
     return it == files_.end() ? nullptr : it->second.meta;
@@ -136,6 +137,7 @@ class MapSource : public host::ContentSource {
         new FileHandle(fd, static_cast<std::uint64_t>(size), expose));
   }
   std::atomic<int> opens{0};
+  mutable std::atomic<int> finds{0};  // lookups by uid (a token check must come first)
 
  private:
   struct Entry {
@@ -157,9 +159,17 @@ struct RawResponse {
 // A blocking HTTP/1.1 client on one loopback connection.
 class RawClient {
  public:
-  explicit RawClient(int port, int rcvbuf = 0) {
+  // `source`: the local address to connect from (any 127.x.y.z works on loopback), so that
+  // tests can play several client addresses.
+  explicit RawClient(int port, int rcvbuf = 0, const char* source = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    if (source != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source, &local.sin_addr);
+      ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local);
+    }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));

@@ -51,6 +51,30 @@ TEST(ContentOptions, DefaultsAndValues) {
   EXPECT_EQ(o->max_ranges, 3);
 }
 
+TEST(ContentOptions, Limits) {
+  auto o = parse("[content]\n");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->header_timeout_s, 10);
+  EXPECT_EQ(o->max_connections, 0);
+  EXPECT_EQ(o->max_connections_per_address, 1024);
+  EXPECT_EQ(o->max_parked, 1024);
+  EXPECT_EQ(o->max_parked_per_address, 256);
+  o = parse(
+      "[content]\nheader_timeout_s = 5\nmax_connections = 500\nmax_connections_per_address = 50\n"
+      "max_parked = 100\nmax_parked_per_address = 10\n");
+  ASSERT_TRUE(o.ok()) << o.status().to_string();
+  EXPECT_EQ(o->header_timeout_s, 5);
+  EXPECT_EQ(o->max_connections, 500);
+  EXPECT_EQ(o->max_connections_per_address, 50);
+  EXPECT_EQ(o->max_parked, 100);
+  EXPECT_EQ(o->max_parked_per_address, 10);
+  for (std::string bad :
+       {"header_timeout_s = 0", "max_connections = -1", "max_connections_per_address = 0",
+        "max_parked = 0", "max_parked_per_address = 0"}) {
+    EXPECT_FALSE(parse("[content]\n" + bad + "\n").ok()) << bad;
+  }
+}
+
 TEST(ContentOptions, ErrorsNameFileLineAndKey) {
   auto o = parse("[content]\nlisten = \"127.0.0.1:1\"\nthreads = \"four\"\n");
   ASSERT_FALSE(o.ok());
@@ -223,9 +247,14 @@ TEST_F(ContentServiceTest, ServesIndexedFilesWithTokensFromEvents) {
   EXPECT_EQ(http("GET", url_ + "/v1/content/" + uid_, {"Authorization: Bearer " + other}).status,
             403);
   EXPECT_EQ(http("GET", url_ + "/v1/content/" + uid_).status, 401);
+  // (403 with another file's token: the token is checked before the index is asked.)
   std::string outside = sha256_hex(read_file("/etc/hostname"));
   EXPECT_EQ(http("GET", url_ + "/v1/content/" + outside, {"Authorization: Bearer " + tok}).status,
-            404);
+            403);
+  EXPECT_EQ(
+      http("GET", url_ + "/v1/content/" + outside, {"Authorization: Bearer " + issue(outside)})
+          .status,
+      404);
 
   // Revocation through the broker.
   ASSERT_TRUE(

@@ -1,83 +1,18 @@
 // End-to-end tests of the data plane over real loopback HTTP (libcurl and raw sockets), with an
 // in-memory token store and a map of real files as doubles for the auth plugin and the index.
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <random>
 #include <thread>
 
-#include "content_doubles.hpp"
-#include "fake_host.hpp"
-#include "harness.hpp"
+#include "data_plane_fixture.hpp"
 
 namespace dfd::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string pattern(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
-
-int count_fds() {
-  int n = 0;
-  DIR* d = ::opendir("/proc/self/fd");
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  ::closedir(d);
-  return n;
-}
-
-double cpu_seconds() {
-  rusage ru{};
-  ::getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-class DataPlaneTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    content_ = pattern(1 << 20, 7);
-    uid_ = sha256_hex(content_);
-    write_file(dir_.file("movie.bin"), content_);
-    source_.add(uid_, dir_.file("movie.bin"), "videos/movie.bin", content_.size());
-    other_ = sha256_hex("other");
-    write_file(dir_.file("other.bin"), "other");
-    source_.add(other_, dir_.file("other.bin"), "other.bin", 5);
-    token_ = auth_.grant(uid_);
-  }
-  void TearDown() override {
-    if (plane_) plane_->stop(1000);
-  }
-  void start(host::DataPlaneOptions o = {}) {
-    o.listen = "127.0.0.1:0";
-    if (o.threads == 2) o.threads = 2;
-    plane_ = std::make_unique<host::DataPlane>(host_.logger(), host_.metrics(), auth_, source_, o);
-    ASSERT_TRUE(plane_->start().ok());
-    base_ = "http://" + plane_->bound_address();
-  }
-  HttpReply get(const std::string& uid, std::vector<std::string> headers = {},
-                const std::string& method = "GET") {
-    return http(method, base_ + "/v1/content/" + uid, headers);
-  }
-  std::string bearer(const std::string& t) { return "Authorization: Bearer " + t; }
-
-  TempDir dir_;
-  FakeHost host_;
-  MemoryAuth auth_;
-  MapSource source_;
-  std::unique_ptr<host::DataPlane> plane_;
-  std::string base_, content_, uid_, other_, token_;
-};
 
 TEST_F(DataPlaneTest, FullBodyWithoutRange) {
   start();
@@ -290,20 +225,33 @@ TEST_F(DataPlaneTest, EmptyFile) {
 
 TEST_F(DataPlaneTest, UnknownUidsAndPathsAre404) {
   start();
-  for (std::string uid :
-       std::vector<std::string>{"../../etc/passwd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
-                                "..%2F..%2Fetc", "nope", uid_ + "x", "%00", "%zz"}) {
-    auto r = http("GET", base_ + "/v1/content/" + uid, {bearer(token_)});
-    EXPECT_EQ(r.status, 404) << uid;
-    EXPECT_NE(r.body.find("\"code\":\"not_found\""), std::string::npos) << uid;
+  // A uid is only looked up, never used as a path. Only a token valid for exactly that uid may
+  // learn that the server does not hold it (any other token: 403, see data_plane_hostile_test).
+  struct Case {
+    std::string raw, uid;
+  };
+  for (const Case& c : std::vector<Case>{{"%2e%2e%2f%2e%2e%2fetc%2fpasswd", "../../etc/passwd"},
+                                         {"..%2F..%2Fetc", "../../etc"},
+                                         {"nope", "nope"},
+                                         {uid_ + "x", uid_ + "x"},
+                                         {"%00", std::string(1, '\0')}}) {
+    auto r = http("GET", base_ + "/v1/content/" + c.raw, {bearer(auth_.grant(c.uid))});
+    EXPECT_EQ(r.status, 404) << c.raw;
+    EXPECT_NE(r.body.find("\"code\":\"not_found\""), std::string::npos) << c.raw;
+    EXPECT_EQ(http("GET", base_ + "/v1/content/" + c.raw, {bearer(token_)}).status, 403) << c.raw;
   }
+  // A malformed escape names no file on any server.
+  EXPECT_EQ(http("GET", base_ + "/v1/content/%zz", {bearer(token_)}).status, 404);
   EXPECT_EQ(http("GET", base_ + "/v1/other", {bearer(token_)}).status, 404);
   EXPECT_EQ(http("GET", base_ + "/v1/content/", {bearer(token_)}).status, 404);
-  // curl normalises "../"; send it raw too.
+  // curl normalises "../": send it raw.
   RawClient c(plane_->port());
+  c.send_all("GET /v1/content/../../etc/passwd HTTP/1.1\r\nHost: x\r\n" +
+             bearer(auth_.grant("../../etc/passwd")) + "\r\n\r\n");
+  EXPECT_EQ(c.read_response().status, 404);
   c.send_all("GET /v1/content/../../etc/passwd HTTP/1.1\r\nHost: x\r\n" + bearer(token_) +
              "\r\n\r\n");
-  EXPECT_EQ(c.read_response().status, 404);
+  EXPECT_EQ(c.read_response().status, 403);
   auto r = http("POST", base_ + "/v1/content/" + uid_, {bearer(token_)}, "x");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.headers["allow"], "GET, HEAD");

@@ -3,80 +3,25 @@
 // over loopback: the issue's "Done when" 1 and 2, SIGHUP rescans, /metrics and /healthz.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <thread>
 
-#include "content_doubles.hpp"
-#include "fake_host.hpp"
-#include "harness.hpp"
+#include "file_server_process.hpp"
 
 namespace dfd::test {
 namespace {
 
 using namespace std::chrono_literals;
 
-class HostProcessTest : public ::testing::Test {
+class HostProcessTest : public ::testing::Test, public FileServerProcess {
  protected:
   void SetUp() override {
-    ::mkdir(dir_.file("root").c_str(), 0755);
-    ::mkdir(dir_.file("state").c_str(), 0755);
-    content_ = std::string(200000, '\0');
-    for (std::size_t i = 0; i < content_.size(); ++i)
-      content_[i] = static_cast<char>((i * 31) ^ (i >> 8));
-    write_file(dir_.file("root/data.bin"), content_);
-    uid_ = sha256_hex(content_);
     ASSERT_EQ(::symlink("/etc/hostname", dir_.file("root/escape").c_str()), 0);
-    // Files are older than storage-fs's settle window: served at once.
-    run({"touch", "-d", "-1 minute", dir_.file("root/data.bin")});
-
-    auth_host_ = std::make_unique<FakeHost>(
-        std::map<std::string, ConfigValue>{{"key_file", dir_.file("hmac.key")},
-                                           {"create_key", true}},
-        "auth-hmac");
-    auto p = load_plugin("auth-hmac", *auth_host_);
-    ASSERT_TRUE(p.ok()) << p.status().to_string();
-    auth_ = std::move(p.value());
-
-    data_port_ = free_port();
-    ctl_port_ = free_port();
-    write_file(
-        dir_.file("fs.toml"),
-        "[server]\nid = \"fs-proc\"\nzone = \"zone-p\"\nlisten = \"127.0.0.1:" +
-            std::to_string(ctl_port_) + "\"\nstate_dir = \"" + dir_.file("state") +
-            "\"\nlog_level = \"info\"\n\n[content]\nlisten = \"127.0.0.1:" +
-            std::to_string(data_port_) +
-            "\"\nthreads = 2\n\n[[plugin]]\nname = \"storage-fs\"\nroot = \"" + dir_.file("root") +
-            "\"\n\n[[plugin]]\nname = \"digest-openssl\"\n\n[[plugin]]\nname = \"auth-hmac\"\n"
-            "key_file = \"" +
-            dir_.file("hmac.key") + "\"\n");
-    host_ = std::make_unique<Process>(
-        std::vector<std::string>{bin("dfd-host"), "--config", dir_.file("fs.toml")});
-    ctl_ = "http://127.0.0.1:" + std::to_string(ctl_port_);
-    data_ = "http://127.0.0.1:" + std::to_string(data_port_) + "/v1/content/";
-    ASSERT_TRUE(wait_http(ctl_ + "/healthz", 200, 30s)) << host_->log();
+    ASSERT_TRUE(start()) << host_->log();
   }
-  void TearDown() override {
-    if (host_ && host_->running()) {
-      host_->signal(SIGTERM);
-      EXPECT_EQ(host_->wait(10s), 0) << host_->log();
-    }
-  }
-  std::string token(const std::string& scope,
-                    std::chrono::seconds ttl = std::chrono::seconds(600)) {
-    auto t = auth_.as<Auth>()->issue_download_token(scope, 1, ttl, nullptr);
-    EXPECT_TRUE(t.ok());
-    return t->token;
-  }
-  std::string auth(const std::string& t) { return "Authorization: Bearer " + t; }
-
-  TempDir dir_;
-  std::unique_ptr<FakeHost> auth_host_;
-  LoadedPlugin auth_;
-  std::unique_ptr<Process> host_;
-  int data_port_ = 0, ctl_port_ = 0;
-  std::string ctl_, data_, content_, uid_;
+  void TearDown() override { EXPECT_EQ(stop(), 0) << host_->log(); }
 };
 
 TEST_F(HostProcessTest, DoneWhenOneAndTwo) {
@@ -119,7 +64,12 @@ TEST_F(HostProcessTest, DoneWhenOneAndTwo) {
   tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
   EXPECT_EQ(http("GET", data_ + uid_, {auth(tampered)}).status, 403);
   RawClient raw(data_port_);
+  // A path is never a file name: 403 with another file's token (the token is checked first),
+  // 404 with a token for exactly that "uid".
   raw.send_all("GET /v1/content/../../etc/passwd HTTP/1.1\r\nHost: x\r\n" + auth(t) + "\r\n\r\n");
+  EXPECT_EQ(raw.read_response().status, 403);
+  raw.send_all("GET /v1/content/../../etc/passwd HTTP/1.1\r\nHost: x\r\n" +
+               auth(token("../../etc/passwd")) + "\r\n\r\n");
   EXPECT_EQ(raw.read_response().status, 404);
   std::string escaped = sha256_hex(read_file("/etc/hostname"));
   EXPECT_EQ(http("GET", data_ + escaped, {auth(token(escaped))}).status, 404);

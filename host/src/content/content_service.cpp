@@ -108,6 +108,11 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
                                                    "idle_timeout_s",
                                                    "send_timeout_s",
                                                    "max_ranges",
+                                                   "header_timeout_s",
+                                                   "max_connections",
+                                                   "max_connections_per_address",
+                                                   "max_parked",
+                                                   "max_parked_per_address",
                                                    "auth"};
     ContentTableReader r{table, file};
     for (const auto& [k, node] : table) {
@@ -139,6 +144,12 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
     DFD_RETURN_IF_ERROR(r.get_int("idle_timeout_s", o.idle_timeout_s, 1, 86400));
     DFD_RETURN_IF_ERROR(r.get_int("send_timeout_s", o.send_timeout_s, 1, 86400));
     DFD_RETURN_IF_ERROR(r.get_int("max_ranges", o.max_ranges, 1, 1000));
+    DFD_RETURN_IF_ERROR(r.get_int("header_timeout_s", o.header_timeout_s, 1, 3600));
+    DFD_RETURN_IF_ERROR(r.get_int("max_connections", o.max_connections, 0, 10000000));
+    DFD_RETURN_IF_ERROR(
+        r.get_int("max_connections_per_address", o.max_connections_per_address, 1, 10000000));
+    DFD_RETURN_IF_ERROR(r.get_int("max_parked", o.max_parked, 1, 10000000));
+    DFD_RETURN_IF_ERROR(r.get_int("max_parked_per_address", o.max_parked_per_address, 1, 10000000));
     DFD_RETURN_IF_ERROR(r.get_string("auth", o.auth));
     return o;
   });
@@ -405,6 +416,11 @@ Status ContentService::start() noexcept {
     dp.idle_timeout_s = m.opt.idle_timeout_s;
     dp.send_timeout_s = m.opt.send_timeout_s;
     dp.max_ranges = m.opt.max_ranges;
+    dp.header_timeout_s = m.opt.header_timeout_s;
+    dp.max_connections = m.opt.max_connections;
+    dp.max_connections_per_address = m.opt.max_connections_per_address;
+    dp.max_parked = m.opt.max_parked;
+    dp.max_parked_per_address = m.opt.max_parked_per_address;
     m.plane = std::make_unique<DataPlane>(m.ctx.log, m.ctx.metrics, m.ctx.auth, *m.source, dp);
     DFD_RETURN_IF_ERROR(m.plane->start());
     m.url = m.opt.public_url.empty() ? "http://" + m.plane->bound_address() : m.opt.public_url;

@@ -32,9 +32,14 @@ struct ContentOptions {
   int token_wait_ms = 2000;   // how long an unknown token is waited for
   int rescan_interval_s = 0;  // 0 = only at start and on SIGHUP
   int heartbeat_interval_ms = 2000;
-  int idle_timeout_s = 60;  // keep-alive connections idle longer are closed
-  int send_timeout_s = 60;  // a client that accepts no byte this long is dropped
-  int max_ranges = 16;      // more ranges in one request: served as one 200
+  int idle_timeout_s = 60;    // keep-alive connections idle longer are closed
+  int send_timeout_s = 60;    // a client that accepts no byte this long is dropped
+  int max_ranges = 16;        // more ranges in one request: served as one 200
+  int header_timeout_s = 10;  // a request head must arrive within this (slowloris)
+  int max_connections = 0;    // data-plane connections in total; 0 = fit RLIMIT_NOFILE
+  int max_connections_per_address = 1024;
+  int max_parked = 1024;  // requests waiting for an unknown token, in total
+  int max_parked_per_address = 256;
   // The auth plugin (by name) that checks download tokens; empty = the first one listed. Needed
   // when a host lists two (all-in-one: auth-sqlite for users, auth-hmac for download tokens).
   std::string auth;

@@ -1,15 +1,17 @@
 // The file server's data plane: a small HTTP/1.1 server dedicated to GET|HEAD /v1/content/{uid}.
 //
-// Design (docs/file-server.md): N event-loop threads, each with its own epoll set, non-blocking
-// sockets registered once edge-triggered for input and output. Loop 0 owns the listening socket
-// and hands accepted connections round-robin to the loops. A connection lives on one loop for its
-// whole life; its state is a bounded head buffer (8 KiB) plus the response in flight. Response
-// heads are written from memory, file bytes with sendfile() from the storage's descriptor (or
-// through a bounded 256 KiB buffer with read_at() when the storage has none). A socket that is
-// full is simply left until epoll reports it writable: a stalled client costs no CPU and delays
-// nobody else. A request whose token the store does not know yet is parked (no thread is held)
-// until notify_tokens_changed() or token_wait_ms; idle and send timeouts come from a per-loop
-// deadline heap used as the epoll_wait timeout.
+// Design (docs/file-server.md): N event-loop threads (event_loop.hpp), each with its own epoll
+// set, non-blocking sockets registered once edge-triggered for input and output. Loop 0 owns the
+// listening socket (listener.hpp) and hands accepted connections round-robin to the loops. A
+// connection lives on one loop for its whole life; its state is a bounded head buffer (8 KiB)
+// plus the response in flight (response_builder.hpp). File bytes go with sendfile() from the
+// storage's descriptor (or through a bounded 256 KiB buffer with read_at() when the storage has
+// none). A socket that is full is simply left until epoll reports it writable: a stalled client
+// costs no CPU and delays nobody else. The token is checked before the file is looked up
+// (token_gate.hpp); a request whose token the store does not know yet is parked (no thread is
+// held) until notify_tokens_changed() or token_wait_ms. Connections and parked requests are
+// capped per client address and in total (connection_limits.hpp); header, idle and send
+// timeouts come from a per-loop deadline heap used as the epoll_wait timeout.
 //
 // Thread-safety: start()/stop() from one controlling thread; notify_tokens_changed(),
 // bound_address(), port() and active_connections() from any thread.
@@ -21,6 +23,8 @@
 #include <string_view>
 
 #include "content/content_index.hpp"
+#include "content/request_target.hpp"
+#include "content/response_builder.hpp"
 #include "dfd/auth.hpp"
 #include "dfd/host_services.hpp"
 #include "dfd/storage.hpp"
@@ -46,6 +50,12 @@ struct DataPlaneOptions {
   int send_timeout_s = 60;
   int max_ranges = 16;
   std::size_t max_head = 8192;  // request head limit (431 beyond)
+  // Issue 11 limits (appended: older aggregate initialisers stay valid).
+  int header_timeout_s = 10;  // a head must complete within this (at most idle_timeout_s)
+  int max_connections = 0;    // total; 0 = as many as RLIMIT_NOFILE allows (descriptor_budget)
+  int max_connections_per_address = 1024;
+  int max_parked = 1024;  // requests waiting for an unknown token, in total
+  int max_parked_per_address = 256;
 };
 
 class DataPlane {
@@ -74,15 +84,5 @@ class DataPlane {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// Response-header helpers (exposed for tests).
-// `Content-Disposition: attachment; filename="..."` value for a path's basename: quotes and
-// backslashes escaped, control characters replaced, non-ASCII as `filename*=UTF-8''...`.
-std::string content_disposition_value(std::string_view path);
-// RFC 9530 `Repr-Digest` value ("sha-256=:BASE64:") for a hex digest, or "" when the algorithm
-// has no registered name here or the hex is malformed.
-std::string repr_digest_value(std::string_view alg, std::string_view hex);
-// Percent-decodes a path segment; false on a malformed escape.
-bool percent_decode(std::string_view in, std::string* out);
 
 }  // namespace dfd::host

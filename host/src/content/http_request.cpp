@@ -68,6 +68,11 @@ HeadParse parse_request_head(const char* data, std::size_t len, std::size_t max_
   }
   if (end == std::string_view::npos || end > max_head) {
     if (len >= max_head) return HeadParse::kTooLarge;
+    // Not even the start of a request line (a TLS ClientHello, binary garbage): refuse now
+    // rather than wait for a head that will never come.
+    for (std::size_t i = pos; i < len && data[i] != ' '; ++i) {
+      if (!is_tchar(data[i])) return HeadParse::kBad;
+    }
     return HeadParse::kIncomplete;
   }
 
@@ -145,7 +150,8 @@ HeadParse parse_request_head(const char* data, std::size_t len, std::size_t max_
             if (c < '0' || c > '9') digits = false;
             if (c > '0' && c <= '9') nonzero = true;
           }
-          if (!digits) h.bad_content_length = true;
+          // More than 18 digits cannot be a length we would honour (and may not fit 64 bits).
+          if (!digits || value.size() > 18) h.bad_content_length = true;
           if (nonzero) h.has_body = true;
         }
         break;

@@ -4,7 +4,10 @@
 // head (request line + header fields + empty line) is there, fills a RequestHead whose string
 // views point into the caller's buffer (valid until the buffer changes). Header names are
 // compared case-insensitively; only the fields the data plane uses are kept. Lines may end in
-// CRLF or a bare LF. Obsolete line folding, NUL bytes and control characters are rejected.
+// CRLF or a bare LF. Obsolete line folding, NUL bytes and control characters are rejected, and
+// so are bytes that cannot start a request line (a method of token characters), before the head
+// is complete: a TLS ClientHello or binary garbage is kBad at once, not a wait for an empty line.
+// A Content-Length of more than 18 digits is reported as bad_content_length.
 //
 // Thread-safety: pure function.
 #pragma once

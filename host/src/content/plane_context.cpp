@@ -1,0 +1,46 @@
+#include "content/plane_context.hpp"
+
+#include "content/event_loop.hpp"
+
+namespace dfd::host {
+
+PlaneContext::PlaneContext(Logger& l, Metrics& m, Auth& a, ContentSource& s, DataPlaneOptions o)
+    : log(l),
+      metrics(m),
+      auth(a),
+      source(s),
+      opt(std::move(o)),
+      bytes_sent(m.counter("dfd_content_bytes_sent_total",
+                           "File bytes sent by the data plane (bodies of 200/206 responses)")),
+      active(m.gauge("dfd_content_active_connections", "Open data-plane connections")),
+      parked(m.gauge("dfd_content_parked_requests",
+                     "Requests waiting for their download token to become known")),
+      evicted(m.counter("dfd_content_evicted_connections_total",
+                        "Idle data-plane connections closed to make room for a new one")) {}
+
+Counter& PlaneContext::labelled(std::unordered_map<std::string, Counter*>& map, const char* name,
+                                const char* help, const char* label, const std::string& value) {
+  std::lock_guard<std::mutex> g(metrics_mu_);
+  auto it = map.find(value);
+  if (it != map.end()) return *it->second;
+  Counter& c = metrics.counter(name, help, {{label, value}});
+  map.emplace(value, &c);
+  return c;
+}
+
+Counter& PlaneContext::status_counter(int status) {
+  return labelled(status_counters_, "dfd_content_responses_total", "Data-plane responses by status",
+                  "status", std::to_string(status));
+}
+
+Counter& PlaneContext::denial_counter(const std::string& reason) {
+  return labelled(denial_counters_, "dfd_content_token_denials_total",
+                  "Requests refused for their download token, by reason", "reason", reason);
+}
+
+Counter& PlaneContext::refusal_counter(const std::string& reason) {
+  return labelled(refusal_counters_, "dfd_content_refused_total",
+                  "Connections and requests refused over a limit, by limit", "reason", reason);
+}
+
+}  // namespace dfd::host
