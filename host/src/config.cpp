@@ -38,7 +38,9 @@ Status expand_string(std::string& s, const std::string& where) {
     }
     std::size_t close = s.find('}', i + 2);
     if (close == std::string::npos) {
-      return Status::InvalidArgument(where + ": unterminated '${' in \"" + s + "\"");
+      // The value is not quoted: it may be a URL with a password in it.
+      return Status::InvalidArgument(where + ": unterminated '${' at character " +
+                                     std::to_string(i + 1) + " of the value");
     }
     std::string inner = s.substr(i + 2, close - i - 2);
     std::string var = inner;
@@ -52,7 +54,9 @@ Status expand_string(std::string& s, const std::string& where) {
       if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) valid = false;
     }
     if (!valid) {
-      return Status::InvalidArgument(where + ": bad variable name in '${" + inner + "}'");
+      return Status::InvalidArgument(
+          where + ": bad variable name in the '${...}' at character " + std::to_string(i + 1) +
+          " of the value (letters, digits and '_'; '$${' for a literal)");
     }
     const char* v = std::getenv(var.c_str());
     if (v && *v) {

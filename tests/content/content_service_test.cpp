@@ -307,7 +307,7 @@ TEST_F(ContentServiceTest, TokensFromABatchEventAndMalformedRecordsSkipped) {
                   {"Authorization: Bearer " + tok, "Range: bytes=0-0"});
     EXPECT_EQ(r.status, 206) << r.body;
   }
-  EXPECT_NE(host_.log_text().find("malformed record of a token.issued event"), std::string::npos)
+  EXPECT_NE(host_.log_text().find("malformed record(s) of a token.issued event"), std::string::npos)
       << host_.log_text();
 }
 

@@ -185,7 +185,19 @@ paths = ["${DFD_CFG_TEST_DIR}", "plain"]
             "cfg.toml:3: key 'server.state_dir': environment variable 'DFD_CFG_TEST_UNSET' is not "
             "set (write ${DFD_CFG_TEST_UNSET:-default} for a fallback)");
   EXPECT_EQ(error_of("[server]\nid = \"${DFD_CFG_TEST_DIR\"\n"),
-            "cfg.toml:2: key 'server.id': unterminated '${' in \"${DFD_CFG_TEST_DIR\"");
+            "cfg.toml:2: key 'server.id': unterminated '${' at character 1 of the value");
+}
+
+// Issue 11 #12: a value that cannot be expanded is never quoted: it may hold a password.
+TEST(HostConfig, ExpansionErrorsDoNotQuoteTheValue) {
+  const std::string secret = "pa/ss?wo#rd";
+  for (const std::string& url : {"amqp://dfd:" + secret + "@127.0.0.1:5672/${DFD_X",
+                                 "amqp://dfd:" + secret + "@127.0.0.1:5672/${a b}"}) {
+    auto err = error_of("[server]\nid = \"x\"\n[[plugin]]\nname = \"broker-rabbitmq\"\nurl = \"" +
+                        url + "\"\n");
+    EXPECT_THAT(err, HasSubstr("cfg.toml:5: key 'plugin[0].url'"));
+    EXPECT_THAT(err, Not(HasSubstr("wo#rd")));
+  }
 }
 
 TEST(HostConfig, MissingFile) {
