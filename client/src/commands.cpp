@@ -12,6 +12,7 @@
 #include <string>
 
 #include "api_client.hpp"
+#include "bounded_json.hpp"
 #include "credentials.hpp"
 #include "downloader.hpp"
 #include "util.hpp"
@@ -98,15 +99,6 @@ nlohmann::json entry_json(const FileEntry& f) {
           {"name", f.name},
           {"size", f.size},
           {"digest", {{"alg", f.alg}, {"value", f.digest}}}};
-}
-
-// A safe local file name from the manifest's name: its last path component.
-std::string default_output(const std::string& name) {
-  std::string base = name.substr(name.rfind('/') == std::string::npos ? 0 : name.rfind('/') + 1);
-  if (base.empty() || base == "." || base == "..")
-    throw CliError(exit_code::kUsage,
-                   "the file's name '" + name + "' is not usable here: give -o PATH");
-  return base;
 }
 
 class ProgressLine {
@@ -243,14 +235,15 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go) {
   if (api) {
     m = api->manifest(id, go.zone);
   } else {
-    std::ifstream f(go.manifest_file);
+    std::ifstream f(go.manifest_file, std::ios::binary);
     if (!f) throw CliError(exit_code::kUsage, "cannot read " + go.manifest_file);
-    auto j = nlohmann::json::parse(f, nullptr, false);
-    if (j.is_discarded()) throw CliError(exit_code::kUsage, go.manifest_file + " is not JSON");
-    m = parse_manifest(j);
+    std::string text(kMaxJsonBytes + 1, '\0');
+    f.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(f.gcount()));
+    m = parse_manifest_text(text);
   }
   DownloadOptions o;
-  o.output = go.output.empty() ? default_output(m.name) : go.output;
+  o.output = go.output.empty() ? default_output_name(m.name) : go.output;
   o.force = go.force;
   o.connections = go.connections;
   o.per_server = go.per_server ? go.per_server : 4;
