@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "chunk_planner.hpp"
+#include "curl_policy.hpp"
 #include "hash_worker.hpp"
 #include "hasher.hpp"
 #include "prefix_hasher.hpp"
@@ -113,6 +114,7 @@ struct Downloader::Impl {
     std::string buffer;
     long status = 0;
     std::string content_range;
+    HeaderBudget header_bytes;
     bool checked = false;
     Fault fault = Fault::kNone;
     std::string why;
@@ -189,6 +191,11 @@ struct Downloader::Impl {
   static size_t on_header(char* p, size_t sz, size_t n, void* ud) {
     auto* t = static_cast<Transfer*>(ud);
     std::string_view line(p, sz * n);
+    if (!t->header_bytes.add(line.size())) {
+      t->fault = Fault::kStrike;
+      t->why = "response headers larger than " + std::to_string(kMaxHeaderBytes >> 10) + " KiB";
+      return 0;
+    }
     if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
       t->status = 0;
       t->content_range.clear();
@@ -224,7 +231,7 @@ struct Downloader::Impl {
       if (!cr || cr->first != t.offset || cr->last != t.offset + t.length - 1 ||
           (cr->total && *cr->total != m.size)) {
         t.fault = Fault::kStrike;
-        t.why = "Content-Range '" + t.content_range + "' does not match bytes " +
+        t.why = "Content-Range '" + printable(t.content_range) + "' does not match bytes " +
                 std::to_string(t.offset) + "-" + std::to_string(t.offset + t.length - 1) + "/" +
                 std::to_string(m.size);
         return 0;
@@ -315,8 +322,8 @@ struct Downloader::Impl {
     curl_easy_setopt(e, CURLOPT_URL, url.c_str());
     curl_easy_setopt(e, CURLOPT_RANGE, range.c_str());
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    apply_curl_policy(e);  // http and https only, also for redirects
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
@@ -604,7 +611,7 @@ struct Downloader::Impl {
       if (f == Fault::kNone) {
         if (rc != CURLE_OK) {
           f = Fault::kTransport;
-          why = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
+          why = printable(t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
         } else if (t->status != 206) {
           long st = t->status;
           f = (st == 401 || st == 403)              ? Fault::kAuth

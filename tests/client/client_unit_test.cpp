@@ -1,4 +1,5 @@
-// Unit tests of the client's pure logic: sizes, Content-Range, ChunkPlanner, state file (manifest: client_hostile_input_test).
+// Unit tests of the client's pure logic: sizes, Content-Range, ChunkPlanner, state file (manifest:
+// client_hostile_input_test).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
