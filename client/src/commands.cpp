@@ -73,12 +73,20 @@ std::string read_password(bool from_stdin) {
   return pw;
 }
 
+// JSON for stdout: every non-ASCII character as \uXXXX, so no control character (C0 are always
+// escaped by nlohmann; C1 and bidi overrides would otherwise pass as UTF-8) reaches a terminal.
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(2, ' ', /*ensure_ascii=*/true);
+}
+
+// Names and every other text from the server are printed through printable() (util.hpp).
 void print_table(const std::vector<FileEntry>& files) {
   std::size_t wid = 2, wname = 4, wsize = 4;
-  std::vector<std::string> sizes;
+  std::vector<std::string> sizes, names;
   for (const auto& f : files) {
     wid = std::max(wid, std::to_string(f.id).size());
-    wname = std::max(wname, f.name.size());
+    names.push_back(printable(f.name));
+    wname = std::max(wname, names.back().size());
     sizes.push_back(human_size(f.size));
     wsize = std::max(wsize, sizes.back().size());
   }
@@ -86,10 +94,10 @@ void print_table(const std::vector<FileEntry>& files) {
               static_cast<int>(wsize), "SIZE", "DIGEST");
   for (std::size_t i = 0; i < files.size(); ++i) {
     const auto& f = files[i];
-    std::string dig = f.digest.empty() ? "-" : f.alg + ":" + short_digest(f.digest);
+    std::string dig = f.digest.empty() ? "-" : printable(f.alg + ":" + short_digest(f.digest));
     std::printf("%-*s  %-*s  %*s  %s\n", static_cast<int>(wid), std::to_string(f.id).c_str(),
-                static_cast<int>(wname), f.name.c_str(), static_cast<int>(wsize), sizes[i].c_str(),
-                dig.c_str());
+                static_cast<int>(wname), names[i].c_str(), static_cast<int>(wsize),
+                sizes[i].c_str(), dig.c_str());
   }
 }
 
@@ -143,8 +151,8 @@ int cmd_login(const GlobalOptions& g, const std::string& email, bool password_st
   InfoApi api(server, "");
   auto r = api.login(email, pw);
   save_credentials({server, r.token, r.expires_at, r.email});
-  std::printf("logged in to %s as %s%s\n", server.c_str(), r.email.c_str(),
-              r.expires_at.empty() ? "" : (" (until " + r.expires_at + ")").c_str());
+  std::printf("logged in to %s as %s%s\n", printable(server).c_str(), printable(r.email).c_str(),
+              r.expires_at.empty() ? "" : printable(" (until " + r.expires_at + ")").c_str());
   return exit_code::kOk;
 }
 
@@ -165,7 +173,8 @@ int cmd_logout(const GlobalOptions& g) {
     InfoApi(creds->server.empty() ? resolve_server(g, nullptr) : creds->server, creds->token)
         .logout();
   } catch (const CliError& e) {
-    std::fprintf(stderr, "dfd: warning: %s (the local login is removed anyway)\n", e.what());
+    std::fprintf(stderr, "dfd: warning: %s (the local login is removed anyway)\n",
+                 printable(e.what()).c_str());
   }
   remove_credentials();
   std::printf("logged out\n");
@@ -177,7 +186,7 @@ int cmd_ls(const GlobalOptions& g, bool json) {
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& f : files) arr.push_back(entry_json(f));
-    std::printf("%s\n", nlohmann::json{{"files", arr}, {"total", files.size()}}.dump(2).c_str());
+    std::printf("%s\n", json_text({{"files", arr}, {"total", files.size()}}).c_str());
   } else if (files.empty()) {
     std::printf("no files\n");
   } else {
@@ -191,20 +200,20 @@ int cmd_info(const GlobalOptions& g, const std::string& id, bool json) {
   auto m = parse_manifest(j);
   if (json) {
     j.erase("download_token");  // a secret; `dfd get` fetches its own
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", json_text(j).c_str());
     return exit_code::kOk;
   }
   std::printf("id:         %lld\n", static_cast<long long>(m.id));
-  std::printf("name:       %s\n", m.name.c_str());
-  std::printf("uid:        %s\n", m.uid.c_str());
+  std::printf("name:       %s\n", printable(m.name).c_str());
+  std::printf("uid:        %s\n", printable(m.uid).c_str());
   std::printf("size:       %s (%llu bytes)\n", human_size(m.size).c_str(),
               static_cast<unsigned long long>(m.size));
-  std::printf("digest:     %s:%s\n", m.alg.c_str(), m.digest.c_str());
+  std::printf("digest:     %s\n", printable(m.alg + ":" + m.digest).c_str());
   std::printf("chunks:     %zu x %s\n", m.chunk_count(), human_size(m.chunk_size).c_str());
   std::printf("locations:  %zu\n", m.locations.size());
   for (const auto& l : m.locations)
-    std::printf("  %-12s %-10s %s%s\n", l.server_id.c_str(), l.zone.c_str(), l.url.c_str(),
-                l.healthy ? "" : " (unhealthy)");
+    std::printf("  %-12s %-10s %s%s\n", printable(l.server_id).c_str(), printable(l.zone).c_str(),
+                printable(l.url).c_str(), l.healthy ? "" : " (unhealthy)");
   return exit_code::kOk;
 }
 
@@ -275,12 +284,12 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go) {
   DownloadReport r = Downloader(std::move(m), o).run();
   line.end();
   if (go.json) {
-    std::printf("%s\n", report_to_json(r).dump(2).c_str());
+    std::printf("%s\n", json_text(report_to_json(r)).c_str());
   } else if (r.exit_code != exit_code::kExists) {
     std::printf("%s", report_to_text(r).c_str());
   }
   std::fflush(stdout);
-  if (!r.ok) std::fprintf(stderr, "dfd: %s\n", r.error.c_str());
+  if (!r.ok) std::fprintf(stderr, "dfd: %s\n", printable(r.error, true).c_str());
   return r.exit_code;
 }
 }  // namespace

@@ -776,8 +776,9 @@ struct Downloader::Impl {
     std::string msg = "every file server failed; the verified part is kept for a rerun:";
     if (servers.empty()) return "no file server holds this file";
     for (const auto& s : servers) {
-      msg += "\n  " + s.rep.id + " (" + s.rep.url + "): ";
-      msg += s.rep.dropped ? s.rep.drop_reason : s.rep.last_error;
+      // One line per server: what came from the network is escaped, newlines included.
+      msg += "\n  " + printable(s.rep.id + " (" + s.rep.url +
+                                "): " + (s.rep.dropped ? s.rep.drop_reason : s.rep.last_error));
     }
     return msg;
   }

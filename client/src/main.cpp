@@ -72,10 +72,10 @@ int main(int argc, char** argv) {
     if (*info) return cmd_info(g, info_id, info_json);
     if (*get) return cmd_get(g, go);
   } catch (const CliError& e) {
-    std::fprintf(stderr, "dfd: %s\n", e.what());
+    std::fprintf(stderr, "dfd: %s\n", printable(e.what(), true).c_str());
     return e.exit_code;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "dfd: %s\n", e.what());
+    std::fprintf(stderr, "dfd: %s\n", printable(e.what(), true).c_str());
     return exit_code::kFailure;
   }
   return exit_code::kUsage;

@@ -24,17 +24,19 @@ struct Cluster {
   std::vector<std::unique_ptr<TestServer>> fs;
   TestServer info{"info"};
   std::map<std::string, std::string> env;
+  std::vector<json> locs;
+  std::vector<std::string> tokens;
 
   explicit Cluster(std::size_t size = 24 * kMiB, std::size_t chunk = kMiB,
                    std::string alg = "sha256", std::vector<std::string> tokens = {"dl-1"},
-                   std::set<std::string> accepted = {"dl-1"}) {
+                   std::set<std::string> accepted = {"dl-1"})
+      : tokens(std::move(tokens)) {
     file.id = 7;
     file.name = "movie.bin";
     file.data = random_bytes(size, 42);
     file.chunk_size = chunk;
     file.alg = alg;
     file.uid = digest_hex(alg, file.data->data(), file.data->size());
-    std::vector<json> locs;
     for (const char* id : {"fs-a", "fs-b", "fs-c"}) {
       fs.push_back(std::make_unique<TestServer>(id));
       fs.back()->serve_content(file.uid, file.data);
@@ -44,9 +46,15 @@ struct Cluster {
                       {"url", fs.back()->url()},
                       {"healthy", true}});
     }
-    info.serve_info("ann@example.org", "s3cret", {file}, locs, tokens);
+    info.serve_info("ann@example.org", "s3cret", {file}, locs, this->tokens);
     env = {
         {"XDG_CONFIG_HOME", dir.file("config")}, {"DFD_SERVER", info.url()}, {"HOME", dir.path()}};
+  }
+
+  // The catalog and the manifests name the file `name` from now on (call between dfd runs).
+  void rename_file(const std::string& name) {
+    file.name = name;
+    info.serve_info("ann@example.org", "s3cret", {file}, locs, tokens);
   }
 
   RunResult dfd(std::vector<std::string> args, const std::string& in = "") {

@@ -17,6 +17,8 @@
 #include "state_file.hpp"
 #include "util.hpp"
 
+using dfd::client::printable;
+
 using namespace dfd::test::cli;
 using dfd::test::read_file;
 
@@ -139,4 +141,90 @@ TEST(HostileFileServer, EndlessHeadersAreCut) {
             std::string::npos)
       << r.output;
   EXPECT_LT(r.max_rss_kib, 128 * 1024);
+}
+
+namespace {
+// Files in `dir` other than the config directory.
+std::vector<std::string> files_in(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().filename() != "config") out.push_back(e.path().filename().string());
+  return out;
+}
+
+// Runs `dfd args` with the current directory set to the cluster's directory.
+dfd::test::RunResult dfd_in_dir(Cluster& c, std::vector<std::string> args) {
+  auto old = std::filesystem::current_path();
+  std::filesystem::current_path(c.dir.path());
+  auto r = c.dfd(std::move(args));
+  std::filesystem::current_path(old);
+  return r;
+}
+
+bool has_raw_control(const std::string& out) {
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    auto ch = static_cast<unsigned char>(out[i]);
+    if ((ch < 0x20 && ch != '\n') || ch == 0x7f) return true;
+    if (ch == 0xc2 && i + 1 < out.size() && static_cast<unsigned char>(out[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(out[i + 1]) <= 0x9f)
+      return true;  // a C1 control in UTF-8
+  }
+  return false;
+}
+}  // namespace
+
+// Issue 11 #8: a name with ESC, BEL, newline and a C1 control reached the terminal raw through
+// `dfd ls`. It is printed escaped everywhere; `info` and `get` refuse such a manifest.
+TEST(HostileInfoServer, ControlCharactersInNamesAreEscapedOrRefused) {
+  Cluster c(2 * kMiB);
+  c.login();
+  c.rename_file("evil\x1b]0;pwned\x07\nX\xc2\x9bY\x7f.bin");
+  auto ls = c.dfd({"ls"});
+  ASSERT_EQ(ls.status, 0) << ls.output;
+  EXPECT_FALSE(has_raw_control(ls.output)) << printable(ls.output);
+  EXPECT_NE(ls.output.find("evil\\x1b]0;pwned\\x07\\nX\\u009bY\\x7f.bin"), std::string::npos)
+      << ls.output;
+  auto lj = c.dfd({"ls", "--json"});
+  ASSERT_EQ(lj.status, 0) << lj.output;
+  EXPECT_FALSE(has_raw_control(lj.output)) << printable(lj.output);
+  EXPECT_EQ(json::parse(lj.output)["files"][0]["name"], c.file.name);  // JSON keeps the value
+
+  for (std::vector<std::string> cmd :
+       {std::vector<std::string>{"info", "7"}, {"get", "7", "--no-progress"}}) {
+    auto r = dfd_in_dir(c, cmd);
+    EXPECT_EQ(r.status, 4) << cmd[0] << ": " << r.output;
+    EXPECT_FALSE(has_raw_control(r.output)) << cmd[0] << ": " << printable(r.output);
+    EXPECT_NE(r.output.find("'name' holds control characters"), std::string::npos) << r.output;
+  }
+  EXPECT_TRUE(files_in(c.dir.path()).empty());
+}
+
+// Issue 11 #8: a NUL in a manifest name collapsed the output, part and state paths (one run in
+// five exited 0 "verified" with no file). Refused, nothing written.
+TEST(HostileInfoServer, NulInANameIsRefused) {
+  Cluster c(2 * kMiB);
+  c.login();
+  c.rename_file(std::string("movie.bin\0.dfd-part", 19));
+  auto r = dfd_in_dir(c, {"get", "7", "--no-progress"});
+  EXPECT_EQ(r.status, 4) << r.output;
+  EXPECT_NE(r.output.find("movie.bin\\x00.dfd-part"), std::string::npos) << r.output;
+  EXPECT_TRUE(files_in(c.dir.path()).empty());
+  EXPECT_EQ(c.served(), 0u);
+}
+
+// A name that is a path ("..", any '/') is not used as the default output name: -o is needed.
+TEST(HostileInfoServer, PathNamesNeedAnExplicitOutput) {
+  Cluster c(2 * kMiB);
+  c.login();
+  for (std::string name : {"../escape.bin", "sub/../../escape.bin", "/tmp/escape.bin", ".."}) {
+    c.rename_file(name);
+    auto r = dfd_in_dir(c, {"get", "7", "--no-progress"});
+    EXPECT_EQ(r.status, 2) << name << ": " << r.output;
+    EXPECT_NE(r.output.find("is not usable as a local file name: give -o PATH"), std::string::npos)
+        << r.output;
+    EXPECT_TRUE(files_in(c.dir.path()).empty()) << name;
+  }
+  auto ok = c.dfd({"get", "7", "-o", c.out(), "--no-progress"});
+  ASSERT_EQ(ok.status, 0) << ok.output;
+  EXPECT_EQ(read_file(c.out()), *c.file.data);
 }
