@@ -18,6 +18,7 @@
 #include "curl_policy.hpp"
 #include "hash_worker.hpp"
 #include "hasher.hpp"
+#include "part_file.hpp"
 #include "prefix_hasher.hpp"
 #include "state_file.hpp"
 #include "util.hpp"
@@ -45,13 +46,6 @@ enum class Fault {
   kLocal,      // our own disk/file error: fatal
   kCanceled,   // we cancelled it (another copy won, or shutdown)
 };
-
-std::string dir_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 // Largest single pwrite. Linux (6.x, ext4 and others with large folios) sizes the page-cache
 // folios a write allocates by the write's length. Folios above 32 KiB (order > 3) come straight
@@ -840,9 +834,16 @@ struct Downloader::Impl {
     part_path = o.output + ".dfd-part";
     state_path = o.output + ".dfd-state";
     struct stat st {};
-    if (::stat(o.output.c_str(), &st) == 0 && !o.force) {
+    if (::lstat(o.output.c_str(), &st) == 0 && !o.force) {
       set_result(exit_code::kExists, o.output + " already exists (use --force to overwrite it)");
       return;
+    }
+    // Nothing planted at our own paths is followed (a symlink to a victim file).
+    for (const auto& p : {part_path, state_path, state_path + ".tmp"}) {
+      if (auto e = refuse_non_regular(p); !e.empty()) {
+        set_result(exit_code::kLocalIo, e);
+        return;
+      }
     }
     std::vector<bool> bits(m.chunk_count(), false);
     bool resumed = false;
@@ -850,7 +851,7 @@ struct Downloader::Impl {
     if (auto old = load_state(state_path, &why)) {
       struct stat pst {};
       if (old->matches(m.uid, m.size, m.chunk_size, m.alg) &&
-          ::stat(part_path.c_str(), &pst) == 0 &&
+          ::lstat(part_path.c_str(), &pst) == 0 &&
           static_cast<std::uint64_t>(pst.st_size) == m.size) {
         bits = old->verified;
         resumed = true;
@@ -860,27 +861,13 @@ struct Downloader::Impl {
     } else if (!why.empty()) {
       rep.restarted = true;  // a corrupt state file: start over
     }
-    fd = ::open(part_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      set_result(exit_code::kLocalIo, io_message("cannot open", part_path, errno));
+    PartOpen part =
+        resumed ? open_part_to_resume(part_path, m.size) : create_part(part_path, m.size);
+    if (part.fd < 0) {
+      set_result(exit_code::kLocalIo, part.error);
       return;
     }
-    if (!resumed) {
-      if (::ftruncate(fd, 0) != 0) {
-        set_result(exit_code::kLocalIo, io_message("cannot truncate", part_path, errno));
-        return;
-      }
-      if (m.size > 0) {
-        int e = ::posix_fallocate(fd, 0, static_cast<off_t>(m.size));
-        if (e == EOPNOTSUPP || e == EINVAL)
-          e = ::ftruncate(fd, static_cast<off_t>(m.size)) ? errno : 0;
-        if (e) {
-          set_result(exit_code::kLocalIo, io_message("cannot allocate", part_path, e));
-          ::ftruncate(fd, 0);
-          return;
-        }
-      }
-    }
+    fd = part.fd;
     rep.chunks_resumed = 0;
     for (bool b : bits) rep.chunks_resumed += b;
 

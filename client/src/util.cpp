@@ -118,6 +118,13 @@ std::string short_digest(std::string_view hex) {
   return std::string(hex.substr(0, 12));
 }
 
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
 namespace {
 void append_escape(std::string& out, const char* fmt, unsigned v) {
   char buf[16];

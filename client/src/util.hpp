@@ -57,6 +57,9 @@ std::string lower(std::string_view s);
 // First 12 characters of a hex digest (the whole string when shorter).
 std::string short_digest(std::string_view hex);
 
+// The directory part of a path: "a/b" -> "a", "b" -> ".", "/b" -> "/".
+std::string dir_of(const std::string& path);
+
 // THE escaping function for text that came from the network (or a file) and is about to be
 // printed on a terminal or put into a message: control characters cannot reach the terminal.
 // Printable ASCII and valid UTF-8 pass unchanged; \t \n \r become those two-character escapes
