@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
@@ -79,6 +80,11 @@ InfoApi::InfoApi(std::string server, std::string token)
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+void InfoApi::set_deadline(std::chrono::steady_clock::time_point deadline, double seconds) {
+  deadline_ = deadline;
+  deadline_s_ = seconds;
+}
+
 nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
                              const nlohmann::json* body, const std::string& context) {
   // 503 (e.g. the broker did not confirm a download token) is worth two more tries.
@@ -93,6 +99,21 @@ nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
 nlohmann::json InfoApi::call_once(const std::string& method, const std::string& path,
                                   const nlohmann::json* body, const std::string& context,
                                   long* status_out, bool quiet_503) {
+  long timeout_ms = 30000;
+  bool by_deadline = false;
+  if (deadline_ != std::chrono::steady_clock::time_point{}) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline_ - std::chrono::steady_clock::now())
+                    .count();
+    by_deadline = left < timeout_ms;
+    timeout_ms = std::min<long>(timeout_ms, static_cast<long>(left));
+  }
+  auto deadline_passed = [&] {
+    char s[32];
+    std::snprintf(s, sizeof s, "%g", deadline_s_);
+    return CliError(exit_code::kDeadline, context + ": the deadline of " + s + " s passed");
+  };
+  if (timeout_ms <= 0) throw deadline_passed();
   CURL* c = curl_easy_init();
   if (!c) throw CliError(exit_code::kFailure, "cannot initialise libcurl");
   std::string url = server_ + path;
@@ -106,7 +127,7 @@ nlohmann::json InfoApi::call_once(const std::string& method, const std::string& 
   apply_curl_policy(c);
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
@@ -133,6 +154,7 @@ nlohmann::json InfoApi::call_once(const std::string& method, const std::string& 
     throw CliError(exit_code::kServer, context + ": the info server at " + server_ +
                                            " sent response headers larger than " +
                                            std::to_string(kMaxHeaderBytes >> 10) + " KiB; refused");
+  if (rc == CURLE_OPERATION_TIMEDOUT && by_deadline) throw deadline_passed();
   if (rc != CURLE_OK)
     throw CliError(exit_code::kServer, context + ": cannot reach the info server at " + server_ +
                                            ": " + printable(err[0] ? err : curl_easy_strerror(rc)));

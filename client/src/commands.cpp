@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -137,7 +139,8 @@ class ProgressLine {
 }  // namespace
 
 namespace {
-int get_with(InfoApi* api, const std::string& id, const GetOptions& go);
+using SteadyTime = std::chrono::steady_clock::time_point;
+int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTime deadline);
 }  // namespace
 
 int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin) {
@@ -221,8 +224,15 @@ int cmd_get(const GlobalOptions& g, const GetOptions& go) {
   // Refuse early (before a download token is issued) when -o names an existing file.
   if (!go.output.empty() && !go.force && ::access(go.output.c_str(), F_OK) == 0)
     throw CliError(exit_code::kExists, go.output + " already exists (use --force to overwrite it)");
-  if (!go.manifest_file.empty()) return get_with(nullptr, go.id, go);
+  // --deadline counts from here: the info server's answers are within it too.
+  SteadyTime deadline{};
+  if (go.deadline_s > 0)
+    deadline = std::chrono::steady_clock::now() +
+               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                   std::chrono::duration<double>(go.deadline_s));
+  if (!go.manifest_file.empty()) return get_with(nullptr, go.id, go, deadline);
   InfoApi api = logged_in_api(g);
+  api.set_deadline(deadline, go.deadline_s);
   std::string id = go.id;
   if (id.empty()) {
     auto files = api.list();
@@ -235,11 +245,11 @@ int cmd_get(const GlobalOptions& g, const GetOptions& go) {
     while (!id.empty() && id.front() == ' ') id.erase(0, 1);
     if (id.empty()) throw CliError(exit_code::kUsage, "no file id given");
   }
-  return get_with(&api, id, go);
+  return get_with(&api, id, go, deadline);
 }
 
 namespace {
-int get_with(InfoApi* api, const std::string& id, const GetOptions& go) {
+int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTime deadline) {
   Manifest m;
   if (api) {
     m = api->manifest(id, go.zone);
@@ -260,6 +270,10 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go) {
   o.connect_timeout = std::max(o.stall_timeout, std::chrono::milliseconds(1000));
   o.silent_after = std::min(o.stall_timeout,
                             std::chrono::milliseconds(static_cast<long>(go.silent_after_s * 1000)));
+  o.min_speed = static_cast<long>(go.min_speed);
+  o.min_speed_time = std::chrono::seconds(static_cast<long>(std::ceil(go.min_speed_time_s)));
+  o.deadline = deadline;
+  o.deadline_s = go.deadline_s;
   o.stop_after_chunks = go.stop_after_chunks;
   o.interrupt = &g_interrupted;
   ProgressLine line(!go.no_progress && ::isatty(STDERR_FILENO));

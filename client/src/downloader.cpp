@@ -321,6 +321,10 @@ struct Downloader::Impl {
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
+    if (o.min_speed > 0) {
+      curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, o.min_speed);
+      curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(o.min_speed_time.count()));
+    }
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_header);
@@ -719,6 +723,7 @@ struct Downloader::Impl {
       auto now = Clock::now();
       if (o.interrupt && o.interrupt->load()) return exit_code::kInterrupted;
       if (hook_stop()) return exit_code::kInterrupted;
+      if (o.deadline != Clock::time_point{} && now >= o.deadline) return exit_code::kDeadline;
       if (fatal) return fatal_code;
       schedule(now);
       if (fatal) return fatal_code;
@@ -906,6 +911,13 @@ struct Downloader::Impl {
         prefix.reset();
         if (code == exit_code::kIncomplete) {
           set_result(code, all_servers_failed_message());
+        } else if (code == exit_code::kDeadline) {
+          char secs_text[32];
+          std::snprintf(secs_text, sizeof secs_text, "%g", o.deadline_s);
+          set_result(code, std::string("the deadline of ") + secs_text + " s passed; " +
+                               std::to_string(planner->verified_count()) + " of " +
+                               std::to_string(planner->size()) +
+                               " chunks are verified and kept for a rerun");
         } else if (code == exit_code::kInterrupted) {
           set_result(code, "interrupted; " + std::to_string(planner->verified_count()) + " of " +
                                std::to_string(planner->size()) +

@@ -344,3 +344,77 @@ TEST(LocalFiles, DiskFullNamesTheSpaceNeededAndKeepsVerifiedChunks) {
   EXPECT_TRUE(read_file(out) == *c.file.data);
   EXPECT_GE(report_of(done.output)["chunks_resumed"].get<std::size_t>(), kept->verified_count());
 }
+
+// Issue 11 #11: a server sending a few bytes a second (never silent, never stalled) held its
+// chunks forever. With a minimum rate per request its chunks go to the other servers.
+TEST(HostileFileServer, TricklingServerLosesItsChunksToTheOthers) {
+  Cluster c(24 * kMiB);
+  c.fs[2]->faults.trickle_after = 0;
+  c.fs[2]->faults.trickle_interval_ms = 20;          // 50 bytes/s, a byte every 20 ms: never silent
+  for (int i : {0, 1}) c.fs[i]->faults.rate = kMiB;  // the others: ~3 s for the whole file
+  c.login();
+  auto r = c.dfd(get_args(c, {"--min-speed", "1024", "--min-speed-time", "1"}));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(read_file(c.out()) == *c.file.data);
+  auto rep = report_of(r.output);
+  auto* s = server_in(rep, "fs-c");
+  ASSERT_NE(s, nullptr) << r.output;
+  EXPECT_EQ((*s)["bytes"], 0) << r.output;
+  EXPECT_GE((*s)["retries"].get<int>(), 1) << r.output;
+  EXPECT_NE((*s)["last_error"].get<std::string>().find("too slow"), std::string::npos) << r.output;
+}
+
+// Only trickling servers: the minimum rate alone ends the download (exit 7, each server named
+// "too slow") instead of waiting forever.
+TEST(HostileFileServer, OnlyTricklingServersEndTheDownload) {
+  Cluster c(8 * kMiB);
+  for (auto& s : c.fs) {
+    s->faults.trickle_after = 0;
+    s->faults.trickle_interval_ms = 50;
+  }
+  c.login();
+  auto args = get_args(c, {"--min-speed", "1024", "--min-speed-time", "1"});
+  args.insert(args.begin(), dfd::test::bin("dfd"));
+  dfd::test::Process p(args, c.env);
+  ASSERT_EQ(p.wait(std::chrono::seconds(90)), 7) << p.log();
+  EXPECT_NE(p.log().find("every file server failed"), std::string::npos) << p.log();
+  EXPECT_NE(p.log().find("too slow"), std::string::npos) << p.log();
+}
+
+// Issue 11 #11: --deadline ends a download held by trickling servers in bounded time; the chunks
+// verified before are kept and a rerun resumes them.
+TEST(HostileFileServer, DeadlineEndsTheDownloadAndKeepsVerifiedChunks) {
+  Cluster c(24 * kMiB);
+  for (auto& s : c.fs) {
+    s->faults.trickle_after = 3 * static_cast<std::int64_t>(kMiB);
+    s->faults.trickle_interval_ms = 100;  // 10 bytes/s after the first 3 MiB of each server
+  }
+  c.login();
+  auto args = get_args(c, {"--deadline", "3"});
+  args.insert(args.begin(), dfd::test::bin("dfd"));
+  dfd::test::Process p(args, c.env);
+  ASSERT_EQ(p.wait(std::chrono::seconds(60)), 10) << p.log();
+  EXPECT_NE(p.log().find("the deadline of 3 s passed;"), std::string::npos) << p.log();
+  EXPECT_NE(p.log().find("chunks are verified and kept for a rerun"), std::string::npos);
+  EXPECT_FALSE(exists(c.out()));
+  auto st = dfd::client::load_state(c.out() + ".dfd-state");
+  ASSERT_TRUE(st.has_value()) << p.log();
+  EXPECT_GT(st->verified_count(), 0u) << p.log();
+  for (auto& s : c.fs) s->faults.trickle_after = -1;
+  auto r = c.dfd(get_args(c));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(read_file(c.out()) == *c.file.data);
+  EXPECT_EQ(report_of(r.output)["chunks_resumed"].get<std::size_t>(), st->verified_count());
+}
+
+// --deadline also bounds the wait for an info server that never answers the manifest.
+TEST(HostileInfoServer, DeadlineCoversTheInfoServer) {
+  Cluster c(2 * kMiB);
+  c.login();
+  c.info.faults.stall_info = true;
+  auto r = c.dfd({"get", "7", "-o", c.out(), "--no-progress", "--deadline", "1.5"});
+  c.info.release_stall();
+  EXPECT_EQ(r.status, 10) << r.output;
+  EXPECT_NE(r.output.find("file 7: the deadline of 1.5 s passed"), std::string::npos) << r.output;
+  EXPECT_FALSE(exists(c.out() + ".dfd-part"));
+}

@@ -297,6 +297,7 @@ bool TestServer::handle(int fd, const std::string& method, const std::string& ta
   if (bearer != user_token_)
     return send_json(fd, 401, err("unauthorized", "invalid or expired token"));
   if (path == "/v1/auth/logout") return send_json(fd, 200, nlohmann::json::object());
+  if (faults.stall_info && path.rfind("/v1/files", 0) == 0) return stalled_wait();
   if (auto limit = faults.endless_info_body.load(); limit > 0 && path.rfind("/v1/files", 0) == 0)
     return send_endless_json(fd, limit);
   if (path == "/v1/files") {

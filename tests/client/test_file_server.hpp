@@ -37,6 +37,7 @@ struct Faults {
   std::atomic<std::int64_t> endless_info_body{0};  // >0: /v1/files* answer 200 with a JSON body
                                                    // that never ends (cut after this many bytes)
   std::atomic<bool> endless_headers{false};        // content: header lines that never end
+  std::atomic<bool> stall_info{false};             // /v1/files*: hang until release_stall()
 };
 
 // Everything one file needs in the info API.
