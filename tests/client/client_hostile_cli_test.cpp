@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -80,6 +81,8 @@ TEST(HostileInfoServer, EndlessReplyIsCutWithAClearError) {
         << cmd[0] << ": " << r.output;
     // 16 MiB of reply plus the process itself; generous for sanitizer builds.
     EXPECT_LT(r.max_rss_kib, 128 * 1024) << cmd[0] << ": peak RSS " << r.max_rss_kib << " KiB";
+    std::printf("dfd %s against an endless reply: exit %d, peak RSS %ld KiB\n", cmd[0].c_str(),
+                r.status, r.max_rss_kib);
   }
   EXPECT_FALSE(exists(c.out()));
 }
