@@ -79,8 +79,9 @@ TEST(HostileInfoServer, EndlessReplyIsCutWithAClearError) {
     EXPECT_EQ(r.status, 4) << cmd[0] << ": " << r.output;
     EXPECT_NE(r.output.find("sent a reply larger than 16 MiB; refused"), std::string::npos)
         << cmd[0] << ": " << r.output;
-    // 16 MiB of reply plus the process itself; generous for sanitizer builds.
-    EXPECT_LT(r.max_rss_kib, 128 * 1024) << cmd[0] << ": peak RSS " << r.max_rss_kib << " KiB";
+    // 16 MiB of reply plus the process itself (45 MiB measured, 96 MiB under ASan); before the
+    // fix: 1.8 GB.
+    EXPECT_LT(r.max_rss_kib, 192 * 1024) << cmd[0] << ": peak RSS " << r.max_rss_kib << " KiB";
     std::printf("dfd %s against an endless reply: exit %d, peak RSS %ld KiB\n", cmd[0].c_str(),
                 r.status, r.max_rss_kib);
   }
