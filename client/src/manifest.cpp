@@ -141,11 +141,21 @@ Manifest parse_manifest_text(std::string_view bytes) {
 }
 
 std::string default_output_name(const std::string& name) {
-  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
-      name.size() > 255 || !is_printable_text(name))
+  // A catalog name is a relative path ("videos/movie.bin"); its last component is used. Anything
+  // else is refused: an absolute path, an empty, "." or ".." component, control characters.
+  bool usable = !name.empty() && name.front() != '/' && is_printable_text(name);
+  std::size_t start = 0;
+  while (usable) {
+    std::size_t slash = name.find('/', start);
+    std::string part = name.substr(start, slash == std::string::npos ? slash : slash - start);
+    usable = !part.empty() && part != "." && part != ".." && part.size() <= 255;
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  if (!usable)
     throw CliError(exit_code::kUsage, "the file's name \"" + printable(name) +
                                           "\" is not usable as a local file name: give -o PATH");
-  return name;
+  return name.substr(start);
 }
 
 std::vector<FileEntry> parse_file_list(const nlohmann::json& j) {

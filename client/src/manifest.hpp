@@ -62,9 +62,10 @@ Manifest parse_manifest(const nlohmann::json& j);
 // thread-safe; every failure is a CliError (the fuzz target's entry point).
 Manifest parse_manifest_text(std::string_view bytes);
 
-// The file name to use when `dfd get` has no -o: `name` itself, refused (CliError kUsage, "give -o
-// PATH") when it could leave the current directory or is not a plain name: empty, ".", "..", any
-// '/', longer than 255 bytes, or with control characters.
+// The file name to use when `dfd get` has no -o: the last component of the catalog name (a
+// relative path such as "videos/movie.bin" gives "movie.bin"). A name that is a path traversal or
+// not a clean relative path is refused (CliError kUsage, "give -o PATH"): absolute, an empty,
+// "." or ".." component, a component over 255 bytes, control characters.
 std::string default_output_name(const std::string& name);
 
 // One row of GET /v1/files.

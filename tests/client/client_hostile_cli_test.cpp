@@ -216,7 +216,8 @@ TEST(HostileInfoServer, NulInANameIsRefused) {
   EXPECT_EQ(c.served(), 0u);
 }
 
-// A name that is a path ("..", any '/') is not used as the default output name: -o is needed.
+// A name that is a path traversal is not used as the default output name: -o is needed. A clean
+// relative catalog name ("videos/movie.bin") gives its last component.
 TEST(HostileInfoServer, PathNamesNeedAnExplicitOutput) {
   Cluster c(2 * kMiB);
   c.login();
@@ -231,6 +232,10 @@ TEST(HostileInfoServer, PathNamesNeedAnExplicitOutput) {
   auto ok = c.dfd({"get", "7", "-o", c.out(), "--no-progress"});
   ASSERT_EQ(ok.status, 0) << ok.output;
   EXPECT_TRUE(read_file(c.out()) == *c.file.data);
+  c.rename_file("videos/movie.bin");
+  auto nested = dfd_in_dir(c, {"get", "7", "--no-progress"});
+  ASSERT_EQ(nested.status, 0) << nested.output;
+  EXPECT_TRUE(read_file(c.dir.file("movie.bin")) == *c.file.data);
 }
 
 // Issue 11 #10: .dfd-part and state files followed planted symlinks (a victim file was truncated

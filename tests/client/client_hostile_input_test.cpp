@@ -208,8 +208,10 @@ TEST(ManifestParse, CountsAndLengthsAreBounded) {
 
 TEST(DefaultOutputName, RefusesTraversalAndControlCharacters) {
   EXPECT_EQ(default_output_name("movie.bin"), "movie.bin");
-  for (const std::string& n : std::vector<std::string>{"", ".", "..", "../x", "a/b", "/etc/passwd",
-                                                       "a\x1b", std::string(256, 'x')})
+  EXPECT_EQ(default_output_name("videos/2026/movie.bin"), "movie.bin");
+  for (const std::string& n :
+       std::vector<std::string>{"", ".", "..", "../x", "a/../../b", "/etc/passwd", "a/", "a//b",
+                                "./a", "a\x1b", std::string(256, 'x')})
     EXPECT_THROW(default_output_name(n), CliError) << printable(n);
   try {
     default_output_name("../../x\x1b");
