@@ -256,9 +256,10 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTi
   } else {
     std::ifstream f(go.manifest_file, std::ios::binary);
     if (!f) throw CliError(exit_code::kUsage, "cannot read " + go.manifest_file);
-    std::string text(kMaxJsonBytes + 1, '\0');
-    f.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(f.gcount()));
+    std::string text;  // read at most one byte more than the limit: the parser refuses it
+    char buf[65536];
+    while (text.size() <= kMaxJsonBytes && f.read(buf, sizeof buf).gcount() > 0)
+      text.append(buf, static_cast<std::size_t>(f.gcount()));
     m = parse_manifest_text(text);
   }
   DownloadOptions o;

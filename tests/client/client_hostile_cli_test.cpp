@@ -427,3 +427,20 @@ TEST(HostileInfoServer, DeadlineCoversTheInfoServer) {
   EXPECT_NE(r.output.find("file 7: the deadline of 1.5 s passed"), std::string::npos) << r.output;
   EXPECT_FALSE(exists(c.out() + ".dfd-part"));
 }
+
+// A --manifest file is read within the same limits; a good one still downloads.
+TEST(HostileManifest, ManifestFileWithinLimits) {
+  Cluster c(2 * kMiB);
+  auto j = dfd::test::manifest_for(c.file);
+  j["locations"] = c.locs;
+  j["download_token"] = "dl-1";
+  std::string path = c.dir.file("m.json");
+  dfd::test::write_file(path, j.dump() + std::string(17 * kMiB, ' '));
+  auto big = c.dfd({"get", "--manifest", path, "-o", c.out(), "--no-progress"});
+  EXPECT_EQ(big.status, 4) << big.output;
+  EXPECT_NE(big.output.find("larger than 16 MiB"), std::string::npos) << big.output;
+  dfd::test::write_file(path, j.dump());
+  auto ok = c.dfd({"get", "--manifest", path, "-o", c.out(), "--no-progress"});
+  ASSERT_EQ(ok.status, 0) << ok.output;
+  EXPECT_TRUE(read_file(c.out()) == *c.file.data);
+}
