@@ -3,18 +3,50 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
+#include "bounded_json.hpp"
+#include "curl_policy.hpp"
 #include "util.hpp"
 
 namespace dfd::client {
 
 namespace {
+// One reply of the info server, read within limits: a body over kMaxJsonBytes or headers over
+// kMaxHeaderBytes stop the transfer (the callback returns 0) instead of growing without end.
+struct Reply {
+  std::string body;
+  bool body_too_big = false;
+  HeaderBudget headers;
+};
+
 size_t collect(char* p, size_t s, size_t n, void* ud) {
-  static_cast<std::string*>(ud)->append(p, s * n);
+  auto* r = static_cast<Reply*>(ud);
+  if (r->body.size() + s * n > kMaxJsonBytes) {
+    r->body_too_big = true;
+    return 0;
+  }
+  r->body.append(p, s * n);
   return s * n;
 }
+
+size_t count_header(char*, size_t s, size_t n, void* ud) {
+  return static_cast<Reply*>(ud)->headers.add(s * n) ? s * n : 0;
+}
+
+// The server's error message, escaped and cut to a sensible length.
+std::string server_message(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("error") || !j["error"].is_object() ||
+      !j["error"].contains("message") || !j["error"]["message"].is_string())
+    return "";
+  auto m = printable(j["error"]["message"].get<std::string>());
+  if (m.size() > 512) m = m.substr(0, 512) + "...";
+  return m;
+}
+
+constexpr std::size_t kMaxListedFiles = 100000;
 }  // namespace
 
 std::string normalize_server(const std::string& url) {
@@ -48,6 +80,11 @@ InfoApi::InfoApi(std::string server, std::string token)
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+void InfoApi::set_deadline(std::chrono::steady_clock::time_point deadline, double seconds) {
+  deadline_ = deadline;
+  deadline_s_ = seconds;
+}
+
 nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
                              const nlohmann::json* body, const std::string& context) {
   // 503 (e.g. the broker did not confirm a download token) is worth two more tries.
@@ -62,23 +99,41 @@ nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
 nlohmann::json InfoApi::call_once(const std::string& method, const std::string& path,
                                   const nlohmann::json* body, const std::string& context,
                                   long* status_out, bool quiet_503) {
+  long timeout_ms = 30000;
+  bool by_deadline = false;
+  if (deadline_ != std::chrono::steady_clock::time_point{}) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline_ - std::chrono::steady_clock::now())
+                    .count();
+    by_deadline = left < timeout_ms;
+    timeout_ms = std::min<long>(timeout_ms, static_cast<long>(left));
+  }
+  auto deadline_passed = [&] {
+    char s[32];
+    std::snprintf(s, sizeof s, "%g", deadline_s_);
+    return CliError(exit_code::kDeadline, context + ": the deadline of " + s + " s passed");
+  };
+  if (timeout_ms <= 0) throw deadline_passed();
   CURL* c = curl_easy_init();
   if (!c) throw CliError(exit_code::kFailure, "cannot initialise libcurl");
   std::string url = server_ + path;
-  std::string resp;
+  Reply resp;
   std::string payload = body ? body->dump() : "";
   char err[CURL_ERROR_SIZE] = {0};
   curl_slist* h = nullptr;
   h = curl_slist_append(h, "Accept: application/json");
   if (body) h = curl_slist_append(h, "Content-Type: application/json");
   if (!token_.empty()) h = curl_slist_append(h, ("Authorization: Bearer " + token_).c_str());
+  apply_curl_policy(c);
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, count_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp);
+  curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(kMaxJsonBytes));
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "dfd/0.1");
   if (method == "POST") {
@@ -91,22 +146,29 @@ nlohmann::json InfoApi::call_once(const std::string& method, const std::string& 
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(h);
   curl_easy_cleanup(c);
+  if (resp.body_too_big || rc == CURLE_FILESIZE_EXCEEDED)
+    throw CliError(exit_code::kServer, context + ": the info server at " + server_ +
+                                           " sent a reply larger than " +
+                                           std::to_string(kMaxJsonBytes >> 20) + " MiB; refused");
+  if (resp.headers.exceeded())
+    throw CliError(exit_code::kServer, context + ": the info server at " + server_ +
+                                           " sent response headers larger than " +
+                                           std::to_string(kMaxHeaderBytes >> 10) + " KiB; refused");
+  if (rc == CURLE_OPERATION_TIMEDOUT && by_deadline) throw deadline_passed();
   if (rc != CURLE_OK)
     throw CliError(exit_code::kServer, context + ": cannot reach the info server at " + server_ +
-                                           ": " + (err[0] ? err : curl_easy_strerror(rc)));
+                                           ": " + printable(err[0] ? err : curl_easy_strerror(rc)));
   *status_out = status;
   if (status == 503 && quiet_503) return nlohmann::json();
-  nlohmann::json j = nlohmann::json::parse(resp, nullptr, false);
+  std::string why;
+  auto parsed = parse_bounded_json(resp.body, &why);
   if (status >= 200 && status < 300) {
-    if (j.is_discarded())
+    if (!parsed)
       throw CliError(exit_code::kServer,
-                     context + ": the info server sent something that is not JSON");
-    return j;
+                     context + ": the info server sent an unusable reply (" + why + ")");
+    return std::move(*parsed);
   }
-  std::string msg;
-  if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_object() &&
-      j["error"].contains("message") && j["error"]["message"].is_string())
-    msg = j["error"]["message"].get<std::string>();
+  std::string msg = parsed ? server_message(*parsed) : "";
   if (msg.empty()) msg = "HTTP " + std::to_string(status);
   int code = exit_code::kServer;
   if (status == 401 || status == 403) code = exit_code::kAuth;
@@ -151,6 +213,9 @@ std::vector<FileEntry> InfoApi::list() {
                   nullptr, "cannot list files");
     auto page = parse_file_list(j);
     all.insert(all.end(), page.begin(), page.end());
+    if (all.size() > kMaxListedFiles)
+      throw CliError(exit_code::kServer, "cannot list files: the info server lists more than " +
+                                             std::to_string(kMaxListedFiles) + " files; refused");
     std::uint64_t total = j.contains("total") && j["total"].is_number_unsigned()
                               ? j["total"].get<std::uint64_t>()
                               : all.size();

@@ -3,6 +3,7 @@
 // "login failed: invalid email or password". One InfoApi per thread.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ class InfoApi {
   // `server`: base URL such as http://127.0.0.1:9200; `token`: the user token ("" before login).
   InfoApi(std::string server, std::string token);
 
+  // Every later request ends by `deadline` (steady clock; the epoch = none) with
+  // CliError(kDeadline) naming `seconds`.
+  void set_deadline(std::chrono::steady_clock::time_point deadline, double seconds);
+
   LoginResult login(const std::string& email, const std::string& password);
   void logout();                  // best effort; throws only on transport failure
   std::vector<FileEntry> list();  // follows limit/offset pages
@@ -37,6 +42,8 @@ class InfoApi {
                            bool quiet_503);
   std::string server_;
   std::string token_;
+  std::chrono::steady_clock::time_point deadline_{};
+  double deadline_s_ = 0;
 };
 
 // Strips trailing slashes; rejects anything that is not http:// or https:// (CliError kUsage).

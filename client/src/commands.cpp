@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -12,6 +14,7 @@
 #include <string>
 
 #include "api_client.hpp"
+#include "bounded_json.hpp"
 #include "credentials.hpp"
 #include "downloader.hpp"
 #include "util.hpp"
@@ -72,12 +75,20 @@ std::string read_password(bool from_stdin) {
   return pw;
 }
 
+// JSON for stdout: every non-ASCII character as \uXXXX, so no control character (C0 are always
+// escaped by nlohmann; C1 and bidi overrides would otherwise pass as UTF-8) reaches a terminal.
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(2, ' ', /*ensure_ascii=*/true);
+}
+
+// Names and every other text from the server are printed through printable() (util.hpp).
 void print_table(const std::vector<FileEntry>& files) {
   std::size_t wid = 2, wname = 4, wsize = 4;
-  std::vector<std::string> sizes;
+  std::vector<std::string> sizes, names;
   for (const auto& f : files) {
     wid = std::max(wid, std::to_string(f.id).size());
-    wname = std::max(wname, f.name.size());
+    names.push_back(printable(f.name));
+    wname = std::max(wname, names.back().size());
     sizes.push_back(human_size(f.size));
     wsize = std::max(wsize, sizes.back().size());
   }
@@ -85,10 +96,10 @@ void print_table(const std::vector<FileEntry>& files) {
               static_cast<int>(wsize), "SIZE", "DIGEST");
   for (std::size_t i = 0; i < files.size(); ++i) {
     const auto& f = files[i];
-    std::string dig = f.digest.empty() ? "-" : f.alg + ":" + short_digest(f.digest);
+    std::string dig = f.digest.empty() ? "-" : printable(f.alg + ":" + short_digest(f.digest));
     std::printf("%-*s  %-*s  %*s  %s\n", static_cast<int>(wid), std::to_string(f.id).c_str(),
-                static_cast<int>(wname), f.name.c_str(), static_cast<int>(wsize), sizes[i].c_str(),
-                dig.c_str());
+                static_cast<int>(wname), names[i].c_str(), static_cast<int>(wsize),
+                sizes[i].c_str(), dig.c_str());
   }
 }
 
@@ -98,15 +109,6 @@ nlohmann::json entry_json(const FileEntry& f) {
           {"name", f.name},
           {"size", f.size},
           {"digest", {{"alg", f.alg}, {"value", f.digest}}}};
-}
-
-// A safe local file name from the manifest's name: its last path component.
-std::string default_output(const std::string& name) {
-  std::string base = name.substr(name.rfind('/') == std::string::npos ? 0 : name.rfind('/') + 1);
-  if (base.empty() || base == "." || base == "..")
-    throw CliError(exit_code::kUsage,
-                   "the file's name '" + name + "' is not usable here: give -o PATH");
-  return base;
 }
 
 class ProgressLine {
@@ -137,7 +139,8 @@ class ProgressLine {
 }  // namespace
 
 namespace {
-int get_with(InfoApi* api, const std::string& id, const GetOptions& go);
+using SteadyTime = std::chrono::steady_clock::time_point;
+int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTime deadline);
 }  // namespace
 
 int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin) {
@@ -151,8 +154,8 @@ int cmd_login(const GlobalOptions& g, const std::string& email, bool password_st
   InfoApi api(server, "");
   auto r = api.login(email, pw);
   save_credentials({server, r.token, r.expires_at, r.email});
-  std::printf("logged in to %s as %s%s\n", server.c_str(), r.email.c_str(),
-              r.expires_at.empty() ? "" : (" (until " + r.expires_at + ")").c_str());
+  std::printf("logged in to %s as %s%s\n", printable(server).c_str(), printable(r.email).c_str(),
+              r.expires_at.empty() ? "" : printable(" (until " + r.expires_at + ")").c_str());
   return exit_code::kOk;
 }
 
@@ -173,7 +176,8 @@ int cmd_logout(const GlobalOptions& g) {
     InfoApi(creds->server.empty() ? resolve_server(g, nullptr) : creds->server, creds->token)
         .logout();
   } catch (const CliError& e) {
-    std::fprintf(stderr, "dfd: warning: %s (the local login is removed anyway)\n", e.what());
+    std::fprintf(stderr, "dfd: warning: %s (the local login is removed anyway)\n",
+                 printable(e.what()).c_str());
   }
   remove_credentials();
   std::printf("logged out\n");
@@ -185,7 +189,7 @@ int cmd_ls(const GlobalOptions& g, bool json) {
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& f : files) arr.push_back(entry_json(f));
-    std::printf("%s\n", nlohmann::json{{"files", arr}, {"total", files.size()}}.dump(2).c_str());
+    std::printf("%s\n", json_text({{"files", arr}, {"total", files.size()}}).c_str());
   } else if (files.empty()) {
     std::printf("no files\n");
   } else {
@@ -199,20 +203,20 @@ int cmd_info(const GlobalOptions& g, const std::string& id, bool json) {
   auto m = parse_manifest(j);
   if (json) {
     j.erase("download_token");  // a secret; `dfd get` fetches its own
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", json_text(j).c_str());
     return exit_code::kOk;
   }
   std::printf("id:         %lld\n", static_cast<long long>(m.id));
-  std::printf("name:       %s\n", m.name.c_str());
-  std::printf("uid:        %s\n", m.uid.c_str());
+  std::printf("name:       %s\n", printable(m.name).c_str());
+  std::printf("uid:        %s\n", printable(m.uid).c_str());
   std::printf("size:       %s (%llu bytes)\n", human_size(m.size).c_str(),
               static_cast<unsigned long long>(m.size));
-  std::printf("digest:     %s:%s\n", m.alg.c_str(), m.digest.c_str());
+  std::printf("digest:     %s\n", printable(m.alg + ":" + m.digest).c_str());
   std::printf("chunks:     %zu x %s\n", m.chunk_count(), human_size(m.chunk_size).c_str());
   std::printf("locations:  %zu\n", m.locations.size());
   for (const auto& l : m.locations)
-    std::printf("  %-12s %-10s %s%s\n", l.server_id.c_str(), l.zone.c_str(), l.url.c_str(),
-                l.healthy ? "" : " (unhealthy)");
+    std::printf("  %-12s %-10s %s%s\n", printable(l.server_id).c_str(), printable(l.zone).c_str(),
+                printable(l.url).c_str(), l.healthy ? "" : " (unhealthy)");
   return exit_code::kOk;
 }
 
@@ -220,8 +224,15 @@ int cmd_get(const GlobalOptions& g, const GetOptions& go) {
   // Refuse early (before a download token is issued) when -o names an existing file.
   if (!go.output.empty() && !go.force && ::access(go.output.c_str(), F_OK) == 0)
     throw CliError(exit_code::kExists, go.output + " already exists (use --force to overwrite it)");
-  if (!go.manifest_file.empty()) return get_with(nullptr, go.id, go);
+  // --deadline counts from here: the info server's answers are within it too.
+  SteadyTime deadline{};
+  if (go.deadline_s > 0)
+    deadline = std::chrono::steady_clock::now() +
+               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                   std::chrono::duration<double>(go.deadline_s));
+  if (!go.manifest_file.empty()) return get_with(nullptr, go.id, go, deadline);
   InfoApi api = logged_in_api(g);
+  api.set_deadline(deadline, go.deadline_s);
   std::string id = go.id;
   if (id.empty()) {
     auto files = api.list();
@@ -234,23 +245,25 @@ int cmd_get(const GlobalOptions& g, const GetOptions& go) {
     while (!id.empty() && id.front() == ' ') id.erase(0, 1);
     if (id.empty()) throw CliError(exit_code::kUsage, "no file id given");
   }
-  return get_with(&api, id, go);
+  return get_with(&api, id, go, deadline);
 }
 
 namespace {
-int get_with(InfoApi* api, const std::string& id, const GetOptions& go) {
+int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTime deadline) {
   Manifest m;
   if (api) {
     m = api->manifest(id, go.zone);
   } else {
-    std::ifstream f(go.manifest_file);
+    std::ifstream f(go.manifest_file, std::ios::binary);
     if (!f) throw CliError(exit_code::kUsage, "cannot read " + go.manifest_file);
-    auto j = nlohmann::json::parse(f, nullptr, false);
-    if (j.is_discarded()) throw CliError(exit_code::kUsage, go.manifest_file + " is not JSON");
-    m = parse_manifest(j);
+    std::string text;  // read at most one byte more than the limit: the parser refuses it
+    char buf[65536];
+    while (text.size() <= kMaxJsonBytes && f.read(buf, sizeof buf).gcount() > 0)
+      text.append(buf, static_cast<std::size_t>(f.gcount()));
+    m = parse_manifest_text(text);
   }
   DownloadOptions o;
-  o.output = go.output.empty() ? default_output(m.name) : go.output;
+  o.output = go.output.empty() ? default_output_name(m.name) : go.output;
   o.force = go.force;
   o.connections = go.connections;
   o.per_server = go.per_server ? go.per_server : 4;
@@ -258,6 +271,10 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go) {
   o.connect_timeout = std::max(o.stall_timeout, std::chrono::milliseconds(1000));
   o.silent_after = std::min(o.stall_timeout,
                             std::chrono::milliseconds(static_cast<long>(go.silent_after_s * 1000)));
+  o.min_speed = static_cast<long>(go.min_speed);
+  o.min_speed_time = std::chrono::seconds(static_cast<long>(std::ceil(go.min_speed_time_s)));
+  o.deadline = deadline;
+  o.deadline_s = go.deadline_s;
   o.stop_after_chunks = go.stop_after_chunks;
   o.interrupt = &g_interrupted;
   ProgressLine line(!go.no_progress && ::isatty(STDERR_FILENO));
@@ -282,12 +299,12 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go) {
   DownloadReport r = Downloader(std::move(m), o).run();
   line.end();
   if (go.json) {
-    std::printf("%s\n", report_to_json(r).dump(2).c_str());
+    std::printf("%s\n", json_text(report_to_json(r)).c_str());
   } else if (r.exit_code != exit_code::kExists) {
     std::printf("%s", report_to_text(r).c_str());
   }
   std::fflush(stdout);
-  if (!r.ok) std::fprintf(stderr, "dfd: %s\n", r.error.c_str());
+  if (!r.ok) std::fprintf(stderr, "dfd: %s\n", printable(r.error, true).c_str());
   return r.exit_code;
 }
 }  // namespace

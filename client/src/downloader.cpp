@@ -15,8 +15,10 @@
 #include <mutex>
 
 #include "chunk_planner.hpp"
+#include "curl_policy.hpp"
 #include "hash_worker.hpp"
 #include "hasher.hpp"
+#include "part_file.hpp"
 #include "prefix_hasher.hpp"
 #include "state_file.hpp"
 #include "util.hpp"
@@ -44,13 +46,6 @@ enum class Fault {
   kLocal,      // our own disk/file error: fatal
   kCanceled,   // we cancelled it (another copy won, or shutdown)
 };
-
-std::string dir_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 // Largest single pwrite. Linux (6.x, ext4 and others with large folios) sizes the page-cache
 // folios a write allocates by the write's length. Folios above 32 KiB (order > 3) come straight
@@ -113,6 +108,7 @@ struct Downloader::Impl {
     std::string buffer;
     long status = 0;
     std::string content_range;
+    HeaderBudget header_bytes;
     bool checked = false;
     Fault fault = Fault::kNone;
     std::string why;
@@ -189,6 +185,11 @@ struct Downloader::Impl {
   static size_t on_header(char* p, size_t sz, size_t n, void* ud) {
     auto* t = static_cast<Transfer*>(ud);
     std::string_view line(p, sz * n);
+    if (!t->header_bytes.add(line.size())) {
+      t->fault = Fault::kStrike;
+      t->why = "response headers larger than " + std::to_string(kMaxHeaderBytes >> 10) + " KiB";
+      return 0;
+    }
     if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
       t->status = 0;
       t->content_range.clear();
@@ -224,7 +225,7 @@ struct Downloader::Impl {
       if (!cr || cr->first != t.offset || cr->last != t.offset + t.length - 1 ||
           (cr->total && *cr->total != m.size)) {
         t.fault = Fault::kStrike;
-        t.why = "Content-Range '" + t.content_range + "' does not match bytes " +
+        t.why = "Content-Range '" + printable(t.content_range) + "' does not match bytes " +
                 std::to_string(t.offset) + "-" + std::to_string(t.offset + t.length - 1) + "/" +
                 std::to_string(m.size);
         return 0;
@@ -315,11 +316,15 @@ struct Downloader::Impl {
     curl_easy_setopt(e, CURLOPT_URL, url.c_str());
     curl_easy_setopt(e, CURLOPT_RANGE, range.c_str());
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    apply_curl_policy(e);  // http and https only, also for redirects
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
+    if (o.min_speed > 0) {
+      curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, o.min_speed);
+      curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(o.min_speed_time.count()));
+    }
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_header);
@@ -604,7 +609,7 @@ struct Downloader::Impl {
       if (f == Fault::kNone) {
         if (rc != CURLE_OK) {
           f = Fault::kTransport;
-          why = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
+          why = printable(t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
         } else if (t->status != 206) {
           long st = t->status;
           f = (st == 401 || st == 403)              ? Fault::kAuth
@@ -718,6 +723,7 @@ struct Downloader::Impl {
       auto now = Clock::now();
       if (o.interrupt && o.interrupt->load()) return exit_code::kInterrupted;
       if (hook_stop()) return exit_code::kInterrupted;
+      if (o.deadline != Clock::time_point{} && now >= o.deadline) return exit_code::kDeadline;
       if (fatal) return fatal_code;
       schedule(now);
       if (fatal) return fatal_code;
@@ -769,8 +775,9 @@ struct Downloader::Impl {
     std::string msg = "every file server failed; the verified part is kept for a rerun:";
     if (servers.empty()) return "no file server holds this file";
     for (const auto& s : servers) {
-      msg += "\n  " + s.rep.id + " (" + s.rep.url + "): ";
-      msg += s.rep.dropped ? s.rep.drop_reason : s.rep.last_error;
+      // One line per server: what came from the network is escaped, newlines included.
+      msg += "\n  " + printable(s.rep.id + " (" + s.rep.url +
+                                "): " + (s.rep.dropped ? s.rep.drop_reason : s.rep.last_error));
     }
     return msg;
   }
@@ -832,9 +839,16 @@ struct Downloader::Impl {
     part_path = o.output + ".dfd-part";
     state_path = o.output + ".dfd-state";
     struct stat st {};
-    if (::stat(o.output.c_str(), &st) == 0 && !o.force) {
+    if (::lstat(o.output.c_str(), &st) == 0 && !o.force) {
       set_result(exit_code::kExists, o.output + " already exists (use --force to overwrite it)");
       return;
+    }
+    // Nothing planted at our own paths is followed (a symlink to a victim file).
+    for (const auto& p : {part_path, state_path, state_path + ".tmp"}) {
+      if (auto e = refuse_non_regular(p); !e.empty()) {
+        set_result(exit_code::kLocalIo, e);
+        return;
+      }
     }
     std::vector<bool> bits(m.chunk_count(), false);
     bool resumed = false;
@@ -842,7 +856,7 @@ struct Downloader::Impl {
     if (auto old = load_state(state_path, &why)) {
       struct stat pst {};
       if (old->matches(m.uid, m.size, m.chunk_size, m.alg) &&
-          ::stat(part_path.c_str(), &pst) == 0 &&
+          ::lstat(part_path.c_str(), &pst) == 0 &&
           static_cast<std::uint64_t>(pst.st_size) == m.size) {
         bits = old->verified;
         resumed = true;
@@ -852,27 +866,13 @@ struct Downloader::Impl {
     } else if (!why.empty()) {
       rep.restarted = true;  // a corrupt state file: start over
     }
-    fd = ::open(part_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      set_result(exit_code::kLocalIo, io_message("cannot open", part_path, errno));
+    PartOpen part =
+        resumed ? open_part_to_resume(part_path, m.size) : create_part(part_path, m.size);
+    if (part.fd < 0) {
+      set_result(exit_code::kLocalIo, part.error);
       return;
     }
-    if (!resumed) {
-      if (::ftruncate(fd, 0) != 0) {
-        set_result(exit_code::kLocalIo, io_message("cannot truncate", part_path, errno));
-        return;
-      }
-      if (m.size > 0) {
-        int e = ::posix_fallocate(fd, 0, static_cast<off_t>(m.size));
-        if (e == EOPNOTSUPP || e == EINVAL)
-          e = ::ftruncate(fd, static_cast<off_t>(m.size)) ? errno : 0;
-        if (e) {
-          set_result(exit_code::kLocalIo, io_message("cannot allocate", part_path, e));
-          ::ftruncate(fd, 0);
-          return;
-        }
-      }
-    }
+    fd = part.fd;
     rep.chunks_resumed = 0;
     for (bool b : bits) rep.chunks_resumed += b;
 
@@ -911,6 +911,13 @@ struct Downloader::Impl {
         prefix.reset();
         if (code == exit_code::kIncomplete) {
           set_result(code, all_servers_failed_message());
+        } else if (code == exit_code::kDeadline) {
+          char secs_text[32];
+          std::snprintf(secs_text, sizeof secs_text, "%g", o.deadline_s);
+          set_result(code, std::string("the deadline of ") + secs_text + " s passed; " +
+                               std::to_string(planner->verified_count()) + " of " +
+                               std::to_string(planner->size()) +
+                               " chunks are verified and kept for a rerun");
         } else if (code == exit_code::kInterrupted) {
           set_result(code, "interrupted; " + std::to_string(planner->verified_count()) + " of " +
                                std::to_string(planner->size()) +

@@ -46,6 +46,14 @@ struct DownloadOptions {
   // No byte for this long = silent: another server may take a second copy (docs/client.md).
   std::chrono::milliseconds silent_after{300};
   std::chrono::milliseconds connect_timeout{5000};
+  // A request slower than min_speed bytes/s for min_speed_time fails like a stall (its chunk goes
+  // to another server): a server trickling 1 byte/s cannot hold a chunk forever. 0 = off.
+  long min_speed = 1024;
+  std::chrono::seconds min_speed_time{20};
+  // The whole download stops at `deadline` (steady clock; the epoch = none): exit kDeadline,
+  // verified chunks kept for a rerun. `deadline_s` is only for the message.
+  std::chrono::steady_clock::time_point deadline{};
+  double deadline_s = 0;
   int max_strikes = 3;   // integrity/protocol faults before a server is dropped
   int max_failures = 5;  // consecutive transport failures (no success between) before a drop
   std::chrono::milliseconds backoff_base{100};

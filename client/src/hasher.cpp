@@ -26,6 +26,11 @@ bool Hasher::supported(std::string_view alg) {
   return md_for(alg) != nullptr;
 }
 
+std::size_t Hasher::hex_length(std::string_view alg) {
+  const EVP_MD* md = md_for(alg);
+  return md ? 2 * static_cast<std::size_t>(EVP_MD_get_size(md)) : 0;
+}
+
 Hasher::Hasher(std::string_view alg) : impl_(std::make_unique<Impl>()) {
   impl_->md = md_for(alg);
   if (!impl_->md)

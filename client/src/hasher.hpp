@@ -18,6 +18,8 @@ class Hasher {
   Hasher& operator=(const Hasher&) = delete;
 
   static bool supported(std::string_view alg);
+  // Hex digits of one digest of `alg` (64 for sha256), 0 when unsupported. Pure.
+  static std::size_t hex_length(std::string_view alg);
   void reset();  // start a new digest
   void update(const void* data, std::size_t n);
   std::string final_hex();  // lower-case hex; the hasher must be reset() before reuse

@@ -53,6 +53,16 @@ int main(int argc, char** argv) {
                   "seconds without data before another server also fetches that chunk "
                   "(default 0.3; raise it on lossy long-distance links)")
       ->check(CLI::Range(0.05, 3600.0));
+  get->add_option("--min-speed", go.min_speed,
+                  "a request slower than this many bytes/s for --min-speed-time fails and its "
+                  "chunk goes to another server (default 1024; 0 = off)")
+      ->check(CLI::Range(0.0, 1e12));
+  get->add_option("--min-speed-time", go.min_speed_time_s,
+                  "seconds a request may stay below --min-speed (default 20)")
+      ->check(CLI::Range(1.0, 86400.0));
+  get->add_option("--deadline", go.deadline_s,
+                  "give up after this many seconds (exit 10); verified chunks are kept for a rerun")
+      ->check(CLI::Range(0.001, 1e9));
   get->add_option("--manifest", go.manifest_file,
                   "use this manifest JSON (with locations and download_token); no info server");
   get->add_option("--stop-after-chunks", go.stop_after_chunks)
@@ -72,10 +82,10 @@ int main(int argc, char** argv) {
     if (*info) return cmd_info(g, info_id, info_json);
     if (*get) return cmd_get(g, go);
   } catch (const CliError& e) {
-    std::fprintf(stderr, "dfd: %s\n", e.what());
+    std::fprintf(stderr, "dfd: %s\n", printable(e.what(), true).c_str());
     return e.exit_code;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "dfd: %s\n", e.what());
+    std::fprintf(stderr, "dfd: %s\n", printable(e.what(), true).c_str());
     return exit_code::kFailure;
   }
   return exit_code::kUsage;

@@ -1,5 +1,6 @@
 #include "manifest.hpp"
 
+#include "bounded_json.hpp"
 #include "hasher.hpp"
 #include "util.hpp"
 
@@ -12,6 +13,8 @@ std::uint64_t Manifest::chunk_length(std::size_t i) const {
 }
 
 namespace {
+using L = ManifestLimits;
+
 [[noreturn]] void bad(const std::string& what) {
   throw CliError(exit_code::kServer, "the info server sent an invalid manifest: " + what);
 }
@@ -26,52 +29,133 @@ T get(const nlohmann::json& j, const char* key) {
   }
 }
 
+// A string field that must be printable text of at most `max` bytes (and not empty unless
+// `may_be_empty`).
+std::string get_text(const nlohmann::json& j, const char* key, std::size_t max,
+                     bool may_be_empty = false) {
+  auto v = get<std::string>(j, key);
+  if (v.size() > max) bad(std::string("'") + key + "' is longer than " + std::to_string(max));
+  if (v.empty() && !may_be_empty) bad(std::string("'") + key + "' is empty");
+  if (!is_printable_text(v))
+    bad(std::string("'") + key + "' holds control characters: \"" + printable(v) + "\"");
+  return v;
+}
+
+// An optional string field (absent or not a string = ""), checked like get_text.
+std::string optional_text(const nlohmann::json& j, const char* key, std::size_t max) {
+  if (!j.contains(key) || !j.at(key).is_string()) return "";
+  return get_text(j, key, max, true);
+}
+
 void read_digest(const nlohmann::json& j, std::string& alg, std::string& value) {
   const auto& d = j.contains("digest") ? j.at("digest") : nlohmann::json();
   if (!d.is_object()) bad("missing 'digest'");
   alg = lower(get<std::string>(d, "alg"));
   value = lower(get<std::string>(d, "value"));
 }
+
+// A digest of `alg` in hex: exactly the algorithm's length.
+void check_digest(const std::string& alg, const std::string& hex, const std::string& what) {
+  std::size_t want = Hasher::hex_length(alg);
+  if (hex.size() != want || !is_hex(hex))
+    bad(what + " is not " + std::to_string(want) + " hex digits of " + alg);
+}
+
+bool is_http_url(const std::string& url) {
+  std::string l = lower(url.substr(0, 8));
+  return l.rfind("http://", 0) == 0 || l.rfind("https://", 0) == 0;
+}
+
+Location read_location(const nlohmann::json& l) {
+  if (!l.is_object()) bad("a location is not an object");
+  Location loc;
+  loc.server_id = get_text(l, "server_id", L::kMaxId);
+  loc.url = get_text(l, "url", L::kMaxUrl);
+  if (!is_http_url(loc.url) || loc.url.find_first_of(" \"<>\\^`{|}") != std::string::npos)
+    bad("location '" + loc.server_id + "' has URL '" + loc.url +
+        "': only http:// and https:// URLs are allowed");
+  while (!loc.url.empty() && loc.url.back() == '/') loc.url.pop_back();
+  loc.zone = optional_text(l, "zone", L::kMaxId);
+  if (l.contains("healthy") && l.at("healthy").is_boolean())
+    loc.healthy = l.at("healthy").get<bool>();
+  return loc;
+}
+
+void read_chunks(const nlohmann::json& j, Manifest& m) {
+  m.chunk_size = get<std::uint64_t>(j, "chunk_size");
+  if (m.chunk_size == 0) bad("chunk_size is 0");
+  if (m.chunk_size > L::kMaxChunkSize)
+    bad("chunk_size " + std::to_string(m.chunk_size) + " is above the limit of " +
+        std::to_string(L::kMaxChunkSize));
+  if (m.size > L::kMaxSize)
+    bad("size " + std::to_string(m.size) + " is above the limit of " + std::to_string(L::kMaxSize));
+  std::uint64_t want = chunk_count_for(m.size, m.chunk_size);
+  if (want > L::kMaxChunks)
+    bad(std::to_string(want) + " chunks are above the limit of " + std::to_string(L::kMaxChunks));
+  if (!j.contains("chunks") || !j.at("chunks").is_array()) bad("missing 'chunks'");
+  const auto& chunks = j.at("chunks");
+  if (chunks.size() != want)
+    bad("expected " + std::to_string(want) + " chunk digests for " + std::to_string(m.size) +
+        " bytes in chunks of " + std::to_string(m.chunk_size) + ", got " +
+        std::to_string(chunks.size()));
+  m.chunks.reserve(chunks.size());
+  for (const auto& c : chunks) {
+    if (!c.is_string()) bad("a chunk digest is not a string");
+    m.chunks.push_back(lower(c.get<std::string>()));
+    check_digest(m.alg, m.chunks.back(), "chunk digest " + std::to_string(m.chunks.size() - 1));
+  }
+}
 }  // namespace
 
 Manifest parse_manifest(const nlohmann::json& j) {
+  if (!j.is_object()) bad("not a JSON object");
   Manifest m;
   m.id = j.contains("id") && j.at("id").is_number_integer() ? j.at("id").get<std::int64_t>() : 0;
-  m.uid = get<std::string>(j, "uid");
-  m.name = get<std::string>(j, "name");
+  m.uid = lower(get<std::string>(j, "uid"));
+  if (m.uid.size() > L::kMaxUid || !is_hex(m.uid)) bad("uid is not hex");
+  m.name = get_text(j, "name", L::kMaxName);
   m.size = get<std::uint64_t>(j, "size");
   read_digest(j, m.alg, m.digest);
   if (!Hasher::supported(m.alg)) bad("unsupported digest algorithm '" + m.alg + "'");
-  if (!is_hex(m.digest)) bad("whole-file digest is not hex");
-  m.chunk_size = get<std::uint64_t>(j, "chunk_size");
-  if (m.chunk_size == 0) bad("chunk_size is 0");
-  for (const auto& c : get<std::vector<std::string>>(j, "chunks")) {
-    if (!is_hex(c) || c.size() != m.digest.size())
-      bad("chunk digest is not hex of the right length");
-    m.chunks.push_back(lower(c));
-  }
-  std::uint64_t want = (m.size + m.chunk_size - 1) / m.chunk_size;
-  if (m.chunks.size() != want)
-    bad("expected " + std::to_string(want) + " chunk digests, got " +
-        std::to_string(m.chunks.size()));
+  check_digest(m.alg, m.digest, "the whole-file digest");
+  read_chunks(j, m);
   if (j.contains("locations") && j.at("locations").is_array()) {
-    for (const auto& l : j.at("locations")) {
-      Location loc;
-      loc.server_id = get<std::string>(l, "server_id");
-      loc.url = get<std::string>(l, "url");
-      while (!loc.url.empty() && loc.url.back() == '/') loc.url.pop_back();
-      if (l.contains("zone") && l.at("zone").is_string())
-        loc.zone = l.at("zone").get<std::string>();
-      if (l.contains("healthy") && l.at("healthy").is_boolean())
-        loc.healthy = l.at("healthy").get<bool>();
-      m.locations.push_back(std::move(loc));
-    }
+    const auto& locs = j.at("locations");
+    if (locs.size() > L::kMaxLocations)
+      bad(std::to_string(locs.size()) + " locations are above the limit of " +
+          std::to_string(L::kMaxLocations));
+    for (const auto& l : locs) m.locations.push_back(read_location(l));
   }
-  if (j.contains("download_token") && j.at("download_token").is_string())
-    m.download_token = j.at("download_token").get<std::string>();
-  if (j.contains("token_expires_at") && j.at("token_expires_at").is_string())
-    m.token_expires_at = j.at("token_expires_at").get<std::string>();
+  m.download_token = optional_text(j, "download_token", L::kMaxToken);
+  if (m.download_token.find_first_of(" \t") != std::string::npos)
+    bad("'download_token' holds blanks");
+  m.token_expires_at = optional_text(j, "token_expires_at", L::kMaxId);
   return m;
+}
+
+Manifest parse_manifest_text(std::string_view bytes) {
+  std::string why;
+  auto j = parse_bounded_json(bytes, &why);
+  if (!j) bad(why);
+  return parse_manifest(*j);
+}
+
+std::string default_output_name(const std::string& name) {
+  // A catalog name is a relative path ("videos/movie.bin"); its last component is used. Anything
+  // else is refused: an absolute path, an empty, "." or ".." component, control characters.
+  bool usable = !name.empty() && name.front() != '/' && is_printable_text(name);
+  std::size_t start = 0;
+  while (usable) {
+    std::size_t slash = name.find('/', start);
+    std::string part = name.substr(start, slash == std::string::npos ? slash : slash - start);
+    usable = !part.empty() && part != "." && part != ".." && part.size() <= 255;
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  if (!usable)
+    throw CliError(exit_code::kUsage, "the file's name \"" + printable(name) +
+                                          "\" is not usable as a local file name: give -o PATH");
+  return name.substr(start);
 }
 
 std::vector<FileEntry> parse_file_list(const nlohmann::json& j) {

@@ -53,12 +53,13 @@ std::string report_to_text(const DownloadReport& r) {
   std::string out;
   char line[512];
   std::snprintf(line, sizeof line, "%s: %s, %zu chunks (%zu resumed), %s in %.2f s, %s%s\n",
-                r.ok ? "done" : "stopped", r.path.c_str(), r.chunks_total, r.chunks_resumed,
-                human_size(r.bytes_fetched).c_str(), r.seconds, human_rate(r.average_speed).c_str(),
+                r.ok ? "done" : "stopped", printable(r.path).c_str(), r.chunks_total,
+                r.chunks_resumed, human_size(r.bytes_fetched).c_str(), r.seconds,
+                human_rate(r.average_speed).c_str(),
                 r.digest_verified ? (", " + r.alg + " verified").c_str() : "");
   out += line;
   std::size_t w = 6;
-  for (const auto& s : r.servers) w = std::max(w, s.id.size());
+  for (const auto& s : r.servers) w = std::max(w, printable(s.id).size());
   std::snprintf(line, sizeof line, "  %-*s %10s %6s %6s %7s %7s  %s\n", static_cast<int>(w),
                 "SERVER", "BYTES", "SHARE", "CHUNKS", "RETRIES", "STRIKES", "STATUS");
   out += line;
@@ -66,10 +67,10 @@ std::string report_to_text(const DownloadReport& r) {
     double share = r.bytes_fetched
                        ? 100.0 * static_cast<double>(s.bytes) / static_cast<double>(r.bytes_fetched)
                        : 0.0;
-    std::string status = s.dropped ? "dropped: " + s.drop_reason : "ok";
+    std::string status = printable(s.dropped ? "dropped: " + s.drop_reason : "ok");
     std::snprintf(line, sizeof line, "  %-*s %10s %5.1f%% %6zu %7zu %7zu  %s\n",
-                  static_cast<int>(w), s.id.c_str(), human_size(s.bytes).c_str(), share, s.chunks,
-                  s.retries, s.strikes, status.c_str());
+                  static_cast<int>(w), printable(s.id).c_str(), human_size(s.bytes).c_str(), share,
+                  s.chunks, s.retries, s.strikes, status.c_str());
     out += line;
   }
   return out;

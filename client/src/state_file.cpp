@@ -5,8 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -56,7 +55,7 @@ std::optional<DownloadState> decode_state(const std::string& text, std::string* 
     auto chunks = j.at("chunks").get<std::uint64_t>();
     auto hex = j.at("verified").get<std::string>();
     if (s.chunk_size == 0) return fail("chunk_size is 0");
-    if (chunks != (s.size + s.chunk_size - 1) / s.chunk_size) return fail("chunk count mismatch");
+    if (chunks != chunk_count_for(s.size, s.chunk_size)) return fail("chunk count mismatch");
     if (hex.size() != ((chunks + 7) / 8) * 2 || (!hex.empty() && !is_hex(hex)))
       return fail("bitmap length mismatch");
     s.verified.assign(chunks, false);
@@ -75,20 +74,15 @@ std::optional<DownloadState> decode_state(const std::string& text, std::string* 
   }
 }
 
-namespace {
-std::string dir_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-}  // namespace
-
 int write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
   std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  // A fresh temp file, never through a link planted at its name (O_EXCL fails on any leftover,
+  // O_NOFOLLOW on a link): an old one (a crash's leftover, or a planted symlink) is removed first;
+  // removing a symlink leaves its target alone.
+  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return errno;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return errno;
-  ::fchmod(fd, mode);  // an old temp file may have had another mode
+  ::fchmod(fd, mode);  // the umask may have narrowed it
   std::size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);
@@ -126,11 +120,26 @@ int save_state(const std::string& path, const DownloadState& s) {
 }
 
 std::optional<DownloadState> load_state(const std::string& path, std::string* why) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return std::nullopt;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return decode_state(ss.str(), why);
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT && why) *why = std::string("cannot read: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  // The largest valid state (1 Mi chunks) is about 256 KiB of bitmap; read at most 2 MiB.
+  std::string text;
+  char buf[65536];
+  ssize_t n = 0;
+  while (text.size() <= (2u << 20) && (n = ::read(fd, buf, sizeof buf)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (n < 0 || text.size() > (2u << 20)) {
+    if (why) *why = "unreadable or too large";
+    return std::nullopt;
+  }
+  return decode_state(text, why);
 }
 
 }  // namespace dfd::client

@@ -118,4 +118,87 @@ std::string short_digest(std::string_view hex) {
   return std::string(hex.substr(0, 12));
 }
 
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+namespace {
+void append_escape(std::string& out, const char* fmt, unsigned v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  out += buf;
+}
+
+// Length of the valid UTF-8 sequence at the start of `s` and its code point; 0 when invalid
+// (overlong forms, surrogates and values above U+10FFFF are invalid).
+std::size_t utf8_sequence(std::string_view s, unsigned& cp) {
+  auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  unsigned c = b(0);
+  std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+  if (n == 0 || c > 0xF4 || s.size() < n) return 0;
+  cp = c & (0x7Fu >> n);
+  for (std::size_t i = 1; i < n; ++i) {
+    if ((b(i) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i) & 0x3F);
+  }
+  static const unsigned kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+bool invisible_control(unsigned cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x200E || cp == 0x200F ||
+         (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+}  // namespace
+
+std::string printable(std::string_view s, bool keep_newlines) {
+  std::string out;
+  out.reserve(s.size());
+  while (!s.empty()) {
+    auto c = static_cast<unsigned char>(s.front());
+    if (c >= 0x20 && c < 0x7F) {
+      out += static_cast<char>(c);
+      s.remove_prefix(1);
+      continue;
+    }
+    if (c < 0x80) {
+      if (c == '\n' && keep_newlines) {
+        out += '\n';
+      } else if (c == '\n' || c == '\t' || c == '\r') {
+        out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r";
+      } else {
+        append_escape(out, "\\x%02x", c);
+      }
+      s.remove_prefix(1);
+      continue;
+    }
+    unsigned cp = 0;
+    std::size_t n = utf8_sequence(s, cp);
+    if (n == 0) {
+      append_escape(out, "\\x%02x", c);
+      s.remove_prefix(1);
+    } else {
+      if (invisible_control(cp))
+        append_escape(out, "\\u%04x", cp);
+      else
+        out.append(s.substr(0, n));
+      s.remove_prefix(n);
+    }
+  }
+  return out;
+}
+
+bool is_printable_text(std::string_view s) {
+  return printable(s) == s;
+}
+
+std::uint64_t chunk_count_for(std::uint64_t size, std::uint64_t chunk_size) {
+  if (chunk_size == 0) return 0;
+  return size / chunk_size + (size % chunk_size != 0 ? 1 : 0);
+}
+
 }  // namespace dfd::client

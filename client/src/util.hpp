@@ -27,6 +27,7 @@ constexpr int kExists = 6;         // output exists and --force not given
 constexpr int kIncomplete = 7;     // every file server failed; verified chunks kept for resume
 constexpr int kDigest = 8;         // whole-file digest mismatch (state kept)
 constexpr int kLocalIo = 9;        // disk full, permission, other local I/O error (state kept)
+constexpr int kDeadline = 10;      // get --deadline passed; verified chunks kept for resume
 constexpr int kInterrupted = 130;  // SIGINT/SIGTERM (or test stop hook); state kept for resume
 }  // namespace exit_code
 
@@ -55,5 +56,24 @@ bool is_hex(std::string_view s);
 std::string lower(std::string_view s);
 // First 12 characters of a hex digest (the whole string when shorter).
 std::string short_digest(std::string_view hex);
+
+// The directory part of a path: "a/b" -> "a", "b" -> ".", "/b" -> "/".
+std::string dir_of(const std::string& path);
+
+// THE escaping function for text that came from the network (or a file) and is about to be
+// printed on a terminal or put into a message: control characters cannot reach the terminal.
+// Printable ASCII and valid UTF-8 pass unchanged; \t \n \r become those two-character escapes
+// (a '\n' is kept when `keep_newlines`, for our own multi-line messages), other C0 bytes and DEL
+// become \xNN, C1 controls (U+0080..U+009F), bidirectional overrides (U+200E/F, U+202A..E,
+// U+2066..9) and line/paragraph separators (U+2028/9) become \uNNNN, invalid UTF-8 bytes \xNN.
+// Backslashes are not escaped, so printable(printable(s)) == printable(s): applying it twice
+// (once where a message is built, once where it is printed) is harmless.
+std::string printable(std::string_view s, bool keep_newlines = false);
+// True when printable(s) == s: valid UTF-8 without any character printable() would escape.
+bool is_printable_text(std::string_view s);
+
+// Number of chunks of `chunk_size` bytes (> 0) covering `size` bytes: ceil(size / chunk_size),
+// computed without overflow for every input.
+std::uint64_t chunk_count_for(std::uint64_t size, std::uint64_t chunk_size);
 
 }  // namespace dfd::client

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cli_cluster.hpp"
 #include "harness.hpp"
 #include "state_file.hpp"
 #include "test_file_server.hpp"
@@ -16,85 +17,15 @@ using dfd::test::TestFile;
 using dfd::test::TestServer;
 using nlohmann::json;
 
+using namespace dfd::test::cli;
+
 namespace {
-
-constexpr std::size_t kMiB = 1 << 20;
-
-struct Cluster {
-  dfd::test::TempDir dir;
-  TestFile file;
-  std::vector<std::unique_ptr<TestServer>> fs;
-  TestServer info{"info"};
-  std::map<std::string, std::string> env;
-
-  explicit Cluster(std::size_t size = 24 * kMiB, std::size_t chunk = kMiB,
-                   std::string alg = "sha256", std::vector<std::string> tokens = {"dl-1"},
-                   std::set<std::string> accepted = {"dl-1"}) {
-    file.id = 7;
-    file.name = "movie.bin";
-    file.data = dfd::test::random_bytes(size, 42);
-    file.chunk_size = chunk;
-    file.alg = alg;
-    file.uid = dfd::test::digest_hex(alg, file.data->data(), file.data->size());
-    std::vector<json> locs;
-    for (const char* id : {"fs-a", "fs-b", "fs-c"}) {
-      fs.push_back(std::make_unique<TestServer>(id));
-      fs.back()->serve_content(file.uid, file.data);
-      fs.back()->set_tokens(accepted);
-      locs.push_back({{"server_id", id},
-                      {"zone", std::string("zone-") + id[3]},
-                      {"url", fs.back()->url()},
-                      {"healthy", true}});
-    }
-    info.serve_info("ann@example.org", "s3cret", {file}, locs, tokens);
-    env = {
-        {"XDG_CONFIG_HOME", dir.file("config")}, {"DFD_SERVER", info.url()}, {"HOME", dir.path()}};
-  }
-
-  dfd::test::RunResult dfd(std::vector<std::string> args, const std::string& in = "") {
-    args.insert(args.begin(), dfd::test::bin("dfd"));
-    return dfd::test::run(args, in, env);
-  }
-
-  void login() {
-    auto r = dfd({"login", "--email", "ann@example.org", "--password-stdin"}, "s3cret\n");
-    ASSERT_EQ(r.status, 0) << r.output;
-  }
-
-  std::string out() const { return dir.file("out.bin"); }
-
-  std::uint64_t served() const {
-    std::uint64_t n = 0;
-    for (auto& s : fs) n += s->body_bytes.load();
-    return n;
-  }
-};
-
-// The JSON report printed on stdout by --json (stderr lines may follow it).
-json report_of(const std::string& output) {
-  auto b = output.find("{\n");
-  auto e = output.rfind("\n}");
-  if (b == std::string::npos || e == std::string::npos) return json();
-  return json::parse(output.substr(b, e + 2 - b), nullptr, false);
-}
-
-const json* server_in(const json& rep, const std::string& id) {
-  for (const auto& s : rep["servers"])
-    if (s["id"] == id) return &s;
-  return nullptr;
-}
 
 // Every server sends 8 MiB/s per connection and fs-c freezes (like SIGSTOP) after 2 MiB; logged in.
 void freeze_fs_c_after_2_mib(Cluster& c) {
   c.fs[2]->faults.stall_after = 2 * kMiB;
   for (auto& s : c.fs) s->faults.rate = 8 * kMiB;
   c.login();
-}
-
-std::vector<std::string> get_args(const Cluster& c, std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {"get", "7", "-o", c.out(), "--json", "--no-progress"};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
 }
 
 }  // namespace

@@ -232,6 +232,45 @@ bool TestServer::send_json(int fd, int status, const nlohmann::json& j) {
   return write_all(fd, head.data(), head.size()) && write_all(fd, body.data(), body.size());
 }
 
+// A 200 whose JSON body opens a string that never closes: the client has to stop reading on its
+// own. Cut after `limit` bytes so that a client without a cap still ends (with a huge buffer).
+bool TestServer::send_endless_json(int fd, std::int64_t limit) {
+  std::string head =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+      "{\"files\":[{\"id\":1,\"name\":\"";
+  if (!write_all(fd, head.data(), head.size())) return false;
+  std::string block(64 * 1024, 'x');
+  for (std::int64_t sent = 0; sent < limit && !dead_;
+       sent += static_cast<std::int64_t>(block.size()))
+    if (!write_all(fd, block.data(), block.size())) return false;
+  return false;  // close the connection: the body ends here
+}
+
+// A 206 whose header lines never end (cut after 64 MiB).
+bool TestServer::send_endless_headers(int fd) {
+  std::string head = "HTTP/1.1 206 Partial Content\r\n";
+  if (!write_all(fd, head.data(), head.size())) return false;
+  std::string line = "X-Padding: " + std::string(1000, 'p') + "\r\n";
+  for (int i = 0; i < 64 * 1024 && !dead_; ++i)
+    if (!write_all(fd, line.data(), line.size())) return false;
+  return false;
+}
+
+// Sends `n` bytes one at a time, faults.trickle_interval_ms apart.
+bool TestServer::trickle(int fd, const char* p, std::uint64_t n) {
+  for (std::uint64_t i = 0; i < n; ++i) {
+    if (dead_ || stop_ || !write_all(fd, p + i, 1)) return false;
+    ++body_bytes;
+    auto until = std::chrono::steady_clock::now() +
+                 std::chrono::milliseconds(faults.trickle_interval_ms.load());
+    while (std::chrono::steady_clock::now() < until) {
+      if (dead_ || stop_) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  return true;
+}
+
 namespace {
 nlohmann::json err(const std::string& code, const std::string& msg) {
   return {{"error", {{"code", code}, {"message", msg}}}};
@@ -258,6 +297,9 @@ bool TestServer::handle(int fd, const std::string& method, const std::string& ta
   if (bearer != user_token_)
     return send_json(fd, 401, err("unauthorized", "invalid or expired token"));
   if (path == "/v1/auth/logout") return send_json(fd, 200, nlohmann::json::object());
+  if (faults.stall_info && path.rfind("/v1/files", 0) == 0) return stalled_wait();
+  if (auto limit = faults.endless_info_body.load(); limit > 0 && path.rfind("/v1/files", 0) == 0)
+    return send_endless_json(fd, limit);
   if (path == "/v1/files") {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& f : files_) {
@@ -306,6 +348,7 @@ bool TestServer::send_content(int fd, const std::map<std::string, std::string>& 
     return send_json(fd, faults.fail_status.load(), err("boom", "injected failure"));
   }
   if (!data_) return send_json(fd, 404, err("not_found", "no such file"));
+  if (faults.endless_headers) return send_endless_headers(fd);
   const std::string& d = *data_;
   std::uint64_t a = 0, b = d.size() ? d.size() - 1 : 0;
   bool ranged = false;
@@ -348,6 +391,14 @@ bool TestServer::send_content(int fd, const std::map<std::string, std::string>& 
     }
     stall_at = faults.stall_after.load();
     if (stall_at >= 0 && static_cast<std::int64_t>(before + blk) > stall_at) return stalled_wait();
+    auto trickle_at = faults.trickle_after.load();
+    if (trickle_at >= 0 && static_cast<std::int64_t>(before + blk) > trickle_at) {
+      std::uint64_t fast =
+          static_cast<std::uint64_t>(trickle_at) > before ? trickle_at - before : 0;
+      if (!write_all(fd, d.data() + a + sent, fast)) return false;
+      body_bytes += fast;
+      return trickle(fd, d.data() + a + sent + fast, n - sent - fast);
+    }
     const char* p = d.data() + a + sent;
     auto co = faults.corrupt_offset.load();
     bool flip_first = faults.corrupt_all && sent == 0;

@@ -31,6 +31,13 @@ struct Faults {
   std::atomic<int> fail_count{0};                // ... for the next N content requests (-1: all)
   std::atomic<std::int64_t> rate{0};             // bytes/s per connection (0 = unlimited)
   std::atomic<std::int64_t> range_shift{0};      // lie in Content-Range (first/last + shift)
+  // Hostile server (issue 11):
+  std::atomic<std::int64_t> trickle_after{-1};  // after this many body bytes: 1 byte per interval
+  std::atomic<int> trickle_interval_ms{100};
+  std::atomic<std::int64_t> endless_info_body{0};  // >0: /v1/files* answer 200 with a JSON body
+                                                   // that never ends (cut after this many bytes)
+  std::atomic<bool> endless_headers{false};        // content: header lines that never end
+  std::atomic<bool> stall_info{false};             // /v1/files*: hang until release_stall()
 };
 
 // Everything one file needs in the info API.
@@ -88,6 +95,9 @@ class TestServer {
               const std::map<std::string, std::string>& headers, const std::string& body);
   bool send_content(int fd, const std::map<std::string, std::string>& headers);
   bool send_json(int fd, int status, const nlohmann::json& j);
+  bool send_endless_json(int fd, std::int64_t limit);
+  bool send_endless_headers(int fd);
+  bool trickle(int fd, const char* p, std::uint64_t n);
   bool write_all(int fd, const char* p, std::size_t n);
   bool stalled_wait();
 
