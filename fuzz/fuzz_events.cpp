@@ -1,12 +1,15 @@
 // Fuzz target: every broker event decoder (sdk/src/events.cpp, dfd/events.hpp). Each body is fed
 // to all of them (the seed corpus holds valid and broken bodies of every kind).
 // Contract: decoders never throw (they return a Status). Invariants: what a decoder accepts
-// re-encodes to a body that decodes to the same values; an accepted file.available has exactly
-// ceil(size / chunk_size) chunk digests.
+// re-encodes to a body that decodes to the same values; its number fields were JSON integers of
+// the right sign; an accepted file.available has exactly ceil(size / chunk_size) chunk digests.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "dfd/events.hpp"
 #include "fuzz_check.hpp"
@@ -22,6 +25,22 @@ bool decoded(const R& r) {
   return r.ok();
 }
 
+// An accepted number field was a JSON integer in the body (not a float cast, not a wrapped -1).
+bool integer_field(std::string_view body, const char* key, bool non_negative) {
+  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains(key)) return false;
+  const auto& v = j.at(key);
+  return non_negative ? v.is_number_unsigned() : v.is_number_integer();
+}
+
+// The decoded expiry is the body's "expires_at" (Unix seconds), not a wrapped-around time.
+bool expiry_matches(std::string_view body, const dfd::DownloadTokenRecord& r) {
+  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(r.expires_at.time_since_epoch());
+  return j.is_object() && j.contains("expires_at") &&
+         j.at("expires_at").get<std::int64_t>() == secs.count();
+}
+
 bool same(const dfd::DownloadTokenRecord& a, const dfd::DownloadTokenRecord& b) {
   return a.token_hash == b.token_hash && a.scope == b.scope && a.user_id == b.user_id &&
          a.expires_at == b.expires_at;
@@ -32,6 +51,8 @@ void token_issued(std::string_view body) {
   std::vector<dfd::Status> skipped;
   auto batch = ev::decode_token_issued_batch(body, &skipped);
   if (decoded(one)) {
+    FUZZ_CHECK(integer_field(body, "user_id", false) && integer_field(body, "expires_at", false));
+    FUZZ_CHECK(expiry_matches(body, *one));
     auto again = ev::decode_token_issued(ev::encode_token_issued(*one));
     FUZZ_CHECK(again.ok() && same(*again, *one));
   }
@@ -52,6 +73,7 @@ void token_revoked(std::string_view body) {
 void file_available(std::string_view body) {
   auto f = ev::decode_file_available(body);
   if (!decoded(f)) return;
+  FUZZ_CHECK(integer_field(body, "size", true) && integer_field(body, "chunk_size", true));
   FUZZ_CHECK(f->chunk_size > 0);
   std::uint64_t want = f->size / f->chunk_size + (f->size % f->chunk_size != 0 ? 1 : 0);
   FUZZ_CHECK(f->chunks.size() == want);
@@ -72,6 +94,7 @@ void file_removed(std::string_view body) {
 void heartbeat(std::string_view body) {
   auto h = ev::decode_heartbeat(body);
   if (!decoded(h)) return;
+  FUZZ_CHECK(integer_field(body, "interval_ms", false) && integer_field(body, "files", false));
   auto again = ev::decode_heartbeat(ev::encode_heartbeat(*h));
   FUZZ_CHECK(again.ok() && again->server_id == h->server_id && again->zone == h->zone &&
              again->url == h->url && again->interval_ms == h->interval_ms &&

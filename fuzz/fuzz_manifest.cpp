@@ -1,8 +1,9 @@
 // Fuzz target: the client's manifest and file-list parsers (client/src/manifest.*), fed the way
 // the client feeds them: the reply body parsed as JSON (no exceptions), then validated.
 // Contract: a bad manifest throws CliError and nothing else. Invariants of an accepted manifest:
-// the chunk digests cover exactly `size` bytes (one per chunk_size, the last one partial), every
-// digest is lower-case hex of the whole-file digest's length.
+// size and chunk_size were JSON unsigned integers (no float, no wrapped -1); the chunk digests
+// cover exactly `size` bytes (one per chunk_size, the last one partial), every digest is lower-case
+// hex of the whole-file digest's length.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -30,6 +31,7 @@ void check_manifest(const nlohmann::json& j) {
   } catch (const dfd::client::CliError&) {
     return;
   }
+  FUZZ_CHECK(j.at("size").is_number_unsigned() && j.at("chunk_size").is_number_unsigned());
   FUZZ_CHECK(m.chunk_size > 0);
   FUZZ_CHECK(lower_hex(m.digest));
   for (const auto& c : m.chunks) FUZZ_CHECK(lower_hex(c) && c.size() == m.digest.size());

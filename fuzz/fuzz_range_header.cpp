@@ -33,7 +33,7 @@ std::uint64_t model(const RangeHeader& h, std::uint64_t length) {
   std::uint64_t bits = 0;
   for (const auto& s : h.specs()) {
     for (std::uint64_t b = 0; b < length; ++b) {
-      bool in = s.suffix ? (s.first > 0 && b + s.first >= length)
+      bool in = s.suffix ? (s.first > 0 && s.first >= length - b)  // b is in the last N bytes
                          : (!s.first_overflow && b >= s.first && (s.open_end || b <= s.last));
       if (in) bits |= std::uint64_t{1} << b;
     }
