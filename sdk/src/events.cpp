@@ -5,8 +5,10 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 namespace dfd {
 namespace {
@@ -29,6 +31,18 @@ Status take(const json& j, const char* key, T& out, std::string_view what) {
   auto it = j.find(key);
   if (it == j.end()) {
     return Status::InvalidArgument(std::string(what) + ": missing field \"" + key + "\"");
+  }
+  // nlohmann converts any number to any arithmetic type with a plain cast: a float out of range
+  // is undefined behaviour, a negative integer wraps. Integers must be JSON integers that fit.
+  if constexpr (std::is_integral_v<T>) {
+    bool fits = it->is_number_unsigned()
+                    ? it->template get<std::uint64_t>() <= INT64_MAX || std::is_unsigned_v<T>
+                    : it->is_number_integer() &&
+                          (std::is_signed_v<T> || it->template get<std::int64_t>() >= 0);
+    if (!fits) {
+      return Status::InvalidArgument(std::string(what) + ": field \"" + key +
+                                     "\" has a wrong type or is out of range");
+    }
   }
   try {
     out = it->get<T>();
