@@ -79,6 +79,12 @@ Result<DownloadTokenRecord> token_record_from(const json& j, std::string_view wh
   DFD_RETURN_IF_ERROR(take(j, "scope", r.scope, what));
   DFD_RETURN_IF_ERROR(take(j, "user_id", r.user_id, what));
   DFD_RETURN_IF_ERROR(take(j, "expires_at", exp, what));
+  // A TimePoint counts nanoseconds in 64 bits: seconds beyond ±292 years would overflow.
+  constexpr auto kMaxUnix =
+      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count();
+  if (exp < -kMaxUnix || exp > kMaxUnix) {
+    return Status::InvalidArgument(std::string(what) + ": field \"expires_at\" is out of range");
+  }
   r.expires_at = from_unix(exp);
   return r;
 }
