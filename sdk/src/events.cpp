@@ -184,7 +184,7 @@ Result<FileAvailable> decode_file_available(std::string_view body) {
     DFD_RETURN_IF_ERROR(take(*j, "chunk_size", f.chunk_size, w));
     DFD_RETURN_IF_ERROR(take(*j, "chunks", f.chunks, w));
     if (f.chunk_size == 0) return Status::InvalidArgument("file.available: chunk_size is 0");
-    std::uint64_t want = (f.size + f.chunk_size - 1) / f.chunk_size;
+    std::uint64_t want = f.size / f.chunk_size + (f.size % f.chunk_size != 0 ? 1 : 0);
     if (f.chunks.size() != want) {
       return Status::InvalidArgument("file.available: " + std::to_string(f.chunks.size()) +
                                      " chunk digests for " + std::to_string(want) + " chunks");
