@@ -59,7 +59,7 @@ Manifest parse_manifest(const nlohmann::json& j) {
       bad("chunk digest is not hex of the right length");
     m.chunks.push_back(lower(c));
   }
-  std::uint64_t want = (m.size + m.chunk_size - 1) / m.chunk_size;
+  std::uint64_t want = m.size / m.chunk_size + (m.size % m.chunk_size != 0 ? 1 : 0);
   if (m.chunks.size() != want)
     bad("expected " + std::to_string(want) + " chunk digests, got " +
         std::to_string(m.chunks.size()));
