@@ -1,5 +1,7 @@
 #include "manifest.hpp"
 
+#include <type_traits>
+
 #include "bounded_json.hpp"
 #include "hasher.hpp"
 #include "util.hpp"
@@ -22,6 +24,13 @@ using L = ManifestLimits;
 template <typename T>
 T get(const nlohmann::json& j, const char* key) {
   if (!j.is_object() || !j.contains(key)) bad(std::string("missing '") + key + "'");
+  // get<integer>() casts any JSON number: a float out of range is undefined behaviour, -1 wraps.
+  if constexpr (std::is_integral_v<T>) {
+    const auto& v = j.at(key);
+    bool fits = v.is_number_integer() && (std::is_signed_v<T> || v.is_number_unsigned() ||
+                                          v.template get<std::int64_t>() >= 0);
+    if (!fits) bad(std::string("'") + key + "' is not an integer in range");
+  }
   try {
     return j.at(key).get<T>();
   } catch (const std::exception&) {

@@ -5,8 +5,10 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "event_fields.hpp"
 

@@ -9,7 +9,9 @@
 //   {"v":1,"server_id","zone","url","uid","name","size","alg","chunk_size","chunks":[..]}
 //   file.removed     {"v":1,"server_id","uid"}
 //   server.heartbeat {"v":1,"server_id","zone","url","interval_ms","files"}
-// Decoders ignore unknown fields (forward compatible) and refuse a missing "v" or v != 1.
+// Decoders ignore unknown fields (forward compatible) and refuse a missing "v" or v != 1, a number
+// field that is not a JSON integer (a float, or negative where the field is unsigned) and an
+// "expires_at" outside what a TimePoint holds (fuzzed: docs/fuzzing.md).
 //
 // Every decoder is a total function over untrusted bytes (a broker delivers whatever anyone with
 // a broker login published): any input yields a value or kInvalidArgument, never an exception,
