@@ -434,11 +434,11 @@ Status InfoSqlite::on_event(std::string_view key, std::string_view body) noexcep
     return Status::Ok();  // another file.* / server.* key from a newer version: not ours
   });
   if (st.code() == Code::kInvalidArgument) {
-    // A malformed or conflicting event never becomes valid: log it and acknowledge it (Ok), so
-    // it is not redelivered forever.
+    // A malformed or conflicting event never becomes valid: the broker rejects it once without
+    // requeue and logs it rate-limited (sdk/include/dfd/broker.hpp). Not logged here: a
+    // publisher could flood the log.
     events_rejected_.add();
-    log_.warn("dropped a " + std::string(key) + " event: " + st.message());
-    return Status::Ok();
+    return st;
   }
   if (!st.ok()) {
     log_.error("could not apply a " + std::string(key) +
