@@ -30,7 +30,9 @@ bool integer_field(std::string_view body, const char* key, bool non_negative) {
   auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains(key)) return false;
   const auto& v = j.at(key);
-  return non_negative ? v.is_number_unsigned() : v.is_number_integer();
+  // "-0" parses as a signed integer 0.
+  return v.is_number_integer() &&
+         (!non_negative || v.is_number_unsigned() || v.get<std::int64_t>() >= 0);
 }
 
 // The decoded expiry is the body's "expires_at" (Unix seconds), not a wrapped-around time.

@@ -24,6 +24,11 @@ bool lower_hex(const std::string& s) {
   return true;
 }
 
+// "-0" parses as a signed integer 0.
+bool non_negative_integer(const nlohmann::json& v) {
+  return v.is_number_integer() && (v.is_number_unsigned() || v.get<std::int64_t>() >= 0);
+}
+
 void check_manifest(const nlohmann::json& j) {
   dfd::client::Manifest m;
   try {
@@ -31,7 +36,7 @@ void check_manifest(const nlohmann::json& j) {
   } catch (const dfd::client::CliError&) {
     return;
   }
-  FUZZ_CHECK(j.at("size").is_number_unsigned() && j.at("chunk_size").is_number_unsigned());
+  FUZZ_CHECK(non_negative_integer(j.at("size")) && non_negative_integer(j.at("chunk_size")));
   FUZZ_CHECK(m.chunk_size > 0);
   FUZZ_CHECK(lower_hex(m.digest));
   for (const auto& c : m.chunks) FUZZ_CHECK(lower_hex(c) && c.size() == m.digest.size());
