@@ -233,8 +233,9 @@ TEST_F(Reliability, ZZSecretsAppearNowhere) {
   ASSERT_GE(g->secrets.size(), 6u);
   // The search itself works: the credentials file (left out above) holds the user token.
   EXPECT_EQ(secrets_in(read_file(g->xdg() + "/dfd/credentials"), g->secrets), 1);
-  // The logs were read: every server logs its id at start.
+  // The logs were read: every server logs its id at start; the audit log names the admin.
   for (auto& f : g->fs) EXPECT_NE(seen.find(f.id), std::string::npos);
+  EXPECT_NE(read_file(g->tmp.file("info/audit.log")).find(kAdminEmail), std::string::npos);
   EXPECT_EQ(secrets_in(seen, g->secrets), 0);
 }
 

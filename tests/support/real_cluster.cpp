@@ -39,7 +39,8 @@ void RealCluster::write_info_config(const std::string& admin_email) {
                               "[[plugin]]\nname = \"info-sqlite\"\ndb = \"" +
                               tmp.file("info/catalog.db") + "\"\nadmin_email = \"" + admin_email +
                               "\"\nadmin_password_env = \"DFD_E2E_ADMIN_PASSWORD\"\n"
-                              "heartbeat_timeout_ms = 1500\n");
+                              "heartbeat_timeout_ms = 1500\naudit_log = \"" +
+                              tmp.file("info/audit.log") + "\"\n");
 }
 
 ClusterFileServer& RealCluster::add_file_server(const std::string& id, const std::string& zone,
