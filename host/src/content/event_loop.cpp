@@ -242,7 +242,8 @@ void EventLoop::resume_accepting() {
 // Out of descriptors: one line per 10 s at most, however hard the listener is hammered.
 void EventLoop::warn_descriptors() {
   auto now = Steady::now();
-  if (now - descriptors_warned_ < kWarnEvery) return;
+  // min() means "never warned" (now - min() would overflow).
+  if (descriptors_warned_ != SteadyTime::min() && now - descriptors_warned_ < kWarnEvery) return;
   descriptors_warned_ = now;
   ctx_.log.warn("data plane: out of file descriptors (limit " + std::to_string(descriptor_limit()) +
                 "); " + std::to_string(descriptors_shed_) +
