@@ -1,7 +1,10 @@
 #include "util.hpp"
 
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
+
+#include "dfd/utf8.hpp"
 
 namespace dfd::client {
 
@@ -132,24 +135,7 @@ void append_escape(std::string& out, const char* fmt, unsigned v) {
   out += buf;
 }
 
-// Length of the valid UTF-8 sequence at the start of `s` and its code point; 0 when invalid
-// (overlong forms, surrogates and values above U+10FFFF are invalid).
-std::size_t utf8_sequence(std::string_view s, unsigned& cp) {
-  auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  unsigned c = b(0);
-  std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-  if (n == 0 || c > 0xF4 || s.size() < n) return 0;
-  cp = c & (0x7Fu >> n);
-  for (std::size_t i = 1; i < n; ++i) {
-    if ((b(i) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i) & 0x3F);
-  }
-  static const unsigned kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
-
-bool invisible_control(unsigned cp) {
+bool invisible_control(std::uint32_t cp) {
   return (cp >= 0x80 && cp <= 0x9F) || cp == 0x200E || cp == 0x200F ||
          (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
@@ -176,8 +162,8 @@ std::string printable(std::string_view s, bool keep_newlines) {
       s.remove_prefix(1);
       continue;
     }
-    unsigned cp = 0;
-    std::size_t n = utf8_sequence(s, cp);
+    std::uint32_t cp = 0;
+    std::size_t n = utf8::sequence(s, 0, cp);
     if (n == 0) {
       append_escape(out, "\\x%02x", c);
       s.remove_prefix(1);

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "dfd/storage.hpp"
+#include "dfd/utf8.hpp"
 
 namespace dfd::events::fields {
 
@@ -13,33 +14,6 @@ bool is_lower_hex_char(char c) noexcept {
 
 bool is_visible_ascii(char c) noexcept {
   return c > 0x20 && c < 0x7f;
-}
-
-// Length of the UTF-8 sequence at s[i] and its code point, or 0 when it is not valid UTF-8.
-std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp) noexcept {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  std::size_t n;
-  std::uint32_t min;
-  if (b0 < 0x80) {
-    cp = b0;
-    return 1;
-  } else if ((b0 & 0xe0) == 0xc0) {
-    n = 2, cp = b0 & 0x1f, min = 0x80;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    n = 3, cp = b0 & 0x0f, min = 0x800;
-  } else if ((b0 & 0xf8) == 0xf0) {
-    n = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (s.size() - i < n) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
 }
 }  // namespace
 
@@ -80,7 +54,7 @@ bool is_display_safe_name(std::string_view s, std::size_t max) noexcept {
   if (s.empty() || s.size() > max) return false;
   for (std::size_t i = 0; i < s.size();) {
     std::uint32_t cp = 0;
-    const std::size_t n = utf8_sequence(s, i, cp);
+    const std::size_t n = utf8::sequence(s, i, cp);
     if (n == 0) return false;
     if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return false;  // C0, DEL, C1
     if (cp == 0x2028 || cp == 0x2029) return false;             // line/paragraph separators
