@@ -4,6 +4,8 @@
 // until the slot is destroyed (store it with the connection, so it is released however the
 // connection ends), or nullptr when a cap is reached. The caps given to the constructor are used
 // as they are; ControlPlane derives them from [server] and the process's file-descriptor limit.
+// The counting is the data plane's AddressQuota (content/connection_limits.hpp); this class adds
+// the slot that gives a unit back when the connection goes.
 //
 // Thread-safety: every member is safe to call from any thread; a slot may be destroyed on any
 // thread, but not after the limiter (slots keep the limiter alive: it must be owned by a
@@ -12,9 +14,9 @@
 
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
+
+#include "content/connection_limits.hpp"
 
 namespace dfd::host {
 
@@ -25,23 +27,20 @@ struct ConnectionCaps {
 
 class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter> {
  public:
-  explicit ConnectionLimiter(ConnectionCaps caps) : caps_(caps) {}
+  explicit ConnectionLimiter(ConnectionCaps caps)
+      : caps_(caps), quota_(caps.total, caps.per_address) {}
 
   enum class Refusal { kNone, kTotal, kPerAddress };
 
   // A slot for a connection from `address`, or nullptr (then *why says which cap).
   std::shared_ptr<void> admit(const std::string& address, Refusal* why);
 
-  std::size_t open() const;  // connections holding a slot now
+  std::size_t open() const { return quota_.total(); }  // connections holding a slot now
   const ConnectionCaps& caps() const { return caps_; }
 
  private:
-  void release(const std::string& address);
-
   const ConnectionCaps caps_;
-  mutable std::mutex mu_;
-  std::size_t total_ = 0;
-  std::unordered_map<std::string, std::size_t> per_address_;
+  AddressQuota quota_;
 };
 
 }  // namespace dfd::host

@@ -2,7 +2,8 @@
 //
 // AddressQuota counts holdings per client address and in total against two caps; the data plane
 // keeps one for open connections ([content] max_connections, max_connections_per_address) and
-// one for parked requests (max_parked, max_parked_per_address). What happens over a cap is the
+// one for parked requests (max_parked, max_parked_per_address); the control plane's
+// ConnectionLimiter counts its connections with one too. What happens over a cap is the
 // event loop's business (evict an idle connection, or refuse with 503).
 //
 // descriptor_budget() turns the process's descriptor limit (RLIMIT_NOFILE) into the connection
