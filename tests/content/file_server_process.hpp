@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -83,15 +82,7 @@ class FileServerProcess {
 
   // A "Name: value" line of /proc/PID/status (VmHWM, VmRSS, Threads), or "".
   std::string proc_status(const std::string& name) const {
-    std::ifstream in("/proc/" + std::to_string(host_->pid()) + "/status");
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind(name + ":", 0) == 0) {
-        std::size_t v = line.find_first_not_of(" \t", name.size() + 1);
-        return v == std::string::npos ? std::string() : line.substr(v);
-      }
-    }
-    return {};
+    return dfd::test::proc_status(host_->pid(), name);
   }
 
   TempDir dir_;

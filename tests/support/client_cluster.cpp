@@ -42,11 +42,8 @@ const json* server_in(const json& rep, const std::string& id) {
 }
 
 long peak_rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
+  const std::string v = proc_status(pid, "VmHWM");  // "14000 kB"
+  return v.empty() ? -1 : std::stol(v);
 }
 
 ClientCluster::ClientCluster(std::string email, std::string password, std::size_t big,

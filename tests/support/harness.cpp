@@ -279,4 +279,16 @@ bool wait_http(const std::string& url, long want_status, std::chrono::millisecon
   return false;
 }
 
+std::string proc_status(pid_t pid, const std::string& name) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + ":", 0) == 0) {
+      std::size_t v = line.find_first_not_of(" \t", name.size() + 1);
+      return v == std::string::npos ? std::string() : line.substr(v);
+    }
+  }
+  return {};
+}
+
 }  // namespace dfd::test

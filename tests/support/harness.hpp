@@ -62,6 +62,9 @@ class Process {
   bool own_log_ = false;
 };
 
+// The value of a "Name: value" line of /proc/PID/status (VmHWM, VmRSS, Threads), or "".
+std::string proc_status(pid_t pid, const std::string& name);
+
 // Runs a command to completion (stdout+stderr captured); returns exit status and output.
 struct RunResult {
   int status = -1;
