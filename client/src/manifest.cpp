@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "bounded_json.hpp"
+#include "dfd/chunks.hpp"
 #include "hasher.hpp"
 #include "util.hpp"
 
@@ -98,7 +99,7 @@ void read_chunks(const nlohmann::json& j, Manifest& m) {
         std::to_string(L::kMaxChunkSize));
   if (m.size > L::kMaxSize)
     bad("size " + std::to_string(m.size) + " is above the limit of " + std::to_string(L::kMaxSize));
-  std::uint64_t want = chunk_count_for(m.size, m.chunk_size);
+  std::uint64_t want = dfd::chunk_count(m.size, m.chunk_size);
   if (want > L::kMaxChunks)
     bad(std::to_string(want) + " chunks are above the limit of " + std::to_string(L::kMaxChunks));
   if (!j.contains("chunks") || !j.at("chunks").is_array()) bad("missing 'chunks'");

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dfd/chunks.hpp"
 #include "util.hpp"
 
 namespace dfd::client {
@@ -55,7 +56,7 @@ std::optional<DownloadState> decode_state(const std::string& text, std::string* 
     auto chunks = j.at("chunks").get<std::uint64_t>();
     auto hex = j.at("verified").get<std::string>();
     if (s.chunk_size == 0) return fail("chunk_size is 0");
-    if (chunks != chunk_count_for(s.size, s.chunk_size)) return fail("chunk count mismatch");
+    if (chunks != dfd::chunk_count(s.size, s.chunk_size)) return fail("chunk count mismatch");
     if (hex.size() != ((chunks + 7) / 8) * 2 || (!hex.empty() && !is_hex(hex)))
       return fail("bitmap length mismatch");
     s.verified.assign(chunks, false);

@@ -182,9 +182,4 @@ bool is_printable_text(std::string_view s) {
   return printable(s) == s;
 }
 
-std::uint64_t chunk_count_for(std::uint64_t size, std::uint64_t chunk_size) {
-  if (chunk_size == 0) return 0;
-  return size / chunk_size + (size % chunk_size != 0 ? 1 : 0);
-}
-
 }  // namespace dfd::client

@@ -72,8 +72,4 @@ std::string printable(std::string_view s, bool keep_newlines = false);
 // True when printable(s) == s: valid UTF-8 without any character printable() would escape.
 bool is_printable_text(std::string_view s);
 
-// Number of chunks of `chunk_size` bytes (> 0) covering `size` bytes: ceil(size / chunk_size),
-// computed without overflow for every input.
-std::uint64_t chunk_count_for(std::uint64_t size, std::uint64_t chunk_size);
-
 }  // namespace dfd::client

@@ -1,5 +1,6 @@
 #include "catalog.hpp"
 
+#include "dfd/chunks.hpp"
 #include "file_name.hpp"
 
 #include <algorithm>
@@ -118,7 +119,7 @@ Status validate(const events::FileAvailable& f) {
   if (f.size > kMax || f.chunk_size == 0 || f.chunk_size > kMax) {
     return Status::InvalidArgument("file.available: size or chunk_size out of range");
   }
-  std::uint64_t want = (f.size + f.chunk_size - 1) / f.chunk_size;
+  std::uint64_t want = chunk_count(f.size, f.chunk_size);
   if (f.chunks.size() != want) {
     return Status::InvalidArgument("file.available: chunk count does not match size");
   }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
+#include "dfd/chunks.hpp"
 #include "event_fields.hpp"
 
 namespace dfd {
@@ -279,7 +280,7 @@ Result<FileAvailable> decode_file_available(std::string_view body) {
                         std::to_string(known));
     }
     DFD_RETURN_IF_ERROR(take_int(*j, "chunk_size", f.chunk_size, w, 1, lim::kMaxChunkSize));
-    const std::uint64_t want = f.size / f.chunk_size + (f.size % f.chunk_size != 0 ? 1 : 0);
+    const std::uint64_t want = chunk_count(f.size, f.chunk_size);
     if (want > lim::kMaxChunks) {
       return bad(w,
                  std::to_string(want) + " chunks (limit " + std::to_string(lim::kMaxChunks) + ")");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "bounded_json.hpp"
+#include "dfd/chunks.hpp"
 #include "manifest.hpp"
 #include "util.hpp"
 
@@ -62,13 +63,13 @@ TEST(Printable, EscapesEveryControlCharacter) {
 }
 
 TEST(ChunkCount, ExactWithoutOverflow) {
-  EXPECT_EQ(chunk_count_for(0, 4), 0u);
-  EXPECT_EQ(chunk_count_for(4, 4), 1u);
-  EXPECT_EQ(chunk_count_for(5, 4), 2u);
-  EXPECT_EQ(chunk_count_for(UINT64_MAX, UINT64_MAX), 1u);
-  EXPECT_EQ(chunk_count_for(1, UINT64_MAX), 1u);  // (size + chunk - 1) / chunk overflowed to 0
-  EXPECT_EQ(chunk_count_for(UINT64_MAX, 1), UINT64_MAX);
-  EXPECT_EQ(chunk_count_for(5, 0), 0u);
+  EXPECT_EQ(dfd::chunk_count(0, 4), 0u);
+  EXPECT_EQ(dfd::chunk_count(4, 4), 1u);
+  EXPECT_EQ(dfd::chunk_count(5, 4), 2u);
+  EXPECT_EQ(dfd::chunk_count(UINT64_MAX, UINT64_MAX), 1u);
+  EXPECT_EQ(dfd::chunk_count(1, UINT64_MAX), 1u);  // (size + chunk - 1) / chunk overflowed to 0
+  EXPECT_EQ(dfd::chunk_count(UINT64_MAX, 1), UINT64_MAX);
+  EXPECT_EQ(dfd::chunk_count(5, 0), 0u);
 }
 
 TEST(BoundedJson, Limits) {
