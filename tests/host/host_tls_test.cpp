@@ -211,8 +211,13 @@ TEST_F(HostTls, HandshakeFloodAndSilentClientsDoNotKeepOthersOut) {
     flood.push_back(fd);
   }
   int ok = 0;
-  for (int i = 0; i < 20; ++i) {
-    if (http("GET", h.url("/healthz"), {}, "", 10000).status == 200) ++ok;
+  int failed = 0;
+  for (int i = 0; i < 20 && failed < 3; ++i) {  // three failures are enough to know
+    if (http("GET", h.url("/healthz"), {}, "", 5000).status == 200) {
+      ++ok;
+    } else {
+      ++failed;
+    }
   }
   EXPECT_EQ(ok, 20) << "https /healthz answered only " << ok << " of 20 times during the flood";
 
