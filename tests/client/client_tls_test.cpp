@@ -25,7 +25,7 @@ class ClientTls : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     pki_ = new TempDir();
-    ASSERT_TRUE(make_pki(pki_->path(), {"server"}));
+    ASSERT_TRUE(make_pki(pki_->path(), {"server", "client"}));
     set_http_tls({pki_->file("ca.pem"), "", ""});
     aio_ = new AioHost("hello over tls\n", "", "kdf_iterations = 1000\n", pki_->path());
   }
@@ -125,6 +125,29 @@ TEST_F(ClientTls, HttpsManifestWithOnlyPlainHttpLocationsIsRefused) {
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, Not(HasSubstr("skipping location")));
   EXPECT_EQ(read_file(out), "hello over tls\n");
+}
+
+// A server that wants client certificates: dfd --cert/--key (or DFD_CLIENT_CERT/DFD_CLIENT_KEY)
+// gets in; without one the connection fails and the message says what to pass.
+TEST_F(ClientTls, ClientCertificateForMutualTls) {
+  set_http_tls({ca(), pki_->file("client.pem"), pki_->file("client.key")});
+  AioHost mtls("mutual\n", "", "kdf_iterations = 1000\n", pki_->path(), true);
+  set_http_tls({ca(), "", ""});
+  ASSERT_TRUE(mtls.ready) << mtls.host->log();
+  auto login_to = [&](std::vector<std::string> args, std::map<std::string, std::string> env) {
+    args.insert(args.begin(), {bin("dfd"), "--server", mtls.base, "--cacert", ca()});
+    args.insert(args.end(), {"login", "--email", "admin@example.com", "--password-stdin"});
+    for (auto& [k, v] : env_) env.emplace(k, v);
+    return run(args, "admin-password-1\n", env);
+  };
+  auto r = login_to({}, {});
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("--cert FILE --key FILE"));
+  r = login_to({"--cert", pki_->file("client.pem"), "--key", pki_->file("client.key")}, {});
+  EXPECT_EQ(r.status, 0) << r.output;
+  r = login_to({}, {{"DFD_CLIENT_CERT", pki_->file("client.pem")},
+                    {"DFD_CLIENT_KEY", pki_->file("client.key")}});
+  EXPECT_EQ(r.status, 0) << r.output;
 }
 
 }  // namespace

@@ -17,9 +17,10 @@ namespace dfd::test {
 struct AioHost {
   // `tls_dir`: a scripts/pki directory; its server.pem/server.key make the control plane HTTPS
   // (set_http_tls for the harness's own calls); the data plane's public_url stays http.
+  // `client_certificates`: mutual TLS, clients need a certificate from tls_dir/ca.pem.
   AioHost(const std::string& content, const std::string& info_extra,
           const std::string& auth_extra = "kdf_iterations = 1000\n",
-          const std::string& tls_dir = "") {
+          const std::string& tls_dir = "", bool client_certificates = false) {
     using namespace std::chrono_literals;
     int cp = free_port();
     int dp = free_port();
@@ -27,6 +28,7 @@ struct AioHost {
     std::string tls_keys = tls_dir.empty() ? ""
                                            : "tls_cert = \"" + tls_dir + "/server.pem\"\n" +
                                                  "tls_key = \"" + tls_dir + "/server.key\"\n";
+    if (client_certificates) tls_keys += "tls_client_ca = \"" + tls_dir + "/ca.pem\"\n";
     data = "http://127.0.0.1:" + std::to_string(dp);
     run({"mkdir", "-p", dir.file("files"), dir.file("state")});
     write_file(dir.file("files/hello.txt"), content);
