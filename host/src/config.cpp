@@ -161,11 +161,11 @@ bool valid_listen(const std::string& s) {
 Status parse_server(const toml::table& t, const std::string& file, int table_line,
                     ServerOptions& s) {
   TableReader r{t, file, "[server]"};
-  DFD_RETURN_IF_ERROR(
-      r.unknown_keys({"id", "zone", "listen", "threads", "state_dir", "shutdown_grace_ms",
-                      "log_level", "public_url", "max_body_bytes", "max_head_bytes",
-                      "header_timeout_ms", "body_timeout_ms", "keepalive_timeout_ms",
-                      "max_connections", "max_connections_per_address", "admin_token_file"}));
+  DFD_RETURN_IF_ERROR(r.unknown_keys(
+      {"id", "zone", "listen", "threads", "state_dir", "shutdown_grace_ms", "log_level",
+       "public_url", "max_body_bytes", "max_head_bytes", "header_timeout_ms", "body_timeout_ms",
+       "keepalive_timeout_ms", "max_connections", "max_connections_per_address", "admin_token_file",
+       "tls_cert", "tls_key"}));
   if (!t.get("id")) {
     return Status::InvalidArgument(at(file, table_line) + "[server]: missing required key 'id'");
   }
@@ -200,6 +200,8 @@ Status parse_server(const toml::table& t, const std::string& file, int table_lin
   DFD_RETURN_IF_ERROR(r.integer("max_connections", s.max_connections, 1, 1 << 20));
   DFD_RETURN_IF_ERROR(
       r.integer("max_connections_per_address", s.max_connections_per_address, 1, 1 << 20));
+  DFD_RETURN_IF_ERROR(r.str("tls_cert", s.tls_cert));
+  DFD_RETURN_IF_ERROR(r.str("tls_key", s.tls_key));
   DFD_RETURN_IF_ERROR(r.str("admin_token_file", s.admin_token_file));
   if (!s.admin_token_file.empty()) {
     std::ifstream in(s.admin_token_file, std::ios::binary);

@@ -45,6 +45,8 @@ struct ServerOptions {
   int max_connections_per_address = 256;  // per peer address (also capped by total / 2)
   std::string admin_token_file;           // optional: a secret for the detailed /healthz, /metrics
   std::string admin_token;                // its content (filled by the loader; never printed)
+  std::string tls_cert;                   // issue 12: PEM certificate chain (HTTPS)
+  std::string tls_key;                    // issue 12: its PEM private key
 };
 
 // One [[plugin]] table (after ${VAR} expansion).
