@@ -1,8 +1,9 @@
-// The real cluster with HTTPS control planes (issue 12, the harness switch of cluster_tls.hpp):
-// RabbitMQ, an info server and a file server whose [server] tables carry tls_cert/tls_key from
-// scripts/pki. The harness, `dfd login` and `dfd ls` reach them over https with the CA
-// (DFD_CA_BUNDLE); the file server's data plane is still plain http here, so `dfd get` refuses to
-// send the download token there (exit 11) unless --allow-insecure-locations.
+// The real cluster with TLS on (issue 12, the harness switch of cluster_tls.hpp): RabbitMQ, an
+// info server and a file server whose [server] tables carry tls_cert/tls_key from scripts/pki
+// (the file server's data plane follows them). The harness, `dfd login`, `ls` and `get` reach them
+// over https with the CA (DFD_CA_BUNDLE); plain http to the info server is refused. Should the
+// data plane be plain http, `get` must refuse to send the download token there (exit 11) unless
+// --allow-insecure-locations.
 #include <gtest/gtest.h>
 
 #include "client_cluster.hpp"

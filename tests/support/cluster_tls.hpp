@@ -1,11 +1,12 @@
-// TLS on the control planes of a test cluster (RealCluster and everything built on it): one
-// switch. When on, every dfd-host's [server] gets tls_cert/tls_key from a private CA made with
-// scripts/pki (DIR/ca.pem, DIR/server.pem, DIR/server.key), the info server's and the file
-// servers' control URLs say https, and the harness's own requests (http(), wait_http()) and the
-// `dfd` runs (DFD_CA_BUNDLE) trust that CA.
+// TLS in a test cluster (RealCluster and everything built on it): one switch. When on, every
+// dfd-host's [server] gets tls_cert/tls_key from a private CA made with scripts/pki (DIR/ca.pem,
+// DIR/server.pem, DIR/server.key); the file servers' data planes follow them ([content] TLS
+// defaults to [server]'s), so the info server's URL and the file servers' control and content URLs
+// say https, and the harness's own requests (http(), wait_http()) and the `dfd` runs
+// (DFD_CA_BUNDLE) trust that CA. Tools the suites run themselves (curl, aria2c) need the CA too.
 //
-// The default is off until the data plane serves TLS too; `kControlTlsByDefault` is the switch
-// for every suite, and DFD_TEST_TLS=1 in the environment turns it on for one run.
+// `kControlTlsByDefault` is the switch for every suite (off until the lead flips it), and
+// DFD_TEST_TLS=1 in the environment turns it on for one run.
 #pragma once
 
 #include <string>

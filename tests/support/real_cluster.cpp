@@ -51,7 +51,7 @@ ClusterFileServer& RealCluster::add_file_server(const std::string& id, const std
   f.zone = zone;
   std::string cport = std::to_string(free_port()), dport = std::to_string(free_port());
   f.control = tls.scheme() + "://127.0.0.1:" + cport;
-  f.content_url = "http://127.0.0.1:" + dport;
+  f.content_url = tls.scheme() + "://127.0.0.1:" + dport;  // [content] TLS follows [server]
   f.dir = tmp.file(id);
   std::filesystem::create_directories(f.root());
   f.config = tmp.file(id + ".toml");
