@@ -30,8 +30,9 @@ using Clock = std::chrono::steady_clock;
     ::testing::AddGlobalTestEnvironment(new RabbitEnv);
 
 INSTANTIATE_TEST_SUITE_P(RabbitMq, BrokerConformance,
-                         ::testing::Values(BrokerFactory{"rabbitmq",
-                                                         [] { return make(config()); }}),
+                         ::testing::Values(BrokerFactory{"rabbitmq", [] { return make(config()); }},
+                                           BrokerFactory{"rabbitmq_amqps",
+                                                         [] { return make(tls_config()); }}),
                          [](const auto& info) { return info.param.name; });
 
 // ---------------------------------------------------------------------------------------------
@@ -337,6 +338,12 @@ TEST(RabbitBrokerZRestart, ReconnectsAfterABrokerRestartWithoutRecreatingThePlug
   ASSERT_TRUE(a.broker->subscribe({"token.*"}, sink.handler()).ok());
   ASSERT_TRUE(a.broker->publish("token.issued", "before", 2s).ok());
   ASSERT_TRUE(sink.wait_for_body("before", 5s));
+  // The same over TLS (its own queue): a new TLS session on every reconnect.
+  MAKE_OR_FAIL(t, tls_config({{"queue", "q-restart-tls"}}));
+  EventSink tls_sink;
+  ASSERT_TRUE(t.broker->subscribe({"token.*"}, tls_sink.handler()).ok());
+  ASSERT_TRUE(t.broker->publish("token.issued", "tls-before", 2s).ok());
+  ASSERT_TRUE(tls_sink.wait_for_body("tls-before", 5s));
 
   auto stop = run({RabbitEnv::script(), "stop", RabbitEnv::dir});
   ASSERT_EQ(stop.status, 0) << stop.output;
@@ -354,6 +361,12 @@ TEST(RabbitBrokerZRestart, ReconnectsAfterABrokerRestartWithoutRecreatingThePlug
   ASSERT_TRUE(eventually([&] { return a.broker->publish("token.issued", "after", 1s).ok(); }, 10s))
       << a.plugin.get()->health().detail;
   ASSERT_TRUE(sink.wait_for_body("after", 10s));
+  ASSERT_TRUE(
+      eventually([&] { return t.broker->publish("token.issued", "tls-after", 1s).ok(); }, 10s))
+      << t.plugin.get()->health().detail;
+  ASSERT_TRUE(tls_sink.wait_for_body("tls-after", 10s)) << t.plugin.get()->health().detail;
+  EXPECT_TRUE(eventually([&] { return t.plugin.get()->health().healthy; }, 5s))
+      << t.plugin.get()->health().detail;
   double took = seconds_since(back);
   std::cout << "[ info     ] publish + consume working again " << took
             << " s after the broker was back\n";

@@ -119,11 +119,18 @@ TEST(AmqpUrl, Parses) {
   auto slash = parse_amqp_url("amqp://u:p@h:1/%2f");
   ASSERT_TRUE(slash.ok());
   EXPECT_EQ(slash->vhost, "/");
+  EXPECT_FALSE(slash->tls);
+
+  auto tls = parse_amqp_url("amqps://fs-a:pw@127.0.0.1/");
+  ASSERT_TRUE(tls.ok()) << tls.status().to_string();
+  EXPECT_TRUE(tls->tls);
+  EXPECT_EQ(tls->port, 5671);
+  EXPECT_EQ(tls->display, "amqps://fs-a:***@127.0.0.1/");
 }
 
 TEST(AmqpUrl, BadUrlsAreClearAndRedacted) {
   for (const char* bad : {"http://u:topsecret@h/", "amqp://u:topsecret@h:notaport/",
-                          "amqps://u:topsecret@h/", "u:topsecret@h"}) {
+                          "amqps://u:topsecret@h:x/", "u:topsecret@h"}) {
     auto t = parse_amqp_url(bad);
     ASSERT_FALSE(t.ok()) << bad;
     EXPECT_EQ(t.status().code(), dfd::Code::kInvalidArgument);
