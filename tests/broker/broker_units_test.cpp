@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "amqp_url.hpp"
+#include "publish_refusal.hpp"
 #include "topic.hpp"
 
 namespace {
@@ -137,6 +138,28 @@ TEST(AmqpUrl, BadUrlsAreClearAndRedacted) {
     EXPECT_EQ(t.status().message().find("topsecret"), std::string::npos) << t.status().message();
     EXPECT_NE(t.status().message().find("***"), std::string::npos) << t.status().message();
   }
+}
+
+TEST(PublishRefusal, NamesTheRefusedTopicOrTheWholeExchange) {
+  using dfd::broker_rabbitmq::is_refused;
+  using dfd::broker_rabbitmq::parse_publish_refusal;
+  auto topic = parse_publish_refusal(
+      "ACCESS_REFUSED - access to topic 'token.issued' in exchange 'dfd' in vhost '/' refused "
+      "for user 'fs-a'");
+  EXPECT_EQ(topic.topic, "token.issued");
+  EXPECT_TRUE(is_refused(topic, "token.issued"));
+  EXPECT_FALSE(is_refused(topic, "server.heartbeat.fs-a"));
+  auto quoted = parse_publish_refusal(
+      "ACCESS_REFUSED - write access to topic 'a.it's' in exchange 'dfd' in vhost '/' refused");
+  EXPECT_EQ(quoted.topic, "a.it's");
+  auto exchange = parse_publish_refusal(
+      "ACCESS_REFUSED - access to exchange 'amq.topic' in vhost '/' refused for user 'fs-a'");
+  EXPECT_EQ(exchange.topic, "");
+  EXPECT_TRUE(is_refused(exchange, "anything"));
+  auto odd = parse_publish_refusal(std::string("x\x1b[2J") + std::string(400, 'y'));
+  EXPECT_EQ(odd.reason.find('\x1b'), std::string::npos);
+  EXPECT_LE(odd.reason.size(), 300u);
+  EXPECT_TRUE(is_refused(odd, "anything"));
 }
 
 }  // namespace
