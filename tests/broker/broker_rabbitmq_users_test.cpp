@@ -127,23 +127,36 @@ TEST_F(RabbitUsers, TheInfoServerMintsTokensButCannotAnnounceFiles) {
 }
 
 TEST_F(RabbitUsers, AFileServerCannotBindToFileEventsButReadsTokens) {
+  // Refused while the consumer sets up (the first subscription) ...
+  {
+    MAKE_OR_FAIL(fs, as("fs-a", kFsPw, "fs-a"));
+    EventSink files;
+    Status st = fs.broker->subscribe({"file.#"}, files.handler());
+    EXPECT_EQ(st.code(), Code::kPermissionDenied) << st.to_string();
+    EXPECT_NE(st.message().find("'file.#'"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("ACCESS_REFUSED"), std::string::npos) << st.message();
+    Health h = fs.plugin.get()->health();
+    EXPECT_FALSE(h.healthy);
+    EXPECT_NE(h.detail.find("refused binding 'file.#'"), std::string::npos) << h.detail;
+  }
+  // ... and while it consumes (a later subscription): the earlier one keeps working.
   MAKE_OR_FAIL(fs, as("fs-b", kFsPw, "fs-b"));
   EventSink files, tokens;
-  Status st = fs.broker->subscribe({"file.#"}, files.handler());
-  EXPECT_EQ(st.code(), Code::kPermissionDenied) << st.to_string();
-  EXPECT_NE(st.message().find("'file.#'"), std::string::npos) << st.message();
-  EXPECT_NE(st.message().find("ACCESS_REFUSED"), std::string::npos) << st.message();
-  Health h = fs.plugin.get()->health();
-  EXPECT_FALSE(h.healthy);
-  EXPECT_NE(h.detail.find("refused binding 'file.#'"), std::string::npos) << h.detail;
-
   ASSERT_TRUE(fs.broker->subscribe({"token.*"}, tokens.handler()).ok());
+  for (const std::string key : {"file.#", "server.*"}) {
+    Status st = fs.broker->subscribe({key}, files.handler());
+    EXPECT_EQ(st.code(), Code::kPermissionDenied) << key << ": " << st.to_string();
+    EXPECT_NE(st.message().find("'" + key + "'"), std::string::npos) << st.message();
+  }
   MAKE_OR_FAIL(info, as("dfd-info", kInfoPw, "info"));
   ASSERT_TRUE(info.broker->publish("token.issued", "for-fs-b", 10s).ok());
   ASSERT_TRUE(tokens.wait_for_body("for-fs-b", 10s)) << fs.plugin.get()->health().detail;
   auto bindings =
       rabbitmqctl({"list_bindings", "--no-table-headers", "destination_name", "routing_key"});
+  EXPECT_NE(bindings.output.find("fs-b\ttoken.*"), std::string::npos) << bindings.output;
   EXPECT_EQ(bindings.output.find("fs-b\tfile.#"), std::string::npos) << bindings.output;
+  EXPECT_EQ(bindings.output.find("fs-b\tserver.*"), std::string::npos) << bindings.output;
+  EXPECT_EQ(bindings.output.find("fs-a\tfile.#"), std::string::npos) << bindings.output;
 }
 
 TEST_F(RabbitUsers, AFileServerCannotPublishToAnotherExchange) {
