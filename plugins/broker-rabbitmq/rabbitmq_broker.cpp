@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "delivery_reader.hpp"
+#include "dfd/private_file.hpp"
 #include "topic.hpp"
 
 namespace dfd::broker_rabbitmq {
@@ -109,6 +110,12 @@ Status RabbitBroker::load_options() {
     std::string pw = ss.str();
     while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
     if (pw.empty()) return cfg.error("password_file", "'" + *path + "' is empty");
+    if (Status priv = check_private_file(*path); !priv.ok()) {
+      // A warning, not a refusal (deployments before issue 12 made it 0644); the key_file of a
+      // client certificate is refused instead.
+      host_.logger().warn(cfg.error("password_file", priv.message()).message() +
+                          " (the broker password should be readable by this user only)");
+    }
     opt_.target.password = std::move(pw);
   } else if (!opt_.target.password_in_url) {
     if (const char* env = std::getenv("DFD_AMQP_PASSWORD"); env && *env) {

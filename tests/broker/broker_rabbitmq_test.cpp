@@ -3,6 +3,7 @@
 // stops it too if this process dies without tearing down.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -219,10 +220,19 @@ TEST(RabbitBroker, WrongPasswordFailsStartWithoutShowingIt) {
 TEST(RabbitBroker, PasswordFromFileOrEnvironment) {
   TempDir tmp;
   write_file(tmp.file("pw"), "guest\n");
+  ASSERT_EQ(::chmod(tmp.file("pw").c_str(), 0600), 0);
   std::string url = "amqp://guest@127.0.0.1:" + std::to_string(RabbitEnv::port) + "/";
   {
     MAKE_OR_FAIL(a, config({{"url", url}, {"password_file", tmp.file("pw")}}));
     EXPECT_TRUE(a.broker->connected());
+    EXPECT_EQ(a.host->log_text().find("password_file"), std::string::npos) << a.host->log_text();
+  }
+  {
+    // Others may read it: it still works, with a warning that says how to fix it.
+    ASSERT_EQ(::chmod(tmp.file("pw").c_str(), 0644), 0);
+    MAKE_OR_FAIL(a, config({{"url", url}, {"password_file", tmp.file("pw")}}));
+    EXPECT_TRUE(a.broker->connected());
+    EXPECT_NE(a.host->log_text().find("chmod 600"), std::string::npos) << a.host->log_text();
   }
   write_file(tmp.file("bad"), "not-it\n");
   {
