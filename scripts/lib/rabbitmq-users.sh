@@ -1,7 +1,10 @@
+# shellcheck shell=bash
 # RabbitMQ users for dfd roles, sourced by scripts/rabbitmq ("user DIR ..."). Needs export_env
 # done and RABBIT_BIN, RABBITMQ_NODENAME set. Everything happens in ONE `rabbitmqctl eval` call
 # (each CLI call costs 0.5-0.7 s; separate add_user + set_permissions + set_topic_permissions
-# calls would cost three times that per user).
+# calls would cost three times that per user). The expression, which holds the passwords, goes
+# to rabbitmqctl on stdin, never on its command line; a PASSWORD given as @FILE is read from the
+# first line of FILE, so it is on no command line at all.
 #
 # Permissions (vhost /; docs/broker.md "Users and permissions"), ID = the server id, regex-escaped:
 #   info        configure/write/read ^(dfd|ID)$
@@ -30,7 +33,7 @@ do_users() {
   [ $# -ge 1 ] || usage
   local ops=() name password role id q
   if [ "$1" = --delete ]; then
-    [ $# -eq 2 ] && [ -n "$2" ] || usage
+    { [ $# -eq 2 ] && [ -n "$2" ]; } || usage
     ops+=("ok = rabbit_auth_backend_internal:delete_user($(erl_bin "$2"), Act)")
   else
     while [ $# -gt 0 ]; do
@@ -45,6 +48,11 @@ do_users() {
       if [ $# -gt 0 ]; then
         [ "$1" = -- ] || usage
         shift
+      fi
+      if [ "${password#@}" != "$password" ]; then
+        [ -r "${password#@}" ] || die "user '$name': cannot read password file '${password#@}'"
+        IFS= read -r password <"${password#@}" || [ -n "$password" ] ||
+          die "user '$name': password file '${password#@}' is empty"
       fi
       valid_id "$name" || die "user name '$name': printable ASCII without space, 1-255 bytes"
       valid_id "$id" || die "server id '$id': printable ASCII without space, 1-255 bytes"
@@ -78,7 +86,7 @@ Put = fun(U, P) -> case rabbit_auth_backend_internal:exists(U) of
 $op"; done
   expr+=", done."
   local out
-  if ! out=$("$RABBIT_BIN/rabbitmqctl" -q -n "$RABBITMQ_NODENAME" eval "$expr" 2>&1); then
+  if ! out=$(printf '%s\n' "$expr" | "$RABBIT_BIN/rabbitmqctl" -q -n "$RABBITMQ_NODENAME" eval 2>&1); then
     # The expression holds passwords: show only RabbitMQ's answer, cut.
     die "rabbitmqctl eval failed: $(printf '%s' "$out" | grep -v '<<' | head -c 600)"
   fi

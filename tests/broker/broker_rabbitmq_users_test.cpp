@@ -179,7 +179,10 @@ TEST_F(RabbitUsers, PasswordsChangeAndUsersAreDeleted) {
   auto r = run({RabbitEnv::script(), "user", RabbitEnv::dir, "doomed", "first", "fileserver"});
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(login("first").ok());
-  r = run({RabbitEnv::script(), "user", RabbitEnv::dir, "doomed", "second", "fileserver"});
+  TempDir tmp;  // the new password from a file (@FILE): on no command line
+  write_file(tmp.file("pw"), "second\n");
+  r = run(
+      {RabbitEnv::script(), "user", RabbitEnv::dir, "doomed", "@" + tmp.file("pw"), "fileserver"});
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(login("first").code(), Code::kUnauthenticated);
   EXPECT_TRUE(login("second").ok());
