@@ -1,8 +1,12 @@
 // broker-rabbitmq over TLS (amqps://) against the binary's real broker, which listens for both
 // amqp:// and amqps:// (rabbitmq_fixture.hpp). The conformance suite, the restart and the
 // deleted-queue tests also run over amqps (broker_rabbitmq_test.cpp, _hostile_test.cpp).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -17,6 +21,63 @@ std::string pki(const std::string& dir, const std::string& name) {
   auto r = run({source_dir() + "/scripts/pki", dir, name});
   EXPECT_EQ(r.status, 0) << r.output;
   return dir + "/" + name;
+}
+
+// A leaf signed by the broker's own CA (so the chain is trusted) with `ext` extensions, valid
+// for `days` (negative: already expired). Returns the path without extension.
+std::string leaf(const std::string& dir, const std::string& name, const std::string& ext,
+                 int days) {
+  const std::string base = dir + "/" + name;
+  write_file(base + ".ext", ext + "\n");
+  auto r = run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", base + ".key", "-subj", "/CN=" + name, "-out", base + ".csr"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  r = run({"openssl", "x509", "-req", "-in", base + ".csr", "-CA", RabbitEnv::pki_dir + "/ca.pem",
+           "-CAkey", RabbitEnv::pki_dir + "/ca.key", "-CAcreateserial", "-days",
+           std::to_string(days), "-extfile", base + ".ext", "-out", base + ".pem"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  return base;
+}
+
+bool accepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// What broker-rabbitmq says about a TLS peer (openssl s_server, not RabbitMQ: the handshake is
+// all that matters) presenting `base`.pem, with the broker's CA as ca_file.
+Status connect_to_tls_peer(const std::string& base) {
+  const int port = free_port();
+  Process server({"openssl", "s_server", "-quiet", "-accept", "127.0.0.1:" + std::to_string(port),
+                  "-cert", base + ".pem", "-key", base + ".key"});
+  EXPECT_TRUE(eventually([&] { return accepts(port); }, 10s)) << server.log();
+  auto host = std::make_unique<FakeHost>(
+      tls_config({{"url", "amqps://guest:guest@127.0.0.1:" + std::to_string(port) + "/"}}),
+      "broker-rabbitmq");
+  auto r = load_plugin("broker-rabbitmq", *host);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+TEST(RabbitBrokerTls, ACertificateForAnotherNameOrOutOfDateIsRefused) {
+  TempDir tmp;
+  Status other =
+      connect_to_tls_peer(leaf(tmp.path(), "other", "subjectAltName=DNS:other.example", 2));
+  EXPECT_EQ(other.code(), Code::kUnauthenticated) << other.to_string();
+  EXPECT_NE(other.message().find("the broker's certificate is not valid for '127.0.0.1'"),
+            std::string::npos)
+      << other.message();
+  Status expired = connect_to_tls_peer(
+      leaf(tmp.path(), "expired", "subjectAltName=IP:127.0.0.1,DNS:localhost", -1));
+  EXPECT_EQ(expired.code(), Code::kUnauthenticated) << expired.to_string();
+  EXPECT_NE(expired.message().find("outside its validity period (certificate has expired)"),
+            std::string::npos)
+      << expired.message();
 }
 
 TEST(RabbitBrokerTls, PublishesAndConsumesOverAmqps) {
