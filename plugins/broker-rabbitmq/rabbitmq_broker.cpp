@@ -557,7 +557,7 @@ Status RabbitBroker::recover_from_refusal(AmqpConnection& c, const PublishRefusa
   const Status refused =
       Status::PermissionDenied("broker-rabbitmq: RabbitMQ refused " + what + " for user '" +
                                opt_.target.user + "': 403 " + refusal.reason);
-  if (refusals_logged_.insert(refusal.topic).second && refusals_logged_.size() <= 64) {
+  if (refusals_logged_.size() < 64 && refusals_logged_.insert(refusal.topic).second) {
     host_.logger().error(refused.message() +
                          " (the user's permissions do not allow it; logged once per key)");
   } else if (host_.logger().enabled(LogLevel::kDebug)) {
@@ -566,8 +566,12 @@ Status RabbitBroker::recover_from_refusal(AmqpConnection& c, const PublishRefusa
   // RabbitMQ dropped whatever followed the refused publish on the closed channel; events whose
   // key it does not refuse go out again on the new channel (at least once: handlers are
   // idempotent). Their callers are still waiting with their own deadlines.
+  // A reply text RabbitMQ cut short may name no key in flight: then none is sent again (else the
+  // same refusal could repeat until the callers' deadlines).
+  const bool named = std::any_of(inflight.begin(), inflight.end(),
+                                 [&](const auto& e) { return is_refused(refusal, e.second->key); });
   for (auto& [tag, p] : inflight) {
-    if (is_refused(refusal, p->key)) {
+    if (!named || is_refused(refusal, p->key)) {
       refused_.add();
       p->done.set_value(refused);
     } else {
