@@ -81,7 +81,7 @@ TEST_F(ContentTlsOptions, ErrorsNameFileLineAndKey) {
   o = load("[content]\n" + files(cert_, key_));
   ::chmod(key_.c_str(), 0600);
   ASSERT_FALSE(o.ok());
-  EXPECT_EQ(o.status().message().rfind("cfg.toml:3: [content] key 'tls_key': private key '", 0), 0u)
+  EXPECT_EQ(o.status().message().rfind("cfg.toml:3: [content] key 'tls_key': '" + key_, 0), 0u)
       << o.status().message();
   EXPECT_NE(o.status().message().find("chmod 600"), std::string::npos);
 
@@ -89,13 +89,12 @@ TEST_F(ContentTlsOptions, ErrorsNameFileLineAndKey) {
   write_file(pki_.file("junk.pem"), "not a certificate\n");
   o = load("[content]\n" + files(pki_.file("junk.pem"), key_));
   ASSERT_FALSE(o.ok());
-  EXPECT_EQ(o.status().message().rfind("cfg.toml:2: [content] key 'tls_cert': certificate '", 0),
-            0u)
+  EXPECT_EQ(o.status().message().rfind("cfg.toml:2: [content] key 'tls_cert': '", 0), 0u)
       << o.status().message();
   o = load("[content]\n" + files(cert_, pki_.file("other.key")));
   ASSERT_FALSE(o.ok());
   EXPECT_NE(
-      o.status().message().find("key 'tls_key': private key '" + pki_.file("other.key") + "'"),
+      o.status().message().find("key 'tls_key': '" + pki_.file("other.key") + "' does not match"),
       std::string::npos)
       << o.status().message();
   o = load("[content]\n" + files(pki_.file("absent.pem"), key_));
@@ -105,14 +104,6 @@ TEST_F(ContentTlsOptions, ErrorsNameFileLineAndKey) {
   std::string key_text = read_file(key_);
   std::string body = key_text.substr(key_text.find('\n') + 1, 40);
   EXPECT_EQ(o.status().message().find(body), std::string::npos);
-
-  // An http:// public URL for a TLS-only data plane.
-  o = load("[content]\npublic_url = \"http://h:1\"\n", cert_, key_);
-  ASSERT_FALSE(o.ok());
-  EXPECT_EQ(o.status().message().rfind("cfg.toml:2: [content] key 'public_url': ", 0), 0u)
-      << o.status().message();
-  o = load("[content]\npublic_url = \"https://h:1\"\n", cert_, key_);
-  EXPECT_TRUE(o.ok());
 }
 
 }  // namespace
