@@ -16,7 +16,8 @@ namespace dfd::test {
 
 struct AioHost {
   // `tls_dir`: a scripts/pki directory; its server.pem/server.key make the control plane HTTPS
-  // (set_http_tls for the harness's own calls); the data plane stays plain http (tls = false).
+  // (set_http_tls for the harness's own calls); the data plane stays plain http ([content]
+  // tls = false: it would inherit [server]'s certificate otherwise).
   AioHost(const std::string& content, const std::string& info_extra,
           const std::string& auth_extra = "kdf_iterations = 1000\n",
           const std::string& tls_dir = "") {
