@@ -3,8 +3,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -14,6 +12,7 @@
 
 #include "dfd/event_signing.hpp"
 #include "dfd/events.hpp"
+#include "dfd/private_key_file.hpp"
 #include "signing_input.hpp"
 
 namespace dfd::events {
@@ -109,26 +108,6 @@ bool from_hex(std::string_view hex, unsigned char* out) {
 
 }  // namespace
 
-Status check_private_key_file(const std::string& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) {
-    return Status::NotFound("cannot read '" + path + "': " + std::strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument("'" + path + "' is not a regular file");
-  if (st.st_uid != ::geteuid()) {
-    return Status::InvalidArgument("'" + path + "' is not owned by the user running dfd (uid " +
-                                   std::to_string(::geteuid()) + ")");
-  }
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::InvalidArgument("'" + path + "' has mode " + mode +
-                                   ": a private key must not be accessible to group or others "
-                                   "(chmod 600)");
-  }
-  return Status::Ok();
-}
-
 Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
   auto k = parse_pem_key(pem, false);
   if (!k.ok()) return k.status();
@@ -171,8 +150,7 @@ Result<Signer> Signer::from_pem(std::string_view pem, std::string sender) {
 }
 
 Result<Signer> Signer::load(const std::string& path, std::string sender) {
-  DFD_RETURN_IF_ERROR(check_private_key_file(path));
-  auto text = read_small_file(path);
+  auto text = read_private_key_file(path);
   if (!text.ok()) return text.status();
   auto s = from_pem(*text, std::move(sender));
   // The PEM text held the private key: wipe our copy.

@@ -164,11 +164,18 @@ TEST(EventSigning, PrivateKeyFilesMustBeOwnerOnlyRegularFiles) {
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("0640"), std::string::npos) << s.status().message();
   EXPECT_EQ(s.status().message().find("PRIVATE"), std::string::npos);
-  ::chmod(path.c_str(), 0600);
-  ASSERT_TRUE(ev::Signer::load(path, "info").ok());
+  // A link is followed and its target judged (mounted secrets are links).
   ::symlink(path.c_str(), dir.file("link.key").c_str());
   EXPECT_FALSE(ev::Signer::load(dir.file("link.key"), "info").ok());
+  ::chmod(path.c_str(), 0600);
+  ASSERT_TRUE(ev::Signer::load(path, "info").ok());
+  EXPECT_TRUE(ev::Signer::load(dir.file("link.key"), "info").ok());
   EXPECT_FALSE(ev::Signer::load(dir.path(), "info").ok());
+  dfd::test::write_file(dir.file("public.key"), keys().info.public_pem);
+  ::chmod(dir.file("public.key").c_str(), 0600);
+  auto pub = ev::Signer::load(dir.file("public.key"), "info");
+  ASSERT_FALSE(pub.ok());
+  EXPECT_NE(pub.status().message().find("public.key"), std::string::npos);
 }
 
 TEST(EventSigning, TrustedKeysComeFromPubFilesNamedAfterTheSender) {

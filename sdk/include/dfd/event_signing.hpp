@@ -80,10 +80,6 @@ bool valid_sender_name(std::string_view name) noexcept;
 // server.*. For them the sender must equal that segment.
 bool routing_key_names_sender(std::string_view routing_key) noexcept;
 
-// Refuses a private key file that is not a regular file, not owned by this process's effective
-// user, or readable/writable by group or others (the message names `path` and the mode).
-Status check_private_key_file(const std::string& path);
-
 // An Ed25519 public key (raw 32 bytes), with its key id.
 class PublicKey {
  public:
@@ -101,7 +97,7 @@ class PublicKey {
 // material; errors name the file only.
 class Signer {
  public:
-  // Loads a PEM Ed25519 private key; refuses the file per check_private_key_file().
+  // Loads a PEM Ed25519 private key; refuses the file as dfd/private_key_file.hpp says.
   static Result<Signer> load(const std::string& path, std::string sender);
   // For tests and keygen: an already parsed PEM text (no file checks).
   static Result<Signer> from_pem(std::string_view pem, std::string sender);
