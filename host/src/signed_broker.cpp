@@ -50,7 +50,9 @@ struct SignedBroker::Shared {
 
   Status refuse(std::string_view key, const events::Verifier::Verdict& v) {
     rejected[static_cast<int>(v.reason)]->add();
-    std::string why = std::string("event refused: ") + events::rejection_name(v.reason);
+    std::string why =
+        std::string(v.reason == Rejection::kReplayed ? "event dropped: " : "event refused: ") +
+        events::rejection_name(v.reason);
     if (!v.envelope.sender.empty()) {
       why += " (sender '" + std::string(v.envelope.sender) + "', key " +
              std::string(v.envelope.key_id) + ")";
@@ -65,6 +67,9 @@ struct SignedBroker::Shared {
       log.warn(why + " on '" + printable_key(key) + "'" +
                (held_back ? " (" + std::to_string(held_back) + " more not logged)" : ""));
     }
+    // A duplicate of an applied event is acknowledged (dropped): RabbitMQ redelivers an applied
+    // event whose ack was lost, and that must not end in a dead-letter queue.
+    if (v.reason == Rejection::kReplayed) return Status::Ok();
     return Status::InvalidArgument(why);
   }
 

@@ -8,8 +8,10 @@
 //                          timestamp within ±max_age, an id not applied before. Anything else is
 //                          refused once (kInvalidArgument: the broker plugin drops it without
 //                          requeue), counted in dfd_events_rejected_total{reason} and logged
-//                          (at most 5 lines a minute, never the body). Each subscription has its
-//                          own replay cache; an id is remembered only after h returned Ok.
+//                          (at most 5 lines a minute, never the body); a duplicate of an applied
+//                          event is acknowledged instead (Ok: dropped, a redelivery after a lost
+//                          ack is no error), counted as "replayed". Each subscription has its own
+//                          replay cache; an id is remembered only after h returned Ok.
 //
 // Thread-safety: as dfd::Broker. Handlers capture shared state, not `this`: the wrapper may go
 // before the plugin's consumer threads do (they stop with the plugin).
