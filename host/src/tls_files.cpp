@@ -1,19 +1,13 @@
 #include "tls_files.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <cerrno>
-#include <cstring>
 #include <string_view>
 
-#include "dfd/private_key_file.hpp"
+#include "dfd/private_file.hpp"
 
 namespace dfd::host {
 namespace {
@@ -38,9 +32,9 @@ struct PkeyFree {
   void operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
 };
 
-// The key file's bytes (dfd/private_key_file.hpp checks it). Empty on refusal.
+// The key file's bytes (dfd/private_file.hpp checks it). Empty on refusal.
 std::string read_private_key(const std::string& path, TlsRefusal* refusal) {
-  auto bytes = read_private_key_file(path);
+  auto bytes = read_private_file(path);
   if (!bytes.ok()) {
     *refusal = {"tls_key", bytes.status().message()};
     return {};

@@ -12,7 +12,7 @@
 
 #include "dfd/event_signing.hpp"
 #include "dfd/events.hpp"
-#include "dfd/private_key_file.hpp"
+#include "dfd/private_file.hpp"
 #include "signing_input.hpp"
 
 namespace dfd::events {
@@ -150,7 +150,7 @@ Result<Signer> Signer::from_pem(std::string_view pem, std::string sender) {
 }
 
 Result<Signer> Signer::load(const std::string& path, std::string sender) {
-  auto text = read_private_key_file(path);
+  auto text = read_private_file(path);
   if (!text.ok()) return text.status();
   auto s = from_pem(*text, std::move(sender));
   // The PEM text held the private key: wipe our copy.

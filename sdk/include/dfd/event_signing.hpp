@@ -97,7 +97,7 @@ class PublicKey {
 // material; errors name the file only.
 class Signer {
  public:
-  // Loads a PEM Ed25519 private key; refuses the file as dfd/private_key_file.hpp says.
+  // Loads a PEM Ed25519 private key; refuses the file as dfd/private_file.hpp says.
   static Result<Signer> load(const std::string& path, std::string sender);
   // For tests and keygen: an already parsed PEM text (no file checks).
   static Result<Signer> from_pem(std::string_view pem, std::string sender);
