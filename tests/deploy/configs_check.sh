@@ -3,11 +3,16 @@
 # point at placed in a temp dir, and --check lists the plugins the config names.
 source "$(dirname "$0")/lib.sh"
 need_build
+# The [events] keys the configs name (DFD_EVENTS_DIR/<server id>.key and the trust folders).
+for k in "info info" "fileserver fs-a" "fileserver fs-b" "fileserver fs-c"; do
+  # shellcheck disable=SC2086
+  "$SRC_DIR/scripts/event-keys" "$T/keys" $k >/dev/null
+done
 n=0
 for cfg in "$SRC_DIR"/configs/*.toml; do
   name=$(basename "$cfg" .toml)
   mkdir -p "$T/$name/state" "$T/$name/files"
-  out=$(env DFD_STATE_DIR="$T/$name/state" DFD_STORAGE_ROOT="$T/$name/files" \
+  out=$(env DFD_STATE_DIR="$T/$name/state" DFD_STORAGE_ROOT="$T/$name/files" DFD_EVENTS_DIR="$T/keys" \
     DFD_ADMIN_PASSWORD=check-only \
     "$HOST" --config "$cfg" --check 2>&1) || {
     echo "$out" >&2
