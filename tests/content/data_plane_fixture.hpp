@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <chrono>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "content_doubles.hpp"
@@ -77,6 +79,14 @@ class DataPlaneTest : public ::testing::Test {
     RawResponse r = c.read_response(bytes.rfind("HEAD ", 0) == 0, timeout_ms);
     if (closed) *closed = !r.ok && c.closed_by_peer(timeout_ms);
     return r;
+  }
+  // Waits (at most 10 s) until the plane holds no connection. A client's close reaches the
+  // plane's loop asynchronously: until the loop has seen it, the server's side of the socket is
+  // still open, so a descriptor count taken right after a client went away may include it.
+  bool wait_no_connections() {
+    for (int i = 0; i < 200 && plane_->active_connections() > 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return plane_->active_connections() == 0;
   }
   std::string request(const std::string& uid, const std::vector<std::string>& headers = {}) {
     std::string s = "GET /v1/content/" + uid + " HTTP/1.1\r\nHost: x\r\n";

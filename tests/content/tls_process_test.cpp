@@ -5,8 +5,12 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -27,6 +31,46 @@ int process_fds(pid_t pid) {
   }
   ::closedir(d);
   return n;
+}
+
+// How many of the process's descriptors are connected TCP sockets with local port `port` (the
+// data plane's connections; its listener is in state LISTEN, 0A, and not counted).
+int connections_on(pid_t pid, int port) {
+  std::string proc = "/proc/" + std::to_string(pid);
+  std::set<std::string> inodes;
+  for (const char* table : {"/net/tcp", "/net/tcp6"}) {
+    std::ifstream in(proc + table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream f(line);
+      std::string sl, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      f >> sl >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >>
+          inode;
+      auto colon = local.rfind(':');
+      if (colon == std::string::npos || state == "0A") continue;
+      if (std::stoi(local.substr(colon + 1), nullptr, 16) == port) inodes.insert(inode);
+    }
+  }
+  int n = 0;
+  DIR* d = ::opendir((proc + "/fd").c_str());
+  if (d == nullptr) return -1;
+  while (dirent* e = ::readdir(d)) {
+    char target[64] = {0};
+    std::string link = proc + "/fd/" + e->d_name;
+    if (::readlink(link.c_str(), target, sizeof target - 1) <= 0) continue;
+    std::string t = target;
+    if (t.rfind("socket:[", 0) == 0 && inodes.count(t.substr(8, t.size() - 9))) ++n;
+  }
+  ::closedir(d);
+  return n;
+}
+
+// Waits (at most 10 s) until the process holds no connection on `port`: a client's close reaches
+// the server's loop asynchronously, and until then its side of the socket is still a descriptor.
+bool wait_no_connections(pid_t pid, int port) {
+  for (int i = 0; i < 200 && connections_on(pid, port) != 0; ++i) std::this_thread::sleep_for(50ms);
+  return connections_on(pid, port) == 0;
 }
 
 class TlsProcessTest : public ::testing::Test {
@@ -130,7 +174,8 @@ TEST_F(TlsProcessTest, PlainHttpIsRefusedAndAbortedTlsClientsLeaveNoDescriptor) 
                    "\r\nRange: bytes=0-0\r\n\r\n");
     EXPECT_EQ(warm2.read_response().status, 206);
   }
-  std::this_thread::sleep_for(300ms);
+  // The warm-up clients have closed; count once the host has closed its side of them too.
+  ASSERT_TRUE(wait_no_connections(fs_.host_->pid(), fs_.data_port_));
   int before = process_fds(fs_.host_->pid());
   for (int i = 0; i < 20; ++i) {
     o.rcvbuf = 8192;
@@ -145,13 +190,8 @@ TEST_F(TlsProcessTest, PlainHttpIsRefusedAndAbortedTlsClientsLeaveNoDescriptor) 
       ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
     }
   }
-  int after = -1;
-  for (int i = 0; i < 100; ++i) {
-    after = process_fds(fs_.host_->pid());
-    if (after <= before) break;
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_EQ(after, before);
+  EXPECT_TRUE(wait_no_connections(fs_.host_->pid(), fs_.data_port_));
+  EXPECT_EQ(process_fds(fs_.host_->pid()), before);
 }
 
 }  // namespace
