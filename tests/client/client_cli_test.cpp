@@ -360,7 +360,15 @@ TEST(ClientGet, ResumeAfterKill9) {
   auto st = dfd::client::load_state(state_path);
   ASSERT_TRUE(st.has_value());
   for (auto& s : c.fs) s->faults.rate = 0;
+  // The servers may still be counting bytes written to the killed client's sockets (a loaded
+  // machine notices the closed peers late): wait until the count settles before measuring.
   std::uint64_t before = c.served();
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::uint64_t now = c.served();
+    if (now == before) break;
+    before = now;
+  }
   auto r = c.dfd(get_args(c));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(dfd::test::read_file(c.out()), *c.file.data);

@@ -485,8 +485,13 @@ TEST_F(DataPlaneTest, SendTimeoutDropsStalledClient) {
   RawClient stalled(plane_->port(), 8192);
   stalled.send_all("GET /v1/content/" + uid + " HTTP/1.1\r\n" + bearer(tok) + "\r\n\r\n");
   RawClient idle(plane_->port());
-  std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(plane_->active_connections(), 2);
+  // Both are admitted (whenever the loop gets to them on a loaded machine), then both dropped.
+  std::int64_t seen = 0;
+  for (int i = 0; i < 200 && seen < 2; ++i) {
+    seen = std::max(seen, plane_->active_connections());
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(seen, 2);
   EXPECT_TRUE(wait_no_connections());
 }
 
