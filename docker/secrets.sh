@@ -9,11 +9,11 @@
 #   /secrets/pki/             the private CA (ca.key never leaves this volume) - scripts/pki
 #   /secrets/ca/ca.pem        the CA certificate every host and client trusts
 #   /secrets/HOST/tls.pem, tls.key        HOST's certificate (subjectAltName DNS:HOST, localhost)
-#   /secrets/HOST/event.key               HOST's Ed25519 event signing key (dfd-host keygen)
+#   /secrets/HOST/HOST.key, HOST.pub      HOST's Ed25519 event signing key (dfd-host keygen)
 #   /secrets/HOST/amqp-password           HOST's RabbitMQ password (random)
-#   /secrets/trust-info/NAME.pub          the file servers' public keys (the info server's
-#                                         [events] trusted_keys)
-#   /secrets/trust-fileservers/info.pub   the info server's public key (the file servers')
+#   /secrets/info/trusted-by-info/*.pub   the file servers' public keys (the info server's
+#                                         [events] trusted_keys; DFD_EVENTS_DIR=/run/dfd/secrets)
+#   /secrets/fs-*/trusted-by-fs/info.pub  the info server's public key (the file servers')
 #   /secrets/rabbitmq/                    rabbitmq.conf (TLS listener only), definitions.json
 #                                         (one user per host with the permissions of its role,
 #                                         no guest), its certificate and the CA
@@ -33,7 +33,7 @@ PKI=${DFD_PKI_SCRIPT:-/opt/dfd/scripts/pki}
 umask 077
 
 # The CA and one certificate per host and for the broker (scripts/pki keeps what exists).
-mkdir -p "$OUT/pki" "$OUT/ca" "$OUT/trust-info" "$OUT/trust-fileservers" "$OUT/rabbitmq"
+mkdir -p "$OUT/pki" "$OUT/ca" "$OUT/rabbitmq"
 "$PKI" "$OUT/pki" "$@" rabbitmq >/dev/null
 cp "$OUT/pki/ca.pem" "$OUT/ca/ca.pem"
 chmod 0644 "$OUT/ca/ca.pem"
@@ -75,24 +75,28 @@ for host in "$@"; do
   mkdir -p "$d"
   [ -s "$d/tls.pem" ] || cp "$OUT/pki/$host.pem" "$d/tls.pem"
   [ -s "$d/tls.key" ] || cp "$OUT/pki/$host.key" "$d/tls.key"
-  if [ ! -s "$d/event.key" ]; then
-    dfd-host keygen --out "$d" --name event >/dev/null
-  fi
-  if [ "$host" = info ]; then
-    cp "$d/event.pub" "$OUT/trust-fileservers/info.pub"
-  else
-    cp "$d/event.pub" "$OUT/trust-info/$host.pub"
-  fi
+  [ -s "$d/$host.key" ] || dfd-host keygen --out "$d" --name "$host" >/dev/null
   [ -s "$d/amqp-password" ] || openssl rand -hex 24 | tr -d '\n' >"$d/amqp-password"
   users="$users${users:+,}$(amqp_user "$host" "$d/amqp-password")"
   perms="$perms${perms:+,}$(permission "$host")"
   topics="$topics${topics:+,}$(topic_permission "$host")"
-  chown -R "$DFD_UID:$DFD_UID" "$d"
-  chmod 0700 "$d"
-  chmod 0600 "$d"/*
 done
-chmod 0644 "$OUT"/trust-info/* "$OUT"/trust-fileservers/* 2>/dev/null || true
-chmod 0755 "$OUT/ca" "$OUT/trust-info" "$OUT/trust-fileservers"
+# Who trusts whom: the info server every file server listed here, a file server the info server
+# only. Rebuilt every run, so adding a host name enrolls it.
+for host in "$@"; do
+  d=$OUT/$host
+  rm -rf "$d/trusted-by-info" "$d/trusted-by-fs"
+  if [ "$host" = info ]; then
+    mkdir "$d/trusted-by-info"
+    for other in "$@"; do [ "$other" = info ] || cp "$OUT/$other/$other.pub" "$d/trusted-by-info/"; done
+  else
+    mkdir "$d/trusted-by-fs"
+    cp "$OUT/info/info.pub" "$d/trusted-by-fs/"
+  fi
+  chown -R "$DFD_UID:$DFD_UID" "$d"
+  find "$d" -type d -exec chmod 0700 {} +
+  find "$d" -type f -exec chmod 0600 {} +
+done
 
 # RabbitMQ: TLS only (no plain listener), the users above and no other (definitions loaded at
 # boot replace the default guest user).

@@ -40,7 +40,7 @@ for n in servers:
     elif "https://" not in " ".join(s["healthcheck"]["test"]):
         bad.append(n + ": healthcheck is not https")
     for k in ["DFD_TLS_CERT", "DFD_TLS_KEY", "DFD_AMQP_CA_FILE", "DFD_AMQP_PASSWORD_FILE",
-              "DFD_EVENT_KEY", "DFD_TRUSTED_KEYS"]:
+              "DFD_EVENTS_DIR"]:
         if not env.get(k, "").startswith("/run/dfd/"):
             bad.append("%s: %s is not a mounted file: %r" % (n, k, env.get(k)))
     url = env.get("DFD_AMQP_URL", "")
@@ -51,9 +51,6 @@ for n in servers:
     own = [v[:-3] if v.endswith(":ro") else v for v in vols if v.startswith("secrets-")]
     if own != ["secrets-%s:/run/dfd/secrets" % n]:
         bad.append("%s mounts secrets %r, want only its own" % (n, own))
-    trust = "trust-info" if n == "info" else "trust-fileservers"
-    if not any(v.startswith(trust + ":/run/dfd/trust") for v in vols):
-        bad.append("%s does not mount %s" % (n, trust))
 if svc.get("secrets", {}).get("command") != servers:
     bad.append("service secrets makes keys for %r, want %r" % (svc.get("secrets", {}).get("command"), servers))
 if not svc.get("client", {}).get("environment", {}).get("DFD_CA_BUNDLE"):
@@ -89,7 +86,7 @@ users = {u["name"]: u for u in defs["users"]}
 if set(users) != {"info", "fs-a1", "fs-b1"}:
     bad.append("broker users %r" % sorted(users))
 for h in ["info", "fs-a1", "fs-b1"]:
-    for f in ["tls.pem", "tls.key", "event.key", "amqp-password"]:
+    for f in ["tls.pem", "tls.key", h + ".key", "amqp-password"]:
         st = os.stat(os.path.join(d, h, f))
         if st.st_uid != 4242 or stat.S_IMODE(st.st_mode) != 0o600:
             bad.append("%s/%s: uid %d mode %o" % (h, f, st.st_uid, stat.S_IMODE(st.st_mode)))
@@ -102,10 +99,10 @@ if topics.get("info") != r"^token\.(issued|revoked)$":
     bad.append("info topic permission %r" % topics.get("info"))
 if topics.get("fs-a1") != r"^(file\.(available|removed)|server\.heartbeat)\.fs-a1$":
     bad.append("fs-a1 topic permission %r" % topics.get("fs-a1"))
-if sorted(os.listdir(os.path.join(d, "trust-info"))) != ["fs-a1.pub", "fs-b1.pub"]:
-    bad.append("trust-info holds %r" % os.listdir(os.path.join(d, "trust-info")))
-if os.listdir(os.path.join(d, "trust-fileservers")) != ["info.pub"]:
-    bad.append("trust-fileservers holds %r" % os.listdir(os.path.join(d, "trust-fileservers")))
+trusted = {h: sorted(os.listdir(os.path.join(d, h, t)))
+           for h, t in [("info", "trusted-by-info"), ("fs-a1", "trusted-by-fs"), ("fs-b1", "trusted-by-fs")]}
+if trusted != {"info": ["fs-a1.pub", "fs-b1.pub"], "fs-a1": ["info.pub"], "fs-b1": ["info.pub"]}:
+    bad.append("trusted keys %r" % trusted)
 if os.stat(os.path.join(d, "rabbitmq/tls.key")).st_uid != 4343:
     bad.append("rabbitmq/tls.key is not RabbitMQ's")
 if bad:
