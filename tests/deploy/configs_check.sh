@@ -1,13 +1,33 @@
 #!/usr/bin/env bash
 # Every config in configs/ passes `dfd-host --check`, with the paths its ${DFD_...} variables
-# point at placed in a temp dir, and --check lists the plugins the config names.
+# point at placed in a temp dir (state, storage root, and the files a deployment mounts: a TLS
+# certificate and key from scripts/pki, the broker's CA and a password file, an event signing key
+# from dfd-host keygen and a trusted_keys folder), and --check lists the plugins the config names.
+# No shipped config uses RabbitMQ's guest user or a password in its text.
 source "$(dirname "$0")/lib.sh"
 need_build
+"$SRC_DIR/scripts/pki" "$T/pki" server >/dev/null
+mkdir -p "$T/secrets" "$T/keys/trusted-by-info" "$T/keys/trusted-by-fs"
+(
+  umask 077
+  openssl rand -hex 16 >"$T/secrets/amqp-password"
+)
+# DFD_EVENTS_DIR as the configs read it: <server id>.key and the trusted-by-* folders.
+if grep -q '^\[events\]' "$SRC_DIR"/configs/*.toml; then
+  for id in info fs-a fs-b fs-c dfd; do
+    "$HOST" keygen --out "$T/keys" --name "$id" >/dev/null || fail "dfd-host keygen --name $id"
+    cp "$T/keys/$id.pub" "$T/keys/trusted-by-$([ $id = info ] && echo fs || echo info)/"
+  done
+fi
 n=0
 for cfg in "$SRC_DIR"/configs/*.toml; do
   name=$(basename "$cfg" .toml)
   mkdir -p "$T/$name/state" "$T/$name/files"
+  if grep -n 'guest' "$cfg"; then fail "configs/$name.toml mentions guest"; fi
   out=$(env DFD_STATE_DIR="$T/$name/state" DFD_STORAGE_ROOT="$T/$name/files" \
+    DFD_TLS_CERT="$T/pki/server.pem" DFD_TLS_KEY="$T/pki/server.key" \
+    DFD_AMQP_CA_FILE="$T/pki/ca.pem" DFD_AMQP_PASSWORD_FILE="$T/secrets/amqp-password" \
+    DFD_EVENTS_DIR="$T/keys" \
     DFD_ADMIN_PASSWORD=check-only \
     "$HOST" --config "$cfg" --check 2>&1) || {
     echo "$out" >&2
