@@ -155,9 +155,13 @@ nlohmann::json InfoApi::call_once(const std::string& method, const std::string& 
                                            " sent response headers larger than " +
                                            std::to_string(kMaxHeaderBytes >> 10) + " KiB; refused");
   if (rc == CURLE_OPERATION_TIMEDOUT && by_deadline) throw deadline_passed();
-  if (rc != CURLE_OK)
-    throw CliError(exit_code::kServer, context + ": cannot reach the info server at " + server_ +
-                                           ": " + printable(err[0] ? err : curl_easy_strerror(rc)));
+  if (rc != CURLE_OK) {
+    std::string reason = printable(err[0] ? err : curl_easy_strerror(rc));
+    if (auto tls = tls_failure_message(rc, server_, reason))
+      throw CliError(exit_code::kTls, context + ": " + *tls);
+    throw CliError(exit_code::kServer,
+                   context + ": cannot reach the info server at " + server_ + ": " + reason);
+  }
   *status_out = status;
   if (status == 503 && quiet_503) return nlohmann::json();
   std::string why;
@@ -197,8 +201,9 @@ void InfoApi::logout() {
   try {
     call("POST", "/v1/auth/logout", &body, "logout");
   } catch (const CliError& e) {
-    if (e.exit_code == exit_code::kServer &&
-        std::string(e.what()).find("cannot reach") != std::string::npos)
+    if (e.exit_code == exit_code::kTls ||
+        (e.exit_code == exit_code::kServer &&
+         std::string(e.what()).find("cannot reach") != std::string::npos))
       throw;
     // The server forgot the token already, or has no logout route: local logout is enough.
   }

@@ -33,6 +33,7 @@ class InfoApi {
   std::vector<FileEntry> list();  // follows limit/offset pages
   nlohmann::json manifest_json(const std::string& id, const std::string& zone);
   Manifest manifest(const std::string& id, const std::string& zone);
+  const std::string& server() const { return server_; }
 
  private:
   nlohmann::json call(const std::string& method, const std::string& path,

@@ -17,6 +17,7 @@
 #include "bounded_json.hpp"
 #include "credentials.hpp"
 #include "downloader.hpp"
+#include "location_policy.hpp"
 #include "util.hpp"
 
 namespace dfd::client {
@@ -251,8 +252,15 @@ int cmd_get(const GlobalOptions& g, const GetOptions& go) {
 namespace {
 int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTime deadline) {
   Manifest m;
+  LocationPolicy policy;
+  policy.manifest_over_https = api && api->server().rfind("https://", 0) == 0;
+  policy.allow_insecure = go.allow_insecure_locations;
+  auto warn = [](const std::string& line) {
+    std::fprintf(stderr, "dfd: warning: %s\n", printable(line, true).c_str());
+  };
   if (api) {
     m = api->manifest(id, go.zone);
+    apply_location_policy(m, policy, warn);
   } else {
     std::ifstream f(go.manifest_file, std::ios::binary);
     if (!f) throw CliError(exit_code::kUsage, "cannot read " + go.manifest_file);
@@ -282,7 +290,9 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTi
   if (api)
     o.renew = [&](std::string& err) -> std::optional<Manifest> {
       try {
-        return api->manifest(id, go.zone);
+        Manifest renewed = api->manifest(id, go.zone);
+        apply_location_policy(renewed, policy, nullptr);
+        return renewed;
       } catch (const std::exception& e) {
         err = e.what();
         return std::nullopt;

@@ -22,11 +22,13 @@ struct GetOptions {
   bool force = false;
   double stall_timeout_s = 5.0;
   double silent_after_s = 0.3;
-  double min_speed = 1024;            // --min-speed BYTES/s per request (0 = off)
-  double min_speed_time_s = 20;       // --min-speed-time SECONDS
-  double deadline_s = 0;              // --deadline SECONDS for the whole command (0 = none)
-  std::size_t stop_after_chunks = 0;  // test hook (hidden option)
-  std::string manifest_file;          // --manifest FILE: use this manifest, no info server
+  double min_speed = 1024;                // --min-speed BYTES/s per request (0 = off)
+  double min_speed_time_s = 20;           // --min-speed-time SECONDS
+  double deadline_s = 0;                  // --deadline SECONDS for the whole command (0 = none)
+  std::size_t stop_after_chunks = 0;      // test hook (hidden option)
+  std::string manifest_file;              // --manifest FILE: use this manifest, no info server
+  bool allow_insecure_locations = false;  // send the token to http:// locations of an https
+                                          // manifest (location_policy.hpp)
 };
 
 int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin);

@@ -610,6 +610,8 @@ struct Downloader::Impl {
         if (rc != CURLE_OK) {
           f = Fault::kTransport;
           why = printable(t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+          const auto& loc = servers[static_cast<std::size_t>(t->server)].loc;
+          if (auto tls = tls_failure_message(rc, loc.url, why)) why = *tls;
         } else if (t->status != 206) {
           long st = t->status;
           f = (st == 401 || st == 403)              ? Fault::kAuth

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "curl_policy.hpp"
 #include "util.hpp"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   GlobalOptions g;
   app.add_option("--server", g.server, "info server URL (default: $DFD_SERVER, then the login's)");
+  TlsSettings tls;
+  app.add_option("--cacert", tls.ca_file,
+                 "PEM CA bundle that https servers are checked against (default: "
+                 "$DFD_CA_BUNDLE, then the system's store)");
+  app.add_option("--cert", tls.cert_file,
+                 "PEM client certificate for servers that want one (default: $DFD_CLIENT_CERT)");
+  app.add_option("--key", tls.key_file,
+                 "PEM private key of --cert (default: $DFD_CLIENT_KEY, then the --cert file)");
+  app.fallthrough();  // the options above also work after the command name
   app.set_version_flag("--version", "dfd 0.1.0");
 
   std::string email;
@@ -65,6 +75,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.001, 1e9));
   get->add_option("--manifest", go.manifest_file,
                   "use this manifest JSON (with locations and download_token); no info server");
+  get->add_flag("--allow-insecure-locations", go.allow_insecure_locations,
+                "send the download token to plain-http file servers even though the manifest "
+                "came over https (otherwise they are skipped)");
   get->add_option("--stop-after-chunks", go.stop_after_chunks)
       ->group("");  // test hook: stop like an interrupt after N chunks
 
@@ -76,6 +89,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    set_tls_settings(tls_settings_from(tls));
     if (*login) return cmd_login(g, email, password_stdin);
     if (*logout) return cmd_logout(g);
     if (*ls) return cmd_ls(g, ls_json);

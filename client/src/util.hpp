@@ -28,6 +28,8 @@ constexpr int kIncomplete = 7;     // every file server failed; verified chunks 
 constexpr int kDigest = 8;         // whole-file digest mismatch (state kept)
 constexpr int kLocalIo = 9;        // disk full, permission, other local I/O error (state kept)
 constexpr int kDeadline = 10;      // get --deadline passed; verified chunks kept for resume
+constexpr int kTls = 11;           // TLS: server certificate not trusted, handshake refused, or
+                                   // only plain-http locations for a manifest fetched over https
 constexpr int kInterrupted = 130;  // SIGINT/SIGTERM (or test stop hook); state kept for resume
 }  // namespace exit_code
 

@@ -4,6 +4,9 @@
 
 #include <sys/socket.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <atomic>
 
 #include "dfd/host_services.hpp"
@@ -41,7 +44,8 @@ void BoundedHttpHandler::onConnection(const std::shared_ptr<Tcp::Peer>& peer) {
   auto conn = std::make_shared<Connection>(limits_);
   peer->putData(kConnectionKey, conn);
   ConnectionLimiter::Refusal why = ConnectionLimiter::Refusal::kNone;
-  conn->slot = limiter_->admit(peer->address().host(), &why);
+  conn->slot = peer->tryGetData(kAdmittedSlotKey);
+  if (!conn->slot) conn->slot = limiter_->admit(peer->address().host(), &why);
   if (!conn->slot) {
     refuse(*conn, *peer, 503, "too_many_connections",
            why == ConnectionLimiter::Refusal::kPerAddress
@@ -159,7 +163,13 @@ void BoundedHttpHandler::refuse(Connection& conn, const Tcp::Peer& peer, int sta
   // Best effort and never blocking: the socket buffer of a connection that has received no
   // response yet has room; otherwise the peer gets only the close. Not behind queued responses.
   if (conn.pending.load() == 0) {
-    (void)::send(peer.fd(), wire.data(), wire.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (peer.ssl() != nullptr) {
+      // The descriptor is non-blocking: a full socket buffer fails the write, nothing waits.
+      (void)SSL_write(static_cast<SSL*>(peer.ssl()), wire.data(), static_cast<int>(wire.size()));
+      ERR_clear_error();
+    } else {
+      (void)::send(peer.fd(), wire.data(), wire.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
   }
   // Pistache still owns (and will close) the descriptor; shutting it down ends the connection:
   // reads see EOF once the buffered bytes are dropped, and the kernel resets new data.

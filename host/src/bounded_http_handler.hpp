@@ -4,8 +4,11 @@
 // maxRequestSize bytes and carrying on), reserves whatever Content-Length claims (1e12 →
 // std::bad_alloc → a plain-text 500), and takes every connection it can accept. This handler
 // replaces that path (it overrides Tcp::Handler::onConnection/onInput):
-//   - each connection first takes a slot from the ConnectionLimiter; over a cap it is answered
-//     503 too_many_connections and closed;
+//   - each connection first takes a slot from the ConnectionLimiter (or brings the one its
+//     listener took: kAdmittedSlotKey); over a cap it is answered 503 too_many_connections and
+//     closed;
+//   - a TLS connection (Peer::ssl(), see tls_listener.hpp) gets the same treatment: Pistache hands
+//     this handler the decrypted bytes, and a refusal is written with SSL_write;
 //   - the bytes go through a RequestFramer (request_framer.hpp); a refused request is answered
 //     with a JSON error ({"error":{"code","message"}}, Connection: close) and the connection is
 //     shut down at once: the rest of its input is dropped unread (new data is reset by the kernel);
@@ -42,6 +45,10 @@ class BoundedHttpHandler : public Pistache::Http::Handler {
                      RefusalHook on_refusal);
 
   static constexpr int kMaxPendingResponses = 16;
+  // A listener that admitted the connection itself (TlsListener, before the TLS handshake) stores
+  // the ConnectionLimiter slot in the Peer under this key; the handler then takes that slot
+  // instead of admitting the connection a second time.
+  static constexpr const char* kAdmittedSlotKey = "dfd.admitted";
 
  protected:
   // Subclasses call this once the response to a request of `peer` has been written (or failed),

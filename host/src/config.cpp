@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "suggest.hpp"
+#include "tls_files.hpp"
 
 namespace dfd::host {
 namespace fs = std::filesystem;
@@ -158,14 +159,37 @@ bool valid_listen(const std::string& s) {
   return std::stoi(port) <= 65535;
 }
 
+// [server] tls_cert, tls_key, tls_client_ca: resolved against `base`, then checked by building
+// the TLS context once (tls_files.hpp), so every refusal names file:line:key.
+Status parse_server_tls(const TableReader& r, const fs::path& base, ServerOptions& s) {
+  for (auto [key, out] : {std::pair<const char*, std::string*>{"tls_cert", &s.tls_cert},
+                          {"tls_key", &s.tls_key},
+                          {"tls_client_ca", &s.tls_client_ca}}) {
+    DFD_RETURN_IF_ERROR(r.str(key, *out));
+    if (r.t.get(key) && out->empty()) return r.value_error(key, "must not be empty");
+    if (!out->empty()) *out = (base / *out).lexically_normal().string();
+  }
+  if (s.tls_cert.empty()) {
+    if (!s.tls_key.empty()) return r.value_error("tls_key", "needs tls_cert");
+    if (!s.tls_client_ca.empty()) return r.value_error("tls_client_ca", "needs tls_cert");
+    return Status::Ok();
+  }
+  if (s.tls_key.empty()) return r.value_error("tls_cert", "needs tls_key (the private key file)");
+  TlsRefusal refusal;
+  if (!make_server_tls_context({s.tls_cert, s.tls_key, s.tls_client_ca}, &refusal)) {
+    return r.value_error(refusal.key, refusal.message);
+  }
+  return Status::Ok();
+}
+
 Status parse_server(const toml::table& t, const std::string& file, int table_line,
-                    ServerOptions& s) {
+                    const fs::path& base, ServerOptions& s) {
   TableReader r{t, file, "[server]"};
-  DFD_RETURN_IF_ERROR(
-      r.unknown_keys({"id", "zone", "listen", "threads", "state_dir", "shutdown_grace_ms",
-                      "log_level", "public_url", "max_body_bytes", "max_head_bytes",
-                      "header_timeout_ms", "body_timeout_ms", "keepalive_timeout_ms",
-                      "max_connections", "max_connections_per_address", "admin_token_file"}));
+  DFD_RETURN_IF_ERROR(r.unknown_keys(
+      {"id", "zone", "listen", "threads", "state_dir", "shutdown_grace_ms", "log_level",
+       "public_url", "max_body_bytes", "max_head_bytes", "header_timeout_ms", "body_timeout_ms",
+       "keepalive_timeout_ms", "max_connections", "max_connections_per_address", "admin_token_file",
+       "tls_cert", "tls_key", "tls_client_ca"}));
   if (!t.get("id")) {
     return Status::InvalidArgument(at(file, table_line) + "[server]: missing required key 'id'");
   }
@@ -218,6 +242,7 @@ Status parse_server(const toml::table& t, const std::string& file, int table_lin
                                                    "characters without blanks");
     }
   }
+  DFD_RETURN_IF_ERROR(parse_server_tls(r, base, s));
   if (s.state_dir.empty()) {
     const char* tmp = std::getenv("TMPDIR");
     s.state_dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/dfd-" + s.id;
@@ -317,7 +342,8 @@ Result<HostConfig> parse_host_config(std::string_view text, const std::string& f
                                      "key 'server': expected a table, got " +
                                      toml_type_name(*server));
     }
-    DFD_RETURN_IF_ERROR(parse_server(*server->as_table(), file, line_of(*server), cfg.server));
+    DFD_RETURN_IF_ERROR(
+        parse_server(*server->as_table(), file, line_of(*server), base, cfg.server));
 
     if (const toml::node* content = root.get("content")) {
       if (!content->is_table()) {

@@ -45,6 +45,12 @@ struct ServerOptions {
   int max_connections_per_address = 256;  // per peer address (also capped by total / 2)
   std::string admin_token_file;           // optional: a secret for the detailed /healthz, /metrics
   std::string admin_token;                // its content (filled by the loader; never printed)
+  // HTTPS for the control plane (docs/host.md "TLS"). Relative paths are resolved against the
+  // config file's directory (like plugin_path); the loader stores absolute paths and has checked
+  // the files (tls_files.hpp). Empty tls_cert = plain HTTP.
+  std::string tls_cert;       // PEM certificate chain
+  std::string tls_key;        // PEM private key: a regular file of the running user, mode 0600
+  std::string tls_client_ca;  // optional: mutual TLS, clients need a certificate from this CA
 };
 
 // One [[plugin]] table (after ${VAR} expansion).

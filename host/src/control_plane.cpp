@@ -19,6 +19,7 @@
 #include <mutex>
 
 #include "bounded_http_handler.hpp"
+#include "tls_listener.hpp"
 
 namespace dfd::host {
 namespace Http = Pistache::Http;
@@ -303,11 +304,14 @@ Status ControlPlane::bind() {
                                    ": cannot bind: " + std::strerror(err));
       }
     }
+    FramerLimits limits{static_cast<std::size_t>(options_.max_head_bytes),
+                        static_cast<std::size_t>(options_.max_body_bytes)};
+    ConnectionCaps caps = effective_connection_caps(options_);
+    auto limiter = std::make_shared<ConnectionLimiter>(caps);
+    if (!options_.tls_cert.empty()) return bind_tls(host, port, limits, limiter);
     try {
       Pistache::Address addr(host, Pistache::Port(static_cast<std::uint16_t>(port)));
       endpoint_ = std::make_unique<Http::Endpoint>(addr);
-      FramerLimits limits{static_cast<std::size_t>(options_.max_head_bytes),
-                          static_cast<std::size_t>(options_.max_body_bytes)};
       auto opts = Http::Endpoint::options()
                       .threads(options_.threads)
                       .threadsName("dfd-http")
@@ -317,13 +321,8 @@ Status ControlPlane::bind() {
                       .bodyTimeout(std::chrono::milliseconds(options_.body_timeout_ms))
                       .keepaliveTimeout(std::chrono::milliseconds(options_.keepalive_timeout_ms));
       endpoint_->init(opts);
-      ConnectionCaps caps = effective_connection_caps(options_);
-      state_->log->info(
-          "control plane limits: {} connections ({} per address), body {} bytes, "
-          "head {} bytes",
-          caps.total, caps.per_address, limits.max_body, limits.max_head);
-      endpoint_->setHandler(std::make_shared<DispatchHandler>(
-          state_, limits, std::make_shared<ConnectionLimiter>(caps)));
+      log_limits(caps, limits);
+      endpoint_->setHandler(std::make_shared<DispatchHandler>(state_, limits, limiter));
     } catch (const std::exception& e) {
       endpoint_.reset();
       return Status::Unavailable("[server] listen " + options_.listen + ": " + e.what());
@@ -332,7 +331,57 @@ Status ControlPlane::bind() {
   });
 }
 
+void ControlPlane::log_limits(const ConnectionCaps& caps, const FramerLimits& limits) const {
+  state_->log->info(
+      "control plane limits: {} connections ({} per address), body {} bytes, head {} bytes",
+      caps.total, caps.per_address, limits.max_body, limits.max_head);
+}
+
+Status ControlPlane::bind_tls(const std::string& host, int port, const FramerLimits& limits,
+                              std::shared_ptr<ConnectionLimiter> limiter) {
+  TlsRefusal refusal;
+  SslCtxPtr ctx = make_server_tls_context(
+      {options_.tls_cert, options_.tls_key, options_.tls_client_ca}, &refusal);
+  if (!ctx) return Status::InvalidArgument("[server] " + refusal.key + ": " + refusal.message);
+  TlsListenerOptions o;
+  o.host = host;
+  o.port = port;
+  o.threads = options_.threads;
+  o.threads_name = "dfd-http";
+  o.timeouts = {std::chrono::milliseconds(options_.header_timeout_ms),
+                std::chrono::milliseconds(options_.body_timeout_ms),
+                std::chrono::milliseconds(options_.keepalive_timeout_ms)};
+  // A handshake is the start of the first request: the same limit as a request head.
+  o.handshake_timeout = std::chrono::milliseconds(options_.header_timeout_ms);
+  auto handler = std::make_shared<DispatchHandler>(state_, limits, limiter);
+  handler->setMaxRequestSize(limits.max_head + limits.max_body);
+  auto st = state_;
+  tls_ = std::make_unique<TlsListener>(
+      o, std::move(ctx), handler, std::move(limiter),
+      [st](const std::string& reason) {
+        st->metrics
+            .counter("dfd_http_connections_refused_total",
+                     "Control-plane connections closed by a limit", {{"reason", reason}})
+            .add();
+      },
+      state_->log);
+  if (Status s = tls_->bind(); !s.ok()) {
+    tls_.reset();
+    return s;
+  }
+  log_limits(effective_connection_caps(options_), limits);
+  state_->log->info("control plane: HTTPS (TLS 1.2+){}",
+                    options_.tls_client_ca.empty() ? "" : ", client certificates required");
+  return Status::Ok();
+}
+
 Status ControlPlane::serve() {
+  if (tls_) {
+    routes_.freeze();
+    if (Status s = tls_->serve(); !s.ok()) return s;
+    serving_ = true;
+    return Status::Ok();
+  }
   if (!endpoint_) return Status::FailedPrecondition("control plane not bound");
   routes_.freeze();
   return guard("control plane", [&]() -> Status {
@@ -348,6 +397,7 @@ Status ControlPlane::serve() {
 }
 
 int ControlPlane::port() const {
+  if (tls_) return tls_->port();
   return endpoint_ ? static_cast<int>(static_cast<std::uint16_t>(endpoint_->getPort())) : 0;
 }
 
@@ -359,6 +409,13 @@ int ControlPlane::drain(std::chrono::milliseconds grace) {
 }
 
 void ControlPlane::shutdown() noexcept {
+  if (tls_) {
+    state_->draining.store(true);
+    tls_->shutdown();
+    tls_.reset();
+    serving_ = false;
+    return;
+  }
   if (!endpoint_) return;
   try {
     state_->draining.store(true);

@@ -1,6 +1,7 @@
-// The control-plane HTTP server (Pistache): dispatches every request through the RouteTable
-// (built-in /healthz and /metrics plus plugin routes), counts requests by route and status, and
-// drains in-flight requests on shutdown.
+// The control-plane HTTP server (Pistache; HTTPS through TlsListener when [server] tls_cert is
+// set, plain HTTP through Pistache's Http::Endpoint otherwise): dispatches every request through
+// the RouteTable (built-in /healthz and /metrics plus plugin routes), counts requests by route and
+// status, and drains in-flight requests on shutdown.
 //
 // Thread-safety: bind()/serve()/drain()/shutdown() run on the main thread. Request handling runs
 // on Pistache's reactor threads; the shared state it touches is atomic or under a mutex.
@@ -15,6 +16,7 @@
 #include "config.hpp"
 #include "connection_limiter.hpp"
 #include "metrics.hpp"
+#include "request_framer.hpp"
 #include "route_table.hpp"
 
 namespace Pistache::Http {
@@ -22,6 +24,8 @@ class Endpoint;
 }
 
 namespace dfd::host {
+
+class TlsListener;
 
 // The connection caps the control plane applies: [server] max_connections (at most half of
 // RLIMIT_NOFILE) and max_connections_per_address (at most half of that total).
@@ -48,11 +52,19 @@ class ControlPlane {
 
   struct State;
 
+  // The URL scheme clients use: "https" with [server] tls_cert, else "http".
+  const char* scheme() const { return options_.tls_cert.empty() ? "http" : "https"; }
+
  private:
+  Status bind_tls(const std::string& host, int port, const FramerLimits& limits,
+                  std::shared_ptr<ConnectionLimiter> limiter);
+  void log_limits(const ConnectionCaps& caps, const FramerLimits& limits) const;
+
   ServerOptions options_;
   RouteTable& routes_;
   std::shared_ptr<State> state_;
-  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;  // plain HTTP
+  std::unique_ptr<TlsListener> tls_;                    // HTTPS ([server] tls_cert)
   bool serving_ = false;
 };
 

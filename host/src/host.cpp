@@ -85,7 +85,7 @@ std::string public_url_for(const HostConfig& cfg) {
     if (auto* u = cfg.content->get_as<std::string>("public_url")) return u->get();
     if (auto* l = cfg.content->get_as<std::string>("listen")) return "http://" + l->get();
   }
-  return "http://" + cfg.server.listen;
+  return std::string(cfg.server.tls_cert.empty() ? "http" : "https") + "://" + cfg.server.listen;
 }
 
 // Waits for SIGINT/SIGTERM; SIGHUP triggers `on_hup`. Returns the terminating signal.
@@ -236,8 +236,9 @@ int run_host(const HostOptions& options) {
     plugins.stop_all();
     return fail(st.message());
   }
-  log->info("dfd-host {} server '{}' zone '{}': control plane on 127.0.0.1:{} ({} plugins)",
-            DFD_VERSION, identity.id, identity.zone, control.port(), plugins.plugins().size());
+  log->info("dfd-host {} server '{}' zone '{}': control plane on {}://127.0.0.1:{} ({} plugins)",
+            DFD_VERSION, identity.id, identity.zone, control.scheme(), control.port(),
+            plugins.plugins().size());
 
   int sig = wait_for_termination(*log, [&] {
     if (content) content->rescan();

@@ -24,33 +24,13 @@
 #include "host_process.hpp"
 
 namespace {
+using dfd::test::connect_from;
 using dfd::test::Host;
 using dfd::test::HostSetup;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
-
-// A blocking TCP connection to 127.0.0.1:port from `source` (another loopback address is another
-// peer address to the server). -1 on failure.
-int connect_from(int port, const char* source = "127.0.0.1", int sndbuf = 0) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  if (sndbuf > 0) ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-  sockaddr_in src{};
-  src.sin_family = AF_INET;
-  ::inet_pton(AF_INET, source, &src.sin_addr);
-  sockaddr_in dst{};
-  dst.sin_family = AF_INET;
-  dst.sin_port = htons(static_cast<std::uint16_t>(port));
-  dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 bool send_all(int fd, const std::string& data) {
   for (std::size_t at = 0; at < data.size();) {

@@ -2,6 +2,11 @@
 // digest-openssl, on a free loopback port, with extra [server] keys and arguments as given.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <map>
 #include <memory>
@@ -25,6 +30,27 @@ inline bool wait_for_log(Process& p, const std::string& text,
   return false;
 }
 
+// A blocking TCP connection to 127.0.0.1:port from `source` (another loopback address is another
+// peer address to the server). -1 on failure.
+inline int connect_from(int port, const char* source = "127.0.0.1", int sndbuf = 0) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (sndbuf > 0) ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source, &src.sin_addr);
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons(static_cast<std::uint16_t>(port));
+  dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 struct HostSetup {
   std::string test_info_keys;  // lines for the test-info [[plugin]] table
   std::string server_keys;     // extra lines for [server]
@@ -33,6 +59,7 @@ struct HostSetup {
   std::vector<std::string> launcher;  // a command prefix, e.g. {"prlimit", "--nofile=256"}
   std::string extra_plugins;          // more [[plugin]] tables, appended
   std::map<std::string, std::string> env;
+  bool https = false;  // the server_keys turn TLS on: url() says https (set_http_tls for the CA)
 };
 
 class Host {
@@ -42,6 +69,7 @@ class Host {
       : Host(setup_of(test_info_keys, server_keys, std::move(extra_args))) {}
   explicit Host(const HostSetup& setup) {
     port_ = free_port();
+    scheme_ = setup.https ? "https" : "http";
     config_ = dir_.file("host.toml");
     write_file(config_, "plugin_path = [\"" + kTestPluginDir +
                             "\"]\n\n[server]\nid = \"it-host\"\nzone = \"zone-t\"\n"
@@ -66,7 +94,7 @@ class Host {
   }
   bool ready() { return wait_http(url("/healthz"), 200, std::chrono::seconds(20)); }
   std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return scheme_ + "://127.0.0.1:" + std::to_string(port_) + path;
   }
   Process& proc() { return *proc_; }
   const std::string& config() const { return config_; }
@@ -77,6 +105,7 @@ class Host {
   TempDir dir_;
   std::string config_;
   int port_ = 0;
+  std::string scheme_ = "http";
   std::unique_ptr<Process> proc_;
 };
 

@@ -15,12 +15,18 @@
 namespace dfd::test {
 
 struct AioHost {
+  // `tls_dir`: a scripts/pki directory; its server.pem/server.key make the control plane HTTPS
+  // (set_http_tls for the harness's own calls); the data plane's public_url stays http.
   AioHost(const std::string& content, const std::string& info_extra,
-          const std::string& auth_extra = "kdf_iterations = 1000\n") {
+          const std::string& auth_extra = "kdf_iterations = 1000\n",
+          const std::string& tls_dir = "") {
     using namespace std::chrono_literals;
     int cp = free_port();
     int dp = free_port();
-    base = "http://127.0.0.1:" + std::to_string(cp);
+    base = (tls_dir.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") + std::to_string(cp);
+    std::string tls_keys = tls_dir.empty() ? ""
+                                           : "tls_cert = \"" + tls_dir + "/server.pem\"\n" +
+                                                 "tls_key = \"" + tls_dir + "/server.key\"\n";
     data = "http://127.0.0.1:" + std::to_string(dp);
     run({"mkdir", "-p", dir.file("files"), dir.file("state")});
     write_file(dir.file("files/hello.txt"), content);
@@ -35,7 +41,7 @@ threads = 4
 state_dir = ")" + dir.file("state") +
                            R"("
 shutdown_grace_ms = 2000
-
+)" + tls_keys + R"(
 [content]
 listen = "127.0.0.1:)" + std::to_string(dp) +
                            R"("

@@ -234,6 +234,24 @@ size_t on_header(char* p, size_t s, size_t n, void* ud) {
 }
 }  // namespace
 
+namespace {
+HttpTls g_http_tls;
+}  // namespace
+
+void set_http_tls(HttpTls tls) {
+  g_http_tls = std::move(tls);
+}
+
+const HttpTls& http_tls() {
+  return g_http_tls;
+}
+
+bool make_pki(const std::string& dir, const std::vector<std::string>& names) {
+  std::vector<std::string> argv{source_dir() + "/scripts/pki", dir};
+  argv.insert(argv.end(), names.begin(), names.end());
+  return run(argv).status == 0;
+}
+
 HttpReply http(const std::string& method, const std::string& url,
                const std::vector<std::string>& headers, const std::string& body, long timeout_ms) {
   static std::once_flag once;
@@ -246,6 +264,11 @@ HttpReply http(const std::string& method, const std::string& url,
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+  if (!g_http_tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, g_http_tls.ca_file.c_str());
+  if (!g_http_tls.cert_file.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, g_http_tls.cert_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLKEY, g_http_tls.key_file.c_str());
+  }
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

@@ -80,6 +80,21 @@ struct HttpReply {
   std::string body;
   std::string error;
 };
+// TLS for every later http()/wait_http() of this process (https URLs): the CA bundle the server
+// is checked against (empty: the system's store) and an optional client certificate. Set it
+// before the requests (not thread-safe against them).
+struct HttpTls {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+void set_http_tls(HttpTls tls);
+const HttpTls& http_tls();
+
+// A private CA and leaf certificates from scripts/pki: DIR/ca.pem, DIR/NAME.pem, DIR/NAME.key
+// (keys 0600) for 127.0.0.1/localhost. Default names: "server" and "client". False on failure.
+bool make_pki(const std::string& dir, const std::vector<std::string>& names = {});
+
 HttpReply http(const std::string& method, const std::string& url,
                const std::vector<std::string>& headers = {}, const std::string& body = "",
                long timeout_ms = 10000);
