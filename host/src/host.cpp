@@ -79,11 +79,14 @@ Result<ContentPlugins> find_content_plugins(const HostConfig& cfg, const PluginS
   return c;
 }
 
-std::string public_url_for(const HostConfig& cfg) {
+// `content`: the parsed [content] options (null without the file-server role); a data plane
+// serving TLS is advertised as https://.
+std::string public_url_for(const HostConfig& cfg, const ContentOptions* content) {
   if (!cfg.server.public_url.empty()) return cfg.server.public_url;
-  if (cfg.content) {
-    if (auto* u = cfg.content->get_as<std::string>("public_url")) return u->get();
-    if (auto* l = cfg.content->get_as<std::string>("listen")) return "http://" + l->get();
+  if (content) {
+    if (!content->public_url.empty()) return content->public_url;
+    if (cfg.content->get("listen"))
+      return (content->tls() ? "https://" : "http://") + content->listen;
   }
   return std::string(cfg.server.tls_cert.empty() ? "http" : "https") + "://" + cfg.server.listen;
 }
@@ -145,7 +148,19 @@ int run_host(const HostOptions& options) {
   LogLevel level = options.log_level.value_or(cfg.server.log_level);
   auto log = make_logger("dfd-host", level);
 
-  ServerIdentity identity{cfg.server.id, cfg.server.zone, public_url_for(cfg),
+  std::optional<ContentOptions> content_options;
+  if (cfg.content) {
+    auto co = parse_content_options(*cfg.content, cfg.file);
+    if (!co.ok()) return fail(co.status().message());
+    content_options = std::move(co).value();
+    if (Status st = resolve_content_tls(*content_options, cfg.server.tls_cert, cfg.server.tls_key,
+                                        *cfg.content, cfg.file);
+        !st.ok()) {
+      return fail(st.message());
+    }
+  }
+  ServerIdentity identity{cfg.server.id, cfg.server.zone,
+                          public_url_for(cfg, content_options ? &*content_options : nullptr),
                           cfg.server.state_dir};
   {
     std::error_code ec;
@@ -170,12 +185,8 @@ int run_host(const HostOptions& options) {
   } route_reset{routes};
   if (Status st = plugins.load(cfg); !st.ok()) return fail(st.message());
 
-  std::optional<ContentOptions> content_options;
   ContentPlugins content_plugins;
   if (cfg.content) {
-    auto co = parse_content_options(*cfg.content, cfg.file);
-    if (!co.ok()) return fail(co.status().message());
-    content_options = std::move(co).value();
     auto cp = find_content_plugins(cfg, plugins, *content_options);
     if (!cp.ok()) return fail(cp.status().message());
     content_plugins = *cp;

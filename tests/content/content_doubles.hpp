@@ -156,6 +156,43 @@ struct RawResponse {
   bool ok = false;  // a complete response was read
 };
 
+// Reads one HTTP/1.1 response from `buf`, calling `fill()` (which appends to `buf`; false = no
+// more bytes) until the head and the body (by Content-Length unless `head`) are there. The bytes
+// of the response are removed from `buf`.
+template <typename Fill>
+RawResponse read_http_response(std::string& buf, bool head, Fill fill) {
+  RawResponse r;
+  std::size_t end;
+  while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
+    if (!fill()) return r;
+  }
+  std::string head_text = buf.substr(0, end + 2);
+  buf.erase(0, end + 4);
+  auto sp = head_text.find(' ');
+  r.status = std::atoi(head_text.c_str() + sp + 1);
+  std::size_t pos = head_text.find("\r\n") + 2;
+  while (pos < head_text.size()) {
+    auto eol = head_text.find("\r\n", pos);
+    std::string line = head_text.substr(pos, eol - pos);
+    pos = eol + 2;
+    auto colon = line.find(':');
+    std::string name = line.substr(0, colon);
+    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    r.headers[name] = value;
+  }
+  std::size_t len = 0;
+  if (!head && r.headers.count("content-length")) len = std::stoull(r.headers["content-length"]);
+  while (buf.size() < len) {
+    if (!fill()) return r;
+  }
+  r.body = buf.substr(0, len);
+  buf.erase(0, len);
+  r.ok = true;
+  return r;
+}
+
 // A blocking HTTP/1.1 client on one loopback connection.
 class RawClient {
  public:
@@ -192,36 +229,7 @@ class RawClient {
   }
   // Reads one response (body by Content-Length unless `head`), waiting at most `timeout_ms`.
   RawResponse read_response(bool head = false, int timeout_ms = 5000) {
-    RawResponse r;
-    std::size_t end;
-    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
-      if (!fill(timeout_ms)) return r;
-    }
-    std::string head_text = buf_.substr(0, end + 2);
-    buf_.erase(0, end + 4);
-    auto sp = head_text.find(' ');
-    r.status = std::atoi(head_text.c_str() + sp + 1);
-    std::size_t pos = head_text.find("\r\n") + 2;
-    while (pos < head_text.size()) {
-      auto eol = head_text.find("\r\n", pos);
-      std::string line = head_text.substr(pos, eol - pos);
-      pos = eol + 2;
-      auto colon = line.find(':');
-      std::string name = line.substr(0, colon);
-      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      std::string value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-      r.headers[name] = value;
-    }
-    std::size_t len = 0;
-    if (!head && r.headers.count("content-length")) len = std::stoull(r.headers["content-length"]);
-    while (buf_.size() < len) {
-      if (!fill(timeout_ms)) return r;
-    }
-    r.body = buf_.substr(0, len);
-    buf_.erase(0, len);
-    r.ok = true;
-    return r;
+    return read_http_response(buf_, head, [&] { return fill(timeout_ms); });
   }
   // True when the server closed the connection (EOF) within `timeout_ms`.
   bool closed_by_peer(int timeout_ms = 3000) {

@@ -3,8 +3,10 @@
 // Memory per connection is bounded: the head buffer (max_head, 8 KiB by default; pipelined
 // requests wait in it or in the kernel), the response in flight (a head of a few hundred bytes,
 // at most max_ranges multipart part heads), a parked request's copies of its token, Range and
-// If-Range (each within the head limit) and, only while a transfer from a storage without a
-// descriptor runs, one 256 KiB bounce buffer.
+// If-Range (each within the head limit), the transport (a TLS session: its SSL object, whose
+// record buffers OpenSSL releases whenever they are empty) and, only while a response goes
+// through user space (TLS without kTLS, or a storage without a descriptor), one staging buffer of
+// kStageSize bytes (event_loop.cpp) taken from a small per-loop pool.
 #pragma once
 
 #include <chrono>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "content/response_builder.hpp"
+#include "content/transport.hpp"
 
 namespace dfd::host {
 
@@ -35,6 +38,8 @@ struct ParkedRequest {
 
 struct Conn {
   int fd = -1;
+  std::unique_ptr<Transport> io;  // plain socket or TLS session over fd
+  bool handshaken = false;        // io->handshake() completed (at once for a plain socket)
   std::uint64_t serial = 0;
   std::string address;  // address_key() of the peer
   ConnState state = ConnState::kReading;
@@ -56,9 +61,11 @@ struct Conn {
   std::size_t piece = 0;   // index of the piece being sent
   std::uint64_t sent = 0;  // bytes of that piece already sent
   std::shared_ptr<OpenFile> file;
-  std::unique_ptr<char[]> bounce;
-  std::size_t bounce_len = 0;
-  std::size_t bounce_pos = 0;
+  // Staging buffer (responses through user space): bytes [stage_pos, stage_len) are still to
+  // be written; the pieces' cursor (piece, sent) counts what was copied into it.
+  std::unique_ptr<char[]> stage;
+  std::size_t stage_len = 0;
+  std::size_t stage_pos = 0;
   std::uint64_t body_bytes = 0;
   // Parked request.
   ParkedRequest parked;

@@ -14,6 +14,7 @@
 
 #include "content/content_index.hpp"
 #include "content/data_plane.hpp"
+#include "content/tls_context.hpp"
 #include "dfd/events.hpp"
 #include "suggest.hpp"
 
@@ -113,7 +114,10 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
                                                    "max_connections_per_address",
                                                    "max_parked",
                                                    "max_parked_per_address",
-                                                   "auth"};
+                                                   "auth",
+                                                   "tls",
+                                                   "tls_cert",
+                                                   "tls_key"};
     ContentTableReader r{table, file};
     for (const auto& [k, node] : table) {
       std::string key(k.str());
@@ -151,8 +155,46 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
     DFD_RETURN_IF_ERROR(r.get_int("max_parked", o.max_parked, 1, 10000000));
     DFD_RETURN_IF_ERROR(r.get_int("max_parked_per_address", o.max_parked_per_address, 1, 10000000));
     DFD_RETURN_IF_ERROR(r.get_string("auth", o.auth));
+    DFD_RETURN_IF_ERROR(r.get_string("tls_cert", o.tls_cert));
+    DFD_RETURN_IF_ERROR(r.get_string("tls_key", o.tls_key));
+    if (o.tls_cert.empty() != o.tls_key.empty()) {
+      const char* missing = o.tls_cert.empty() ? "tls_cert" : "tls_key";
+      const char* given = o.tls_cert.empty() ? "tls_key" : "tls_cert";
+      return r.error(given, std::string("needs '") + missing + "' too");
+    }
+    if (!o.tls_cert.empty()) {
+      if (Status s = check_tls_files(o.tls_cert, o.tls_key); !s.ok()) {
+        bool key = s.message().rfind("private key", 0) == 0;
+        return r.error(key ? "tls_key" : "tls_cert", s.message());
+      }
+    }
+    if (const toml::node* n = table.get("tls")) {
+      if (!n->is_boolean()) return r.error("tls", "expected a boolean, got " + type_name(*n));
+      o.tls_off = !n->as_boolean()->get();
+    }
     return o;
   });
+}
+
+Status resolve_content_tls(ContentOptions& o, const std::string& server_cert,
+                           const std::string& server_key, const toml::table& table,
+                           const std::string& file) {
+  ContentTableReader r{table, file};
+  if (o.tls_off) return Status::Ok();
+  if (o.tls_cert.empty()) {
+    o.tls_cert = server_cert;
+    o.tls_key = server_key;
+  }
+  const toml::node* on = table.get("tls");
+  if (on && on->value_or(false) && o.tls_cert.empty()) {
+    return r.error("tls", "is true but neither [content] nor [server] has tls_cert and tls_key");
+  }
+  if (o.tls() && o.public_url.rfind("http://", 0) == 0) {
+    return r.error("public_url", "'" + o.public_url +
+                                     "' is http:// but the data plane serves only TLS (https://; "
+                                     "or set tls = false)");
+  }
+  return Status::Ok();
 }
 
 // ------------------------------------------------------------------------------------ service
@@ -420,9 +462,15 @@ Status ContentService::start() noexcept {
     dp.max_connections_per_address = m.opt.max_connections_per_address;
     dp.max_parked = m.opt.max_parked;
     dp.max_parked_per_address = m.opt.max_parked_per_address;
+    if (m.opt.tls()) {
+      dp.tls_cert = m.opt.tls_cert;
+      dp.tls_key = m.opt.tls_key;
+    }
     m.plane = std::make_unique<DataPlane>(m.ctx.log, m.ctx.metrics, m.ctx.auth, *m.source, dp);
     DFD_RETURN_IF_ERROR(m.plane->start());
-    m.url = m.opt.public_url.empty() ? "http://" + m.plane->bound_address() : m.opt.public_url;
+    m.url = m.opt.public_url.empty()
+                ? (m.opt.tls() ? "https://" : "http://") + m.plane->bound_address()
+                : m.opt.public_url;
 
     if (m.ctx.broker) {
       {

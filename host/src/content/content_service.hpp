@@ -43,11 +43,26 @@ struct ContentOptions {
   // The auth plugin (by name) that checks download tokens; empty = the first one listed. Needed
   // when a host lists two (all-in-one: auth-sqlite for users, auth-hmac for download tokens).
   std::string auth;
+  // Issue 12: TLS on the data plane. `tls_cert`/`tls_key` (PEM files) default to [server]'s
+  // (resolve_content_tls()); when set, the data plane accepts only TLS and the default public
+  // URL is https://. `[content] tls = false` turns TLS off explicitly.
+  std::string tls_cert;
+  std::string tls_key;
+  bool tls_off = false;
+  bool tls() const { return !tls_off && !tls_cert.empty(); }
 };
 
 // Parses a [content] table; errors name file, line and key ("cfg.toml:14: [content] key 'threads':
 // expected an integer"). Unknown keys are errors.
 Result<ContentOptions> parse_content_options(const toml::table& table, const std::string& file);
+
+// Completes the TLS settings of parsed [content] options: a certificate and key not given in
+// [content] are [server]'s (`server_cert`, `server_key`, read from the same file) unless
+// `tls = false`. Errors name file:line:key: `tls = true` without a certificate anywhere, a
+// public_url that says http:// while the data plane serves only TLS.
+Status resolve_content_tls(ContentOptions& o, const std::string& server_cert,
+                           const std::string& server_key, const toml::table& table,
+                           const std::string& file);
 
 // What the service needs from the host; all references outlive the service.
 struct ContentContext {

@@ -5,6 +5,7 @@
 
 #include "content/event_loop.hpp"
 #include "content/plane_context.hpp"
+#include "content/response_writer.hpp"
 
 namespace dfd::host {
 
@@ -46,6 +47,12 @@ Status DataPlane::start() noexcept {
     m.parked_quota = std::make_unique<AddressQuota>(
         static_cast<std::size_t>(std::max(1, m.opt.max_parked)),
         static_cast<std::size_t>(std::max(1, m.opt.max_parked_per_address)));
+    m.tls.reset();
+    if (!m.opt.tls_cert.empty() || !m.opt.tls_key.empty()) {
+      auto tls = TlsContext::create(m.opt.tls_cert, m.opt.tls_key);
+      if (!tls.ok()) return tls.status().with_context("data plane TLS");
+      m.tls = std::move(tls).value();
+    }
     DFD_RETURN_IF_ERROR(m.listener.open(m.opt.listen));
     m.loops.clear();
     for (int i = 0; i < n; ++i) {
@@ -65,6 +72,15 @@ Status DataPlane::start() noexcept {
                std::to_string(n) + " event-loop thread(s), at most " +
                std::to_string(m.budget.max_connections) + " connection(s) (" +
                std::to_string(m.opt.max_connections_per_address) + " per address)");
+    if (m.tls) {
+      m.log.info(std::string("data plane: TLS only (TLS 1.2/1.3, ALPN http/1.1, session tickets); "
+                             "kTLS ") +
+                 (kernel_offers_ktls()
+                      ? "offered by the kernel: bodies go with SSL_sendfile where a session gets it"
+                      : "not offered by this kernel (no 'tls' ULP): bodies are encrypted in user "
+                        "space from a " +
+                            std::to_string(kStageSize / 1024) + " KiB buffer per transfer"));
+    }
     return Status::Ok();
   });
 }

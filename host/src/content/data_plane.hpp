@@ -56,6 +56,9 @@ struct DataPlaneOptions {
   int max_connections_per_address = 1024;
   int max_parked = 1024;  // requests waiting for an unknown token, in total
   int max_parked_per_address = 256;
+  // Issue 12: TLS. Both set → the data plane accepts only TLS (PEM certificate chain and key).
+  std::string tls_cert{};
+  std::string tls_key{};
 };
 
 class DataPlane {

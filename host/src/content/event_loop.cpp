@@ -3,7 +3,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/eventfd.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <cstring>
 
 #include "content/request_target.hpp"
+#include "content/tls_context.hpp"
 
 namespace dfd::host {
 
@@ -19,10 +19,7 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-constexpr std::size_t kBounceSize = 256 * 1024;          // read_at fallback buffer per transfer
-constexpr std::uint64_t kTurnBudget = 16 * 1024 * 1024;  // file bytes per connection per turn
-constexpr int kRequestsPerTurn = 32;                     // pipelined requests per turn
-constexpr std::size_t kMaxSendfile = 0x7ffff000;         // Linux caps one sendfile() here
+constexpr int kRequestsPerTurn = 32;  // pipelined requests per turn
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 constexpr auto kWarnEvery = std::chrono::seconds(10);
@@ -46,7 +43,8 @@ EventLoop::EventLoop(PlaneContext& ctx, int index)
       index_(index),
       owns_listener_(index == 0),
       files_(ctx.source, ctx.budget.file_cache),
-      gate_(ctx.auth) {}
+      gate_(ctx.auth),
+      writer_(ctx.log) {}
 
 EventLoop::~EventLoop() {
   for (auto& [fd, address] : inbox_) ::close(fd);
@@ -270,11 +268,21 @@ void EventLoop::add_conn(int fd, std::string address) {
   }
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // The caps above are applied before any TLS work: a refused or evicted connection costs no
+  // handshake, and a handshake is bounded by header_timeout_s like a request head.
+  if (ctx_.tls) {
+    c->io = ctx_.tls->session(fd);
+  } else {
+    c->io = std::make_unique<PlainTransport>(fd);
+    c->handshaken = true;
+  }
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.ptr = c.get();
-  if (::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    ctx_.log.warn("data plane: epoll_ctl(add): " + errno_text(errno));
+  if (!c->io || ::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    ctx_.log.warn(c->io ? "data plane: epoll_ctl(add): " + errno_text(errno)
+                        : std::string("data plane: cannot allocate a TLS session"));
+    c->io.reset();
     c->closed = true;  // never registered: undo the admission by hand
     if (c->admitted) ctx_.connection_quota->release(c->address);
     if (c->refusing) ctx_.refusing.fetch_sub(1);
@@ -359,6 +367,7 @@ void EventLoop::close_conn(Conn& c) {
   if (c.closed) return;
   c.closed = true;
   set_state(c, ConnState::kLingering);  // leaves the idle list
+  c.io.reset();                         // the TLS session first: it refers to the socket
   ::close(c.fd);
   c.fd = -1;
   flush_body_bytes(c);
@@ -367,7 +376,7 @@ void EventLoop::close_conn(Conn& c) {
   if (c.refusing) ctx_.refusing.fetch_sub(1);
   c.admitted = c.refusing = false;
   c.file.reset();
-  c.bounce.reset();
+  writer_.release_stage(c);
   c.pieces.clear();
   ctx_.connections.fetch_sub(1);
   ctx_.active.add(-1);
@@ -452,98 +461,46 @@ SteadyTime EventLoop::reading_deadline(const Conn& c) const {
 bool EventLoop::read_in(Conn& c) {
   std::size_t cap = ctx_.opt.max_head;
   while (c.readable && c.len < cap && !c.peer_eof) {
-    std::size_t space = cap - c.len;
-    ssize_t n = ::recv(c.fd, c.buf.get() + c.len, space, 0);
-    if (n > 0) {
-      if (c.len == 0 && c.served_any) c.head_start = Steady::now();
-      c.len += static_cast<std::size_t>(n);
-      if (static_cast<std::size_t>(n) < space) c.readable = false;  // drained (edge-triggered)
-      return true;
+    Io r = c.io->read(c.buf.get() + c.len, cap - c.len);
+    switch (r.outcome) {
+      case IoOutcome::kOk:
+        if (c.len == 0 && c.served_any) c.head_start = Steady::now();
+        c.len += r.n;
+        if (r.drained) c.readable = false;  // edge-triggered: wait for the next input edge
+        return true;
+      case IoOutcome::kEof:
+        c.peer_eof = true;
+        c.readable = false;
+        return true;
+      case IoOutcome::kWouldBlock:
+        c.readable = false;
+        return true;
+      case IoOutcome::kError:
+        return false;  // ECONNRESET, a TLS protocol error, ...
     }
-    if (n == 0) {
-      c.peer_eof = true;
-      c.readable = false;
-      return true;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      c.readable = false;
-      return true;
-    }
-    return false;  // ECONNRESET etc.
   }
   return true;
 }
 
-EventLoop::WriteResult EventLoop::write_out(Conn& c) {
-  std::uint64_t budget = kTurnBudget;
-  while (c.piece < c.pieces.size()) {
-    ResponsePiece& p = c.pieces[c.piece];
-    bool more = c.piece + 1 < c.pieces.size();
-    if (!p.from_file) {
-      std::size_t left = p.bytes.size() - c.sent;
-      if (left == 0) {
-        ++c.piece;
-        c.sent = 0;
-        continue;
-      }
-      ssize_t n = ::send(c.fd, p.bytes.data() + c.sent, left, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return WriteResult::kBlocked;
-        return WriteResult::kError;
-      }
-      c.sent += static_cast<std::uint64_t>(n);
-      continue;
-    }
-    std::uint64_t left = p.length - c.sent;
-    if (left == 0) {
-      ++c.piece;
-      c.sent = 0;
-      c.bounce_len = c.bounce_pos = 0;
-      continue;
-    }
-    if (budget == 0) return WriteResult::kYield;
-    ssize_t n;
-    if (c.file->fd >= 0) {
-      off_t off = static_cast<off_t>(p.offset + c.sent);
-      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, kMaxSendfile));
-      want = static_cast<std::size_t>(std::min<std::uint64_t>(want, budget));
-      n = ::sendfile(c.fd, c.file->fd, &off, want);
-      if (n == 0) {
-        ctx_.log.warn("data plane: file '" + c.file->meta->path +
-                      "' is shorter than indexed; closing the connection");
-        return WriteResult::kError;
-      }
-    } else {
-      if (c.bounce_pos == c.bounce_len) {
-        if (!c.bounce) c.bounce.reset(new char[kBounceSize]);
-        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, kBounceSize));
-        auto r = c.file->handle->read_at(p.offset + c.sent, c.bounce.get(), want);
-        if (!r.ok() || *r == 0) {
-          ctx_.log.warn("data plane: reading '" + c.file->meta->path + "' failed: " +
-                        (r.ok() ? std::string("unexpected end of file") : r.status().to_string()));
-          return WriteResult::kError;
-        }
-        c.bounce_len = *r;
-        c.bounce_pos = 0;
-      }
-      bool more_after = more || (c.bounce_len - c.bounce_pos) < left;
-      n = ::send(c.fd, c.bounce.get() + c.bounce_pos, c.bounce_len - c.bounce_pos,
-                 MSG_NOSIGNAL | (more_after ? MSG_MORE : 0));
-      if (n > 0) c.bounce_pos += static_cast<std::size_t>(n);
-    }
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return WriteResult::kBlocked;
-      return WriteResult::kError;  // EPIPE, ECONNRESET: the client went away
-    }
-    auto sent = static_cast<std::uint64_t>(n);
-    c.sent += sent;
-    c.body_bytes += sent;
-    budget -= std::min(budget, sent);
+// Drives a TLS handshake (readiness-driven: WANT_READ/WANT_WRITE wait for the next edge). False
+// while it is not complete (the connection waits, at most until its head deadline) or when it
+// failed (the connection is closed: a plain-text request, garbage, a reset).
+bool EventLoop::handshake(Conn& c) {
+  Io r = c.io->handshake();
+  if (r.outcome == IoOutcome::kWouldBlock) {
+    int head_s = std::min(ctx_.opt.header_timeout_s, ctx_.opt.idle_timeout_s);
+    set_deadline(c, c.head_start + std::chrono::seconds(head_s));
+    return false;
   }
-  return WriteResult::kDone;
+  if (r.outcome != IoOutcome::kOk) {
+    ctx_.tls_failures.add(1);
+    close_conn(c);
+    return false;
+  }
+  c.handshaken = true;
+  c.readable = true;  // the request may have come with the client's last handshake flight
+  ctx_.count_tls_connection(c.io->zero_copy());
+  return true;
 }
 
 void EventLoop::flush_body_bytes(Conn& c) {
@@ -578,9 +535,10 @@ void EventLoop::enqueue(Conn& c) {
 void EventLoop::process(Conn& c) {
   int requests = 0;
   while (!c.closed) {
+    if (!c.handshaken && !handshake(c)) return;
     switch (c.state) {
       case ConnState::kWriting: {
-        WriteResult r = write_out(c);
+        WriteResult r = writer_.write(c);
         if (r == WriteResult::kBlocked || r == WriteResult::kYield) {
           set_deadline(c, Steady::now() + std::chrono::seconds(ctx_.opt.send_timeout_s));
           if (r == WriteResult::kYield) enqueue(c);
@@ -674,11 +632,10 @@ void EventLoop::finish_response(Conn& c) {
   c.piece = 0;
   c.sent = 0;
   c.file.reset();
-  c.bounce.reset();
-  c.bounce_len = c.bounce_pos = 0;
+  writer_.release_stage(c);
   c.served_any = true;
   if (!c.keep_alive || ctx_.stopping.load()) {
-    ::shutdown(c.fd, SHUT_WR);
+    c.io->shutdown_write();
     set_state(c, ConnState::kLingering);
     c.readable = true;
     set_deadline(c, Steady::now() + kLingerTime);

@@ -27,6 +27,7 @@
 #include "content/connection.hpp"
 #include "content/http_request.hpp"
 #include "content/plane_context.hpp"
+#include "content/response_writer.hpp"
 #include "content/token_gate.hpp"
 
 namespace dfd::host {
@@ -54,7 +55,6 @@ class EventLoop {
     std::uint64_t serial;
     bool operator>(const TimerEntry& o) const { return t > o.t; }
   };
-  enum class WriteResult { kDone, kBlocked, kYield, kError };
 
   // The loop.
   void run();
@@ -80,7 +80,7 @@ class EventLoop {
   SteadyTime reading_deadline(const Conn& c) const;
   // I/O.
   bool read_in(Conn& c);
-  WriteResult write_out(Conn& c);
+  bool handshake(Conn& c);
   void flush_body_bytes(Conn& c);
   void run_ready();
   void enqueue(Conn& c);
@@ -119,6 +119,7 @@ class EventLoop {
   OpenFileCache files_;
   TokenGate gate_;
   ResponseBuilder builder_;
+  ResponseWriter writer_;
   std::unordered_map<int, Counter*> status_counters_;  // this loop's view of the metric family
   std::size_t rr_ = 0;
   SteadyTime accept_paused_until_ = kNever;

@@ -4,6 +4,13 @@
 
 namespace dfd::host {
 
+namespace {
+constexpr const char* kTlsConnections = "dfd_content_tls_connections_total";
+constexpr const char* kTlsConnectionsHelp =
+    "Data-plane TLS connections by how bodies are encrypted (ktls: by the kernel, zero-copy; "
+    "userspace: by OpenSSL from a bounded buffer)";
+}  // namespace
+
 PlaneContext::PlaneContext(Logger& l, Metrics& m, Auth& a, ContentSource& s, DataPlaneOptions o)
     : log(l),
       metrics(m),
@@ -16,7 +23,21 @@ PlaneContext::PlaneContext(Logger& l, Metrics& m, Auth& a, ContentSource& s, Dat
       parked(m.gauge("dfd_content_parked_requests",
                      "Requests waiting for their download token to become known")),
       evicted(m.counter("dfd_content_evicted_connections_total",
-                        "Idle data-plane connections closed to make room for a new one")) {}
+                        "Idle data-plane connections closed to make room for a new one")),
+      tls_failures(
+          m.counter("dfd_content_tls_handshake_failures_total",
+                    "Data-plane TLS handshakes that failed (plain HTTP, garbage, resets)")),
+      tls_ktls_(m.counter(kTlsConnections, kTlsConnectionsHelp, {{"path", "ktls"}})),
+      tls_userspace_(m.counter(kTlsConnections, kTlsConnectionsHelp, {{"path", "userspace"}})) {}
+
+void PlaneContext::count_tls_connection(bool ktls) {
+  (ktls ? tls_ktls_ : tls_userspace_).add(1);
+  if ((ktls ? ktls_logged_ : userspace_logged_).exchange(true)) return;
+  log.info(ktls ? "data plane: TLS connection with kTLS (the kernel encrypts; bodies go with "
+                  "SSL_sendfile, zero-copy)"
+                : "data plane: TLS connection encrypted in user space (kTLS not offered for "
+                  "it; bodies are read into a bounded buffer and written with SSL_write)");
+}
 
 Counter& PlaneContext::labelled(std::unordered_map<std::string, Counter*>& map, const char* name,
                                 const char* help, const char* label, const std::string& value) {

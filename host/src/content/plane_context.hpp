@@ -15,6 +15,7 @@
 #include "content/connection_limits.hpp"
 #include "content/data_plane.hpp"
 #include "content/listener.hpp"
+#include "content/tls_context.hpp"
 
 namespace dfd::host {
 
@@ -38,6 +39,9 @@ struct PlaneContext {
   Gauge& active;
   Gauge& parked;
   Counter& evicted;
+  // TLS (null when the data plane serves plain HTTP).
+  std::unique_ptr<TlsContext> tls;
+  Counter& tls_failures;
 
   Listener listener;
   std::vector<std::unique_ptr<EventLoop>> loops;
@@ -52,6 +56,9 @@ struct PlaneContext {
   // dfd_content_refused_total{reason}: connections_total, connections_per_address, descriptors,
   // parked_total, parked_per_address.
   Counter& refusal_counter(const std::string& reason);
+  // A TLS handshake completed: counts dfd_content_tls_connections_total{path="ktls"|"userspace"}
+  // and logs the first connection of each path.
+  void count_tls_connection(bool ktls);
 
  private:
   Counter& labelled(std::unordered_map<std::string, Counter*>& map, const char* name,
@@ -60,6 +67,10 @@ struct PlaneContext {
   std::unordered_map<std::string, Counter*> status_counters_;
   std::unordered_map<std::string, Counter*> denial_counters_;
   std::unordered_map<std::string, Counter*> refusal_counters_;
+  Counter& tls_ktls_;
+  Counter& tls_userspace_;
+  std::atomic<bool> ktls_logged_{false};
+  std::atomic<bool> userspace_logged_{false};
 };
 
 }  // namespace dfd::host
