@@ -51,21 +51,26 @@ amqp_user() {
   printf '{"name":"%s","password_hash":"%s","hashing_algorithm":"rabbit_password_hashing_sha256","tags":[]}' "$1" "$hash"
 }
 
-# The permissions of each role, as scripts/rabbitmq user gives them (docs/broker.md): a host may
-# declare, bind and read its own queue (named by its server id) and use the exchange "dfd"; the
-# topic permissions say which routing keys it may publish.
-regex_quote() { printf '%s' "$1" | sed 's/[].[^$*+?(){}|\\]/\\&/g'; }
+# The permissions of each role, the same as scripts/rabbitmq user gives (scripts/lib/
+# rabbitmq-users.sh; docs/broker.md "Users and permissions"); ID = the server id with every
+# character but [A-Za-z0-9_] escaped. info: configure/write/read ^(dfd|ID)$, publishes
+# ^token\.(issued|revoked)$ only; a file server: configure ^ID$ (its queue, not the exchange),
+# write/read ^(dfd|ID)$, publishes ^(file\.(available|removed)|server\.heartbeat)\.ID$ only.
+# In JSON every backslash is doubled.
+json_regex_id() { printf '%s' "$1" | sed 's/[^A-Za-z0-9_]/\\\\&/g'; }
 permission() {
-  q=$(regex_quote "$1" | sed 's/\\/\\\\/g')
-  printf '{"user":"%s","vhost":"/","configure":"^(dfd|%s)$","write":"^(dfd|%s)$","read":"^(dfd|%s)$"}' "$1" "$q" "$q" "$q"
+  q=$(json_regex_id "$1")
+  conf="^(dfd|$q)\$"
+  [ "$1" = info ] || conf="^$q\$"
+  printf '{"user":"%s","vhost":"/","configure":"%s","write":"^(dfd|%s)$","read":"^(dfd|%s)$"}' "$1" "$conf" "$q" "$q"
 }
 topic_permission() {
   if [ "$1" = info ]; then
-    write='^token\\.(issued|revoked)$'
+    write='^token\\.(issued|revoked)$' read='^(file|server)\\.'
   else
-    write="^(file\\\\.(available|removed)|server\\\\.heartbeat)\\\\.$(regex_quote "$1" | sed 's/\\/\\\\/g')$"
+    write="^(file\\\\.(available|removed)|server\\\\.heartbeat)\\\\.$(json_regex_id "$1")\$" read='^token\\.'
   fi
-  printf '{"user":"%s","vhost":"/","exchange":"dfd","write":"%s","read":".*"}' "$1" "$write"
+  printf '{"user":"%s","vhost":"/","exchange":"dfd","write":"%s","read":"%s"}' "$1" "$write" "$read"
 }
 
 users="" perms="" topics=""
@@ -118,8 +123,10 @@ loopback_users.guest = true
 load_definitions = /etc/dfd-rabbitmq/definitions.json
 EOF
 # Rewritten every run from the password files (which are kept), so it always matches them.
-printf '{"vhosts":[{"name":"/"}],"users":[%s],"permissions":[%s],"topic_permissions":[%s]}\n' \
-  "$users" "$perms" "$topics" >"$r/definitions.json"
+# The exchange exists before any host starts: a file server's user may not declare it.
+exchange='{"name":"dfd","vhost":"/","type":"topic","durable":true,"auto_delete":false,"internal":false,"arguments":{}}'
+printf '{"vhosts":[{"name":"/"}],"users":[%s],"permissions":[%s],"topic_permissions":[%s],"exchanges":[%s]}\n' \
+  "$users" "$perms" "$topics" "$exchange" >"$r/definitions.json"
 chown -R "$RABBITMQ_UID:$RABBITMQ_UID" "$r"
 chmod 0700 "$r"
 chmod 0600 "$r"/*

@@ -97,7 +97,7 @@ for h in ["info", "fs-a1", "fs-b1"]:
 topics = {t["user"]: t["write"] for t in defs["topic_permissions"]}
 if topics.get("info") != r"^token\.(issued|revoked)$":
     bad.append("info topic permission %r" % topics.get("info"))
-if topics.get("fs-a1") != r"^(file\.(available|removed)|server\.heartbeat)\.fs-a1$":
+if topics.get("fs-a1") != r"^(file\.(available|removed)|server\.heartbeat)\.fs\-a1$":
     bad.append("fs-a1 topic permission %r" % topics.get("fs-a1"))
 trusted = {h: sorted(os.listdir(os.path.join(d, h, t)))
            for h, t in [("info", "trusted-by-info"), ("fs-a1", "trusted-by-fs"), ("fs-b1", "trusted-by-fs")]}
@@ -105,6 +105,8 @@ if trusted != {"info": ["fs-a1.pub", "fs-b1.pub"], "fs-a1": ["info.pub"], "fs-b1
     bad.append("trusted keys %r" % trusted)
 if os.stat(os.path.join(d, "rabbitmq/tls.key")).st_uid != 4343:
     bad.append("rabbitmq/tls.key is not RabbitMQ's")
+if [e["name"] for e in defs.get("exchanges", [])] != ["dfd"]:
+    bad.append("definitions.json does not declare the exchange dfd")
 if bad:
     print("\n".join(bad))
     sys.exit(1)
