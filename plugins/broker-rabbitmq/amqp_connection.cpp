@@ -58,6 +58,7 @@ void AmqpConnection::destroy() {
     amqp_destroy_connection(conn_);  // closes the socket
     conn_ = nullptr;
   }
+  tls_.reset();
   channel_open_ = false;
 }
 
@@ -70,32 +71,76 @@ Status AmqpConnection::check_rpc(std::string_view what) {
   if (r.reply_type == AMQP_RESPONSE_NORMAL) return Status::Ok();
   Code code = Code::kUnavailable;
   if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION && r.reply.id == AMQP_CHANNEL_CLOSE_METHOD &&
-      r.reply.decoded &&
-      static_cast<amqp_channel_close_t*>(r.reply.decoded)->reply_code == AMQP_PRECONDITION_FAILED) {
-    code = Code::kFailedPrecondition;
+      r.reply.decoded) {
+    // RabbitMQ waits for close-ok before it accepts channel.open again (504 otherwise).
+    amqp_channel_close_ok_t ok{};
+    amqp_send_method(conn_, kChannel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+    channel_open_ = false;
+    switch (static_cast<amqp_channel_close_t*>(r.reply.decoded)->reply_code) {
+      case AMQP_PRECONDITION_FAILED:
+        code = Code::kFailedPrecondition;
+        break;
+      case AMQP_ACCESS_REFUSED:
+        code = Code::kPermissionDenied;
+        break;
+      case AMQP_NOT_FOUND:
+        code = Code::kNotFound;
+        break;
+      default:
+        break;
+    }
   }
   return Status(code, std::string(what) + ": " + describe_reply(r));
 }
 
-Status AmqpConnection::open(const AmqpTarget& t, int heartbeat_s,
+Status AmqpConnection::reopen_channel() {
+  channel_open_ = false;
+  amqp_maybe_release_buffers(conn_);
+  amqp_channel_open(conn_, kChannel);
+  DFD_RETURN_IF_ERROR(check_rpc("open channel again"));
+  channel_open_ = true;
+  return Status::Ok();
+}
+
+Status AmqpConnection::open(const AmqpTarget& t, const TlsFiles& tls, int heartbeat_s,
                             std::chrono::milliseconds timeout) {
   destroy();
   const std::string where = "RabbitMQ at " + t.display;
   conn_ = amqp_new_connection();
   if (!conn_) return Status::ResourceExhausted("amqp_new_connection failed");
-  amqp_socket_t* sock = amqp_tcp_socket_new(conn_);
-  if (!sock) return Status::ResourceExhausted("amqp_tcp_socket_new failed");
+  amqp_socket_t* sock = nullptr;
+  if (t.tls) {
+    auto made = TlsSocket::create(conn_, tls, t.host);
+    if (!made.ok()) {
+      destroy();
+      return made.status().with_context(where);
+    }
+    tls_ = std::move(*made);
+    sock = tls_->socket();
+  } else {
+    sock = amqp_tcp_socket_new(conn_);
+    if (!sock) return Status::ResourceExhausted("amqp_tcp_socket_new failed");
+  }
   timeval tv = to_timeval(timeout);
   amqp_set_handshake_timeout(conn_, &tv);
   amqp_set_rpc_timeout(conn_, &tv);
   errno = 0;
   int rc = amqp_socket_open_noblock(sock, t.host.c_str(), t.port, &tv);
   if (rc != AMQP_STATUS_OK) {
-    std::string msg = "cannot connect to " + where + ": " + amqp_error_string2(rc);
-    int e = errno;
-    if (e != 0) msg += std::string(" (") + std::strerror(e) + ")";
+    const int e = errno;
+    std::string msg;
+    // The broker failed to prove who it is: a configuration error, like a refused login.
+    const Code code = tls_ && tls_->verify_failed() ? Code::kUnauthenticated : Code::kUnavailable;
+    if (tls_ && (rc == AMQP_STATUS_SSL_ERROR || rc == AMQP_STATUS_SSL_CONNECTION_FAILED ||
+                 rc == AMQP_STATUS_SSL_PEER_VERIFY_FAILED ||
+                 rc == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED)) {
+      msg = where + ": " + tls_->explain_open_failure(rc, t.host + ":" + std::to_string(t.port));
+    } else {
+      msg = "cannot connect to " + where + ": " + amqp_error_string2(rc);
+      if (e != 0) msg += std::string(" (") + std::strerror(e) + ")";
+    }
     destroy();
-    return Status::Unavailable(msg);
+    return Status(code, msg);
   }
   if (observer_) {
     observed_ = true;
@@ -118,6 +163,14 @@ Status AmqpConnection::open(const AmqpTarget& t, int heartbeat_s,
                                  AMQP_SASL_METHOD_PLAIN, t.user.c_str(), t.password.c_str());
   if (r.reply_type != AMQP_RESPONSE_NORMAL) {
     std::string msg = "login to " + where + " as '" + t.user + "' failed: " + describe_reply(r);
+    if (tls_ && r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
+      msg += tls_->explain_session_failure();
+    } else if (!t.tls && r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
+      // A TLS listener reads the AMQP greeting as a broken ClientHello and hangs up (or answers
+      // with an alert rabbitmq-c cannot parse).
+      msg += " (no AMQP answer: if " + t.host + ":" + std::to_string(t.port) +
+             " is a TLS listener, use amqps:// with ca_file)";
+    }
     Code code = Code::kUnavailable;
     if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
         r.reply.id == AMQP_CONNECTION_CLOSE_METHOD && r.reply.decoded) {

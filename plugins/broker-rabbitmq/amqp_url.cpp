@@ -41,12 +41,9 @@ std::string redact_url(std::string_view url) {
 
 Result<AmqpTarget> parse_amqp_url(const std::string& url) {
   const std::string shown = redact_url(url);
-  if (url.rfind("amqps://", 0) == 0) {
-    return Status::InvalidArgument("url '" + shown + "': amqps (TLS) is not supported");
-  }
-  if (url.rfind("amqp://", 0) != 0) {
+  if (url.rfind("amqp://", 0) != 0 && url.rfind("amqps://", 0) != 0) {
     return Status::InvalidArgument("url '" + shown +
-                                   "': expected amqp://user:pass@host:port/vhost");
+                                   "': expected amqp:// or amqps://user:pass@host:port/vhost");
   }
   std::vector<char> buf(url.begin(), url.end());
   buf.push_back('\0');
@@ -70,6 +67,7 @@ Result<AmqpTarget> parse_amqp_url(const std::string& url) {
   t.host = info.host ? info.host : "";
   if (t.host.empty()) return Status::InvalidArgument("url '" + shown + "': no host");
   t.port = info.port;
+  t.tls = info.ssl != 0;
   t.vhost = (info.vhost && *info.vhost) ? info.vhost : "/";
   t.user = info.user ? info.user : "guest";
   t.password = info.password ? info.password : "guest";

@@ -17,6 +17,7 @@ struct AmqpTarget {
   std::string user = "guest";
   std::string password = "guest";
   bool password_in_url = false;  // the URL carried "user:pass@"
+  bool tls = false;              // amqps:// (default port 5671)
   // "amqp://guest:***@127.0.0.1:5672/" — the only form of the URL that may be logged.
   std::string display;
 };
@@ -24,8 +25,8 @@ struct AmqpTarget {
 // `url` with the password part of "user:pass@" replaced by "***". Works on malformed input too.
 std::string redact_url(std::string_view url);
 
-// Parses "amqp://user:pass@host:port/vhost". An empty vhost ("amqp://h:5672/") means "/".
-// amqps:// is refused (no TLS here). Errors are kInvalidArgument and never contain the password.
+// Parses "amqp://user:pass@host:port/vhost" or "amqps://..." (TLS; amqp_tls.hpp). An empty
+// vhost ("amqp://h:5672/") means "/". Errors are kInvalidArgument and never contain the password.
 Result<AmqpTarget> parse_amqp_url(const std::string& url);
 
 }  // namespace dfd::broker_rabbitmq

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "delivery_reader.hpp"
+#include "dfd/private_file.hpp"
 #include "topic.hpp"
 
 namespace dfd::broker_rabbitmq {
@@ -64,6 +65,9 @@ RabbitBroker::RabbitBroker(HostServices& host)
       cancels_(host.metrics().counter(
           "dfd_broker_consumer_cancels_total",
           "Consumers cancelled by RabbitMQ (queue deleted); each is followed by a re-declare")),
+      refused_(host.metrics().counter(
+          "dfd_broker_publish_refused_total",
+          "Publishes RabbitMQ refused for lack of permission (403 ACCESS_REFUSED)")),
       connected_gauge_(host.metrics().gauge("dfd_broker_connected",
                                             "1 while the publishing connection is up")) {}
 
@@ -79,19 +83,20 @@ Status RabbitBroker::init() {
 
 Status RabbitBroker::load_options() {
   const Config& cfg = host_.config();
-  DFD_RETURN_IF_ERROR(
-      cfg.allow_only({"url", "password_file", "exchange", "queue", "prefetch", "heartbeat_s",
-                      "confirm_timeout_ms", "reconnect_max_ms", "transient", "max_body_bytes"}));
+  DFD_RETURN_IF_ERROR(cfg.allow_only(
+      {"url", "password_file", "ca_file", "cert_file", "key_file", "exchange", "queue", "prefetch",
+       "heartbeat_s", "confirm_timeout_ms", "reconnect_max_ms", "transient", "max_body_bytes"}));
   auto url = cfg.get_string("url");
   if (!url.ok()) {
     if (url.status().code() == Code::kNotFound) {
-      return cfg.error("url", "required (amqp://user:pass@host:port/vhost)");
+      return cfg.error("url", "required (amqp:// or amqps://user:pass@host:port/vhost)");
     }
     return url.status();
   }
   auto target = parse_amqp_url(*url);
   if (!target.ok()) return cfg.error("url", target.status().message());
   opt_.target = std::move(*target);
+  DFD_RETURN_IF_ERROR(load_tls_files(cfg, opt_.target.tls, opt_.tls));
 
   if (cfg.has("password_file")) {
     auto path = cfg.get_string("password_file");
@@ -105,6 +110,12 @@ Status RabbitBroker::load_options() {
     std::string pw = ss.str();
     while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
     if (pw.empty()) return cfg.error("password_file", "'" + *path + "' is empty");
+    if (Status priv = check_private_file(*path); !priv.ok()) {
+      // A warning, not a refusal (deployments before issue 12 made it 0644); the key_file of a
+      // client certificate is refused instead.
+      host_.logger().warn(cfg.error("password_file", priv.message()).message() +
+                          " (the broker password should be readable by this user only)");
+    }
     opt_.target.password = std::move(pw);
   } else if (!opt_.target.password_in_url) {
     if (const char* env = std::getenv("DFD_AMQP_PASSWORD"); env && *env) {
@@ -258,6 +269,11 @@ Health RabbitBroker::health() const noexcept {
     } else if (!pub_connected_) {
       h.healthy = false;
       h.detail = "not connected to " + opt_.target.display + ": " + pub_last_error_;
+    } else if (!refused_bindings_.empty()) {
+      h.healthy = false;
+      h.detail = "RabbitMQ refused binding '" + refused_bindings_.begin()->first + "' for queue '" +
+                 opt_.queue + "' (the user may not read it); " +
+                 std::to_string(refused_bindings_.size()) + " key(s) not consumed";
     } else if (!subs_.empty() && !con_connected_) {
       h.healthy = false;
       h.detail = "publishing to " + opt_.target.display + "; consumer of queue '" + opt_.queue +
@@ -420,14 +436,31 @@ void RabbitBroker::publisher_main() {
 }
 
 Status RabbitBroker::setup_publisher(AmqpConnection& c) {
-  DFD_RETURN_IF_ERROR(c.open(opt_.target, opt_.heartbeat_s, kSetupTimeout));
-  amqp_connection_state_t conn = c.get();
-  amqp_confirm_select(conn, AmqpConnection::kChannel);
-  DFD_RETURN_IF_ERROR(c.check_rpc("confirm.select on " + opt_.target.display));
-  amqp_exchange_declare(conn, AmqpConnection::kChannel, bytes(opt_.exchange),
+  DFD_RETURN_IF_ERROR(c.open(opt_.target, opt_.tls, opt_.heartbeat_s, kSetupTimeout));
+  DFD_RETURN_IF_ERROR(declare_exchange(c));
+  amqp_confirm_select(c.get(), AmqpConnection::kChannel);
+  return c.check_rpc("confirm.select on " + opt_.target.display);
+}
+
+Status RabbitBroker::declare_exchange(AmqpConnection& c) {
+  const std::string what = "declare topic exchange '" + opt_.exchange + "' on " +
+                           opt_.target.display + " as '" + opt_.target.user + "'";
+  amqp_exchange_declare(c.get(), AmqpConnection::kChannel, bytes(opt_.exchange),
                         amqp_cstring_bytes("topic"), /*passive=*/0, /*durable=*/1,
                         /*auto_delete=*/0, /*internal=*/0, amqp_empty_table);
-  return c.check_rpc("declare topic exchange '" + opt_.exchange + "' on " + opt_.target.display);
+  Status st = c.check_rpc(what);
+  if (st.code() != Code::kPermissionDenied) return st;
+  // No configure permission on the exchange (a file server's user): it must exist already.
+  DFD_RETURN_IF_ERROR(c.reopen_channel());
+  amqp_exchange_declare(c.get(), AmqpConnection::kChannel, bytes(opt_.exchange),
+                        amqp_cstring_bytes("topic"), /*passive=*/1, 0, 0, 0, amqp_empty_table);
+  st = c.check_rpc("exchange '" + opt_.exchange + "' on " + opt_.target.display);
+  if (st.code() == Code::kNotFound) {
+    // Not a config error: the information server (or scripts/rabbitmq user) creates it.
+    return Status::Unavailable(st.message() + " does not exist yet, and user '" + opt_.target.user +
+                               "' may not create it; waiting for it");
+  }
+  return st;
 }
 
 Status RabbitBroker::publisher_session(AmqpConnection& c) {
@@ -442,6 +475,7 @@ Status RabbitBroker::publisher_session(AmqpConnection& c) {
   const amqp_bytes_t exchange = bytes(opt_.exchange);
   std::uint64_t next_tag = 1;  // confirm mode numbers the channel's publishes from 1
   Inflight inflight;
+  std::deque<std::unique_ptr<PendingPublish>> resend;  // in flight when a publish was refused
   auto last_sweep = Clock::now();
 
   auto finish = [&](const Status& st) {
@@ -455,9 +489,11 @@ Status RabbitBroker::publisher_session(AmqpConnection& c) {
   while (!stopping_) {
     drain(pub_wake_fd_);  // before taking the queue: a later push wakes us again
     std::deque<std::unique_ptr<PendingPublish>> batch;
+    batch.swap(resend);
     {
       std::lock_guard<std::mutex> g(mu_);
-      batch.swap(pub_queue_);
+      for (auto& p : pub_queue_) batch.push_back(std::move(p));
+      pub_queue_.clear();
     }
     const auto now = Clock::now();
     for (auto it = batch.begin(); it != batch.end(); ++it) {
@@ -481,7 +517,13 @@ Status RabbitBroker::publisher_session(AmqpConnection& c) {
       inflight.emplace(next_tag++, std::move(p));
     }
 
-    Status st = read_confirms(conn, inflight);
+    PublishRefusal refusal;
+    Status st = read_confirms(conn, inflight, refusal);
+    if (st.code() == Code::kPermissionDenied) {
+      st = recover_from_refusal(c, refusal, inflight, resend);
+      next_tag = 1;  // a new channel numbers from 1 again
+      if (st.ok()) continue;
+    }
     if (!st.ok()) return finish(st);
 
     if (now - last_sweep > std::chrono::seconds(1)) {
@@ -507,7 +549,43 @@ Status RabbitBroker::publisher_session(AmqpConnection& c) {
   return finish(Status::Ok());
 }
 
-Status RabbitBroker::read_confirms(amqp_connection_state_t conn, Inflight& inflight) {
+Status RabbitBroker::recover_from_refusal(AmqpConnection& c, const PublishRefusal& refusal,
+                                          Inflight& inflight,
+                                          std::deque<std::unique_ptr<PendingPublish>>& resend) {
+  const std::string what = refusal.topic.empty() ? "publishing to exchange '" + opt_.exchange + "'"
+                                                 : "routing key '" + refusal.topic + "'";
+  const Status refused =
+      Status::PermissionDenied("broker-rabbitmq: RabbitMQ refused " + what + " for user '" +
+                               opt_.target.user + "': 403 " + refusal.reason);
+  if (refusals_logged_.size() < 64 && refusals_logged_.insert(refusal.topic).second) {
+    host_.logger().error(refused.message() +
+                         " (the user's permissions do not allow it; logged once per key)");
+  } else if (host_.logger().enabled(LogLevel::kDebug)) {
+    host_.logger().debug(refused.message());
+  }
+  // RabbitMQ dropped whatever followed the refused publish on the closed channel; events whose
+  // key it does not refuse go out again on the new channel (at least once: handlers are
+  // idempotent). Their callers are still waiting with their own deadlines.
+  // A reply text RabbitMQ cut short may name no key in flight: then none is sent again (else the
+  // same refusal could repeat until the callers' deadlines).
+  const bool named = std::any_of(inflight.begin(), inflight.end(),
+                                 [&](const auto& e) { return is_refused(refusal, e.second->key); });
+  for (auto& [tag, p] : inflight) {
+    if (!named || is_refused(refusal, p->key)) {
+      refused_.add();
+      p->done.set_value(refused);
+    } else {
+      resend.push_back(std::move(p));
+    }
+  }
+  inflight.clear();
+  DFD_RETURN_IF_ERROR(c.reopen_channel());
+  amqp_confirm_select(c.get(), AmqpConnection::kChannel);
+  return c.check_rpc("confirm.select on " + opt_.target.display);
+}
+
+Status RabbitBroker::read_confirms(amqp_connection_state_t conn, Inflight& inflight,
+                                   PublishRefusal& refusal) {
   while (true) {
     amqp_frame_t frame;
     timeval zero{0, 0};
@@ -557,6 +635,10 @@ Status RabbitBroker::read_confirms(amqp_connection_state_t conn, Inflight& infli
         std::string why(static_cast<const char*>(cl->reply_text.bytes), cl->reply_text.len);
         amqp_channel_close_ok_t ok{};
         amqp_send_method(conn, AmqpConnection::kChannel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        if (cl->reply_code == AMQP_ACCESS_REFUSED) {
+          refusal = parse_publish_refusal(why);
+          return Status::PermissionDenied(why);
+        }
         return Status::Unavailable("RabbitMQ closed the publishing channel: " +
                                    std::to_string(cl->reply_code) + " " + why);
       }
@@ -593,7 +675,18 @@ Status RabbitBroker::subscribe(std::vector<std::string> binding_keys,
     s->handler = std::move(handler);
     std::unique_lock<std::mutex> lk(mu_);
     bool grew = false;
-    for (const auto& k : s->keys) grew = wanted_keys_.insert(k).second || grew;
+    for (const auto& k : s->keys) {
+      refused_bindings_.erase(k);  // permissions may have changed: try again
+      grew = wanted_keys_.insert(k).second || grew;
+    }
+    const std::vector<std::string> keys = s->keys;
+    auto refusal = [&]() -> std::string {
+      for (const auto& k : keys) {
+        auto it = refused_bindings_.find(k);
+        if (it != refused_bindings_.end()) return it->second;
+      }
+      return {};
+    };
     if (grew) ++keys_generation_;
     const std::uint64_t want = keys_generation_;
     subs_.push_back(std::move(s));
@@ -602,10 +695,14 @@ Status RabbitBroker::subscribe(std::vector<std::string> binding_keys,
     wake(con_wake_fd_);
     // Wait (briefly) for the bindings, so events published after this returns reach the queue.
     if (pub_connected_ && !cv_.wait_for(lk, kSubscribeWait, [&] {
-          return bound_generation_ >= want || stopping_.load();
+          return bound_generation_ >= want || stopping_.load() || !refusal().empty();
         })) {
       host_.logger().warn("bindings for queue '" + opt_.queue + "' not in place yet (" +
                           con_last_error_ + "); they will be made on (re)connect");
+    }
+    if (std::string why = refusal(); !why.empty()) {
+      return Status::PermissionDenied("broker-rabbitmq: user '" + opt_.target.user +
+                                      "' may not subscribe: " + why);
     }
     return Status::Ok();
   });
@@ -673,12 +770,10 @@ void RabbitBroker::consumer_main() {
 }
 
 Status RabbitBroker::setup_consumer(AmqpConnection& c, std::set<std::string>& bound) {
-  DFD_RETURN_IF_ERROR(c.open(opt_.target, opt_.heartbeat_s, kSetupTimeout));
+  DFD_RETURN_IF_ERROR(c.open(opt_.target, opt_.tls, opt_.heartbeat_s, kSetupTimeout));
+  DFD_RETURN_IF_ERROR(declare_exchange(c));
   amqp_connection_state_t conn = c.get();
   const auto ch = AmqpConnection::kChannel;
-  amqp_exchange_declare(conn, ch, bytes(opt_.exchange), amqp_cstring_bytes("topic"), 0, 1, 0, 0,
-                        amqp_empty_table);
-  DFD_RETURN_IF_ERROR(c.check_rpc("declare topic exchange '" + opt_.exchange + "'"));
   amqp_queue_declare(conn, ch, bytes(opt_.queue), /*passive=*/0, /*durable=*/1, /*exclusive=*/0,
                      /*auto_delete=*/0, amqp_empty_table);
   DFD_RETURN_IF_ERROR(c.check_rpc("declare durable queue '" + opt_.queue + "'"));
@@ -706,8 +801,20 @@ Status RabbitBroker::bind_new_keys(AmqpConnection& c, std::set<std::string>& bou
   for (const auto& k : todo) {
     amqp_queue_bind(c.get(), AmqpConnection::kChannel, bytes(opt_.queue), bytes(opt_.exchange),
                     bytes(k), amqp_empty_table);
-    DFD_RETURN_IF_ERROR(
-        c.check_rpc("bind queue '" + opt_.queue + "' to '" + opt_.exchange + "' with '" + k + "'"));
+    Status st =
+        c.check_rpc("bind queue '" + opt_.queue + "' to '" + opt_.exchange + "' with '" + k + "'");
+    if (st.code() == Code::kPermissionDenied) {
+      // The user may not read these keys: forget the key (subscribe() reports it), reconnect
+      // and go on with the others. Retrying would refuse it again, forever.
+      host_.logger().error("RabbitMQ refused a binding for user '" + opt_.target.user +
+                           "': " + st.message() + "; consuming without it");
+      std::lock_guard<std::mutex> g(mu_);
+      refused_bindings_[k] = st.message();
+      wanted_keys_.erase(k);
+      cv_.notify_all();
+      return st;
+    }
+    DFD_RETURN_IF_ERROR(st);
     bound.insert(k);
   }
   {

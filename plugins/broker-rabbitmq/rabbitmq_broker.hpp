@@ -17,6 +17,13 @@
 // Both reconnect on any failure with exponential backoff (100 ms doubling to reconnect_max_ms)
 // and redeclare their topology; AMQP heartbeats are on (heartbeat_s).
 //
+// Permissions (one RabbitMQ user per role, docs/broker.md): a publish RabbitMQ refuses (403
+// ACCESS_REFUSED closes the channel) fails that publish with kPermissionDenied; the publisher
+// opens the channel again on the same connection and sends the other events in flight again. A
+// binding RabbitMQ refuses makes subscribe() fail with kPermissionDenied; the consumer goes on
+// with the other keys. A user without configure permission on the exchange checks that it
+// exists (passive declare) instead of declaring it.
+//
 // Thread-safety: publish, subscribe, connected and health are safe from any thread. Handlers run
 // on the consumer thread, one delivery at a time.
 #pragma once
@@ -39,6 +46,7 @@
 #include "delivery_rejector.hpp"
 #include "dfd/broker.hpp"
 #include "dfd/events.hpp"
+#include "publish_refusal.hpp"
 
 namespace dfd::broker_rabbitmq {
 
@@ -60,6 +68,7 @@ class RabbitBroker final : public Broker {
  private:
   struct Options {
     AmqpTarget target;
+    TlsFiles tls;  // with an amqps:// url (amqp_tls.hpp)
     std::string exchange = "dfd";
     std::string queue;
     int prefetch = 256;
@@ -92,7 +101,14 @@ class RabbitBroker final : public Broker {
   void consumer_main();
   Status setup_publisher(AmqpConnection& c);
   Status publisher_session(AmqpConnection& c);
-  Status read_confirms(amqp_connection_state_t conn, Inflight& inflight);
+  // Reads acks/nacks. A channel closed with 403 returns kPermissionDenied and fills `refusal`.
+  Status read_confirms(amqp_connection_state_t conn, Inflight& inflight, PublishRefusal& refusal);
+  // After a refused publish: fails the refused events in flight, moves the others to `resend`
+  // (in order), opens the channel again in confirm mode.
+  Status recover_from_refusal(AmqpConnection& c, const PublishRefusal& refusal, Inflight& inflight,
+                              std::deque<std::unique_ptr<PendingPublish>>& resend);
+  // Declares the topic exchange, or, when the user may not configure it, checks that it exists.
+  Status declare_exchange(AmqpConnection& c);
   Status setup_consumer(AmqpConnection& c, std::set<std::string>& bound);
   Status bind_new_keys(AmqpConnection& c, std::set<std::string>& bound);
   Status consumer_session(AmqpConnection& c, std::set<std::string>& bound);
@@ -116,6 +132,7 @@ class RabbitBroker final : public Broker {
   Counter& failures_;
   Counter& consumed_;
   Counter& cancels_;
+  Counter& refused_;
   Gauge& connected_gauge_;
 
   std::atomic<bool> stopping_{false};
@@ -124,6 +141,7 @@ class RabbitBroker final : public Broker {
   int pub_wake_fd_ = -1;  // eventfds (new work, stop); set in start() before the threads exist
   int con_wake_fd_ = -1;
   std::chrono::milliseconds handler_retry_delay_{100};  // consumer thread only
+  std::set<std::string> refusals_logged_;               // publisher thread only
   std::unique_ptr<DeliveryRejector> rejector_;          // consumer thread only (after init)
   std::thread publisher_;
   std::thread consumer_;
@@ -141,7 +159,8 @@ class RabbitBroker final : public Broker {
   std::string con_last_error_ = "not connected yet";
   std::vector<std::shared_ptr<Subscription>> subs_;
   std::set<std::string> wanted_keys_;
-  std::uint64_t keys_generation_ = 0;   // bumped when wanted_keys_ grows
+  std::map<std::string, std::string> refused_bindings_;  // key -> RabbitMQ's refusal
+  std::uint64_t keys_generation_ = 0;                    // bumped when wanted_keys_ grows
   std::uint64_t bound_generation_ = 0;  // wanted_keys_ generation the consumer has bound
   std::chrono::steady_clock::time_point consume_started_{};
   std::uint64_t cancel_count_ = 0;  // basic.cancel received from RabbitMQ

@@ -39,12 +39,6 @@ std::string queue_counts(const std::string& queue) {
   return "";
 }
 
-int count_of(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
-}
-
 // A file server's token handler, as the EventHandler contract asks: a body the decoder refuses
 // is kInvalidArgument. Records every call per body and the token hashes learned.
 class TokenStoreDouble {
@@ -133,8 +127,8 @@ TEST(RabbitBrokerHostile, RejectionLogIsRateLimitedAndRoutingKeysAreEscaped) {
 }
 
 // Issue 11 #3: `rabbitmqctl delete_queue` used to leave the consumer waiting on nothing.
-TEST(RabbitBrokerHostile, ADeletedQueueIsDeclaredAgainAndConsumingResumes) {
-  MAKE_OR_FAIL(fs, config());
+void expect_a_deleted_queue_is_declared_again(const ConfigMap& cfg) {
+  MAKE_OR_FAIL(fs, cfg);
   EventSink sink;
   ASSERT_TRUE(fs.broker->subscribe({"token.*"}, sink.handler()).ok());
   ASSERT_TRUE(fs.broker->publish("token.issued", "before", 2s).ok());
@@ -165,6 +159,14 @@ TEST(RabbitBrokerHostile, ADeletedQueueIsDeclaredAgainAndConsumingResumes) {
   ASSERT_TRUE(sink.wait_for_body("after", 10s)) << fs.plugin.get()->health().detail;
   EXPECT_NE(fs.host->log_text().find("cancelled the consumer of queue '" + queue + "'"),
             std::string::npos);
+}
+
+TEST(RabbitBrokerHostile, ADeletedQueueIsDeclaredAgainAndConsumingResumes) {
+  expect_a_deleted_queue_is_declared_again(config());
+}
+
+TEST(RabbitBrokerHostile, ADeletedQueueIsDeclaredAgainOverTls) {
+  expect_a_deleted_queue_is_declared_again(tls_config());
 }
 
 // Issue 11 #12: every message, log line and health text with a password holding '/', '?', '#'

@@ -3,6 +3,7 @@
 // stops it too if this process dies without tearing down.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,8 +31,9 @@ using Clock = std::chrono::steady_clock;
     ::testing::AddGlobalTestEnvironment(new RabbitEnv);
 
 INSTANTIATE_TEST_SUITE_P(RabbitMq, BrokerConformance,
-                         ::testing::Values(BrokerFactory{"rabbitmq",
-                                                         [] { return make(config()); }}),
+                         ::testing::Values(BrokerFactory{"rabbitmq", [] { return make(config()); }},
+                                           BrokerFactory{"rabbitmq_amqps",
+                                                         [] { return make(tls_config()); }}),
                          [](const auto& info) { return info.param.name; });
 
 // ---------------------------------------------------------------------------------------------
@@ -145,6 +147,11 @@ TEST(RabbitBroker, ConfirmPipeliningThroughput) {
     std::cout << "[ rate     ] confirmed publishes, no queue bound: " << static_cast<int>(r)
               << "/s (" << kTotal << " events, " << kThreads << " threads)\n";
   }
+  {
+    MAKE_OR_FAIL(a, tls_config({{"queue", "q-rate-unbound-tls"}}));
+    double r = publish_rate(a.broker, kThreads, kTotal);
+    std::cout << "[ rate     ] same over amqps (TLS): " << static_cast<int>(r) << "/s\n";
+  }
   MAKE_OR_FAIL(consumer, config());
   std::atomic<int> got{0};
   ASSERT_TRUE(consumer.broker
@@ -165,9 +172,14 @@ TEST(RabbitBroker, ConfirmPipeliningThroughput) {
   double many = publish_rate(a.broker, 64, kTotal);
   std::cout << "[ rate     ] same, 1 thread: " << static_cast<int>(one) << "/s (confirm round trip "
             << 1000.0 / one << " ms); 64 threads: " << static_cast<int>(many) << "/s\n";
+  // The same durable queue, published to over amqps, right after (same load on the machine).
+  MAKE_OR_FAIL(t, tls_config({{"exchange", "x-" + test_name()}, {"queue", "q-rate-tls"}}));
+  double tls = publish_rate(t.broker, kThreads, kTotal);
+  std::cout << "[ rate     ] durable queue bound, over amqps (TLS): " << static_cast<int>(tls)
+            << "/s (plain " << static_cast<int>(r) << "/s above)\n";
   constexpr int kAll = kWarmup + kTotal + 300 + kTotal;
   EXPECT_EQ(a.host->metric("dfd_broker_published_total"), kAll);
-  EXPECT_TRUE(eventually([&] { return got.load() >= kAll; }, 30s)) << got.load();
+  EXPECT_TRUE(eventually([&] { return got.load() >= kAll + kTotal; }, 30s)) << got.load();
 }
 
 TEST(RabbitBroker, BadUrlIsAClearErrorWithThePasswordRedacted) {
@@ -208,10 +220,19 @@ TEST(RabbitBroker, WrongPasswordFailsStartWithoutShowingIt) {
 TEST(RabbitBroker, PasswordFromFileOrEnvironment) {
   TempDir tmp;
   write_file(tmp.file("pw"), "guest\n");
+  ASSERT_EQ(::chmod(tmp.file("pw").c_str(), 0600), 0);
   std::string url = "amqp://guest@127.0.0.1:" + std::to_string(RabbitEnv::port) + "/";
   {
     MAKE_OR_FAIL(a, config({{"url", url}, {"password_file", tmp.file("pw")}}));
     EXPECT_TRUE(a.broker->connected());
+    EXPECT_EQ(a.host->log_text().find("password_file"), std::string::npos) << a.host->log_text();
+  }
+  {
+    // Others may read it: it still works, with a warning that says how to fix it.
+    ASSERT_EQ(::chmod(tmp.file("pw").c_str(), 0644), 0);
+    MAKE_OR_FAIL(a, config({{"url", url}, {"password_file", tmp.file("pw")}}));
+    EXPECT_TRUE(a.broker->connected());
+    EXPECT_NE(a.host->log_text().find("chmod 600"), std::string::npos) << a.host->log_text();
   }
   write_file(tmp.file("bad"), "not-it\n");
   {
@@ -337,6 +358,12 @@ TEST(RabbitBrokerZRestart, ReconnectsAfterABrokerRestartWithoutRecreatingThePlug
   ASSERT_TRUE(a.broker->subscribe({"token.*"}, sink.handler()).ok());
   ASSERT_TRUE(a.broker->publish("token.issued", "before", 2s).ok());
   ASSERT_TRUE(sink.wait_for_body("before", 5s));
+  // The same over TLS (its own queue): a new TLS session on every reconnect.
+  MAKE_OR_FAIL(t, tls_config({{"queue", "q-restart-tls"}}));
+  EventSink tls_sink;
+  ASSERT_TRUE(t.broker->subscribe({"token.*"}, tls_sink.handler()).ok());
+  ASSERT_TRUE(t.broker->publish("token.issued", "tls-before", 2s).ok());
+  ASSERT_TRUE(tls_sink.wait_for_body("tls-before", 5s));
 
   auto stop = run({RabbitEnv::script(), "stop", RabbitEnv::dir});
   ASSERT_EQ(stop.status, 0) << stop.output;
@@ -354,6 +381,12 @@ TEST(RabbitBrokerZRestart, ReconnectsAfterABrokerRestartWithoutRecreatingThePlug
   ASSERT_TRUE(eventually([&] { return a.broker->publish("token.issued", "after", 1s).ok(); }, 10s))
       << a.plugin.get()->health().detail;
   ASSERT_TRUE(sink.wait_for_body("after", 10s));
+  ASSERT_TRUE(
+      eventually([&] { return t.broker->publish("token.issued", "tls-after", 1s).ok(); }, 10s))
+      << t.plugin.get()->health().detail;
+  ASSERT_TRUE(tls_sink.wait_for_body("tls-after", 10s)) << t.plugin.get()->health().detail;
+  EXPECT_TRUE(eventually([&] { return t.plugin.get()->health().healthy; }, 5s))
+      << t.plugin.get()->health().detail;
   double took = seconds_since(back);
   std::cout << "[ info     ] publish + consume working again " << took
             << " s after the broker was back\n";

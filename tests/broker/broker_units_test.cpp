@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "amqp_url.hpp"
+#include "publish_refusal.hpp"
 #include "topic.hpp"
 
 namespace {
@@ -119,17 +120,46 @@ TEST(AmqpUrl, Parses) {
   auto slash = parse_amqp_url("amqp://u:p@h:1/%2f");
   ASSERT_TRUE(slash.ok());
   EXPECT_EQ(slash->vhost, "/");
+  EXPECT_FALSE(slash->tls);
+
+  auto tls = parse_amqp_url("amqps://fs-a:pw@127.0.0.1/");
+  ASSERT_TRUE(tls.ok()) << tls.status().to_string();
+  EXPECT_TRUE(tls->tls);
+  EXPECT_EQ(tls->port, 5671);
+  EXPECT_EQ(tls->display, "amqps://fs-a:***@127.0.0.1/");
 }
 
 TEST(AmqpUrl, BadUrlsAreClearAndRedacted) {
   for (const char* bad : {"http://u:topsecret@h/", "amqp://u:topsecret@h:notaport/",
-                          "amqps://u:topsecret@h/", "u:topsecret@h"}) {
+                          "amqps://u:topsecret@h:x/", "u:topsecret@h"}) {
     auto t = parse_amqp_url(bad);
     ASSERT_FALSE(t.ok()) << bad;
     EXPECT_EQ(t.status().code(), dfd::Code::kInvalidArgument);
     EXPECT_EQ(t.status().message().find("topsecret"), std::string::npos) << t.status().message();
     EXPECT_NE(t.status().message().find("***"), std::string::npos) << t.status().message();
   }
+}
+
+TEST(PublishRefusal, NamesTheRefusedTopicOrTheWholeExchange) {
+  using dfd::broker_rabbitmq::is_refused;
+  using dfd::broker_rabbitmq::parse_publish_refusal;
+  auto topic = parse_publish_refusal(
+      "ACCESS_REFUSED - access to topic 'token.issued' in exchange 'dfd' in vhost '/' refused "
+      "for user 'fs-a'");
+  EXPECT_EQ(topic.topic, "token.issued");
+  EXPECT_TRUE(is_refused(topic, "token.issued"));
+  EXPECT_FALSE(is_refused(topic, "server.heartbeat.fs-a"));
+  auto quoted = parse_publish_refusal(
+      "ACCESS_REFUSED - write access to topic 'a.it's' in exchange 'dfd' in vhost '/' refused");
+  EXPECT_EQ(quoted.topic, "a.it's");
+  auto exchange = parse_publish_refusal(
+      "ACCESS_REFUSED - access to exchange 'amq.topic' in vhost '/' refused for user 'fs-a'");
+  EXPECT_EQ(exchange.topic, "");
+  EXPECT_TRUE(is_refused(exchange, "anything"));
+  auto odd = parse_publish_refusal(std::string("x\x1b[2J") + std::string(400, 'y'));
+  EXPECT_EQ(odd.reason.find('\x1b'), std::string::npos);
+  EXPECT_LE(odd.reason.size(), 300u);
+  EXPECT_TRUE(is_refused(odd, "anything"));
 }
 
 }  // namespace

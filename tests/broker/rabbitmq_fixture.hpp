@@ -1,6 +1,7 @@
 // The RabbitMQ test fixture of broker_rabbitmq_test: ONE real private broker per binary
-// (scripts/rabbitmq start in a temp dir; stopped by PID at the end; a watchdog stops it if the
-// process dies), and helpers to make broker-rabbitmq instances against it. The .cpp files of the
+// (scripts/rabbitmq start --tls in a temp dir, so it listens for amqp:// and amqps://; stopped by
+// PID at the end; a watchdog stops it if the process dies), and helpers to make broker-rabbitmq
+// instances against it. The .cpp files of the
 // binary share it; broker_rabbitmq_test.cpp registers the environment.
 #pragma once
 
@@ -32,12 +33,17 @@ class RabbitEnv : public ::testing::Environment {
  public:
   static inline std::string url, dir;
   static inline int port = 0;
+  // The TLS listener: amqps://guest:guest@127.0.0.1:PORT/, its CA and the PKI directory
+  // (scripts/pki: ca.pem, rabbitmq.pem; more leaves with pki_leaf()).
+  static inline std::string amqps_url, ca_file, pki_dir;
+  static inline int amqps_port = 0;
 
   void SetUp() override {
     tmp_ = std::make_unique<TempDir>();
     dir = tmp_->file("rabbitmq");
+    pki_dir = tmp_->file("pki");
     auto t0 = RabbitClock::now();
-    auto r = run({script(), "start", dir});
+    auto r = run({script(), "start", dir, "--tls", pki_dir});
     ASSERT_EQ(r.status, 0) << "scripts/rabbitmq start failed:\n" << r.output;
     std::cout << "[ broker   ] " << r.output << "[ broker   ] started in "
               << std::chrono::duration<double>(RabbitClock::now() - t0).count() << " s\n";
@@ -47,8 +53,13 @@ class RabbitEnv : public ::testing::Environment {
       if (eq == std::string::npos) continue;
       if (line.substr(0, eq) == "DFD_AMQP_URL") url = line.substr(eq + 1);
       if (line.substr(0, eq) == "DFD_AMQP_PORT") port = std::stoi(line.substr(eq + 1));
+      if (line.substr(0, eq) == "DFD_AMQPS_URL") amqps_url = line.substr(eq + 1);
+      if (line.substr(0, eq) == "DFD_AMQPS_PORT") amqps_port = std::stoi(line.substr(eq + 1));
+      if (line.substr(0, eq) == "DFD_RABBITMQ_CA") ca_file = line.substr(eq + 1);
     }
     ASSERT_FALSE(url.empty());
+    ASSERT_FALSE(amqps_url.empty());
+    ASSERT_FALSE(ca_file.empty());
     start_watchdog();
   }
 
@@ -105,6 +116,19 @@ inline ConfigMap config(ConfigMap extra = {}) {
   return c;
 }
 
+// The same over TLS: the amqps:// listener, verified with the broker's CA.
+inline ConfigMap tls_config(ConfigMap extra = {}) {
+  ConfigMap c = config({{"url", RabbitEnv::amqps_url}, {"ca_file", RabbitEnv::ca_file}});
+  for (auto& [k, v] : extra) c[k] = v;
+  return c;
+}
+
+// "amqps://USER:PASSWORD@127.0.0.1:PORT/" on this run's broker.
+inline std::string amqps_url_for(const std::string& user, const std::string& password) {
+  return "amqps://" + user + ":" + password +
+         "@127.0.0.1:" + std::to_string(RabbitEnv::amqps_port) + "/";
+}
+
 inline Result<Instance> make(ConfigMap cfg, bool start = true) {
   Instance i;
   i.host = std::make_unique<FakeHost>(std::move(cfg), "broker-rabbitmq");
@@ -133,6 +157,13 @@ bool eventually(Pred p, std::chrono::milliseconds timeout) {
 
 inline double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(RabbitClock::now() - t).count();
+}
+
+// How often `what` occurs in `text` (log lines).
+inline int count_of(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
 }
 
 // rabbitmqctl ARGS against this binary's broker (scripts/rabbitmq ctl).

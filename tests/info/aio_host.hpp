@@ -16,7 +16,7 @@ namespace dfd::test {
 
 struct AioHost {
   // `tls_dir`: a scripts/pki directory; its server.pem/server.key make the control plane HTTPS
-  // (set_http_tls for the harness's own calls); the data plane's public_url stays http.
+  // (set_http_tls for the harness's own calls); the data plane stays plain http (tls = false).
   AioHost(const std::string& content, const std::string& info_extra,
           const std::string& auth_extra = "kdf_iterations = 1000\n",
           const std::string& tls_dir = "") {
@@ -46,7 +46,8 @@ shutdown_grace_ms = 2000
 listen = "127.0.0.1:)" + std::to_string(dp) +
                            R"("
 public_url = ")" + data + R"("
-chunk_size = 65536
+)" + (tls_dir.empty() ? "" : "tls = false\n") +
+                           R"(chunk_size = 65536
 heartbeat_interval_ms = 500
 token_wait_ms = 2000
 
