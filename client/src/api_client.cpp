@@ -159,6 +159,7 @@ nlohmann::json InfoApi::call_once(const std::string& method, const std::string& 
     std::string reason = printable(err[0] ? err : curl_easy_strerror(rc));
     if (auto tls = tls_failure_message(rc, server_, reason))
       throw CliError(exit_code::kTls, context + ": " + *tls);
+    reason += client_certificate_hint(rc, server_);
     throw CliError(exit_code::kServer,
                    context + ": cannot reach the info server at " + server_ + ": " + reason);
   }

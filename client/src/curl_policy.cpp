@@ -60,12 +60,16 @@ std::optional<std::string> tls_failure_message(CURLcode rc, const std::string& b
              reason;
     case CURLE_SSL_CONNECT_ERROR:
       return "TLS handshake with " + base_url + " failed: " + reason +
-             (g_tls.cert_file.empty() ? " (if the server wants a client certificate: --cert FILE "
-                                        "--key FILE)"
-                                      : "");
+             client_certificate_hint(rc, base_url);
     default:
       return std::nullopt;
   }
+}
+
+std::string client_certificate_hint(CURLcode rc, const std::string& base_url) {
+  bool fits = rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR;
+  if (!fits || !g_tls.cert_file.empty() || base_url.rfind("https://", 0) != 0) return "";
+  return " (if the server wants a client certificate: --cert FILE --key FILE)";
 }
 
 void apply_curl_policy(CURL* easy) {

@@ -38,6 +38,11 @@ const TlsSettings& tls_settings();
 std::optional<std::string> tls_failure_message(CURLcode rc, const std::string& base_url,
                                                const std::string& reason);
 
+// " (if the server wants a client certificate: --cert FILE --key FILE)" for a connection to an
+// https `base_url` that broke right after the handshake (what a TLS 1.3 server that wants a
+// client certificate does when none is sent) while no client certificate is set; "" otherwise.
+std::string client_certificate_hint(CURLcode rc, const std::string& base_url);
+
 // Response headers (all lines of one transfer together) above this fail the request.
 constexpr std::size_t kMaxHeaderBytes = std::size_t{64} << 10;
 

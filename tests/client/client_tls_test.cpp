@@ -25,9 +25,11 @@ class ClientTls : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     pki_ = new TempDir();
-    ASSERT_TRUE(make_pki(pki_->path(), {"server"}));
+    ASSERT_TRUE(make_pki(pki_->path(), {"server", "client"}));
     set_http_tls({pki_->file("ca.pem"), "", ""});
-    aio_ = new AioHost("hello over tls\n", "", "kdf_iterations = 1000\n", pki_->path());
+    // The data plane stays plain http: the manifest's location is http:// (the location policy).
+    aio_ = new AioHost("hello over tls\n", "", "kdf_iterations = 1000\n",
+                       AioTls{pki_->path(), false, false});
   }
   static void TearDownTestSuite() {
     delete aio_;
@@ -125,6 +127,61 @@ TEST_F(ClientTls, HttpsManifestWithOnlyPlainHttpLocationsIsRefused) {
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, Not(HasSubstr("skipping location")));
   EXPECT_EQ(read_file(out), "hello over tls\n");
+}
+
+// Control and data plane over TLS: `dfd get` fetches the manifest and the bytes over https with
+// the CA, and fails with the certificate message without it.
+TEST_F(ClientTls, GetOverHttpsEverywhere) {
+  AioHost both("bytes over https\n", "", "kdf_iterations = 1000\n", AioTls{pki_->path()});
+  ASSERT_TRUE(both.ready) << both.host->log();
+  ASSERT_EQ(both.data.rfind("https://", 0), 0u);
+  auto in_both = [&](std::vector<std::string> args, const std::string& in = "") {
+    args.insert(args.begin(), {bin("dfd"), "--server", both.base, "--cacert", ca()});
+    return run(args, in, env_);
+  };
+  ASSERT_EQ(
+      in_both({"login", "--email", "admin@example.com", "--password-stdin"}, "admin-password-1\n")
+          .status,
+      0);
+  std::string id;
+  auto end = std::chrono::steady_clock::now() + 20s;
+  while (id.empty() && std::chrono::steady_clock::now() < end) {
+    auto r = in_both({"ls", "--json"});
+    auto j = nlohmann::json::parse(r.output.substr(0, r.output.rfind('}') + 1), nullptr, false);
+    if (r.status == 0 && j.is_object() && j["total"] == 1)
+      id = std::to_string(j["files"][0]["id"].get<int>());
+    else
+      std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_NE(id, "");
+  std::string out = home_.file("bytes.txt");
+  auto r = in_both({"get", id, "-o", out, "--no-progress"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, Not(HasSubstr("skipping location")));
+  EXPECT_EQ(read_file(out), "bytes over https\n");
+}
+
+// A server that wants client certificates: dfd --cert/--key (or DFD_CLIENT_CERT/DFD_CLIENT_KEY)
+// gets in; without one the connection fails and the message says what to pass.
+TEST_F(ClientTls, ClientCertificateForMutualTls) {
+  set_http_tls({ca(), pki_->file("client.pem"), pki_->file("client.key")});
+  AioHost mtls("mutual\n", "", "kdf_iterations = 1000\n", AioTls{pki_->path(), true, true});
+  set_http_tls({ca(), "", ""});
+  ASSERT_TRUE(mtls.ready) << mtls.host->log();
+  auto login_to = [&](std::vector<std::string> args, std::map<std::string, std::string> env) {
+    args.insert(args.begin(), {bin("dfd"), "--server", mtls.base, "--cacert", ca()});
+    args.insert(args.end(), {"login", "--email", "admin@example.com", "--password-stdin"});
+    for (auto& [k, v] : env_) env.emplace(k, v);
+    return run(args, "admin-password-1\n", env);
+  };
+  auto r = login_to({}, {});
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("--cert FILE --key FILE"));
+  r = login_to({"--cert", pki_->file("client.pem"), "--key", pki_->file("client.key")}, {});
+  EXPECT_EQ(r.status, 0) << r.output;
+  r = login_to({}, {{"DFD_CLIENT_CERT", pki_->file("client.pem")},
+                    {"DFD_CLIENT_KEY", pki_->file("client.key")}});
+  EXPECT_EQ(r.status, 0) << r.output;
 }
 
 }  // namespace

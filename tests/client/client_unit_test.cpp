@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 
 #include "chunk_planner.hpp"
+#include "curl_policy.hpp"
 #include "harness.hpp"
+#include "location_policy.hpp"
 #include "manifest.hpp"
 #include "state_file.hpp"
 #include "util.hpp"
@@ -229,4 +231,53 @@ TEST(StateFile, CorruptionIsDetected) {
   j = nlohmann::json::parse(good);
   j["chunk_size"] = 0;
   EXPECT_FALSE(decode_state(j.dump(), &why));
+}
+
+namespace {
+Manifest with_locations(std::vector<std::string> urls) {
+  Manifest m;
+  m.name = "f.bin";
+  for (auto& u : urls) m.locations.push_back({"s-" + std::to_string(m.locations.size()), "z", u});
+  return m;
+}
+}  // namespace
+
+TEST(LocationPolicy, HttpsManifestDropsPlainHttpLocationsWithAWarning) {
+  Manifest m = with_locations({"http://a:1", "https://b:2", "HTTP://c:3"});
+  std::vector<std::string> warnings;
+  apply_location_policy(m, {true, false}, [&](const std::string& w) { warnings.push_back(w); });
+  ASSERT_EQ(m.locations.size(), 1u);
+  EXPECT_EQ(m.locations[0].url, "https://b:2");
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("skipping location http://a:1"), std::string::npos);
+}
+
+TEST(LocationPolicy, NothingLeftIsATlsError) {
+  Manifest m = with_locations({"http://a:1"});
+  try {
+    apply_location_policy(m, {true, false}, nullptr);
+    FAIL() << "no error";
+  } catch (const CliError& e) {
+    EXPECT_EQ(e.exit_code, exit_code::kTls);
+    EXPECT_NE(std::string(e.what()).find("--allow-insecure-locations"), std::string::npos);
+  }
+}
+
+TEST(LocationPolicy, AllowedOrPlainManifestsAreKept) {
+  Manifest m = with_locations({"http://a:1"});
+  apply_location_policy(m, {true, true}, nullptr);  // --allow-insecure-locations
+  EXPECT_EQ(m.locations.size(), 1u);
+  apply_location_policy(m, {false, false}, nullptr);  // the manifest came over plain http
+  EXPECT_EQ(m.locations.size(), 1u);
+}
+
+TEST(TlsFailureMessage, NamesTheUrlAndTheWayOut) {
+  auto m = tls_failure_message(CURLE_PEER_FAILED_VERIFICATION, "https://127.0.0.1:9", "why");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(*m,
+            "TLS certificate of https://127.0.0.1:9 not trusted: why; pass --cacert FILE or set "
+            "DFD_CA_BUNDLE");
+  EXPECT_FALSE(tls_failure_message(CURLE_COULDNT_CONNECT, "https://127.0.0.1:9", "why"));
+  EXPECT_NE(client_certificate_hint(CURLE_RECV_ERROR, "https://x:1"), "");
+  EXPECT_EQ(client_certificate_hint(CURLE_RECV_ERROR, "http://x:1"), "");
 }

@@ -237,6 +237,7 @@ TEST_F(ClientE2E, Aria2cFromThreeServersByteIdentical) {
                                    out_dir_->path(),
                                    "-o",
                                    "aria.bin"};
+  if (g->tls.on) argv.push_back("--ca-certificate=" + g->tls.ca_file());
   for (auto& l : j.at("locations"))
     argv.push_back(l.at("url").get<std::string>() + "/v1/content/" + uid);
   auto t0 = Clock::now();

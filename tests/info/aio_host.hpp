@@ -14,20 +14,30 @@
 
 namespace dfd::test {
 
+// TLS for an AioHost: `dir` is a scripts/pki directory; its server.pem/server.key make the
+// control plane HTTPS (set_http_tls for the harness's own calls).
+struct AioTls {
+  std::string dir;                   // empty: plain HTTP everywhere
+  bool client_certificates = false;  // mutual TLS: clients need a certificate from dir/ca.pem
+  bool data_plane = true;            // the data plane serves TLS too (false: [content] tls = false)
+};
+
 struct AioHost {
-  // `tls_dir`: a scripts/pki directory; its server.pem/server.key make the control plane HTTPS
-  // (set_http_tls for the harness's own calls); the data plane stays plain http (tls = false).
   AioHost(const std::string& content, const std::string& info_extra,
-          const std::string& auth_extra = "kdf_iterations = 1000\n",
-          const std::string& tls_dir = "") {
+          const std::string& auth_extra = "kdf_iterations = 1000\n", const AioTls& tls = {}) {
     using namespace std::chrono_literals;
     int cp = free_port();
     int dp = free_port();
-    base = (tls_dir.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") + std::to_string(cp);
-    std::string tls_keys = tls_dir.empty() ? ""
-                                           : "tls_cert = \"" + tls_dir + "/server.pem\"\n" +
-                                                 "tls_key = \"" + tls_dir + "/server.key\"\n";
-    data = "http://127.0.0.1:" + std::to_string(dp);
+    bool on = !tls.dir.empty();
+    base = (on ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(cp);
+    data = (on && tls.data_plane ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(dp);
+    std::string server_tls, content_tls;
+    if (on) {
+      server_tls =
+          "tls_cert = \"" + tls.dir + "/server.pem\"\ntls_key = \"" + tls.dir + "/server.key\"\n";
+      if (tls.client_certificates) server_tls += "tls_client_ca = \"" + tls.dir + "/ca.pem\"\n";
+      if (!tls.data_plane) content_tls = "tls = false\n";
+    }
     run({"mkdir", "-p", dir.file("files"), dir.file("state")});
     write_file(dir.file("files/hello.txt"), content);
     write_file(dir.file("admin-pw"), "admin-password-1\n");
@@ -41,13 +51,12 @@ threads = 4
 state_dir = ")" + dir.file("state") +
                            R"("
 shutdown_grace_ms = 2000
-)" + tls_keys + R"(
+)" + server_tls + R"(
 [content]
 listen = "127.0.0.1:)" + std::to_string(dp) +
                            R"("
-public_url = ")" + data + R"("
-)" + (tls_dir.empty() ? "" : "tls = false\n") +
-                           R"(chunk_size = 65536
+public_url = ")" + data + "\"\n" +
+                           content_tls + R"(chunk_size = 65536
 heartbeat_interval_ms = 500
 token_wait_ms = 2000
 

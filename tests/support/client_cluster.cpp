@@ -73,7 +73,9 @@ void ClientCluster::bring_up(const std::vector<std::pair<std::string, std::strin
 }
 
 std::map<std::string, std::string> ClientCluster::dfd_env() const {
-  return {{"DFD_SERVER", info_url}, {"XDG_CONFIG_HOME", xdg()}};
+  std::map<std::string, std::string> env{{"DFD_SERVER", info_url}, {"XDG_CONFIG_HOME", xdg()}};
+  if (tls.on) env["DFD_CA_BUNDLE"] = tls.ca_file();
+  return env;
 }
 
 void ClientCluster::write_samples() {

@@ -23,7 +23,7 @@ void RealCluster::start_rabbit() {
 
 void RealCluster::write_info_config(const std::string& admin_email) {
   std::string port = std::to_string(free_port());
-  info_url = "http://127.0.0.1:" + port;
+  info_url = tls.scheme() + "://127.0.0.1:" + port;
   info_config = tmp.file("info.toml");
   write_file(info_config, "[server]\nid = \"info\"\nzone = \"zone-a\"\nlisten = \"127.0.0.1:" +
                               port + "\"\nthreads = 8\nstate_dir = \"" + tmp.file("info") +
@@ -41,6 +41,7 @@ void RealCluster::write_info_config(const std::string& admin_email) {
                               "\"\nadmin_password_env = \"DFD_E2E_ADMIN_PASSWORD\"\n"
                               "heartbeat_timeout_ms = 1500\naudit_log = \"" +
                               tmp.file("info/audit.log") + "\"\n");
+  tls.add_server_keys(info_config);
 }
 
 ClusterFileServer& RealCluster::add_file_server(const std::string& id, const std::string& zone,
@@ -49,8 +50,8 @@ ClusterFileServer& RealCluster::add_file_server(const std::string& id, const std
   f.id = id;
   f.zone = zone;
   std::string cport = std::to_string(free_port()), dport = std::to_string(free_port());
-  f.control = "http://127.0.0.1:" + cport;
-  f.content_url = "http://127.0.0.1:" + dport;
+  f.control = tls.scheme() + "://127.0.0.1:" + cport;
+  f.content_url = tls.scheme() + "://127.0.0.1:" + dport;  // [content] TLS follows [server]
   f.dir = tmp.file(id);
   std::filesystem::create_directories(f.root());
   f.config = tmp.file(id + ".toml");
@@ -70,6 +71,7 @@ ClusterFileServer& RealCluster::add_file_server(const std::string& id, const std
                            "/tokens.db\"\nkdf_iterations = 1000\n\n"
                            "[[plugin]]\nname = \"broker-rabbitmq\"\nurl = \"" +
                            amqp_url + "\"\n");
+  tls.add_server_keys(f.config);
   fs.push_back(std::move(f));
   return fs.back();
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster_tls.hpp"
 #include "harness.hpp"
 
 namespace dfd::test {
@@ -21,6 +22,7 @@ struct ClusterFileServer {
 class RealCluster {
  public:
   TempDir tmp;
+  ClusterTls tls{tmp.file("pki")};  // HTTPS control planes (cluster_tls.hpp): set `tls.on` first
   std::string amqp_url;
   std::string info_url, info_config;
   std::unique_ptr<Process> info;

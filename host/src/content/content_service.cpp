@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -14,9 +15,9 @@
 
 #include "content/content_index.hpp"
 #include "content/data_plane.hpp"
-#include "content/tls_context.hpp"
 #include "dfd/events.hpp"
 #include "suggest.hpp"
+#include "tls_files.hpp"
 
 namespace dfd::host {
 
@@ -155,17 +156,25 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
     DFD_RETURN_IF_ERROR(r.get_int("max_parked", o.max_parked, 1, 10000000));
     DFD_RETURN_IF_ERROR(r.get_int("max_parked_per_address", o.max_parked_per_address, 1, 10000000));
     DFD_RETURN_IF_ERROR(r.get_string("auth", o.auth));
-    DFD_RETURN_IF_ERROR(r.get_string("tls_cert", o.tls_cert));
-    DFD_RETURN_IF_ERROR(r.get_string("tls_key", o.tls_key));
+    // Like [server]'s: relative to the config file's directory, checked by building the TLS
+    // context once (tls_files.hpp), so a refusal names file:line:key.
+    for (auto [key, out] :
+         {std::pair<const char*, std::string*>{"tls_cert", &o.tls_cert}, {"tls_key", &o.tls_key}}) {
+      DFD_RETURN_IF_ERROR(r.get_string(key, *out));
+      if (table.get(key) && out->empty()) return r.error(key, "must not be empty");
+      if (!out->empty()) {
+        *out = (std::filesystem::absolute(file).parent_path() / *out).lexically_normal().string();
+      }
+    }
     if (o.tls_cert.empty() != o.tls_key.empty()) {
       const char* missing = o.tls_cert.empty() ? "tls_cert" : "tls_key";
       const char* given = o.tls_cert.empty() ? "tls_key" : "tls_cert";
       return r.error(given, std::string("needs '") + missing + "' too");
     }
     if (!o.tls_cert.empty()) {
-      if (Status s = check_tls_files(o.tls_cert, o.tls_key); !s.ok()) {
-        bool key = s.message().rfind("private key", 0) == 0;
-        return r.error(key ? "tls_key" : "tls_cert", s.message());
+      TlsRefusal refusal;
+      if (!make_server_tls_context({o.tls_cert, o.tls_key, ""}, &refusal)) {
+        return r.error(refusal.key, refusal.message);
       }
     }
     if (const toml::node* n = table.get("tls")) {
@@ -188,11 +197,6 @@ Status resolve_content_tls(ContentOptions& o, const std::string& server_cert,
   const toml::node* on = table.get("tls");
   if (on && on->value_or(false) && o.tls_cert.empty()) {
     return r.error("tls", "is true but neither [content] nor [server] has tls_cert and tls_key");
-  }
-  if (o.tls() && o.public_url.rfind("http://", 0) == 0) {
-    return r.error("public_url", "'" + o.public_url +
-                                     "' is http:// but the data plane serves only TLS (https://; "
-                                     "or set tls = false)");
   }
   return Status::Ok();
 }
@@ -471,6 +475,11 @@ Status ContentService::start() noexcept {
     m.url = m.opt.public_url.empty()
                 ? (m.opt.tls() ? "https://" : "http://") + m.plane->bound_address()
                 : m.opt.public_url;
+    if (m.opt.tls() && m.url.rfind("http://", 0) == 0) {
+      m.ctx.log.warn("[content] public_url '" + m.url +
+                     "' says http:// but the data plane serves only TLS (set tls = false for "
+                     "plain HTTP)");
+    }
 
     if (m.ctx.broker) {
       {

@@ -58,8 +58,8 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
 
 // Completes the TLS settings of parsed [content] options: a certificate and key not given in
 // [content] are [server]'s (`server_cert`, `server_key`, read from the same file) unless
-// `tls = false`. Errors name file:line:key: `tls = true` without a certificate anywhere, a
-// public_url that says http:// while the data plane serves only TLS.
+// `tls = false`. Errors name file:line:key: `tls = true` without a certificate anywhere. (An
+// http:// public_url with TLS on is only warned about at start: a proxy may stand in front.)
 Status resolve_content_tls(ContentOptions& o, const std::string& server_cert,
                            const std::string& server_key, const toml::table& table,
                            const std::string& file);

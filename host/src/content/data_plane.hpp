@@ -4,14 +4,17 @@
 // set, non-blocking sockets registered once edge-triggered for input and output. Loop 0 owns the
 // listening socket (listener.hpp) and hands accepted connections round-robin to the loops. A
 // connection lives on one loop for its whole life; its state is a bounded head buffer (8 KiB)
-// plus the response in flight (response_builder.hpp). File bytes go with sendfile() from the
-// storage's descriptor (or through a bounded 256 KiB buffer with read_at() when the storage has
-// none). A socket that is full is simply left until epoll reports it writable: a stalled client
-// costs no CPU and delays nobody else. The token is checked before the file is looked up
-// (token_gate.hpp); a request whose token the store does not know yet is parked (no thread is
-// held) until notify_tokens_changed() or token_wait_ms. Connections and parked requests are
-// capped per client address and in total (connection_limits.hpp); header, idle and send
-// timeouts come from a per-loop deadline heap used as the epoll_wait timeout.
+// plus the response in flight (response_builder.hpp). Bytes cross the socket through the
+// connection's transport (transport.hpp): plain, or TLS when tls_cert/tls_key are set
+// (tls_transport.hpp; handshakes driven by readiness like everything else). File bytes go with
+// sendfile() (kTLS: SSL_sendfile) from the storage's descriptor, or through a bounded 128 KiB
+// staging buffer (response_writer.hpp) for user-space TLS and storages without one. A socket that
+// is full is simply left until epoll reports it writable: a stalled client costs no CPU and delays
+// nobody else. The token is checked before the file is looked up (token_gate.hpp); a request whose
+// token the store does not know yet is parked (no thread is held) until notify_tokens_changed() or
+// token_wait_ms. Connections and parked requests are capped per client address and in total
+// (connection_limits.hpp); header, idle and send timeouts come from a per-loop deadline heap used
+// as the epoll_wait timeout.
 //
 // Thread-safety: start()/stop() from one controlling thread; notify_tokens_changed(),
 // bound_address(), port() and active_connections() from any thread.
