@@ -22,7 +22,7 @@ struct ClusterFileServer {
 class RealCluster {
  public:
   TempDir tmp;
-  ClusterTls tls{tmp.file("pki")};  // HTTPS control planes (cluster_tls.hpp): set `tls.on` first
+  ClusterTls tls{tmp.file("pki")};  // TLS on every hop (cluster_tls.hpp): set `tls.on` first
   std::string amqp_url;
   std::string info_url, info_config;
   std::unique_ptr<Process> info;
