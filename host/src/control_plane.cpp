@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <mutex>
 
 #include "bounded_http_handler.hpp"
@@ -92,20 +93,24 @@ struct ControlPlane::State {
 
 namespace {
 
+// Counts a connection closed by a limit (dfd_http_connections_refused_total{reason}).
+std::function<void(const std::string&)> refusal_counter(
+    const std::shared_ptr<ControlPlane::State>& state) {
+  return [st = state](const std::string& reason) {
+    st->metrics
+        .counter("dfd_http_connections_refused_total",
+                 "Control-plane connections closed by a limit", {{"reason", reason}})
+        .add();
+  };
+}
+
 class DispatchHandler final : public BoundedHttpHandler {
  public:
   HTTP_PROTOTYPE(DispatchHandler)
 
   DispatchHandler(std::shared_ptr<ControlPlane::State> state, FramerLimits limits,
                   std::shared_ptr<ConnectionLimiter> limiter)
-      : BoundedHttpHandler(limits, std::move(limiter),
-                           [st = state](const std::string& reason) {
-                             st->metrics
-                                 .counter("dfd_http_connections_refused_total",
-                                          "Control-plane connections closed by a limit",
-                                          {{"reason", reason}})
-                                 .add();
-                           }),
+      : BoundedHttpHandler(limits, std::move(limiter), refusal_counter(state)),
         state_(std::move(state)) {}
 
   void onRequest(const Http::Request& req, Http::ResponseWriter writer) override {
@@ -355,16 +360,8 @@ Status ControlPlane::bind_tls(const std::string& host, int port, const FramerLim
   o.handshake_timeout = std::chrono::milliseconds(options_.header_timeout_ms);
   auto handler = std::make_shared<DispatchHandler>(state_, limits, limiter);
   handler->setMaxRequestSize(limits.max_head + limits.max_body);
-  auto st = state_;
-  tls_ = std::make_unique<TlsListener>(
-      o, std::move(ctx), handler, std::move(limiter),
-      [st](const std::string& reason) {
-        st->metrics
-            .counter("dfd_http_connections_refused_total",
-                     "Control-plane connections closed by a limit", {{"reason", reason}})
-            .add();
-      },
-      state_->log);
+  tls_ = std::make_unique<TlsListener>(o, std::move(ctx), handler, std::move(limiter),
+                                       refusal_counter(state_), state_->log);
   if (Status s = tls_->bind(); !s.ok()) {
     tls_.reset();
     return s;

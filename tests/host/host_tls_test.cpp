@@ -244,6 +244,25 @@ TEST_F(HostTls, HandshakeFloodAndSilentClientsDoNotKeepOthersOut) {
   EXPECT_EQ(http("GET", h.url("/healthz")).status, 200);
 }
 
+// The request limits hold on the decrypted stream, and a refusal is written inside the TLS
+// session (SSL_write; a plain send() into the socket would break the session and the client
+// would see no answer).
+TEST_F(HostTls, OversizedBodyIsRefusedWithJson413InsideTheTlsSession) {
+  Host h(https_setup(tls_keys()));
+  ASSERT_TRUE(h.ready()) << h.proc().log();
+  dfd::test::TlsClientOptions o;
+  o.ca_file = pki("ca.pem");
+  dfd::test::TlsClient c(h.port(), o);
+  ASSERT_TRUE(c.connected()) << c.error();
+  ASSERT_TRUE(
+      c.send_all("POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 "Content-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n"));
+  auto r = c.read_response();
+  EXPECT_EQ(r.status, 413);
+  EXPECT_THAT(r.body, HasSubstr("\"body_too_large\""));
+  EXPECT_EQ(http("GET", h.url("/livez")).status, 200);
+}
+
 // The header and keep-alive timeouts also hold on TLS connections (the host's own transport
 // for them, control_transport.hpp): a request head that never ends is answered 408 and closed;
 // an idle kept-alive connection is closed.
