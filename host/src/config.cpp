@@ -141,6 +141,17 @@ struct TableReader {
     out = static_cast<int>(x);
     return Status::Ok();
   }
+  Status boolean(const std::string& key, bool& out) const {
+    const toml::node* v = t.get(key);
+    if (!v) return Status::Ok();
+    if (!v->is_boolean()) return type_error(key, *v, "a boolean");
+    out = v->as_boolean()->get();
+    return Status::Ok();
+  }
+  int line_of_key(const std::string& key) const {
+    const toml::node* v = t.get(key);
+    return v ? line_of(*v) : static_cast<int>(t.source().begin.line);
+  }
   Status value_error(const std::string& key, const std::string& what) const {
     const toml::node* v = t.get(key);
     int line = v ? line_of(*v) : static_cast<int>(t.source().begin.line);
@@ -250,6 +261,27 @@ Status parse_server(const toml::table& t, const std::string& file, int table_lin
   return Status::Ok();
 }
 
+Status parse_events(const toml::table& t, const std::string& file, EventsOptions& e) {
+  TableReader r{t, file, "[events]"};
+  DFD_RETURN_IF_ERROR(
+      r.unknown_keys({"signing_key", "trusted_keys", "max_age_s", "allow_unsigned"}));
+  e.line = line_of(t);
+  DFD_RETURN_IF_ERROR(r.str("signing_key", e.signing_key));
+  DFD_RETURN_IF_ERROR(r.str("trusted_keys", e.trusted_keys));
+  DFD_RETURN_IF_ERROR(r.integer("max_age_s", e.max_age_s, 10, 7 * 24 * 3600));
+  DFD_RETURN_IF_ERROR(r.boolean("allow_unsigned", e.allow_unsigned));
+  e.signing_key_line = r.line_of_key("signing_key");
+  e.trusted_keys_line = r.line_of_key("trusted_keys");
+  e.max_age_s_line = r.line_of_key("max_age_s");
+  e.allow_unsigned_line = r.line_of_key("allow_unsigned");
+  if (e.keys_configured() && e.allow_unsigned) {
+    return r.value_error("allow_unsigned",
+                         "true together with signing keys: with keys every event is checked; "
+                         "remove allow_unsigned or the keys");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<LogLevel> parse_log_level(std::string_view name) {
@@ -310,7 +342,7 @@ Result<HostConfig> parse_host_config(std::string_view text, const std::string& f
     cfg.file = file;
     cfg.root = root_ptr;
     TableReader top{root, file, "top level"};
-    DFD_RETURN_IF_ERROR(top.unknown_keys({"plugin_path", "server", "content", "plugin"}));
+    DFD_RETURN_IF_ERROR(top.unknown_keys({"plugin_path", "server", "content", "events", "plugin"}));
 
     fs::path base = fs::absolute(fs::path(file)).parent_path();
     if (const toml::node* pp = root.get("plugin_path")) {
@@ -352,6 +384,15 @@ Result<HostConfig> parse_host_config(std::string_view text, const std::string& f
                                        toml_type_name(*content));
       }
       cfg.content = content->as_table();
+    }
+
+    if (const toml::node* events = root.get("events")) {
+      if (!events->is_table()) {
+        return Status::InvalidArgument(at(file, line_of(*events)) +
+                                       "key 'events': expected a table, got " +
+                                       toml_type_name(*events));
+      }
+      DFD_RETURN_IF_ERROR(parse_events(*events->as_table(), file, cfg.events));
     }
 
     if (const toml::node* plugins = root.get("plugin")) {

@@ -53,6 +53,20 @@ struct ServerOptions {
   std::string tls_client_ca;  // optional: mutual TLS, clients need a certificate from this CA
 };
 
+// The [events] table: signed broker events (docs/host.md "[events]", docs/security.md).
+struct EventsOptions {
+  int line = 0;              // of the [events] header; 0 when the table is absent
+  std::string signing_key;   // this host's Ed25519 private key (PEM, 0600); "" = not set
+  int signing_key_line = 0;  // line of each key (the table's when absent), for messages
+  std::string trusted_keys;  // a directory of <sender>.pub files; "" = not set
+  int trusted_keys_line = 0;
+  int max_age_s = 600;  // accepted clock difference and replay window, seconds
+  int max_age_s_line = 0;
+  bool allow_unsigned = false;  // no keys with a broker between hosts: refuse to start unless set
+  int allow_unsigned_line = 0;
+  bool keys_configured() const { return !signing_key.empty() || !trusted_keys.empty(); }
+};
+
 // One [[plugin]] table (after ${VAR} expansion).
 struct PluginEntry {
   std::string name;
@@ -68,7 +82,8 @@ struct HostConfig {
   std::shared_ptr<toml::table> root;     // the whole parsed file (tables below point into it;
                                          // copies of toml nodes lose their source lines)
   const toml::table* content = nullptr;  // the [content] table, when present
-  std::vector<PluginEntry> plugins;      // in file order
+  EventsOptions events;
+  std::vector<PluginEntry> plugins;  // in file order
 };
 
 // Expands ${VAR} and ${VAR:-default} in every string value of `table` (recursively); "$${" is a

@@ -73,6 +73,7 @@ Status add_health_routes(RouteTable& routes, const HealthSources& s, AdminGate g
       j["content"] = {
           {"healthy", h.healthy}, {"detail", h.detail}, {"url", s.content->public_url()}};
     }
+    j["events"] = {{"mode", s.events_mode}, {"detail", s.events_detail}};
     j["status"] = healthy ? "ok" : "unhealthy";
     r.status = healthy ? 200 : 503;
     r.body = j.dump();

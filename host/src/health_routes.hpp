@@ -48,6 +48,8 @@ struct HealthSources {
   const std::unique_ptr<ContentService>& content;  // null without the file-server role
   bool file_server_role;
   MetricsRegistry& metrics;
+  std::string events_mode;    // [events]: "signed", "local", "unsigned", "none"
+  std::string events_detail;  // one line (events_setup.hpp)
 };
 
 Status add_health_routes(RouteTable& routes, const HealthSources& sources, AdminGate gate);

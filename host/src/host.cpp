@@ -13,6 +13,7 @@
 #include "config.hpp"
 #include "content/content_service.hpp"
 #include "control_plane.hpp"
+#include "events_setup.hpp"
 #include "health_routes.hpp"
 #include "logging.hpp"
 #include "metrics.hpp"
@@ -176,6 +177,8 @@ int run_host(const HostOptions& options) {
   RealClock clock;
   RouteTable routes;
   SharedServices shared{metrics, clock, identity, routes, level};
+  // The signed broker wrapper outlives the plugins that found it (declared before them).
+  EventSigning event_signing;
   PluginSet plugins(shared, log);
   // Route handlers are code in plugin libraries: drop them before the plugins unload (declared
   // after `plugins`, so this runs first on every return path).
@@ -184,6 +187,11 @@ int run_host(const HostOptions& options) {
     ~RouteReset() { table.clear(); }
   } route_reset{routes};
   if (Status st = plugins.load(cfg); !st.ok()) return fail(st.message());
+  {
+    auto es = setup_event_signing(cfg, plugins, metrics, clock, level);
+    if (!es.ok()) return fail(es.status().message(), 2);
+    event_signing = std::move(es).value();
+  }
 
   ContentPlugins content_plugins;
   if (cfg.content) {
@@ -198,6 +206,7 @@ int run_host(const HostOptions& options) {
                   kind_name(p->desc->kind), p->file.c_str());
     }
     if (cfg.content) std::printf("[content] file server role enabled\n");
+    std::printf("[events] %s\n", event_signing.detail.c_str());
     std::printf("config OK\n");
     std::fflush(stdout);
     return 0;
@@ -211,7 +220,13 @@ int run_host(const HostOptions& options) {
   std::unique_ptr<ContentService> content;
 
   // Built-in routes.
-  HealthSources health{identity, plugins, content, cfg.content != nullptr, metrics};
+  HealthSources health{identity,
+                       plugins,
+                       content,
+                       cfg.content != nullptr,
+                       metrics,
+                       event_signing.mode,
+                       event_signing.detail};
   if (Status st =
           add_health_routes(routes, health, AdminGate(cfg.server.listen, cfg.server.admin_token));
       !st.ok()) {
@@ -253,6 +268,11 @@ int run_host(const HostOptions& options) {
 
   int sig = wait_for_termination(*log, [&] {
     if (content) content->rescan();
+    if (event_signing.broker) {
+      if (Status st = event_signing.broker->reload_trusted_keys(); !st.ok()) {
+        log->error("[events] trusted_keys not reloaded (the old keys stay): {}", st.message());
+      }
+    }
   });
   auto grace = std::chrono::milliseconds(cfg.server.shutdown_grace_ms);
   log->info("{}: shutting down (grace {} ms)", sig == SIGINT ? "SIGINT" : "SIGTERM", grace.count());

@@ -1,5 +1,6 @@
 // dfd-host: one generic server program; the plugin list in its config makes it an information
-// server or a file server. Usage: dfd-host --config FILE [--check] [--log-level LEVEL].
+// server or a file server. Usage: dfd-host --config FILE [--check] [--log-level LEVEL]
+//                                dfd-host keygen --out DIR --name NAME   (keys for signed events)
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +8,7 @@
 #include "config.hpp"
 #include "dfd/plugin.hpp"
 #include "host.hpp"
+#include "keygen.hpp"
 
 #ifndef DFD_VERSION
 #define DFD_VERSION "0.0.0"
@@ -20,7 +22,15 @@ int main(int argc, char** argv) {
   CLI::App app{"dfd-host: loads the plugins listed in a TOML config and serves them", "dfd-host"};
   dfd::host::HostOptions options;
   std::string level;
-  app.add_option("-c,--config", options.config_path, "TOML config file")->required();
+  app.add_option("-c,--config", options.config_path, "TOML config file");
+  std::string key_dir, key_name;
+  CLI::App* keygen =
+      app.add_subcommand("keygen",
+                         "write a new Ed25519 key pair for signed events: DIR/NAME.key (0600) and "
+                         "DIR/NAME.pub; prints the key id");
+  keygen->add_option("--out", key_dir, "directory (created 0700 when missing)")->required();
+  keygen->add_option("--name", key_name, "sender name: the server id, or the info server's name")
+      ->required();
   app.add_flag("--check", options.check,
                "load and validate the config and every plugin, print them, and exit");
   app.add_option("--log-level", level, "trace|debug|info|warn|error|off (overrides [server])")
@@ -33,6 +43,23 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+  if (keygen->parsed()) {
+    auto r = dfd::host::keygen(key_dir, key_name);
+    if (!r.ok()) {
+      std::cerr << "dfd-host keygen: " << r.status().message() << std::endl;
+      return 1;
+    }
+    std::cout << r->key_id << std::endl;
+    std::cerr << "wrote " << r->key_file << " (private, 0600) and " << r->pub_file
+              << " (public: copy it into the trusted_keys folder of the hosts that accept "
+              << key_name << "'s events)" << std::endl;
+    return 0;
+  }
+  if (options.config_path.empty()) {
+    std::cerr << "dfd-host: --config is required (or: dfd-host keygen --out DIR --name NAME)\n"
+              << app.help();
+    return 2;
   }
   if (!level.empty()) options.log_level = *dfd::host::parse_log_level(level);
   try {

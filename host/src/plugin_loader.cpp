@@ -90,9 +90,16 @@ std::vector<std::string> PluginSet::search_dirs(const HostConfig& cfg) {
 Plugin* PluginSet::find(PluginKind kind, std::string_view name) const noexcept {
   for (const auto& p : plugins_) {
     if (!p->instance || p->desc->kind != kind) continue;
-    if (name.empty() || p->name == name) return p->instance.get();
+    if (name.empty() || p->name == name) {
+      return p->instance.get() == wrapped_ ? wrapper_ : p->instance.get();
+    }
   }
   return nullptr;
+}
+
+void PluginSet::wrap(Plugin* original, Plugin* wrapper) {
+  wrapped_ = original;
+  wrapper_ = wrapper;
 }
 
 Status PluginSet::load(const HostConfig& cfg) {
@@ -274,6 +281,7 @@ void PluginSet::stop_all() noexcept {
 }
 
 void PluginSet::unload() noexcept {
+  wrapped_ = wrapper_ = nullptr;
   stop_all();
   // Destroy instances in reverse config order (services stay until every instance is gone, since
   // a plugin may still hold pointers found through find_plugin()).

@@ -101,8 +101,14 @@ class PluginSet {
   // Destroys every instance, then unloads every library. Idempotent.
   void unload() noexcept;
 
-  // The named plugin of `kind`, or the first of that kind in config order (empty name).
+  // The named plugin of `kind`, or the first of that kind in config order (empty name). A wrapped
+  // plugin is found as its wrapper.
   Plugin* find(PluginKind kind, std::string_view name = {}) const noexcept;
+  // From now on find() (and every plugin's find_plugin()) returns `wrapper` where it would return
+  // `original`, a loaded instance (the host's signed broker). The loaded plugin keeps its life
+  // cycle and its place in plugins(). Main thread, after load() and before start_all(); `wrapper`
+  // must outlive every plugin's stop().
+  void wrap(Plugin* original, Plugin* wrapper);
   const std::vector<std::unique_ptr<LoadedPlugin>>& plugins() const { return plugins_; }
 
  private:
@@ -116,6 +122,8 @@ class PluginSet {
   std::vector<std::unique_ptr<LoadedPlugin>> plugins_;  // config order
   std::vector<LoadedPlugin*> start_order_;
   std::vector<LoadedPlugin*> started_;
+  Plugin* wrapped_ = nullptr;
+  Plugin* wrapper_ = nullptr;
 };
 
 }  // namespace dfd::host

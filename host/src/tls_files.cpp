@@ -1,17 +1,13 @@
 #include "tls_files.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <cerrno>
-#include <cstring>
 #include <string_view>
+
+#include "dfd/private_file.hpp"
 
 namespace dfd::host {
 namespace {
@@ -36,50 +32,14 @@ struct PkeyFree {
   void operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
 };
 
-// Reads the key file through one descriptor: checks it, then reads it. Empty on refusal.
+// The key file's bytes (dfd/private_file.hpp checks it). Empty on refusal.
 std::string read_private_key(const std::string& path, TlsRefusal* refusal) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    *refusal = {"tls_key", "cannot open '" + path + "': " + std::strerror(errno)};
+  auto bytes = read_private_file(path);
+  if (!bytes.ok()) {
+    *refusal = {"tls_key", bytes.status().message()};
     return {};
   }
-  struct stat st {};
-  std::string what;
-  if (::fstat(fd, &st) != 0) {
-    what = std::string("cannot stat: ") + std::strerror(errno);
-  } else if (!S_ISREG(st.st_mode)) {
-    what = "is not a regular file";
-  } else if (st.st_uid != ::geteuid()) {
-    what = "is owned by uid " + std::to_string(st.st_uid) + ", not by the running user (uid " +
-           std::to_string(::geteuid()) + ")";
-  } else if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    what = std::string("has mode ") + mode +
-           ": a private key must not be accessible by group or others (chmod 600)";
-  } else if (st.st_size > (1 << 20)) {
-    what = "is larger than 1 MiB";
-  }
-  std::string bytes;
-  if (what.empty()) {
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) what = std::string("cannot read: ") + std::strerror(errno);
-      if (n <= 0) break;
-      bytes.append(buf, static_cast<std::size_t>(n));
-    }
-    OPENSSL_cleanse(buf, sizeof buf);
-  }
-  ::close(fd);
-  if (!what.empty()) {
-    OPENSSL_cleanse(bytes.data(), bytes.size());
-    *refusal = {"tls_key", "'" + path + "' " + what};
-    return {};
-  }
-  if (bytes.empty()) *refusal = {"tls_key", "'" + path + "' is empty"};
-  return bytes;
+  return std::move(bytes).value();
 }
 
 int select_http11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,

@@ -149,7 +149,7 @@ void LocalBroker::run(Subscription& s) {
     }
     if (st.code() == Code::kInvalidArgument) {  // malformed: retrying cannot help
       std::uint64_t held_back = 0;
-      if (s.rejection_log.allow(broker::LogThrottle::Clock::now(), held_back)) {
+      if (s.rejection_log.allow(LogThrottle::Clock::now(), held_back)) {
         host_.logger().warn(
             "dropped a malformed '" + ev.key + "' event: " + st.message() +
             (held_back ? " (" + std::to_string(held_back) + " more not logged)" : std::string()));

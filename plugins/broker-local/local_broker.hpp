@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "dfd/broker.hpp"
-#include "log_throttle.hpp"
+#include "dfd/log_throttle.hpp"
 
 namespace dfd::broker_local {
 
@@ -50,7 +50,7 @@ class LocalBroker final : public Broker {
     std::deque<Event> queue;
     bool stopping = false;
     std::thread thread;
-    broker::LogThrottle rejection_log{std::chrono::minutes(1), 5};  // this thread only
+    LogThrottle rejection_log{std::chrono::minutes(1), 5};  // this thread only
   };
 
   void run(Subscription& s);

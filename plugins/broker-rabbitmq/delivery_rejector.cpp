@@ -47,7 +47,7 @@ Status DeliveryRejector::reject(amqp_connection_state_t conn, amqp_channel_t cha
                                              : unmatched_;
   c.add();
   std::uint64_t held_back = 0;
-  if (throttle_.allow(broker::LogThrottle::Clock::now(), held_back)) {
+  if (throttle_.allow(LogThrottle::Clock::now(), held_back)) {
     std::string line = "rejected a '" + loggable(key, 255) + "' delivery on queue '" + queue_ +
                        "' (" + reason_name(reason) + "): " + loggable(detail, 300) +
                        "; it will not be redelivered";

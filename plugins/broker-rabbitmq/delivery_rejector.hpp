@@ -21,8 +21,8 @@
 #include <string_view>
 
 #include "dfd/host_services.hpp"
+#include "dfd/log_throttle.hpp"
 #include "dfd/status.hpp"
-#include "log_throttle.hpp"
 
 namespace dfd::broker_rabbitmq {
 
@@ -50,7 +50,7 @@ class DeliveryRejector {
   Counter& too_large_;
   Counter& unmatched_;
   std::string queue_;
-  broker::LogThrottle throttle_{kWindow, kBurst};
+  LogThrottle throttle_{kWindow, kBurst};
 };
 
 }  // namespace dfd::broker_rabbitmq

@@ -502,7 +502,9 @@ Status RabbitBroker::publisher_session(AmqpConnection& c) {
         p->done.set_value(Status::DeadlineExceeded("broker-rabbitmq: timed out before sending"));
         continue;
       }
-      const bool transient = opt_.transient.count(p->key) != 0;
+      // A listed key, or a listed event kind ("server.heartbeat" covers server.heartbeat.fs-a).
+      const bool transient = opt_.transient.count(p->key) != 0 ||
+                             opt_.transient.count(std::string(events::event_kind(p->key))) != 0;
       int rc = amqp_basic_publish(conn, AmqpConnection::kChannel, exchange, bytes(p->key),
                                   /*mandatory=*/0, /*immediate=*/0,
                                   transient ? &transient_props : &props, bytes(p->body));

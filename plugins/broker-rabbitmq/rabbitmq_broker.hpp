@@ -77,7 +77,8 @@ class RabbitBroker final : public Broker {
     std::chrono::milliseconds reconnect_max{5000};
     // Largest delivery body accepted; a bigger one is rejected without being held in memory.
     std::size_t max_body = events::limits::kMaxEventBytes;
-    // Routing keys published non-persistent (config `transient`); heartbeats by default: a
+    // Routing keys, or event kinds (the first two segments), published non-persistent (config
+    // `transient`); heartbeats by default: a
     // heartbeat is stale by the time a restarted broker could deliver it.
     std::set<std::string> transient{"server.heartbeat"};
   };

@@ -319,7 +319,7 @@ Status InfoSqlite::start() noexcept {
       gate_->self = this;
     }
     std::shared_ptr<Gate> gate = gate_;
-    Status st = broker_->subscribe({"file.*", "server.*"},
+    Status st = broker_->subscribe({"file.#", "server.#"},
                                    [gate](std::string_view key, std::string_view body) -> Status {
                                      if (gate->closed.load())
                                        return Status::Unavailable("info-sqlite is stopping");
@@ -420,15 +420,20 @@ HttpHandler InfoSqlite::wrap(Route fn) {
 
 Status InfoSqlite::on_event(std::string_view key, std::string_view body) noexcept {
   Status st = guard("info-sqlite: event", [&]() -> Status {
-    if (key == events::kFileAvailable) return on_file_available(body);
-    if (key == events::kFileRemoved) {
+    // file.available.<id>, file.removed.<id>, server.heartbeat.<id>: the body speaks for <id> only.
+    const std::string_view kind = events::event_kind(key);
+    const std::string_view publisher = events::event_publisher(key);
+    if (kind == events::kFileAvailable) return on_file_available(body, publisher);
+    if (kind == events::kFileRemoved) {
       auto f = events::decode_file_removed(body);
       if (!f.ok()) return f.status();
+      DFD_RETURN_IF_ERROR(check_publisher(kind, f->server_id, publisher));
       return catalog_->apply_removed(*f);
     }
-    if (key == events::kServerHeartbeat) {
+    if (kind == events::kServerHeartbeat) {
       auto h = events::decode_heartbeat(body);
       if (!h.ok()) return h.status();
+      DFD_RETURN_IF_ERROR(check_publisher(kind, h->server_id, publisher));
       return catalog_->apply_heartbeat(*h, now_ms());
     }
     return Status::Ok();  // another file.* / server.* key from a newer version: not ours
@@ -449,9 +454,18 @@ Status InfoSqlite::on_event(std::string_view key, std::string_view body) noexcep
   return Status::Ok();
 }
 
-Status InfoSqlite::on_file_available(std::string_view body) {
+Status InfoSqlite::check_publisher(std::string_view kind, std::string_view server_id,
+                                   std::string_view publisher) {
+  if (server_id == publisher) return Status::Ok();
+  return Status::InvalidArgument(std::string(kind) +
+                                 ": the body's server_id is not the routing key's last segment "
+                                 "(a server may speak only for itself)");
+}
+
+Status InfoSqlite::on_file_available(std::string_view body, std::string_view publisher) {
   auto f = events::decode_file_available(body);
   if (!f.ok()) return f.status();
+  DFD_RETURN_IF_ERROR(check_publisher(events::kFileAvailable, f->server_id, publisher));
   // Checked here and again in the catalog (defence in depth): a name with control characters
   // would reach terminals and client paths raw (issue 11, #8).
   if (std::string why = file_name_problem(f->name); !why.empty()) {

@@ -56,7 +56,10 @@ class InfoSqlite final : public Info {
   Status init_limits();
   HttpHandler wrap(Route fn);
   Status on_event(std::string_view key, std::string_view body) noexcept;
-  Status on_file_available(std::string_view body);
+  // `publisher`: the routing key's last segment, which must be the body's server_id.
+  Status on_file_available(std::string_view body, std::string_view publisher);
+  static Status check_publisher(std::string_view kind, std::string_view server_id,
+                                std::string_view publisher);
   Status ensure_admin();
   std::optional<User> authenticate(const HttpRequest& q, HttpResponse& r);
   // authenticate() and a 403 unless the caller is an admin.

@@ -157,7 +157,7 @@ class ContentServiceTest : public ::testing::Test {
     load("auth-sqlite", *info_auth_host_, info_auth_);
     load("broker-local", *broker_host_, broker_);
     ASSERT_TRUE(broker_.as<Broker>()
-                    ->subscribe({"file.*", "server.*"},
+                    ->subscribe({"file.#", "server.#"},
                                 [this](std::string_view k, std::string_view b) {
                                   std::lock_guard<std::mutex> g(events_.mu);
                                   events_.events.emplace_back(std::string(k), std::string(b));
@@ -212,9 +212,9 @@ TEST_F(ContentServiceTest, ServesIndexedFilesWithTokensFromEvents) {
   EXPECT_EQ(url_, "http://" + service_->bound_address());
   EXPECT_TRUE(service_->health().healthy) << service_->health().detail;
   EXPECT_EQ(host_.metric("dfd_content_files"), 2);
-  ASSERT_TRUE(events_.wait_for("file.available", uid_));
-  EXPECT_TRUE(events_.wait_for("file.available", sha256_hex("hello\n")));
-  ASSERT_TRUE(events_.wait_for("server.heartbeat", "fs-t1"));
+  ASSERT_TRUE(events_.wait_for("file.available.fs-t1", uid_));
+  EXPECT_TRUE(events_.wait_for("file.available.fs-t1", sha256_hex("hello\n")));
+  ASSERT_TRUE(events_.wait_for("server.heartbeat.fs-t1", "fs-t1"));
   {
     std::lock_guard<std::mutex> g(events_.mu);
     for (auto& [k, b] : events_.events) {
@@ -315,17 +315,17 @@ TEST_F(ContentServiceTest, RescanPublishesChangesAndHeartbeatsRepublish) {
   host::ContentOptions o;
   o.heartbeat_interval_ms = 50;
   start(o);
-  ASSERT_TRUE(events_.wait_for("file.available", uid_));
+  ASSERT_TRUE(events_.wait_for("file.available.fs-t1", uid_));
   // Every 15th heartbeat re-publishes every file.
-  EXPECT_TRUE(events_.wait_for("file.available", uid_, 2, 5s));
-  EXPECT_GE(events_.count("server.heartbeat"), 15);
+  EXPECT_TRUE(events_.wait_for("file.available.fs-t1", uid_, 2, 5s));
+  EXPECT_GE(events_.count("server.heartbeat.fs-t1"), 15);
 
   std::string added = "a new file\n";
   write_file(dir_.file("root/new.txt"), added);
   ::unlink(dir_.file("root/sub/b.txt").c_str());
   service_->rescan();
-  EXPECT_TRUE(events_.wait_for("file.available", sha256_hex(added)));
-  EXPECT_TRUE(events_.wait_for("file.removed", sha256_hex("hello\n")));
+  EXPECT_TRUE(events_.wait_for("file.available.fs-t1", sha256_hex(added)));
+  EXPECT_TRUE(events_.wait_for("file.removed.fs-t1", sha256_hex("hello\n")));
   std::string tok = issue(sha256_hex(added));
   auto r = http("GET", url_ + "/v1/content/" + sha256_hex(added), {"Authorization: Bearer " + tok});
   EXPECT_EQ(r.status, 200);
@@ -372,11 +372,11 @@ TEST_F(ContentServiceTest, PublishFailuresAreRetriedNotFatal) {
   std::this_thread::sleep_for(300ms);
   EXPECT_GE(flaky.failures.load(), 3);
   EXPECT_TRUE(service_->health().healthy);
-  EXPECT_EQ(flaky.log.count("file.available"), 0);
+  EXPECT_EQ(flaky.log.count("file.available.fs-t1"), 0);
   flaky.down.store(false);
-  EXPECT_TRUE(flaky.log.wait_for("file.available", uid_, 1, 3s));
-  EXPECT_TRUE(flaky.log.wait_for("file.available", sha256_hex("hello\n"), 1, 3s));
-  EXPECT_TRUE(flaky.log.wait_for("server.heartbeat", "fs-t1", 1, 3s));
+  EXPECT_TRUE(flaky.log.wait_for("file.available.fs-t1", uid_, 1, 3s));
+  EXPECT_TRUE(flaky.log.wait_for("file.available.fs-t1", sha256_hex("hello\n"), 1, 3s));
+  EXPECT_TRUE(flaky.log.wait_for("server.heartbeat.fs-t1", "fs-t1", 1, 3s));
   service_->stop(100);
   // Logged once when it started failing, once when it recovered.
   std::string log = host_.log_text();

@@ -97,7 +97,7 @@ for c in one two; do
       pass "[$c] TLS: https everywhere, dfd trusts DFD_CA_BUNDLE, a client without the CA fails"
     fi
     if [ -n "${DFD_AMQP_SECRETS_DIR:-}" ]; then
-      for f in "$DFD_AMQP_SECRETS_DIR"/* "${DFD_EVENT_KEYS_DIR:-/nonexistent}"/*.key "${DFD_PKI_DIR:-/nonexistent}"/*.key; do
+      for f in "$DFD_AMQP_SECRETS_DIR"/* "${DFD_EVENTS_DIR:-/nonexistent}"/*.key "${DFD_PKI_DIR:-/nonexistent}"/*.key; do
         [ -e "$f" ] || continue
         [ "$(stat -c %a "$f")" = 600 ] || fail "[$c] $f has mode $(stat -c %a "$f"), want 600"
       done

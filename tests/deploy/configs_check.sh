@@ -6,18 +6,16 @@
 source "$(dirname "$0")/lib.sh"
 need_build
 "$SRC_DIR/scripts/pki" "$T/pki" server >/dev/null
-mkdir -p "$T/secrets" "$T/keys/trusted-by-info" "$T/keys/trusted-by-fs"
+mkdir -p "$T/secrets"
 (
   umask 077
   openssl rand -hex 16 >"$T/secrets/amqp-password"
 )
-# DFD_EVENTS_DIR as the configs read it: <server id>.key and the trusted-by-* folders.
-if grep -q '^\[events\]' "$SRC_DIR"/configs/*.toml; then
-  for id in info fs-a fs-b fs-c dfd; do
-    "$HOST" keygen --out "$T/keys" --name "$id" >/dev/null || fail "dfd-host keygen --name $id"
-    cp "$T/keys/$id.pub" "$T/keys/trusted-by-$([ $id = info ] && echo fs || echo info)/"
-  done
-fi
+# The [events] keys the configs name (DFD_EVENTS_DIR/<server id>.key and the trust folders).
+for k in "info info" "fileserver fs-a" "fileserver fs-b" "fileserver fs-c"; do
+  # shellcheck disable=SC2086
+  "$SRC_DIR/scripts/event-keys" "$T/keys" $k >/dev/null
+done
 n=0
 for cfg in "$SRC_DIR"/configs/*.toml; do
   name=$(basename "$cfg" .toml)

@@ -38,7 +38,14 @@ TEST(ShippedConfigs, EveryConfigPassesCheck) {
     SCOPED_TRACE(cfg);
     dfd::test::TempDir dir;
     fs::create_directories(dir.file("files"));
+    // The configs' [events] keys: DFD_EVENTS_DIR/<server id>.key and the trust folders.
+    for (auto [role, id] : {std::pair{"info", "info"}, std::pair{"fileserver", "fs-a"},
+                            std::pair{"fileserver", "fs-b"}, std::pair{"fileserver", "fs-c"}}) {
+      auto k = dfd::test::event_keys(dir.file("keys"), role, id);
+      ASSERT_EQ(k.status, 0) << k.output;
+    }
     std::map<std::string, std::string> env{
+        {"DFD_EVENTS_DIR", dir.file("keys")},
         {"DFD_STATE_DIR", dir.file("state")},
         {"DFD_STORAGE_ROOT", dir.file("files")},
         {"DFD_CONTROL_LISTEN", "127.0.0.1:" + std::to_string(dfd::test::free_port())},

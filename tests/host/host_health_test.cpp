@@ -49,6 +49,8 @@ TEST(HostHealth, ABrokerOutageLeavesAFileServerReadyButNotAnInfoServer) {
   dfd::test::TempDir dir;
   int control = dfd::test::free_port();
   ::mkdir(dir.file("files").c_str(), 0755);
+  auto keys = dfd::test::event_keys(dir.file("keys"), "fileserver", "fs-a");
+  ASSERT_EQ(keys.status, 0) << keys.output;
   dfd::test::Process fs(
       {dfd::test::bin("dfd-host"), "--config",
        dfd::test::source_dir() + "/configs/fileserver-a.toml"},
@@ -56,7 +58,8 @@ TEST(HostHealth, ABrokerOutageLeavesAFileServerReadyButNotAnInfoServer) {
        {"DFD_CONTENT_LISTEN", "127.0.0.1:" + std::to_string(dfd::test::free_port())},
        {"DFD_STATE_DIR", dir.file("state")},
        {"DFD_STORAGE_ROOT", dir.file("files")},
-       {"DFD_AMQP_URL", amqp}});
+       {"DFD_AMQP_URL", amqp},
+       {"DFD_EVENTS_DIR", dir.file("keys")}});
   std::string base = "http://127.0.0.1:" + std::to_string(control);
   ASSERT_TRUE(dfd::test::wait_http(base + "/livez", 200, 30s)) << fs.log();
   EXPECT_TRUE(dfd::test::wait_http(base + "/readyz", 200, 10s)) << fs.log();
@@ -65,10 +68,13 @@ TEST(HostHealth, ABrokerOutageLeavesAFileServerReadyButNotAnInfoServer) {
   EXPECT_THAT(detail.body, HasSubstr("broker-rabbitmq"));
 
   HostSetup info;
-  info.extra_plugins = "\n[[plugin]]\nname = \"broker-rabbitmq\"\nurl = \"" + amqp + "\"\n";
+  info.extra_plugins = "\n[[plugin]]\nname = \"broker-rabbitmq\"\nurl = \"" + amqp +
+                       "\"\n\n[events]\nallow_unsigned = true\n";
   Host h(info);
   ASSERT_TRUE(dfd::test::wait_http(h.url("/livez"), 200, 30s)) << h.proc().log();
   EXPECT_TRUE(dfd::test::wait_http(h.url("/readyz"), 503, 10s)) << h.proc().log();
+  // allow_unsigned = true: said loudly in the report.
+  EXPECT_THAT(dfd::test::http("GET", h.url("/healthz")).body, HasSubstr("UNSIGNED"));
 }
 
 // Runs curl inside the network namespace of `pid`: returns "STATUS BODY".

@@ -145,7 +145,9 @@ TEST_F(HostTls, KeyReadableByOthersIsRefusedWithFileLineKey) {
   for (auto args : {std::vector<std::string>{"--check"}, std::vector<std::string>{}}) {
     Refusal r = refused_start(keys, args, "tls_key");
     EXPECT_EQ(r.status, 2) << r.log;
-    EXPECT_THAT(r.log, HasSubstr(r.where + ": '" + key + "' has mode 0644")) << r.log;
+    EXPECT_THAT(r.log,
+                HasSubstr(r.where + ": '" + key + "' is accessible by group or others (mode 0644)"))
+        << r.log;
     EXPECT_THAT(r.log, HasSubstr("chmod 600"));
     EXPECT_THAT(r.log, Not(HasSubstr("PRIVATE KEY"))) << "key material in a message";
   }

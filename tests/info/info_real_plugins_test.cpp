@@ -99,9 +99,9 @@ TEST(InfoRealPlugins, LoginListManifestTokenLearnedByAnotherStore) {
   f.alg = "sha256";
   f.chunk_size = 4;
   f.chunks = {sha256_hex("hell"), sha256_hex("o wo"), sha256_hex("rld")};
-  ASSERT_TRUE(broker->publish(events::kFileAvailable, events::encode_file_available(f), 1s).ok());
+  ASSERT_TRUE(broker->publish("file.available.fs-a1", events::encode_file_available(f), 1s).ok());
   ASSERT_TRUE(broker
-                  ->publish(events::kServerHeartbeat,
+                  ->publish("server.heartbeat.fs-a1",
                             events::encode_heartbeat({"fs-a1", "zone-a", f.url, 2000, 1}), 1s)
                   .ok());
 

@@ -85,13 +85,15 @@ struct InfoEnv {
     for (std::uint64_t i = 0; i < (size + chunk - 1) / chunk; ++i) {
       f.chunks.push_back(sha256_hex(f.uid + std::to_string(i)));
     }
-    return broker.deliver(events::kFileAvailable, events::encode_file_available(f));
+    return broker.deliver(events::server_routing_key(events::kFileAvailable, f.server_id),
+                          events::encode_file_available(f));
   }
   Status heartbeat(const std::string& server, const std::string& zone) {
     events::Heartbeat h{server, zone,
                         "http://127.0.0.1:91" + std::to_string(server.size()) + "/" + server, 2000,
                         1};
-    return broker.deliver(events::kServerHeartbeat, events::encode_heartbeat(h));
+    return broker.deliver(events::server_routing_key(events::kServerHeartbeat, server),
+                          events::encode_heartbeat(h));
   }
   std::int64_t file_id(int n) {
     auto r = call("GET", "/v1/files", admin_token(), {{"limit", "1000"}});
@@ -520,14 +522,23 @@ TEST(InfoSqliteEvents, IdempotentAndReplicasAreOneFile) {
   EXPECT_EQ(j["locations"].size(), 2u);
 
   events::FileRemoved rm{"fs-b1", hex64(1)};
-  ASSERT_TRUE(env.broker.deliver(events::kFileRemoved, events::encode_file_removed(rm)).ok());
-  ASSERT_TRUE(env.broker.deliver(events::kFileRemoved, events::encode_file_removed(rm)).ok());
+  ASSERT_TRUE(env.broker
+                  .deliver(events::server_routing_key(events::kFileRemoved, rm.server_id),
+                           events::encode_file_removed(rm))
+                  .ok());
+  ASSERT_TRUE(env.broker
+                  .deliver(events::server_routing_key(events::kFileRemoved, rm.server_id),
+                           events::encode_file_removed(rm))
+                  .ok());
   events::FileRemoved unknown{"fs-x", hex64(99)};
-  ASSERT_TRUE(env.broker.deliver(events::kFileRemoved, events::encode_file_removed(unknown)).ok());
+  ASSERT_TRUE(env.broker
+                  .deliver(events::server_routing_key(events::kFileRemoved, unknown.server_id),
+                           events::encode_file_removed(unknown))
+                  .ok());
   j = json::parse(env.call("GET", "/v1/files/" + id, t).body);
   ASSERT_EQ(j["locations"].size(), 1u);
   EXPECT_EQ(j["locations"][0]["server_id"], "fs-a1");
-  EXPECT_EQ(env.broker.bindings, (std::vector<std::string>{"file.*", "server.*"}));
+  EXPECT_EQ(env.broker.bindings, (std::vector<std::string>{"file.#", "server.#"}));
 }
 
 TEST(InfoSqliteEvents, MalformedEventsAreLoggedAndAcked) {
@@ -536,11 +547,11 @@ TEST(InfoSqliteEvents, MalformedEventsAreLoggedAndAcked) {
   // kInvalidArgument: the broker rejects them once, without requeue (never redelivered), and
   // logs them rate-limited; nothing is applied and the plugin logs nothing per event.
   const auto invalid = Code::kInvalidArgument;
-  EXPECT_EQ(env.broker.deliver(events::kFileAvailable, "not json").code(), invalid);
-  EXPECT_EQ(env.broker.deliver(events::kFileAvailable, "{\"v\":2}").code(), invalid);
-  EXPECT_EQ(env.broker.deliver(events::kServerHeartbeat, "{\"v\":1,\"server_id\":3}").code(),
+  EXPECT_EQ(env.broker.deliver("file.available.fs-a1", "not json").code(), invalid);
+  EXPECT_EQ(env.broker.deliver("file.available.fs-a1", "{\"v\":2}").code(), invalid);
+  EXPECT_EQ(env.broker.deliver("server.heartbeat.fs-a1", "{\"v\":1,\"server_id\":3}").code(),
             invalid);
-  EXPECT_EQ(env.broker.deliver(events::kFileRemoved, "{}").code(), invalid);
+  EXPECT_EQ(env.broker.deliver("file.removed.fs-a1", "{}").code(), invalid);
   events::FileAvailable bad;
   bad.server_id = "fs-a1";
   bad.zone = "zone-a";
@@ -551,7 +562,7 @@ TEST(InfoSqliteEvents, MalformedEventsAreLoggedAndAcked) {
   bad.alg = "sha256";
   bad.chunk_size = 1;
   bad.chunks = {"00"};
-  EXPECT_EQ(env.broker.deliver(events::kFileAvailable, events::encode_file_available(bad)).code(),
+  EXPECT_EQ(env.broker.deliver("file.available.fs-a1", events::encode_file_available(bad)).code(),
             invalid);
   EXPECT_TRUE(env.broker.deliver("file.future", "{\"v\":1}").ok());  // unknown key: ignored
   EXPECT_EQ(env.host->metric("dfd_info_events_rejected_total"), 5.0);
@@ -568,6 +579,53 @@ TEST(InfoSqliteEvents, MalformedEventsAreLoggedAndAcked) {
   j = json::parse(
       env.call("GET", "/v1/files/" + std::to_string(j["files"][0]["id"].get<int>()), t).body);
   EXPECT_EQ(j["locations"].size(), 1u);
+}
+
+// A one-chunk file.available of `server` for `uid` named `name`.
+events::FileAvailable one_chunk_file(const std::string& server, const std::string& zone,
+                                     const std::string& url, const std::string& uid,
+                                     const std::string& name) {
+  events::FileAvailable f;
+  f.server_id = server;
+  f.zone = zone;
+  f.url = url;
+  f.uid = uid;
+  f.name = name;
+  f.size = 4;
+  f.alg = "sha256";
+  f.chunk_size = 4;
+  f.chunks = {sha256_hex("x")};
+  return f;
+}
+
+// file.available.<id>, file.removed.<id>, server.heartbeat.<id>: a body that speaks for another
+// server than the routing key names is refused (RabbitMQ topic permissions and event signatures
+// bind the routing key to the publisher; this binds the body to the routing key).
+TEST(InfoSqliteEvents, ABodyForAnotherServerThanTheRoutingKeyIsRefused) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  events::FileAvailable f =
+      one_chunk_file("fs-b1", "zone-b", "http://127.0.0.1:9199/evil", hex64(7), "evil.bin");
+  const auto invalid = Code::kInvalidArgument;
+  EXPECT_EQ(env.broker.deliver("file.available.fs-a1", events::encode_file_available(f)).code(),
+            invalid);
+  EXPECT_EQ(env.broker.deliver("file.available", events::encode_file_available(f)).code(), invalid);
+  EXPECT_EQ(env.broker
+                .deliver("server.heartbeat.fs-a1",
+                         events::encode_heartbeat({"fs-b1", "zone-b", f.url, 2000, 1}))
+                .code(),
+            invalid);
+  EXPECT_EQ(
+      env.broker.deliver("file.removed.fs-a1", events::encode_file_removed({"fs-b1", hex64(7)}))
+          .code(),
+      invalid);
+  const std::string token = env.user_token();
+  json j = json::parse(env.call("GET", "/v1/files", token).body);
+  EXPECT_EQ(j["total"], 0) << j.dump();
+  // The same body under its own server's key is applied.
+  EXPECT_TRUE(env.broker.deliver("file.available.fs-b1", events::encode_file_available(f)).ok());
+  j = json::parse(env.call("GET", "/v1/files", token).body);
+  EXPECT_EQ(j["total"], 1) << j.dump();
 }
 
 // Issue 11, #8: names with control characters never reach the catalog (and so never `dfd ls`).
@@ -598,7 +656,8 @@ TEST(InfoSqliteEvents, FileNamesWithControlCharactersAreRejected) {
     f.chunks = {sha256_hex(name)};
     // Refused by the SDK's decoder (kInvalidArgument: rejected once by the broker) or dropped
     // by the plugin's own check (Ok); never redelivered either way.
-    auto st = env.broker.deliver(events::kFileAvailable, events::encode_file_available(f));
+    auto st = env.broker.deliver(events::server_routing_key(events::kFileAvailable, f.server_id),
+                                 events::encode_file_available(f));
     EXPECT_TRUE(st.ok() || st.code() == Code::kInvalidArgument) << st.to_string();
   }
   EXPECT_EQ(env.host->metric("dfd_info_file_names_rejected_total") +
@@ -609,17 +668,9 @@ TEST(InfoSqliteEvents, FileNamesWithControlCharactersAreRejected) {
   EXPECT_EQ(log.find('\x1b'), std::string::npos);
   EXPECT_EQ(log.find('\x07'), std::string::npos);
   // A printable UTF-8 name is fine.
-  events::FileAvailable ok;
-  ok.server_id = "fs-a1";
-  ok.zone = "zone-a";
-  ok.url = "http://127.0.0.1:9101/fs-a1";
-  ok.uid = hex64(1);
-  ok.name = "caf\xc3\xa9 \xe2\x82\xac.bin";
-  ok.size = 4;
-  ok.alg = "sha256";
-  ok.chunk_size = 4;
-  ok.chunks = {sha256_hex("x")};
-  ASSERT_TRUE(env.broker.deliver(events::kFileAvailable, events::encode_file_available(ok)).ok());
+  events::FileAvailable ok = one_chunk_file("fs-a1", "zone-a", "http://127.0.0.1:9101/fs-a1",
+                                            hex64(1), "caf\xc3\xa9 \xe2\x82\xac.bin");
+  ASSERT_TRUE(env.broker.deliver("file.available.fs-a1", events::encode_file_available(ok)).ok());
   json j = json::parse(env.call("GET", "/v1/files", env.user_token()).body);
   ASSERT_EQ(j["total"], 1) << j.dump();
   EXPECT_EQ(j["files"][0]["name"], ok.name);

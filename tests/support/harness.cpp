@@ -314,4 +314,9 @@ std::string proc_status(pid_t pid, const std::string& name) {
   return {};
 }
 
+RunResult event_keys(const std::string& dir, const std::string& role, const std::string& name) {
+  return run({source_dir() + "/scripts/event-keys", dir, role, name}, "",
+             {{"DFD_BUILD_DIR", build_dir()}});
+}
+
 }  // namespace dfd::test

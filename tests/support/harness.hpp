@@ -73,6 +73,11 @@ struct RunResult {
 RunResult run(std::vector<std::string> argv, const std::string& stdin_data = "",
               std::map<std::string, std::string> env = {});
 
+// scripts/event-keys DIR ROLE NAME (ROLE "info" or "fileserver"): an event-signing key pair in
+// the layout of the shipped configs' [events] (DIR/NAME.key, DIR/trusted-by-fs|info/NAME.pub).
+// The output is the key id.
+RunResult event_keys(const std::string& dir, const std::string& role, const std::string& name);
+
 // Minimal HTTP over libcurl for tests.
 struct HttpReply {
   long status = 0;                             // 0 = transport failure

@@ -25,26 +25,34 @@ void RealCluster::start_rabbit() {
   }
 }
 
+std::string RealCluster::events_table(const std::string& id, bool info_role) {
+  auto r = event_keys(keys_dir(), info_role ? "info" : "fileserver", id);
+  EXPECT_EQ(r.status, 0) << r.output;
+  return "[events]\nsigning_key = \"" + keys_dir() + "/" + id + ".key\"\ntrusted_keys = \"" +
+         (info_role ? info_trusted_dir() : fs_trusted_dir()) +
+         "\"\nmax_age_s = " + std::to_string(events_max_age_s) + "\n\n";
+}
+
 void RealCluster::write_info_config(const std::string& admin_email) {
   std::string port = std::to_string(free_port());
   info_url = tls.scheme() + "://127.0.0.1:" + port;
   info_config = tmp.file("info.toml");
-  write_file(info_config, "[server]\nid = \"info\"\nzone = \"zone-a\"\nlisten = \"127.0.0.1:" +
-                              port + "\"\nthreads = 8\nstate_dir = \"" + tmp.file("info") +
-                              "\"\nshutdown_grace_ms = 2000\n\n"
-                              "[[plugin]]\nname = \"auth-sqlite\"\ndb = \"" +
-                              tmp.file("info/auth.db") +
-                              "\"\nkdf_iterations = 1000\n\n"
-                              "[[plugin]]\nname = \"broker-rabbitmq\"\nurl = \"" +
-                              amqp_url +
-                              "\"\n"
-                              // As configs/info.toml: token.issued transient, the rest persistent.
-                              "transient = [\"token.issued\"]\n\n"
-                              "[[plugin]]\nname = \"info-sqlite\"\ndb = \"" +
-                              tmp.file("info/catalog.db") + "\"\nadmin_email = \"" + admin_email +
-                              "\"\nadmin_password_env = \"DFD_E2E_ADMIN_PASSWORD\"\n"
-                              "heartbeat_timeout_ms = 1500\naudit_log = \"" +
-                              tmp.file("info/audit.log") + "\"\n");
+  write_file(info_config,
+             "[server]\nid = \"info\"\nzone = \"zone-a\"\nlisten = \"127.0.0.1:" + port +
+                 "\"\nthreads = 8\nstate_dir = \"" + tmp.file("info") +
+                 "\"\nshutdown_grace_ms = 2000\n\n" + events_table("info", true) +
+                 "[[plugin]]\nname = \"auth-sqlite\"\ndb = \"" + tmp.file("info/auth.db") +
+                 "\"\nkdf_iterations = 1000\n\n"
+                 "[[plugin]]\nname = \"broker-rabbitmq\"\nurl = \"" +
+                 amqp_url +
+                 "\"\n"
+                 // As configs/info.toml: token.issued transient, the rest persistent.
+                 "transient = [\"token.issued\"]\n\n"
+                 "[[plugin]]\nname = \"info-sqlite\"\ndb = \"" +
+                 tmp.file("info/catalog.db") + "\"\nadmin_email = \"" + admin_email +
+                 "\"\nadmin_password_env = \"DFD_E2E_ADMIN_PASSWORD\"\n"
+                 "heartbeat_timeout_ms = 1500\naudit_log = \"" +
+                 tmp.file("info/audit.log") + "\"\n");
   tls.apply_to(info_config);
 }
 
@@ -61,10 +69,9 @@ ClusterFileServer& RealCluster::add_file_server(const std::string& id, const std
   f.config = tmp.file(id + ".toml");
   write_file(f.config, "[server]\nid = \"" + id + "\"\nzone = \"" + zone +
                            "\"\nlisten = \"127.0.0.1:" + cport + "\"\nstate_dir = \"" + f.dir +
-                           "\"\nshutdown_grace_ms = 2000\n\n"
-                           "[content]\nlisten = \"127.0.0.1:" +
-                           dport + "\"\npublic_url = \"" + f.content_url +
-                           "\"\nchunk_size = " + std::to_string(chunk_size) +
+                           "\"\nshutdown_grace_ms = 2000\n\n" + events_table(id, false) +
+                           "[content]\nlisten = \"127.0.0.1:" + dport + "\"\npublic_url = \"" +
+                           f.content_url + "\"\nchunk_size = " + std::to_string(chunk_size) +
                            "\nheartbeat_interval_ms = 200\ntoken_wait_ms = 2000\n\n"
                            "[[plugin]]\nname = \"digest-openssl\"\n\n"
                            "[[plugin]]\nname = \"storage-fs\"\nroot = \"" +
@@ -75,6 +82,8 @@ ClusterFileServer& RealCluster::add_file_server(const std::string& id, const std
                            "/tokens.db\"\nkdf_iterations = 1000\n\n"
                            "[[plugin]]\nname = \"broker-rabbitmq\"\nurl = \"" +
                            amqp_url + "\"\n");
+  // A running info server reads its trust folder again on SIGHUP.
+  if (info && info->running()) info->signal(SIGHUP);
   tls.apply_to(f.config);
   fs.push_back(std::move(f));
   return fs.back();

@@ -1,6 +1,9 @@
 // A real dfd cluster for end-to-end tests: a private RabbitMQ (scripts/rabbitmq), one info server
 // and file servers, all real dfd-host processes on loopback, with configs written into a temp dir.
 // Failures are reported with GoogleTest assertions; everything is stopped by PID in stop_all().
+// Events are signed as in a real deployment: every server gets a key pair and an [events] table
+// (scripts/event-keys: keys/<id>.key, .pub); the info server trusts keys/trusted-by-info/ (the
+// file servers' public keys), the file servers trust keys/trusted-by-fs/ (the info server's).
 #pragma once
 
 #include <cstdint>
@@ -29,6 +32,15 @@ class RealCluster {
   std::vector<ClusterFileServer> fs;
 
   std::string rabbit_dir() const { return tmp.file("rabbitmq"); }
+  std::string keys_dir() const { return tmp.file("keys"); }
+  std::string info_trusted_dir() const { return keys_dir() + "/trusted-by-info"; }
+  std::string fs_trusted_dir() const { return keys_dir() + "/trusted-by-fs"; }
+  // [events] max_age_s of every server this cluster writes (before write_*/add_*).
+  int events_max_age_s = 600;
+
+  // The [events] table of server `id` (its key pair is made when missing and its public key put
+  // where the other role trusts it): `info_role` for the info server.
+  std::string events_table(const std::string& id, bool info_role);
 
   // Starts the broker and reads its URL from rabbitmq.env.
   void start_rabbit();

@@ -359,12 +359,15 @@ struct ContentService::Impl {
   void flush_pending() {
     while (!pending_removed.empty()) {
       const std::string uid = *pending_removed.begin();
-      if (!publish(events::kFileRemoved, events::encode_file_removed({ctx.server.id, uid}))) return;
+      if (!publish(events::server_routing_key(events::kFileRemoved, ctx.server.id),
+                   events::encode_file_removed({ctx.server.id, uid}))) {
+        return;
+      }
       pending_removed.erase(uid);
     }
     while (!pending_available.empty()) {
       auto it = pending_available.begin();
-      if (!publish(events::kFileAvailable,
+      if (!publish(events::server_routing_key(events::kFileAvailable, ctx.server.id),
                    events::encode_file_available(available_event(*it->second)))) {
         return;
       }
@@ -384,7 +387,8 @@ struct ContentService::Impl {
     h.url = url;
     h.interval_ms = opt.heartbeat_interval_ms;
     h.files = static_cast<std::int64_t>(index->size());
-    publish(events::kServerHeartbeat, events::encode_heartbeat(h));
+    publish(events::server_routing_key(events::kServerHeartbeat, ctx.server.id),
+            events::encode_heartbeat(h));
   }
 
   void run_control() {

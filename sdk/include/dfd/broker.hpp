@@ -1,10 +1,15 @@
 // dfd SDK — broker plugins: the event transport between info and file servers.
 //
-// Topology (every implementation): one topic exchange "dfd"; routing keys `token.issued`,
-// `token.revoked`, `file.available`, `file.removed`, `server.heartbeat`; bodies are JSON objects
-// carrying "v": 1. A durable implementation gives each server its own durable queue named after
-// the server id, so events published while it was down are delivered when it is back.
-// Delivery is at-least-once: handlers must be idempotent.
+// Topology (every implementation): one topic exchange "dfd"; routing keys `token.issued` and
+// `token.revoked` (published by the info server), and `file.available.<id>`, `file.removed.<id>`,
+// `server.heartbeat.<id>` (published by file server <id>: its server id is the last segment, so
+// RabbitMQ topic permissions can allow each file server's user only its own keys). The info
+// server binds `file.#` and `server.#` and dispatches on the first two segments (event_kind()).
+// Bodies are JSON objects carrying "v": 1 (dfd/events.hpp). Between hosts the host signs every
+// body and verifies it before a handler sees it (dfd/event_signing.hpp, docs/security.md);
+// plugins publish and receive plain bodies. A durable implementation gives each server its own
+// durable queue named after the server id, so events published while it was down are delivered
+// when it is back. Delivery is at-least-once: handlers must be idempotent.
 #pragma once
 
 #include <chrono>
@@ -23,6 +28,27 @@ inline constexpr std::string_view kTokenRevoked = "token.revoked";
 inline constexpr std::string_view kFileAvailable = "file.available";
 inline constexpr std::string_view kFileRemoved = "file.removed";
 inline constexpr std::string_view kServerHeartbeat = "server.heartbeat";
+
+// A file server's routing key: `kind` (kFileAvailable, kFileRemoved, kServerHeartbeat) + "." +
+// its server id.
+inline std::string server_routing_key(std::string_view kind, std::string_view server_id) {
+  std::string k(kind);
+  k.push_back('.');
+  k.append(server_id);
+  return k;
+}
+// The first two segments of a routing key ("file.available.fs-a" → "file.available").
+inline std::string_view event_kind(std::string_view routing_key) {
+  std::size_t dot = routing_key.find('.');
+  if (dot == std::string_view::npos) return routing_key;
+  return routing_key.substr(0, routing_key.find('.', dot + 1));
+}
+// The segment after the first two ("file.available.fs-a" → "fs-a"; "" when there is none).
+inline std::string_view event_publisher(std::string_view routing_key) {
+  std::string_view kind = event_kind(routing_key);
+  return kind.size() < routing_key.size() ? routing_key.substr(kind.size() + 1)
+                                          : std::string_view();
+}
 }  // namespace events
 
 // Called for each delivered event on a broker-owned thread (one at a time per subscription).

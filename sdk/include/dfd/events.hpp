@@ -1,7 +1,10 @@
 // dfd SDK support — the broker events' bodies (JSON, "v": 1), encoded and decoded in one place.
 // Part of the small static helper library `dfd::sdk_support` (link it; it is position-independent).
 //
-// Schemas (all times are Unix seconds, all digests lower-case hex):
+// Schemas by event name (all times are Unix seconds, all digests lower-case hex). A file server's
+// events travel under its own routing key, the event name + "." + its server id
+// (events::server_routing_key in dfd/broker.hpp), and their "server_id" must be that id. Between
+// hosts each body is wrapped in a signed envelope by the host (dfd/event_signing.hpp).
 //   token.issued     {"v":1,"token_hash","scope","user_id","expires_at"}   (one token), or
 //                    {"v":1,"tokens":[{"token_hash","scope","user_id","expires_at"},...]}  (batch)
 //   token.revoked    {"v":1,"token_hash"}

@@ -21,4 +21,9 @@ namespace dfd {
 // Messages name the path and the mode, never the content. The caller adds file:line:key.
 Status check_private_file(const std::string& path);
 
+// The file's bytes, read through one descriptor that was checked with the same rule (no
+// check-then-open race): for private keys (the TLS tls_key, the event signing key). Also refused:
+// more than 1 MiB, or empty. The caller wipes the bytes (OPENSSL_cleanse) once it has parsed them.
+Result<std::string> read_private_file(const std::string& path);
+
 }  // namespace dfd

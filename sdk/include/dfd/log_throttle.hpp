@@ -1,12 +1,13 @@
-// Shared by both broker plugins (like topic.hpp). A log line budget: at most `burst` lines per
-// `window`, so an attacker publishing garbage cannot flood the log. The first line allowed after
-// some were held back tells how many. One thread.
+// dfd SDK — a log line budget: at most `burst` lines per `window`, so an attacker publishing
+// garbage cannot flood the log. The first line allowed after some were held back tells how many.
+// Header-only. Not thread-safe: one thread, or the caller's lock (used by both broker plugins and
+// the host's signed-event checks).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 
-namespace dfd::broker {
+namespace dfd {
 
 class LogThrottle {
  public:
@@ -39,4 +40,4 @@ class LogThrottle {
   std::uint64_t held_back_ = 0;
 };
 
-}  // namespace dfd::broker
+}  // namespace dfd
