@@ -15,8 +15,6 @@ for c in one two; do
   CLEANUPS+=("'$CLUSTER' down --dir '$T/$c' >/dev/null 2>&1")
 done
 declare -A MODE=([one]=--tls [two]=--plain)
-# Until the shipped configs carry TLS (issue 12 lands piece by piece), both are plain.
-grep -q '^tls_cert' "$SRC_DIR/configs/info.toml" || MODE[one]=--plain
 # Both start at the same time: port reservation must keep them apart.
 "$CLUSTER" up --dir "$T/one" --sample-size 8M "${MODE[one]}" >"$T/up-one.log" 2>&1 &
 up_one=$!

@@ -3,6 +3,7 @@
 # point at placed in a temp dir (state, storage root, and the files a deployment mounts: a TLS
 # certificate and key from scripts/pki, the broker's CA and a password file, an event signing key
 # from dfd-host keygen and a trusted_keys folder), and --check lists the plugins the config names.
+# No shipped config uses RabbitMQ's guest user or a password in its text.
 source "$(dirname "$0")/lib.sh"
 need_build
 "$SRC_DIR/scripts/pki" "$T/pki" server >/dev/null
@@ -20,6 +21,7 @@ n=0
 for cfg in "$SRC_DIR"/configs/*.toml; do
   name=$(basename "$cfg" .toml)
   mkdir -p "$T/$name/state" "$T/$name/files"
+  if grep -nE 'guest[:@]' "$cfg"; then fail "configs/$name.toml uses guest"; fi
   out=$(env DFD_STATE_DIR="$T/$name/state" DFD_STORAGE_ROOT="$T/$name/files" \
     DFD_TLS_CERT="$T/pki/server.pem" DFD_TLS_KEY="$T/pki/server.key" \
     DFD_AMQP_CA_FILE="$T/pki/ca.pem" DFD_AMQP_PASSWORD_FILE="$T/secrets/amqp-password" \
