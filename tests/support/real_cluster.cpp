@@ -33,6 +33,12 @@ std::string RealCluster::events_table(const std::string& id, bool info_role) {
          "\"\nmax_age_s = " + std::to_string(events_max_age_s) + "\n\n";
 }
 
+std::map<std::string, std::string> RealCluster::broker_options(const std::string& queue) const {
+  std::map<std::string, std::string> o{{"url", amqp_url}, {"queue", queue}};
+  if (tls.on) o["ca_file"] = tls.ca_file();
+  return o;
+}
+
 void RealCluster::write_info_config(const std::string& admin_email) {
   std::string port = std::to_string(free_port());
   info_url = tls.scheme() + "://127.0.0.1:" + port;
