@@ -1,74 +1,108 @@
 #!/usr/bin/env bash
-# configs/all-in-one.toml alone (no RabbitMQ): one dfd-host serves login, catalog and content;
-# dfd login + ls + get works against it and the download matches the source file; content
-# without a token is 401; SIGTERM stops it with exit 0.
+# configs/all-in-one.toml alone (no RabbitMQ), twice: as shipped (plain HTTP) and with its two TLS
+# lines uncommented (a certificate from scripts/pki). Each time one dfd-host serves login, catalog
+# and content; dfd login + ls + get works against it and the download matches the source file;
+# content without a token is 401; SIGTERM stops it with exit 0. With TLS, every URL is https and
+# dfd without the CA fails with exit 11.
 source "$(dirname "$0")/lib.sh"
 need_build
 
-read -r cport dport < <(python3 -c '
+mkdir -p "$T/files"
+"$SRC_DIR/scripts/cluster" samples "$T/files" --sample-size 3M >/dev/null
+"$SRC_DIR/scripts/pki" "$T/pki" server >/dev/null
+sed -E 's/^# (tls_(cert|key) = )/\1/' "$SRC_DIR/configs/all-in-one.toml" >"$T/all-in-one-tls.toml"
+grep -q '^tls_cert' "$T/all-in-one-tls.toml" || fail "configs/all-in-one.toml has no commented tls_cert line"
+
+run_all_in_one() {
+  local mode=$1 cfg=$2 scheme=http
+  [ "$mode" = plain ] || scheme=https
+  read -r cport dport < <(python3 -c '
 import socket
 s = [socket.socket() for _ in range(2)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*[x.getsockname()[1] for x in s])')
-mkdir -p "$T/state" "$T/files"
-"$SRC_DIR/scripts/cluster" samples "$T/files" --sample-size 3M >/dev/null
-password=$(openssl rand -hex 12)
-env DFD_STATE_DIR="$T/state" DFD_STORAGE_ROOT="$T/files" \
-  DFD_CONTROL_LISTEN="127.0.0.1:$cport" DFD_CONTENT_LISTEN="127.0.0.1:$dport" \
-  DFD_PUBLIC_URL="http://127.0.0.1:$dport" DFD_ADMIN_EMAIL=solo@dfd.local DFD_ADMIN_PASSWORD="$password" \
-  "$HOST" --config "$SRC_DIR/configs/all-in-one.toml" </dev/null >"$T/host.log" 2>&1 &
-host_pid=$!
-CLEANUPS+=("kill -KILL $host_pid 2>/dev/null")
-export DFD_SERVER=http://127.0.0.1:$cport XDG_CONFIG_HOME=$T/xdg
+  mkdir -p "$T/$mode/state"
+  local password
+  password=$(openssl rand -hex 12)
+  env DFD_STATE_DIR="$T/$mode/state" DFD_STORAGE_ROOT="$T/files" \
+    DFD_CONTROL_LISTEN="127.0.0.1:$cport" DFD_CONTENT_LISTEN="127.0.0.1:$dport" \
+    DFD_TLS_CERT="$T/pki/server.pem" DFD_TLS_KEY="$T/pki/server.key" \
+    DFD_ADMIN_EMAIL=solo@dfd.local DFD_ADMIN_PASSWORD="$password" \
+    "$HOST" --config "$cfg" </dev/null >"$T/$mode/host.log" 2>&1 &
+  local host_pid=$!
+  CLEANUPS+=("kill -KILL $host_pid 2>/dev/null")
+  export DFD_SERVER=$scheme://127.0.0.1:$cport XDG_CONFIG_HOME=$T/$mode/xdg
+  if [ "$mode" = tls ]; then export DFD_CA_BUNDLE=$T/pki/ca.pem; else unset DFD_CA_BUNDLE; fi
 
-for _ in $(seq 1 300); do
-  [ "$(http_code "$DFD_SERVER/healthz")" = 200 ] && break
-  kill -0 $host_pid 2>/dev/null || {
-    cat "$T/host.log" >&2
-    fail "dfd-host exited during start"
+  for _ in $(seq 1 300); do
+    [ "$(http_code "$DFD_SERVER/healthz")" = 200 ] && break
+    kill -0 $host_pid 2>/dev/null || {
+      cat "$T/$mode/host.log" >&2
+      fail "[$mode] dfd-host exited during start"
+    }
+    sleep 0.1
+  done
+  [ "$(http_code "$DFD_SERVER/healthz")" = 200 ] || {
+    tail -n 30 "$T/$mode/host.log" >&2
+    fail "[$mode] /healthz of the all-in-one host is not 200"
   }
-  sleep 0.1
-done
-[ "$(http_code "$DFD_SERVER/healthz")" = 200 ] || {
-  tail -n 30 "$T/host.log" >&2
-  fail "/healthz of the all-in-one host is not 200"
-}
-pass "all-in-one host healthy"
+  pass "[$mode] all-in-one host healthy ($DFD_SERVER)"
 
-printf '%s\n' "$password" | "$DFD" login --email solo@dfd.local --password-stdin || fail "dfd login"
-# The catalog fills from the content role's events on broker-local.
-ok=0
-for _ in $(seq 1 150); do
-  if "$DFD" ls >"$T/ls.txt" 2>&1 && grep -q big.bin "$T/ls.txt" && grep -q odd.bin "$T/ls.txt"; then
-    ok=1
-    break
+  printf '%s\n' "$password" | "$DFD" login --email solo@dfd.local --password-stdin || fail "[$mode] dfd login"
+  # The catalog fills from the content role's events on broker-local.
+  local ok=0
+  for _ in $(seq 1 150); do
+    if "$DFD" ls >"$T/$mode/ls.txt" 2>&1 && grep -q big.bin "$T/$mode/ls.txt" && grep -q odd.bin "$T/$mode/ls.txt"; then
+      ok=1
+      break
+    fi
+    sleep 0.2
+  done
+  [ $ok = 1 ] || {
+    cat "$T/$mode/ls.txt" >&2
+    fail "[$mode] dfd ls does not list the sample files"
+  }
+  pass "[$mode] dfd login + ls"
+
+  local f id
+  for f in big.bin small.bin; do
+    id=$(file_id "$f")
+    "$DFD" get "$id" -o "$T/$mode/got-$f" --no-progress --json >"$T/$mode/get-$f.log" 2>&1 || {
+      cat "$T/$mode/get-$f.log" >&2
+      fail "[$mode] dfd get $id ($f)"
+    }
+    cmp -s "$T/$mode/got-$f" "$T/files/$f" || fail "[$mode] $f differs from the source"
+    grep -q "\"$scheme://127.0.0.1:$dport" "$T/$mode/get-$f.log" ||
+      fail "[$mode] the download did not come from $scheme://127.0.0.1:$dport"
+    pass "[$mode] dfd get $f matches the source file"
+  done
+
+  local uid code
+  uid=$(sha256sum <"$T/files/big.bin" | cut -d' ' -f1)
+  code=$(http_code "$scheme://127.0.0.1:$dport/v1/content/$uid")
+  [ "$code" = 401 ] || fail "[$mode] content without a token: $code, want 401"
+  pass "[$mode] content without a token is 401"
+
+  if [ "$mode" = tls ]; then
+    local rc=0
+    (unset DFD_CA_BUNDLE && "$DFD" ls >"$T/$mode/noca.txt" 2>&1) || rc=$?
+    [ "$rc" = 11 ] || {
+      cat "$T/$mode/noca.txt" >&2
+      fail "[tls] dfd ls without the CA: exit $rc, want 11"
+    }
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$dport/v1/content/$uid" || true)" != 401 ] ||
+      fail "[tls] the data plane answered plain http"
+    pass "[tls] without the CA: exit 11; no plain http on the data plane"
   fi
-  sleep 0.2
-done
-[ $ok = 1 ] || {
-  cat "$T/ls.txt" >&2
-  fail "dfd ls does not list the sample files"
+
+  kill -TERM $host_pid
+  for _ in $(seq 1 150); do kill -0 $host_pid 2>/dev/null || break; sleep 0.1; done
+  kill -0 $host_pid 2>/dev/null && kill -KILL $host_pid
+  local rc=0
+  wait $host_pid || rc=$?
+  [ $rc = 0 ] || fail "[$mode] dfd-host exited $rc after SIGTERM, want 0"
+  pass "[$mode] SIGTERM: exit 0"
 }
-pass "dfd login + ls"
 
-for f in big.bin small.bin; do
-  id=$(file_id "$f")
-  "$DFD" get "$id" -o "$T/got-$f" --no-progress >"$T/get-$f.log" 2>&1 || {
-    cat "$T/get-$f.log" >&2
-    fail "dfd get $id ($f)"
-  }
-  cmp -s "$T/got-$f" "$T/files/$f" || fail "$f differs from the source"
-  pass "dfd get $f matches the source file"
-done
-
-uid=$(sha256sum <"$T/files/big.bin" | cut -d' ' -f1)
-code=$(http_code "http://127.0.0.1:$dport/v1/content/$uid")
-[ "$code" = 401 ] || fail "content without a token: $code, want 401"
-pass "content without a token is 401"
-
-kill -TERM $host_pid
-for _ in $(seq 1 150); do kill -0 $host_pid 2>/dev/null || break; sleep 0.1; done
-kill -0 $host_pid 2>/dev/null && kill -KILL $host_pid
-if wait $host_pid; then rc=0; else rc=$?; fi
-[ $rc = 0 ] || fail "dfd-host exited $rc after SIGTERM, want 0"
-pass "SIGTERM: exit 0"
+run_all_in_one plain "$SRC_DIR/configs/all-in-one.toml"
+run_all_in_one tls "$T/all-in-one-tls.toml"

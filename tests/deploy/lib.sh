@@ -32,7 +32,8 @@ need_build() {
   [ -x "$DFD" ] || fail "$DFD is missing (build the dfd target)"
 }
 
-http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" || true; }
+# http_code URL...: the status code curl gets (000: no HTTP answer); trusts $DFD_CA_BUNDLE if set.
+http_code() { curl ${DFD_CA_BUNDLE:+--cacert "$DFD_CA_BUNDLE"} -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" || true; }
 
 # file_id NAME: the catalog id of NAME from `dfd ls --json` (current DFD_SERVER, XDG_CONFIG_HOME).
 file_id() {

@@ -205,7 +205,8 @@ bool fresh_token_served(std::size_t i, std::chrono::milliseconds timeout) {
 // server (their queues end empty), and a deleted per-server queue is declared again.
 TEST_F(E2E, MalformedTokenEventsAndADeletedQueueDoNotStopTokens) {
   g->wait_manifest(2);
-  FakeHost host({{"url", g->amqp_url}, {"queue", "e2e-garbage-publisher"}}, "broker-rabbitmq");
+  auto opts = g->broker_options("e2e-garbage-publisher");
+  FakeHost host(std::map<std::string, ConfigValue>(opts.begin(), opts.end()), "broker-rabbitmq");
   auto publisher = load_plugin("broker-rabbitmq", host);
   ASSERT_TRUE(publisher.ok()) << publisher.status().to_string();
   auto* broker = publisher->as<dfd::Broker>();

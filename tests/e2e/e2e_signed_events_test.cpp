@@ -148,9 +148,9 @@ class SignedEvents : public ::testing::Test {
       std::this_thread::sleep_for(100ms);
     }
     ASSERT_NE(g->file_id, 0);
+    auto opts = g->broker_options("attacker");
     g->attacker_host = std::make_unique<FakeHost>(
-        std::map<std::string, ConfigValue>{{"url", g->amqp_url}, {"queue", "attacker"}},
-        "broker-rabbitmq");
+        std::map<std::string, ConfigValue>(opts.begin(), opts.end()), "broker-rabbitmq");
     auto p = load_plugin("broker-rabbitmq", *g->attacker_host);
     ASSERT_TRUE(p.ok()) << p.status().to_string();
     g->attacker = std::move(p.value());
@@ -204,7 +204,9 @@ TEST_F(SignedEvents, ForgedTokenEventsAreRefusedByEveryFileServer) {
 
 TEST_F(SignedEvents, AReplayedEventIsRefusedAndCountedAndAStaleOneToo) {
   // Capture a genuine token.issued from the wire: a queue of our own bound to token.issued.
-  FakeHost spy_host({{"url", g->amqp_url}, {"queue", "spy"}}, "broker-rabbitmq");
+  auto opts = g->broker_options("spy");
+  FakeHost spy_host(std::map<std::string, ConfigValue>(opts.begin(), opts.end()),
+                    "broker-rabbitmq");
   auto spy = load_plugin("broker-rabbitmq", spy_host);
   ASSERT_TRUE(spy.ok()) << spy.status().to_string();
   std::mutex mu;

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gmock/gmock.h>
@@ -44,7 +45,15 @@ TEST(ShippedConfigs, EveryConfigPassesCheck) {
       auto k = dfd::test::event_keys(dir.file("keys"), role, id);
       ASSERT_EQ(k.status, 0) << k.output;
     }
+    // The TLS configs' files: certificate and key, the broker's CA and a password file.
+    ASSERT_TRUE(dfd::test::make_pki(dir.file("pki"), {"server"}));
+    dfd::test::write_file(dir.file("amqp-password"), "check-only");
+    ::chmod(dir.file("amqp-password").c_str(), 0600);
     std::map<std::string, std::string> env{
+        {"DFD_TLS_CERT", dir.file("pki/server.pem")},
+        {"DFD_TLS_KEY", dir.file("pki/server.key")},
+        {"DFD_AMQP_CA_FILE", dir.file("pki/ca.pem")},
+        {"DFD_AMQP_PASSWORD_FILE", dir.file("amqp-password")},
         {"DFD_EVENTS_DIR", dir.file("keys")},
         {"DFD_STATE_DIR", dir.file("state")},
         {"DFD_STORAGE_ROOT", dir.file("files")},

@@ -51,6 +51,13 @@ TEST(HostHealth, ABrokerOutageLeavesAFileServerReadyButNotAnInfoServer) {
   ::mkdir(dir.file("files").c_str(), 0755);
   auto keys = dfd::test::event_keys(dir.file("keys"), "fileserver", "fs-a");
   ASSERT_EQ(keys.status, 0) << keys.output;
+  // The shipped config is a TLS config: its certificate, the broker's CA and password as files.
+  ASSERT_TRUE(dfd::test::make_pki(dir.file("pki"), {"server"}));
+  dfd::test::set_http_tls({dir.file("pki/ca.pem"), "", ""});
+  dfd::test::write_file(dir.file("amqp-password"), "unused");
+  ::chmod(dir.file("amqp-password").c_str(), 0600);
+  const std::string amqps =
+      "amqps://fs-a@127.0.0.1:" + std::to_string(dfd::test::free_port()) + "/";  // nobody listens
   dfd::test::Process fs(
       {dfd::test::bin("dfd-host"), "--config",
        dfd::test::source_dir() + "/configs/fileserver-a.toml"},
@@ -58,9 +65,13 @@ TEST(HostHealth, ABrokerOutageLeavesAFileServerReadyButNotAnInfoServer) {
        {"DFD_CONTENT_LISTEN", "127.0.0.1:" + std::to_string(dfd::test::free_port())},
        {"DFD_STATE_DIR", dir.file("state")},
        {"DFD_STORAGE_ROOT", dir.file("files")},
-       {"DFD_AMQP_URL", amqp},
+       {"DFD_AMQP_URL", amqps},
+       {"DFD_AMQP_CA_FILE", dir.file("pki/ca.pem")},
+       {"DFD_AMQP_PASSWORD_FILE", dir.file("amqp-password")},
+       {"DFD_TLS_CERT", dir.file("pki/server.pem")},
+       {"DFD_TLS_KEY", dir.file("pki/server.key")},
        {"DFD_EVENTS_DIR", dir.file("keys")}});
-  std::string base = "http://127.0.0.1:" + std::to_string(control);
+  std::string base = "https://127.0.0.1:" + std::to_string(control);
   ASSERT_TRUE(dfd::test::wait_http(base + "/livez", 200, 30s)) << fs.log();
   EXPECT_TRUE(dfd::test::wait_http(base + "/readyz", 200, 10s)) << fs.log();
   auto detail = dfd::test::http("GET", base + "/healthz");

@@ -10,21 +10,37 @@ namespace dfd::test {
 
 ClusterTls::ClusterTls(std::string dir) : dir_(std::move(dir)) {
   const char* env = std::getenv("DFD_TEST_TLS");
-  on = kControlTlsByDefault || (env && std::string(env) == "1");
+  std::string v = env ? env : "";
+  on = v == "1" || (kTlsByDefault && v != "0");
 }
 
-void ClusterTls::add_server_keys(const std::string& path) {
+void ClusterTls::make_certificates() {
+  if (!on || ready_) return;
+  EXPECT_TRUE(make_pki(dir_, {"server", "client"})) << "scripts/pki " << dir_;
+  set_http_tls({ca_file(), "", ""});
+  ready_ = true;
+}
+
+std::vector<std::string> ClusterTls::rabbitmq_start_args() {
+  if (!on) return {};
+  make_certificates();
+  return {"--tls", dir_};
+}
+
+void ClusterTls::apply_to(const std::string& path) {
   if (!on) return;
-  if (!ready_) {
-    EXPECT_TRUE(make_pki(dir_, {"server", "client"})) << "scripts/pki " << dir_;
-    set_http_tls({ca_file(), "", ""});
-    ready_ = true;
-  }
+  make_certificates();
   std::string text = read_file(path);
   auto at = text.find("[server]\n");
   ASSERT_NE(at, std::string::npos) << path << " has no [server] table";
   text.insert(at + 9,
               "tls_cert = \"" + dir_ + "/server.pem\"\ntls_key = \"" + dir_ + "/server.key\"\n");
+  const std::string url = "url = \"amqps://";
+  for (auto u = text.find(url); u != std::string::npos; u = text.find(url, u + 1)) {
+    auto eol = text.find('\n', u);
+    if (eol == std::string::npos) eol = text.size();
+    text.insert(eol, "\nca_file = \"" + ca_file() + "\"");
+  }
   write_file(path, text);
 }
 

@@ -8,13 +8,17 @@
 namespace dfd::test {
 
 void RealCluster::start_rabbit() {
-  auto r = run({source_dir() + "/scripts/rabbitmq", "start", rabbit_dir()});
+  std::vector<std::string> argv{source_dir() + "/scripts/rabbitmq", "start", rabbit_dir()};
+  for (auto& a : tls.rabbitmq_start_args()) argv.push_back(a);
+  auto r = run(argv);
   ASSERT_EQ(r.status, 0) << r.output;
-  auto env = read_file(rabbit_dir() + "/rabbitmq.env");
-  auto pos = env.find("DFD_AMQP_URL=");
+  auto env = "\n" + read_file(rabbit_dir() + "/rabbitmq.env");  // every line starts after a \n
+  const std::string var = tls.amqp_url_variable() + "=";
+  auto pos = env.find("\n" + var);
   ASSERT_NE(pos, std::string::npos) << env;
+  pos += 1 + var.size();
   auto end = env.find('\n', pos);
-  amqp_url = env.substr(pos + 13, end - pos - 13);
+  amqp_url = env.substr(pos, end - pos);
   for (char q : {'"', '\''}) {
     while (!amqp_url.empty() && amqp_url.front() == q) amqp_url.erase(0, 1);
     while (!amqp_url.empty() && amqp_url.back() == q) amqp_url.pop_back();
@@ -27,6 +31,12 @@ std::string RealCluster::events_table(const std::string& id, bool info_role) {
   return "[events]\nsigning_key = \"" + keys_dir() + "/" + id + ".key\"\ntrusted_keys = \"" +
          (info_role ? info_trusted_dir() : fs_trusted_dir()) +
          "\"\nmax_age_s = " + std::to_string(events_max_age_s) + "\n\n";
+}
+
+std::map<std::string, std::string> RealCluster::broker_options(const std::string& queue) const {
+  std::map<std::string, std::string> o{{"url", amqp_url}, {"queue", queue}};
+  if (tls.on) o["ca_file"] = tls.ca_file();
+  return o;
 }
 
 void RealCluster::write_info_config(const std::string& admin_email) {
@@ -49,7 +59,7 @@ void RealCluster::write_info_config(const std::string& admin_email) {
                  "\"\nadmin_password_env = \"DFD_E2E_ADMIN_PASSWORD\"\n"
                  "heartbeat_timeout_ms = 1500\naudit_log = \"" +
                  tmp.file("info/audit.log") + "\"\n");
-  tls.add_server_keys(info_config);
+  tls.apply_to(info_config);
 }
 
 ClusterFileServer& RealCluster::add_file_server(const std::string& id, const std::string& zone,
@@ -80,7 +90,7 @@ ClusterFileServer& RealCluster::add_file_server(const std::string& id, const std
                            amqp_url + "\"\n");
   // A running info server reads its trust folder again on SIGHUP.
   if (info && info->running()) info->signal(SIGHUP);
-  tls.add_server_keys(f.config);
+  tls.apply_to(f.config);
   fs.push_back(std::move(f));
   return fs.back();
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,7 +26,7 @@ struct ClusterFileServer {
 class RealCluster {
  public:
   TempDir tmp;
-  ClusterTls tls{tmp.file("pki")};  // HTTPS control planes (cluster_tls.hpp): set `tls.on` first
+  ClusterTls tls{tmp.file("pki")};  // TLS on every hop (cluster_tls.hpp): set `tls.on` first
   std::string amqp_url;
   std::string info_url, info_config;
   std::unique_ptr<Process> info;
@@ -44,6 +45,9 @@ class RealCluster {
 
   // Starts the broker and reads its URL from rabbitmq.env.
   void start_rabbit();
+  // broker-rabbitmq options for a test's own connection to this broker (as guest, on queue
+  // `queue`): url, and ca_file when the cluster runs TLS (amqps).
+  std::map<std::string, std::string> broker_options(const std::string& queue) const;
   // info-sqlite + auth-sqlite + broker-rabbitmq; the first admin's password comes from the
   // environment variable DFD_E2E_ADMIN_PASSWORD (set by start_info); heartbeat timeout 1.5 s.
   void write_info_config(const std::string& admin_email);
