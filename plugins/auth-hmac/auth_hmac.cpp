@@ -29,6 +29,7 @@
 #include "dfd/auth.hpp"
 #include "dfd/events.hpp"
 #include "dfd/plugin.hpp"
+#include "dfd/private_file.hpp"
 #include "issued_ledger.hpp"
 
 namespace dfd::auth_hmac {
@@ -41,7 +42,6 @@ constexpr std::size_t kNonceBytes = 16;
 constexpr std::size_t kHeaderBytes = 1 + 8 + 8 + kNonceBytes;
 constexpr std::size_t kMacBytes = 32;
 constexpr std::size_t kMinKeyBytes = 32;
-constexpr std::size_t kMaxKeyBytes = 1 << 20;
 constexpr std::size_t kMaxScopeBytes = 1024;
 // Longest token we parse: a max-size payload and the MAC, base64url-encoded, plus the dot.
 constexpr std::size_t kMaxTokenChars = ((kHeaderBytes + kMaxScopeBytes) * 4 + 2) / 3 + 1 + 43;
@@ -154,42 +154,12 @@ Status create_key_file(const std::string& path) {
   return Status::Ok();
 }
 
-// Reads the key: a regular file, not readable or writable by group or others, >= 32 bytes.
+// Reads the key: a private file (dfd/private_file.hpp: regular, ours, mode 0600) of >= 32 bytes.
 // On failure returns the reason (without the key's content).
 Status read_key_file(const std::string& path, std::string* key) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError("cannot open '" + path + "': " + errno_text(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int e = errno;
-    ::close(fd);
-    return Status::IoError("cannot stat '" + path + "': " + errno_text(e));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status::InvalidArgument("'" + path + "' is not a regular file");
-  }
-  if ((st.st_mode & 077) != 0) {
-    ::close(fd);
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::PermissionDenied("'" + path + "' is accessible by group or others (mode " +
-                                    mode + "); run: chmod 600 '" + path + "'");
-  }
-  if (static_cast<std::size_t>(st.st_size) > kMaxKeyBytes) {
-    ::close(fd);
-    return Status::InvalidArgument("'" + path + "' is larger than 1 MiB");
-  }
-  std::string buf(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t done = 0;
-  while (done < buf.size()) {
-    ssize_t n = ::read(fd, buf.data() + done, buf.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  buf.resize(done);
+  auto bytes = read_private_file(path);
+  if (!bytes.ok()) return bytes.status();
+  std::string buf = std::move(bytes).value();
   if (buf.size() < kMinKeyBytes) {
     OPENSSL_cleanse(buf.data(), buf.size());
     return Status::InvalidArgument(
