@@ -231,4 +231,10 @@ std::string TlsSocket::explain_open_failure(int rc, const std::string& host_port
   return msg;
 }
 
+void release_tls_library() noexcept {
+  // AMQP_STATUS_SOCKET_INUSE while another instance still has a TLS connection: that one's
+  // destructor frees it.
+  (void)amqp_uninitialize_ssl_library();
+}
+
 }  // namespace dfd::broker_rabbitmq

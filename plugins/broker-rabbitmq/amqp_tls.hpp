@@ -33,6 +33,12 @@ struct TlsFiles {
 // or others may read. Never prints a file's content.
 Status load_tls_files(const Config& cfg, bool amqps, TlsFiles& out);
 
+// Frees what rabbitmq-c set up process-wide for its TLS sockets (its OpenSSL BIO method), once
+// no TLS connection is left; a later TLS socket sets it up again. Call when an instance that
+// used amqps:// is destroyed: rabbitmq-c would otherwise keep it until the process ends, after
+// the plugin's library (and with it the pointer) was unloaded, which LeakSanitizer reports.
+void release_tls_library() noexcept;
+
 // The TLS socket of one connection. Remembers the first certificate verification error of its
 // handshake, so that a failed open can be explained.
 class TlsSocket {

@@ -73,6 +73,7 @@ RabbitBroker::RabbitBroker(HostServices& host)
 
 RabbitBroker::~RabbitBroker() {
   stop();
+  if (!opt_.tls.ca_file.empty()) release_tls_library();
 }
 
 Status RabbitBroker::init() {
