@@ -10,12 +10,19 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #include "dfd/private_file.hpp"
 
 namespace dfd::broker_rabbitmq {
 
 namespace {
+
+// Whether rabbitmq-c's process-wide TLS state is set up (by amqp_ssl_socket_new): its
+// amqp_uninitialize_ssl_library() asserts when called without it, so only release_tls_library()
+// calls it, and only then.
+std::mutex g_tls_library_mu;
+bool g_tls_library_live = false;
 
 // The reason text of the oldest error in this thread's OpenSSL queue ("certificate verify
 // failed", "wrong version number"); the queue is cleared. Empty when there was none.
@@ -143,7 +150,11 @@ Result<std::unique_ptr<TlsSocket>> TlsSocket::create(amqp_connection_state_t con
   self->ca_file_ = files.ca_file;
   self->host_ = host;
   ERR_clear_error();
-  self->socket_ = amqp_ssl_socket_new(conn);
+  {
+    std::lock_guard<std::mutex> lock(g_tls_library_mu);
+    self->socket_ = amqp_ssl_socket_new(conn);
+    if (self->socket_) g_tls_library_live = true;
+  }
   if (!self->socket_) {
     return Status::ResourceExhausted("amqp_ssl_socket_new failed: " + take_openssl_reason());
   }
@@ -234,7 +245,10 @@ std::string TlsSocket::explain_open_failure(int rc, const std::string& host_port
 void release_tls_library() noexcept {
   // AMQP_STATUS_SOCKET_INUSE while another instance still has a TLS connection: that one's
   // destructor frees it.
-  (void)amqp_uninitialize_ssl_library();
+  std::lock_guard<std::mutex> lock(g_tls_library_mu);
+  if (g_tls_library_live && amqp_uninitialize_ssl_library() == AMQP_STATUS_OK) {
+    g_tls_library_live = false;
+  }
 }
 
 }  // namespace dfd::broker_rabbitmq
