@@ -7,21 +7,15 @@
 
 #include <string_view>
 
+#include "dfd/openssl_error.hpp"
 #include "dfd/private_file.hpp"
 
 namespace dfd::host {
 namespace {
 
-// The oldest OpenSSL error of this thread, then the queue cleared ("" if none).
+// The oldest OpenSSL error of this thread, then the queue cleared.
 std::string openssl_reason() {
-  unsigned long e = ERR_get_error();
-  std::string out;
-  if (e != 0) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    out = buf;
-  }
-  ERR_clear_error();
+  std::string out = take_openssl_error();
   return out.empty() ? std::string("unknown OpenSSL error") : out;
 }
 

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "bounded_http_handler.hpp"
+#include "dfd/openssl_error.hpp"
 
 namespace dfd::host {
 namespace Tcp = Pistache::Tcp;
@@ -137,11 +138,9 @@ struct TlsListener::Impl {
       return;
     }
     if (log->should_log(spdlog::level::debug)) {
-      unsigned long e = ERR_peek_error();
-      char reason[256] = "connection closed";
-      if (e != 0) ERR_error_string_n(e, reason, sizeof reason);
+      std::string reason = take_openssl_error();
       log->debug("control plane (https): handshake with {} failed: {}", address_text(h.address),
-                 reason);
+                 reason.empty() ? "connection closed" : reason);
     }
     ERR_clear_error();
     close_handshake(fd);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "dfd/openssl_error.hpp"
 #include "dfd/private_file.hpp"
 
 namespace dfd::broker_rabbitmq {
@@ -27,18 +28,7 @@ bool g_tls_library_live = false;
 // The reason text of the oldest error in this thread's OpenSSL queue ("certificate verify
 // failed", "wrong version number"); the queue is cleared. Empty when there was none.
 std::string take_openssl_reason() {
-  std::string reason;
-  while (unsigned long e = ERR_get_error()) {
-    if (!reason.empty()) continue;
-    const char* r = ERR_reason_error_string(e);
-    char buf[256];
-    if (!r) {
-      ERR_error_string_n(e, buf, sizeof buf);
-      r = buf;
-    }
-    reason = r;
-  }
-  return reason;
+  return take_openssl_error(OpensslErrorText::kReason);
 }
 
 struct CtxDeleter {
