@@ -86,8 +86,7 @@ std::string public_url_for(const HostConfig& cfg, const ContentOptions* content)
   if (!cfg.server.public_url.empty()) return cfg.server.public_url;
   if (content) {
     if (!content->public_url.empty()) return content->public_url;
-    if (cfg.content->get("listen"))
-      return (content->tls() ? "https://" : "http://") + content->listen;
+    if (cfg.content->get("listen")) return content->url_at(content->listen);
   }
   return std::string(cfg.server.tls_cert.empty() ? "http" : "https") + "://" + cfg.server.listen;
 }

@@ -476,9 +476,7 @@ Status ContentService::start() noexcept {
     }
     m.plane = std::make_unique<DataPlane>(m.ctx.log, m.ctx.metrics, m.ctx.auth, *m.source, dp);
     DFD_RETURN_IF_ERROR(m.plane->start());
-    m.url = m.opt.public_url.empty()
-                ? (m.opt.tls() ? "https://" : "http://") + m.plane->bound_address()
-                : m.opt.public_url;
+    m.url = m.opt.public_url.empty() ? m.opt.url_at(m.plane->bound_address()) : m.opt.public_url;
     if (m.opt.tls() && m.url.rfind("http://", 0) == 0) {
       m.ctx.log.warn("[content] public_url '" + m.url +
                      "' says http:// but the data plane serves only TLS (set tls = false for "

@@ -50,6 +50,10 @@ struct ContentOptions {
   std::string tls_key;
   bool tls_off = false;
   bool tls() const { return !tls_off && !tls_cert.empty(); }
+  // The data plane's URL at `address` ("127.0.0.1:PORT"): https:// when it serves TLS.
+  std::string url_at(const std::string& address) const {
+    return (tls() ? "https://" : "http://") + address;
+  }
 };
 
 // Parses a [content] table; errors name file, line and key ("cfg.toml:14: [content] key 'threads':
