@@ -14,6 +14,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -76,18 +77,21 @@ class PostgresAuth final : public Auth {
     if (!kdf.ok()) return kdf.status();
     kdf_.emplace(std::move(kdf.value()));
 
-    auto pool = pg::Pool::open(std::move(pgs.value()), kWho);
-    if (!pool.ok()) return cfg.error("dsn", pool.status().message());
-    pool_ = std::move(pool.value());
-    Status st = pg::migrate(*pool_, "auth", migrations());
-    if (!st.ok()) return cfg.error("dsn", st.message());
-
+    settings_ = std::move(pgs.value());
     metrics_.init(host_.metrics());
     return Status::Ok();
   }
 
+  // Connects and migrates here, not in init(): `dfd-host --check` creates plugins without
+  // starting them and must need no database.
   Status start() noexcept override {
     return guard("auth-postgres: start", [&]() -> Status {
+      const Config& cfg = host_.config();
+      auto pool = pg::Pool::open(settings_, kWho);
+      if (!pool.ok()) return cfg.error("dsn", pool.status().message());
+      Status st = pg::migrate(*pool.value(), "auth", migrations());
+      if (!st.ok()) return cfg.error("dsn", st.message());
+      pool_ = std::move(pool.value());
       purge();
       purger_.start();
       host_.logger().info("token store at PostgreSQL " + pool_->target() + " ready");
@@ -99,8 +103,8 @@ class PostgresAuth final : public Auth {
 
   Health health() const noexcept override {
     return auth_common::probe_health("auth-postgres: health", [&](std::string& detail) -> Status {
-      DFD_RETURN_IF_ERROR(pool_->run(kPing, {}, Retry::kSafe).status());
-      detail = "postgresql " + pool_->target();
+      DFD_RETURN_IF_ERROR(pool().run(kPing, {}, Retry::kSafe).status());
+      detail = "postgresql " + pool().target();
       return Status::Ok();
     });
   }
@@ -119,7 +123,7 @@ class PostgresAuth final : public Auth {
       // A fresh 256-bit hash cannot meet another row: ON CONFLICT DO NOTHING makes a retry after
       // a lost connection harmless.
       auto r =
-          pool_->run(kInsertDownload, {rec.token_hash, rec.scope, param(user_id), param(expires)},
+          pool().run(kInsertDownload, {rec.token_hash, rec.scope, param(user_id), param(expires)},
                      Retry::kSafe);
       if (!r.ok()) return r.status();
       counted_write();
@@ -146,7 +150,7 @@ class PostgresAuth final : public Auth {
     return guard("auth-postgres: remember_download_tokens", [&]() -> Status {
       DFD_RETURN_IF_ERROR(auth_common::check_records("auth-postgres", records, n));
       if (n == 0) return Status::Ok();
-      DFD_RETURN_IF_ERROR(pool_->transaction(Retry::kSafe, [&](pg::Connection& c) -> Status {
+      DFD_RETURN_IF_ERROR(pool().transaction(Retry::kSafe, [&](pg::Connection& c) -> Status {
         for (std::size_t i = 0; i < n; ++i) {
           const DownloadTokenRecord& r = records[i];
           DFD_RETURN_IF_ERROR(c.run(kInsertDownload, {r.token_hash, r.scope, param(r.user_id),
@@ -167,7 +171,7 @@ class PostgresAuth final : public Auth {
       }
       const std::int64_t until =
           unix_seconds(host_.clock().now()) + auth_common::tombstone_seconds(token_ttl_);
-      return pool_->run(kRevokeDownload, {param(token_hash), param(until)}, Retry::kSafe).status();
+      return pool().run(kRevokeDownload, {param(token_hash), param(until)}, Retry::kSafe).status();
     });
   }
 
@@ -185,7 +189,7 @@ class PostgresAuth final : public Auth {
       auto stored = kdf_->hash(password);
       if (!stored.ok()) return stored.status();
       auto row =
-          pool_->run(kInsertUser,
+          pool().run(kInsertUser,
                      {param(email), param(name), *r, stored->salt_hex, param(stored->iterations),
                       stored->hash_hex, param(unix_seconds(host_.clock().now()))},
                      Retry::kNo);
@@ -204,7 +208,7 @@ class PostgresAuth final : public Auth {
       auth_common::StoredPassword stored;
       bool found = false, disabled = false;
       if (auth_common::plausible_email(email)) {
-        auto r = pool_->run(kSelectUserByEmail, {param(email)}, Retry::kSafe);
+        auto r = pool().run(kSelectUserByEmail, {param(email)}, Retry::kSafe);
         if (!r.ok()) return r.status();
         if (r->size() > 0) {
           found = true;
@@ -230,7 +234,7 @@ class PostgresAuth final : public Auth {
 
   Result<User> find_user(std::string_view email) noexcept override {
     return guard("auth-postgres: find_user", [&]() -> Result<User> {
-      auto r = pool_->run(kSelectUserByEmail, {param(email)}, Retry::kSafe);
+      auto r = pool().run(kSelectUserByEmail, {param(email)}, Retry::kSafe);
       if (!r.ok()) return r.status();
       if (r->size() > 0) return user_of(*r, 0);
       return Status::NotFound("auth-postgres: no user with e-mail '" +
@@ -249,7 +253,7 @@ class PostgresAuth final : public Auth {
       auto token = random_token(kTokenBytes);
       if (!token.ok()) return token.status();
       const std::int64_t expires = expiry_after(host_.clock().now(), ttl);
-      auto r = pool_->run(kInsertUserToken, {sha256_hex(*token), param(user_id), param(expires)},
+      auto r = pool().run(kInsertUserToken, {sha256_hex(*token), param(user_id), param(expires)},
                           Retry::kSafe);
       if (!r.ok()) {
         // The user was deleted meanwhile (foreign key).
@@ -267,7 +271,7 @@ class PostgresAuth final : public Auth {
     return guard("auth-postgres: verify_user_token", [&]() -> Result<User> {
       if (!well_formed_token(token)) return Status::Unauthenticated("malformed user token");
       const std::string hash = sha256_hex(token);
-      auto r = pool_->run(kSelectUserToken, {hash}, Retry::kSafe);
+      auto r = pool().run(kSelectUserToken, {hash}, Retry::kSafe);
       if (!r.ok()) return r.status();
       if (r->size() == 0) return Status::Unauthenticated("unknown user token");
       DFD_RETURN_IF_ERROR(auth_common::judge_user_token(r->text(0, 0), hash, r->int64(0, 1),
@@ -281,7 +285,7 @@ class PostgresAuth final : public Auth {
       if (!well_formed_token(token)) {
         return Status::InvalidArgument("auth-postgres: malformed user token");
       }
-      return pool_->run(kDeleteUserToken, {sha256_hex(token)}, Retry::kSafe).status();
+      return pool().run(kDeleteUserToken, {sha256_hex(token)}, Retry::kSafe).status();
     });
   }
 
@@ -307,7 +311,7 @@ class PostgresAuth final : public Auth {
   Status set_user_disabled(std::int64_t user_id, bool disabled) noexcept override {
     return guard("auth-postgres: set_user_disabled", [&]() -> Status {
       bool found = false;
-      DFD_RETURN_IF_ERROR(pool_->transaction(Retry::kSafe, [&](pg::Connection& c) -> Status {
+      DFD_RETURN_IF_ERROR(pool().transaction(Retry::kSafe, [&](pg::Connection& c) -> Status {
         auto u = c.run(kSetUserDisabled, {param(user_id), flag(disabled)});
         if (!u.ok()) return u.status();
         found = u->affected() > 0;
@@ -323,7 +327,7 @@ class PostgresAuth final : public Auth {
 
   Status revoke_user_tokens(std::int64_t user_id) noexcept override {
     return guard("auth-postgres: revoke_user_tokens", [&]() -> Status {
-      return pool_->run(kDeleteUserTokensOf, {param(user_id)}, Retry::kSafe).status();
+      return pool().run(kDeleteUserTokensOf, {param(user_id)}, Retry::kSafe).status();
     });
   }
 
@@ -332,7 +336,7 @@ class PostgresAuth final : public Auth {
     return guard("auth-postgres: revoke_download_tokens_of", [&]() -> Status {
       const std::int64_t now = unix_seconds(host_.clock().now());
       std::vector<std::string> found;
-      DFD_RETURN_IF_ERROR(pool_->transaction(Retry::kSafe, [&](pg::Connection& c) -> Status {
+      DFD_RETURN_IF_ERROR(pool().transaction(Retry::kSafe, [&](pg::Connection& c) -> Status {
         found.clear();
         DFD_RETURN_IF_ERROR(c.run(kRevokeDownloadsOf, {param(user_id), param(now)}).status());
         auto r = c.run(kSelectRevokedOf, {param(user_id), param(now)});
@@ -346,9 +350,15 @@ class PostgresAuth final : public Auth {
   }
 
  private:
+  // The pool; before start() a call fails (guard turns this into kInternal / kUnknown).
+  pg::Pool& pool() const {
+    if (!pool_) throw std::logic_error("not started: no PostgreSQL connection yet");
+    return *pool_;
+  }
+
   // The user and whether it is disabled; kNotFound for an unknown id.
   Result<std::pair<User, bool>> select_user_by_id(std::int64_t user_id) {
-    auto r = pool_->run(kSelectUserById, {param(user_id)}, Retry::kSafe);
+    auto r = pool().run(kSelectUserById, {param(user_id)}, Retry::kSafe);
     if (!r.ok()) return r.status();
     if (r->size() == 0) {
       return Status::NotFound("auth-postgres: no user with id " + std::to_string(user_id));
@@ -364,7 +374,7 @@ class PostgresAuth final : public Auth {
   TokenVerdict verify(std::string_view token, std::string_view scope) {
     if (!well_formed_token(token) || scope.empty()) return TokenVerdict::kInvalid;
     const std::string hash = sha256_hex(token);
-    auto r = pool_->run(kSelectDownload, {hash}, Retry::kSafe);
+    auto r = pool().run(kSelectDownload, {hash}, Retry::kSafe);
     if (!r.ok()) {
       host_.logger().error(r.status().message());
       return TokenVerdict::kUnknown;
@@ -386,7 +396,7 @@ class PostgresAuth final : public Auth {
     Status st = guard("auth-postgres: purge", [&]() -> Status {
       const std::int64_t cutoff = unix_seconds(host_.clock().now()) - auth_common::kPurgeGraceS;
       for (const pg::Statement* s : {&kPurgeDownload, &kPurgeUserTokens}) {
-        DFD_RETURN_IF_ERROR(pool_->run(*s, {param(cutoff)}, Retry::kSafe).status());
+        DFD_RETURN_IF_ERROR(pool().run(*s, {param(cutoff)}, Retry::kSafe).status());
       }
       return Status::Ok();
     });
@@ -394,7 +404,8 @@ class PostgresAuth final : public Auth {
   }
 
   HostServices& host_;
-  std::unique_ptr<pg::Pool> pool_;
+  pg::Settings settings_;           // from init()
+  std::unique_ptr<pg::Pool> pool_;  // from start(); every call below runs after start()
   std::optional<auth_common::PasswordKdf> kdf_;  // set by init()
   std::chrono::seconds token_ttl_{3600};
   std::chrono::seconds user_token_ttl_{1209600};

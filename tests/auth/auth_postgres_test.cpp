@@ -252,6 +252,33 @@ TEST_F(AuthPostgres, ConfigErrorsNameTheKeyAndNoSecret) {
   }
 }
 
+// PostgreSQL crashes (SIGKILL) and comes back: the plugin keeps its state in the database and its
+// pooled connections are replaced; calls fail only while the server is down.
+TEST(AuthPostgresRecovery, ServesAgainAfterPostgresIsKilledAndRestarted) {
+  dfd::test::PostgresInstance pg;
+  ASSERT_TRUE(pg.ok()) << pg.error();
+  auto cfg = pg.plugin_config();
+  cfg["kdf_iterations"] = std::int64_t{1000};
+  cfg["connect_timeout_ms"] = std::int64_t{1000};
+  PluginSubject s("auth-postgres", cfg);
+  ASSERT_TRUE(s.loaded()) << s.error().to_string();
+  auto u = s.auth().create_user("r@example.com", "R", "pw", "user");
+  ASSERT_TRUE(u.ok());
+  auto session = s.auth().issue_user_token(u->id, seconds(600));
+  auto t = s.auth().issue_download_token(kUid, u->id, seconds(600), nullptr);
+  ASSERT_TRUE(session.ok() && t.ok());
+  pg.kill();
+  EXPECT_EQ(s.auth().verify_download_token(t->token, kUid), TokenVerdict::kUnknown)
+      << "down: not known here, never valid";
+  EXPECT_FALSE(s.auth().health().healthy);
+  ASSERT_TRUE(pg.restart());
+  EXPECT_EQ(s.auth().verify_download_token(t->token, kUid), TokenVerdict::kValid);
+  EXPECT_TRUE(s.auth().verify_user_token(session->token).ok());
+  EXPECT_TRUE(s.auth().check_password("r@example.com", "pw").ok());
+  EXPECT_TRUE(s.auth().issue_download_token(kUid, u->id, seconds(600), nullptr).ok());
+  EXPECT_TRUE(s.auth().health().healthy);
+}
+
 // Token issue and verify rates through auth-postgres and auth-sqlite in one run (printed for the
 // notes; counts only, no timed assertion). A durable server (fsync on), as in production.
 TEST_F(AuthPostgres, IssueAndVerifyRateNextToAuthSqlite) {
