@@ -27,6 +27,7 @@
 #include "dfd/auth.hpp"
 #include "dfd/events.hpp"
 #include "dfd/plugin.hpp"
+#include "group_commit.hpp"
 #include "password_kdf.hpp"
 #include "pg_migrate.hpp"
 #include "pg_pool.hpp"
@@ -51,6 +52,11 @@ constexpr std::chrono::seconds kPurgeInterval{60};
 
 pg::Param flag(bool b) {
   return std::string(b ? "true" : "false");
+}
+
+// The parameters of kInsertDownload for a record.
+pg::Params row_params(const DownloadTokenRecord& r) {
+  return {r.token_hash, r.scope, param(r.user_id), param(unix_seconds(r.expires_at))};
 }
 
 User user_of(const pg::Rows& r, int first_col) {
@@ -118,18 +124,12 @@ class PostgresAuth final : public Auth {
       auto fresh = auth_common::new_download_token(kWho, scope, user_id, ttl, token_ttl_,
                                                    host_.clock().now());
       if (!fresh.ok()) return fresh.status();
-      DownloadTokenRecord& rec = fresh->record;
-      const std::int64_t expires = unix_seconds(rec.expires_at);
-      // A fresh 256-bit hash cannot meet another row: ON CONFLICT DO NOTHING makes a retry after
-      // a lost connection harmless.
-      auto r =
-          pool().run(kInsertDownload, {rec.token_hash, rec.scope, param(user_id), param(expires)},
-                     Retry::kSafe);
-      if (!r.ok()) return r.status();
-      counted_write();
+      // Concurrent issues share one transaction (one WAL flush); ON CONFLICT DO NOTHING on a
+      // fresh 256-bit hash makes a retry after a lost connection harmless.
+      DFD_RETURN_IF_ERROR(group_.submit(fresh->record));
       metrics_.issued();
-      const TimePoint expires_at = rec.expires_at;
-      if (record) *record = std::move(rec);
+      const TimePoint expires_at = fresh->record.expires_at;
+      if (record) *record = std::move(fresh->record);
       return IssuedToken{std::move(fresh->token), expires_at};
     });
   }
@@ -150,17 +150,8 @@ class PostgresAuth final : public Auth {
     return guard("auth-postgres: remember_download_tokens", [&]() -> Status {
       DFD_RETURN_IF_ERROR(auth_common::check_records("auth-postgres", records, n));
       if (n == 0) return Status::Ok();
-      DFD_RETURN_IF_ERROR(pool().transaction(Retry::kSafe, [&](pg::Connection& c) -> Status {
-        for (std::size_t i = 0; i < n; ++i) {
-          const DownloadTokenRecord& r = records[i];
-          DFD_RETURN_IF_ERROR(c.run(kInsertDownload, {r.token_hash, r.scope, param(r.user_id),
-                                                      param(unix_seconds(r.expires_at))})
-                                  .status());
-        }
-        return Status::Ok();
-      }));
-      counted_write(static_cast<std::int64_t>(n));
-      return Status::Ok();
+      return insert_rows(
+          n, [&](std::size_t i) -> auto& { return records[i]; });
     });
   }
 
@@ -350,6 +341,24 @@ class PostgresAuth final : public Auth {
   }
 
  private:
+  // Inserts records at(0)..at(n-1) in one transaction (first record of a hash wins), then counts
+  // them towards the next purge. Retry-safe as a whole.
+  template <typename At>
+  Status insert_rows(std::size_t n, At&& at) {
+    if (n == 1) {  // one round trip, no BEGIN/COMMIT
+      DFD_RETURN_IF_ERROR(pool().run(kInsertDownload, row_params(at(0)), Retry::kSafe).status());
+    } else {
+      DFD_RETURN_IF_ERROR(pool().transaction(Retry::kSafe, [&](pg::Connection& c) -> Status {
+        for (std::size_t i = 0; i < n; ++i) {
+          DFD_RETURN_IF_ERROR(c.run(kInsertDownload, row_params(at(i))).status());
+        }
+        return Status::Ok();
+      }));
+    }
+    counted_write(static_cast<std::int64_t>(n));
+    return Status::Ok();
+  }
+
   // The pool; before start() a call fails (guard turns this into kInternal / kUnknown).
   pg::Pool& pool() const {
     if (!pool_) throw std::logic_error("not started: no PostgreSQL connection yet");
@@ -411,6 +420,13 @@ class PostgresAuth final : public Auth {
   std::chrono::seconds user_token_ttl_{1209600};
   std::atomic<std::int64_t> writes_{0};
   auth_common::TokenMetrics metrics_;
+  // Concurrent issues share one transaction.
+  auth_common::GroupCommit group_{[this](const std::vector<const DownloadTokenRecord*>& batch) {
+    return guard("auth-postgres: insert download tokens", [&]() -> Status {
+      return insert_rows(
+          batch.size(), [&](std::size_t i) -> auto& { return *batch[i]; });
+    });
+  }};
   Purger purger_;  // last: its thread stops before the members it uses go
 };
 

@@ -34,6 +34,7 @@
 #include "dfd/auth.hpp"
 #include "dfd/events.hpp"
 #include "dfd/plugin.hpp"
+#include "group_commit.hpp"
 #include "password_kdf.hpp"
 #include "token_metrics.hpp"
 
@@ -462,12 +463,10 @@ class SqliteAuth final : public Auth {
       auto fresh = auth_common::new_download_token("auth-sqlite", scope, user_id, ttl, token_ttl_,
                                                    host_.clock().now());
       if (!fresh.ok()) return fresh.status();
-      PendingInsert row;
-      row.rec = std::move(fresh->record);
-      const TimePoint expires = row.rec.expires_at;
-      DFD_RETURN_IF_ERROR(group_insert(row));
+      DFD_RETURN_IF_ERROR(group_.submit(fresh->record));
       metrics_.issued();
-      if (record) *record = std::move(row.rec);
+      const TimePoint expires = fresh->record.expires_at;
+      if (record) *record = std::move(fresh->record);
       return IssuedToken{std::move(fresh->token), expires};
     });
   }
@@ -809,49 +808,11 @@ class SqliteAuth final : public Auth {
     if (before / kPurgeEvery != (before + n) / kPurgeEvery) purge(lease);
   }
 
-  // ---- group commit of issued download tokens ----
-  // Concurrent issue_download_token() calls share one transaction: the caller that finds no
-  // commit running becomes the leader and inserts every queued row (its own first) in one
-  // transaction; rows queued meanwhile wait for the next one, led by the oldest of them. Each
-  // waiter sleeps on its own condition variable, so a commit wakes only its own rows and the
-  // next leader.
-  struct PendingInsert {
-    DownloadTokenRecord rec;
-    std::condition_variable cv;
-    bool done = false;  // guarded by gc_mu_
-    Status status;      // guarded by gc_mu_ until done
-  };
-
-  Status group_insert(PendingInsert& me) {
-    std::unique_lock<std::mutex> l(gc_mu_);
-    gc_queue_.push_back(&me);
-    while (!me.done) {
-      if (gc_leading_ || gc_queue_.front() != &me) {
-        me.cv.wait(l);
-        continue;
-      }
-      gc_leading_ = true;
-      std::vector<PendingInsert*> batch;
-      batch.swap(gc_queue_);
-      l.unlock();
-      Status st = insert_rows(batch);
-      l.lock();
-      for (PendingInsert* p : batch) {
-        p->status = st;
-        p->done = true;
-        if (p != &me) p->cv.notify_one();
-      }
-      gc_leading_ = false;
-      if (!gc_queue_.empty()) gc_queue_.front()->cv.notify_one();
-    }
-    return me.status;
-  }
-
-  // One transaction inserting every row of `batch`. Never throws.
-  Status insert_rows(const std::vector<PendingInsert*>& batch) noexcept {
+  // One transaction inserting every record of a group commit (auth_common::GroupCommit).
+  Status insert_rows(const std::vector<const DownloadTokenRecord*>& batch) noexcept {
     return guard("auth-sqlite: insert download tokens", [&]() -> Status {
       return write_records(
-          kInsertDownload, batch.size(), [&](std::size_t i) -> auto& { return batch[i]->rec; },
+          kInsertDownload, batch.size(), [&](std::size_t i) -> auto& { return *batch[i]; },
           "insert download tokens");
     });
   }
@@ -901,9 +862,8 @@ class SqliteAuth final : public Auth {
   std::condition_variable ckpt_cv_;
   bool ckpt_stop_ = false;                // guarded by ckpt_mu_
   std::atomic<bool> ckpt_wanted_{false};  // a commit saw a WAL of kCheckpointPages or more
-  std::mutex gc_mu_;
-  std::vector<PendingInsert*> gc_queue_;  // guarded by gc_mu_; rows live on their callers' stacks
-  bool gc_leading_ = false;               // guarded by gc_mu_: a commit is running
+  // Concurrent issues share one transaction.
+  auth_common::GroupCommit group_{[this](const auto& batch) { return insert_rows(batch); }};
   auth_common::TokenMetrics metrics_;
 };
 

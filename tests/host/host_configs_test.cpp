@@ -49,11 +49,14 @@ TEST(ShippedConfigs, EveryConfigPassesCheck) {
     ASSERT_TRUE(dfd::test::make_pki(dir.file("pki"), {"server"}));
     dfd::test::write_file(dir.file("amqp-password"), "check-only");
     ::chmod(dir.file("amqp-password").c_str(), 0600);
+    dfd::test::write_file(dir.file("pg-password"), "check-only");  // info-postgres.toml
+    ::chmod(dir.file("pg-password").c_str(), 0600);
     std::map<std::string, std::string> env{
         {"DFD_TLS_CERT", dir.file("pki/server.pem")},
         {"DFD_TLS_KEY", dir.file("pki/server.key")},
         {"DFD_AMQP_CA_FILE", dir.file("pki/ca.pem")},
         {"DFD_AMQP_PASSWORD_FILE", dir.file("amqp-password")},
+        {"DFD_PG_PASSWORD_FILE", dir.file("pg-password")},
         {"DFD_EVENTS_DIR", dir.file("keys")},
         {"DFD_STATE_DIR", dir.file("state")},
         {"DFD_STORAGE_ROOT", dir.file("files")},
