@@ -245,5 +245,47 @@ TEST(InfoPostgresOutage, BothServersRecoverWhenPostgresRestarts) {
   EXPECT_EQ(mb.status, 200) << mb.body;
 }
 
+// With auth-postgres (the real plugin) issuing the download tokens, as configs/info-postgres.toml
+// has it: a manifest during the outage answers 503 JSON (the token cannot be stored), and 200
+// again once PostgreSQL is back.
+TEST(InfoPostgresOutage, WithAuthPostgresAManifestAnswers503JsonWhileItIsDown) {
+  KeepLibrary keep_auth("auth-postgres");
+  PostgresInstance pg;
+  ASSERT_TRUE(pg.ok()) << pg.error();
+  std::string dsn = pg.create_database("outage_auth");
+  ASSERT_FALSE(dsn.empty());
+  std::map<std::string, ConfigValue> cfg = pg.plugin_config(dsn);
+  cfg["connect_timeout_ms"] = std::int64_t(1000);
+  std::map<std::string, ConfigValue> auth_cfg = cfg;
+  auth_cfg["kdf_iterations"] = std::int64_t(1000);
+  FakeHost auth_host(auth_cfg, "auth-postgres");
+  auto auth = load_plugin("auth-postgres", auth_host);
+  ASSERT_TRUE(auth.ok()) << auth.status().to_string();
+  LoadedPlugin auth_lp = std::move(auth.value());
+
+  cfg["auth"] = std::string("auth-postgres");
+  InfoEnv env(cfg, &dsn, false);
+  ASSERT_TRUE(env.status.ok()) << env.status.to_string();
+  env.host->add_plugin(PluginKind::kAuth, "auth-postgres", auth_lp.get());
+  ASSERT_TRUE(env.info.get()->start().ok()) << env.host->log_text();
+  ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1).ok());
+  ASSERT_TRUE(env.heartbeat("fs-a1", "zone-a").ok());
+  const std::string token = env.admin_token();
+  const std::string path = "/v1/files/" + std::to_string(env.file_id(1));
+  ASSERT_EQ(env.call("GET", path, token).status, 200);
+
+  pg.kill();
+  ASSERT_TRUE(eventually([&] { return !pg.running(); }));
+  auto r = env.call("GET", path, token);
+  EXPECT_EQ(r.status, 503) << r.body;
+  json j = json::parse(r.body, nullptr, false);
+  ASSERT_TRUE(j.is_object() && j.contains("error")) << r.body;
+  EXPECT_TRUE(j["error"]["code"].is_string()) << r.body;
+
+  ASSERT_TRUE(pg.restart());
+  EXPECT_TRUE(eventually([&] { return env.call("GET", path, token).status == 200; }))
+      << env.call("GET", path, token).body;
+}
+
 }  // namespace
 }  // namespace dfd::test
