@@ -109,6 +109,24 @@ TEST(InfoPostgresShared, SameCatalogIdsWhateverTheEventOrder) {
   EXPECT_EQ(json::parse(la.body)["files"], json::parse(lb.body)["files"]);
 }
 
+// The first server to store a uid decides its entry: the other refuses a different size for it
+// and lists the stored one (it learns it from the refusal, not only from a later refresh).
+TEST(InfoPostgresShared, AConflictingAnnouncementKeepsTheStoredFile) {
+  InfoEnv a;
+  ASSERT_TRUE(a.status.ok()) << a.status.to_string();
+  InfoEnv b({{"refresh_ms", std::int64_t(3600000)}}, &a.store);
+  ASSERT_TRUE(b.status.ok()) << b.status.to_string();
+  ASSERT_TRUE(a.announce("fs-a1", "zone-a", 5, 10, 4).ok());
+  Status st = b.announce("fs-b1", "zone-b", 5, 12, 4);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.to_string();
+  auto ids = ids_of(b);
+  ASSERT_EQ(ids.count(hex64(5)), 1u);
+  EXPECT_EQ(ids[hex64(5)], a.file_id(5));
+  auto m = b.call("GET", "/v1/files/" + std::to_string(ids[hex64(5)]), b.user_token());
+  EXPECT_EQ(m.status, 503) << m.body;  // b knows no live location of the stored file yet
+  EXPECT_EQ(json::parse(m.body)["error"]["code"], "unavailable") << m.body;
+}
+
 TEST(InfoPostgresShared, WhatOneStoredTheOtherListsAndServes) {
   InfoEnv a;
   ASSERT_TRUE(a.status.ok()) << a.status.to_string();
