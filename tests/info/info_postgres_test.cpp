@@ -303,7 +303,10 @@ TEST(InfoPostgresOutage, WithAuthPostgresAManifestAnswers503JsonWhileItIsDown) {
       << r.status << " " << r.body;
   json j = json::parse(r.body, nullptr, false);
   ASSERT_TRUE(j.is_object() && j.contains("error")) << r.body;
-  EXPECT_TRUE(j["error"]["code"].is_string()) << r.body;
+  EXPECT_EQ(j["error"]["code"], "unavailable") << r.body;
+  // The store's own message (its host, port, database) stays in the log.
+  EXPECT_EQ(r.body.find("127.0.0.1"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("outage_auth"), std::string::npos) << r.body;
 
   ASSERT_TRUE(pg.restart());
   EXPECT_TRUE(eventually([&] { return env.call("GET", path, token).status == 200; }))
