@@ -72,8 +72,9 @@ pg_start() {
   }
   # shellcheck disable=SC1091
   source "$DIR/postgres/postgres.env"
-  [ -n "${DFD_PG_DSN:-}" ] && [ -n "${DFD_PG_PASSWORD_FILE:-}" ] ||
+  if [ -z "${DFD_PG_DSN:-}" ] || [ -z "${DFD_PG_PASSWORD_FILE:-}" ]; then
     die "scripts/postgres wrote no DFD_PG_DSN / DFD_PG_PASSWORD_FILE in $DIR/postgres/postgres.env"
+  fi
 }
 
 # pg_stop: stops the PostgreSQL of DIR, if any (by its PID, through scripts/postgres).
@@ -134,8 +135,10 @@ info_start() {
   fi
   [ -f "$REPO/configs/info-postgres.toml" ] ||
     die "configs/info-postgres.toml is missing: this checkout has no info-postgres yet"
-  [ -f "$BUILD_DIR/plugins/libdfd-info-postgres.so" ] && [ -f "$BUILD_DIR/plugins/libdfd-auth-postgres.so" ] ||
-    die "$BUILD_DIR/plugins lacks libdfd-info-postgres.so / libdfd-auth-postgres.so: build them first"
+  local so
+  for so in info-postgres auth-postgres; do
+    [ -f "$BUILD_DIR/plugins/libdfd-$so.so" ] || die "$BUILD_DIR/plugins/libdfd-$so.so is missing: build it first"
+  done
   pg_start
   INFO_CONFIG=$(config_of info-postgres)
   local pg_env=(DFD_PG_DSN="$DFD_PG_DSN" DFD_PG_PASSWORD_FILE="$DFD_PG_PASSWORD_FILE")
