@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "aio_host.hpp"
+#include "cli_cluster.hpp"
 #include "harness.hpp"
 #include "test_file_server.hpp"
 
@@ -131,6 +132,24 @@ TEST_F(ClientFailover, TheTokenIsNotSentOutsideTheLoginList) {
   EXPECT_EQ(r.status, 3) << r.output;
   EXPECT_THAT(r.output, HasSubstr("not logged in to " + stranger.url()));
   EXPECT_EQ(stranger.info_requests.load(), 0u);
+}
+
+// A token renewal during a download fails over too: the first info server hands out a token the
+// file servers refuse and then answers 503; the renewal comes from the second server.
+TEST(ClientFailoverRenewal, TheRenewedTokenComesFromTheNextServer) {
+  cli::Cluster c(8 * cli::kMiB, cli::kMiB, "sha256", {"stale"}, {"fresh"});
+  TestServer second("info-2");
+  second.serve_info("ann@example.org", "s3cret", {c.file}, c.locs, {"fresh"});
+  c.info.faults.info_status = 503;
+  c.info.faults.info_status_after = 1;  // after its first manifest
+  c.env["DFD_SERVER"] = c.info.url() + "," + second.url();
+  c.login();
+  auto r = c.dfd(cli::get_args(c));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(read_file(c.out()), *c.file.data);
+  EXPECT_EQ(cli::report_of(r.output)["token_renewals"], 1);
+  EXPECT_EQ(c.info.manifest_requests.load(), 1u);
+  EXPECT_EQ(second.manifest_requests.load(), 1u);
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ struct Faults {
   // Several info servers (issue 16): every info request (login, logout, list, manifest) is
   // answered with this status and a JSON error while it is non-zero.
   std::atomic<int> info_status{0};
+  std::atomic<std::uint64_t> info_status_after{0};  // ... once this many manifests were served
 };
 
 // Everything one file needs in the info API.
