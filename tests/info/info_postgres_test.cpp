@@ -34,7 +34,10 @@ std::map<std::string, std::int64_t> ids_of(InfoEnv& env) {
   std::map<std::string, std::int64_t> out;
   auto r = env.call("GET", "/v1/files", env.admin_token(), {{"limit", "1000"}});
   EXPECT_EQ(r.status, 200) << r.body;
-  for (auto& f : json::parse(r.body)["files"]) out[f["uid"]] = f["id"];
+  const json listing = json::parse(r.body);
+  for (const auto& f : listing["files"]) {
+    out[f["uid"].get<std::string>()] = f["id"].get<std::int64_t>();
+  }
   return out;
 }
 
@@ -43,8 +46,8 @@ std::string row_version(PostgresInstance& pg, const std::string& dsn, const std:
   std::string db = dsn.substr(dsn.rfind('/') + 1);
   db = db.substr(0, db.find('?'));
   auto r = pg.psql("SELECT xmin FROM info_servers WHERE server_id = '" + server + "'", db);
-  EXPECT_EQ(r.status, 0) << r.err;
-  return r.out;
+  EXPECT_EQ(r.status, 0) << r.output;
+  return r.output;
 }
 
 TEST(InfoPostgresConfig, RefusesBadConfigWithoutConnecting) {
