@@ -103,7 +103,7 @@ struct InfoApi::Attempt {
 InfoApi::Attempt InfoApi::attempt(const std::string& server, const std::string& method,
                                   const std::string& path, const nlohmann::json* body,
                                   const std::string& context) {
-  long timeout_ms = 30000;
+  long timeout_ms = static_cast<long>(failover_.options().attempt_timeout.count());
   bool by_deadline = false;
   if (deadline_ != std::chrono::steady_clock::time_point{}) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

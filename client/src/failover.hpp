@@ -37,9 +37,10 @@ ReplyClass classify_reply(CURLcode rc, long status);
 class Failover {
  public:
   struct Options {
-    int rounds = 3;                                 // whole-list passes before giving up (>= 1)
-    std::chrono::milliseconds first_backoff{1000};  // wait after the first failed round
-    std::chrono::milliseconds max_backoff{2000};    // the wait doubles up to this
+    int rounds = 3;                                    // whole-list passes before giving up (>= 1)
+    std::chrono::milliseconds first_backoff{1000};     // wait after the first failed round
+    std::chrono::milliseconds max_backoff{2000};       // the wait doubles up to this
+    std::chrono::milliseconds attempt_timeout{30000};  // one request to one server, at most
   };
   struct Step {
     bool give_up = false;
@@ -53,6 +54,7 @@ class Failover {
   const std::vector<std::string>& servers() const { return servers_; }
   // The server the next attempt goes to.
   const std::string& current() const { return servers_[current_]; }
+  const Options& options() const { return options_; }
 
   // A new call starts: forgets the previous call's attempts (current() is kept).
   void begin();

@@ -113,7 +113,7 @@ struct TwoInfo {
     for (auto* s : {&one, &two}) s->serve_info("ann@example.org", "pw", {f}, {}, {"dl-1"});
   }
 };
-const Failover::Options kFast{2, 10ms, 20ms};
+const Failover::Options kFast{2, 10ms, 20ms, 10000ms};
 }  // namespace
 
 TEST(InfoApiFailover, AClosedPortMovesToTheNextServer) {
@@ -133,6 +133,15 @@ TEST(InfoApiFailover, A503MovesToTheNextServerAndTheAnswerStaysThere) {
   // The first call asked info-1 once; the manifest went straight to info-2.
   EXPECT_EQ(t.one.info_requests.load(), 1u);
   EXPECT_EQ(t.two.info_requests.load(), 2u);
+}
+
+TEST(InfoApiFailover, AServerThatDoesNotAnswerInTimeMovesOn) {
+  TwoInfo t;
+  t.one.faults.stall_info = true;  // accepts, reads the request, never answers
+  InfoApi api({t.one.url(), t.two.url()}, "user-token-1", {2, 10ms, 20ms, 300ms});
+  EXPECT_EQ(api.list().size(), 1u);
+  EXPECT_EQ(api.server(), t.two.url());
+  t.one.release_stall();
 }
 
 TEST(InfoApiFailover, AFourHundredIsTheAnswerAndNoOtherServerIsAsked) {
