@@ -159,6 +159,22 @@ InfoApi::Attempt InfoApi::attempt(const std::string& server, const std::string& 
   return a;
 }
 
+namespace {
+// Why `server` counts as unavailable after attempt `a`: "HTTP 503: <its message>", libcurl's
+// reason, or the broken TLS handshake (with the client-certificate hint where it fits).
+std::string unavailable_reason(const InfoApi::Attempt& a,
+                               const std::optional<nlohmann::json>& parsed,
+                               const std::string& server) {
+  if (a.rc == CURLE_OK) {
+    std::string msg = parsed ? server_message(*parsed) : "";
+    return "HTTP " + std::to_string(a.status) + (msg.empty() ? "" : ": " + msg);
+  }
+  std::string hint = client_certificate_hint(a.rc, server);
+  if (a.rc == CURLE_SSL_CONNECT_ERROR) return "TLS handshake failed: " + a.error + hint;
+  return a.error + hint;
+}
+}  // namespace
+
 nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
                              const nlohmann::json* body, const std::string& context) {
   failover_.begin();
@@ -179,17 +195,8 @@ nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
         failover_.answered();
         break;
       case ReplyClass::kUnavailable: {
-        std::string reason;
-        if (a.rc == CURLE_OK) {
-          std::string msg = parsed ? server_message(*parsed) : "";
-          reason = "HTTP " + std::to_string(a.status) + (msg.empty() ? "" : ": " + msg);
-        } else if (a.rc == CURLE_SSL_CONNECT_ERROR) {
-          reason = "TLS handshake failed: " + a.error + client_certificate_hint(a.rc, server);
-        } else {
-          reason = a.error + client_certificate_hint(a.rc, server);
-        }
         only_tls = only_tls && a.rc == CURLE_SSL_CONNECT_ERROR;
-        auto step = failover_.unavailable(reason);
+        auto step = failover_.unavailable(unavailable_reason(a, parsed, server));
         if (step.give_up)
           throw InfoUnavailable(only_tls ? exit_code::kTls : exit_code::kServer,
                                 context + ": no info server answered (" +

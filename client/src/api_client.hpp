@@ -50,8 +50,9 @@ class InfoApi {
   const std::string& server() const { return failover_.current(); }
   const std::vector<std::string>& servers() const { return failover_.servers(); }
 
+  struct Attempt;  // one transfer's outcome (api_client.cpp)
+
  private:
-  struct Attempt;
   nlohmann::json call(const std::string& method, const std::string& path,
                       const nlohmann::json* body, const std::string& context);
   Attempt attempt(const std::string& server, const std::string& method, const std::string& path,
