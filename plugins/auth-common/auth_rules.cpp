@@ -78,6 +78,45 @@ Status judge_user_token(std::string_view row_hash, std::string_view hash, std::i
   return Status::Ok();
 }
 
+Result<std::chrono::seconds> ttl_or(std::string_view who, std::chrono::seconds ttl,
+                                    std::chrono::seconds fallback) {
+  if (ttl.count() <= 0) ttl = fallback;
+  if (ttl > kMaxTtl) {
+    return Status::InvalidArgument(std::string(who) + ": token ttl longer than 10 years");
+  }
+  return ttl;
+}
+
+Result<NewToken> new_download_token(std::string_view who, std::string_view scope,
+                                    std::int64_t user_id, std::chrono::seconds ttl,
+                                    std::chrono::seconds fallback, TimePoint now) {
+  if (scope.empty()) return Status::InvalidArgument(std::string(who) + ": empty token scope");
+  auto t = ttl_or(who, ttl, fallback);
+  if (!t.ok()) return t.status();
+  auto token = random_token(kTokenBytes);
+  if (!token.ok()) return token.status();
+  NewToken n;
+  n.record.token_hash = sha256_hex(*token);
+  n.record.scope = std::string(scope);
+  n.record.user_id = user_id;
+  n.record.expires_at = from_unix(expiry_after(now, *t));
+  n.token = std::move(token.value());
+  return n;
+}
+
+Status check_records(std::string_view who, const DownloadTokenRecord* records, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!well_formed_hash(records[i].token_hash)) {
+      return Status::InvalidArgument(std::string(who) +
+                                     ": token_hash is not a lower-case SHA-256 hex");
+    }
+    if (records[i].scope.empty()) {
+      return Status::InvalidArgument(std::string(who) + ": empty token scope");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::string> check_new_user(std::string_view who, std::string_view email,
                                    std::string_view password, std::string_view role) {
   if (!plausible_email(email)) {

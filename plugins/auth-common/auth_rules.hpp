@@ -46,6 +46,39 @@ TokenVerdict judge_download_token(std::string_view row_hash, std::string_view ha
 Status judge_user_token(std::string_view row_hash, std::string_view hash, std::int64_t expires_at,
                         bool disabled, TimePoint now);
 
+// The ttl a token is issued with: `ttl`, or `fallback` when `ttl` <= 0; kInvalidArgument ("WHO:
+// token ttl longer than 10 years") beyond kMaxTtl.
+Result<std::chrono::seconds> ttl_or(std::string_view who, std::chrono::seconds ttl,
+                                    std::chrono::seconds fallback);
+
+// A fresh download token (kTokenBytes from the CSPRNG, base64url) and its record: the hash, the
+// scope, the user and the expiry (now + ttl_or(ttl, fallback), rounded up to a second). Errors:
+// an empty scope or a ttl beyond kMaxTtl (kInvalidArgument prefixed with `who`).
+struct NewToken {
+  std::string token;
+  DownloadTokenRecord record;
+};
+Result<NewToken> new_download_token(std::string_view who, std::string_view scope,
+                                    std::int64_t user_id, std::chrono::seconds ttl,
+                                    std::chrono::seconds fallback, TimePoint now);
+
+// Health from `probe` (guarded by `context`): healthy with `detail` filled by the probe, or
+// unhealthy with the error's message.
+template <typename Probe>
+Health probe_health(std::string_view context, Probe&& probe) noexcept {
+  Health h;
+  Status st = guard(context, [&]() -> Status { return probe(h.detail); });
+  if (!st.ok()) {
+    h.healthy = false;
+    h.detail = st.message();
+  }
+  return h;
+}
+
+// Records of a token.issued event a store may remember: every hash a lower-case hex SHA-256,
+// every scope non-empty; otherwise kInvalidArgument prefixed with `who` (and nothing is stored).
+Status check_records(std::string_view who, const DownloadTokenRecord* records, std::size_t n);
+
 // A new user's role: "" → "user"; "admin"/"user" kept; otherwise kInvalidArgument prefixed with
 // `who`. The e-mail and password rules too (plausible e-mail, non-empty password).
 Result<std::string> check_new_user(std::string_view who, std::string_view email,

@@ -35,6 +35,7 @@
 #include "dfd/events.hpp"
 #include "dfd/plugin.hpp"
 #include "password_kdf.hpp"
+#include "token_metrics.hpp"
 
 namespace dfd::auth_sqlite {
 namespace {
@@ -42,7 +43,6 @@ namespace {
 using auth_common::expiry_after;
 using auth_common::from_unix;
 using auth_common::kLoginError;
-using auth_common::kMaxTtl;
 using auth_common::kPurgeGraceS;
 using auth_common::kTokenBytes;
 using auth_common::unix_seconds;
@@ -414,12 +414,7 @@ class SqliteAuth final : public Auth {
     Status st = pool_->open_first();
     if (!st.ok()) return cfg.error("db", st.message());
 
-    Metrics& m = host_.metrics();
-    issued_ = &m.counter("dfd_auth_tokens_issued_total", "Download tokens issued by this server");
-    for (int v = 0; v <= static_cast<int>(TokenVerdict::kRevoked); ++v) {
-      verdicts_[v] = &m.counter("dfd_auth_verify_total", "Download token checks by verdict",
-                                {{"verdict", verdict_name(static_cast<TokenVerdict>(v))}});
-    }
+    metrics_.init(host_.metrics());
     return Status::Ok();
   }
 
@@ -448,20 +443,14 @@ class SqliteAuth final : public Auth {
   }
 
   Health health() const noexcept override {
-    Health h;
-    auto st = guard("auth-sqlite: health", [&]() -> Status {
+    return auth_common::probe_health("auth-sqlite: health", [&](std::string& detail) -> Status {
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
       Stmt s = lease->stmt(kPing);
       if (s.step() != SQLITE_ROW) return Status::IoError(sqlite_error(lease.value()->db, "ping"));
-      h.detail = "db " + pool_->path();
+      detail = "db " + pool_->path();
       return Status::Ok();
     });
-    if (!st.ok()) {
-      h.healthy = false;
-      h.detail = st.message();
-    }
-    return h;
   }
 
   // ---- download tokens ----
@@ -470,38 +459,23 @@ class SqliteAuth final : public Auth {
                                            std::chrono::seconds ttl,
                                            DownloadTokenRecord* record) noexcept override {
     return guard("auth-sqlite: issue_download_token", [&]() -> Result<IssuedToken> {
-      if (scope.empty()) return Status::InvalidArgument("auth-sqlite: empty token scope");
-      if (ttl.count() <= 0) ttl = token_ttl_;
-      if (ttl > kMaxTtl)
-        return Status::InvalidArgument("auth-sqlite: token ttl longer than 10 years");
-      auto token = random_token(kTokenBytes);
-      if (!token.ok()) return token.status();
+      auto fresh = auth_common::new_download_token("auth-sqlite", scope, user_id, ttl, token_ttl_,
+                                                   host_.clock().now());
+      if (!fresh.ok()) return fresh.status();
       PendingInsert row;
-      row.rec.token_hash = sha256_hex(*token);
-      row.rec.scope = std::string(scope);
-      row.rec.user_id = user_id;
-      std::int64_t expires = expiry_after(host_.clock().now(), ttl);
-      row.rec.expires_at = from_unix(expires);
+      row.rec = std::move(fresh->record);
+      const TimePoint expires = row.rec.expires_at;
       DFD_RETURN_IF_ERROR(group_insert(row));
-      issued_->add();
+      metrics_.issued();
       if (record) *record = std::move(row.rec);
-      return IssuedToken{std::move(token.value()), from_unix(expires)};
+      return IssuedToken{std::move(fresh->token), expires};
     });
   }
 
   TokenVerdict verify_download_token(std::string_view token,
                                      std::string_view scope) noexcept override {
-    TokenVerdict v = TokenVerdict::kInvalid;
-    Status st = guard("auth-sqlite: verify_download_token", [&]() -> Status {
-      v = verify(token, scope);
-      return Status::Ok();
-    });
-    if (!st.ok()) {
-      host_.logger().error(st.message());
-      v = TokenVerdict::kUnknown;  // a store failure is "not known here", never "valid"
-    }
-    verdicts_[static_cast<int>(v)]->add();
-    return v;
+    return metrics_.verify("auth-sqlite: verify_download_token", host_.logger(),
+                           [&] { return verify(token, scope); });
   }
 
   Status remember_download_token(const DownloadTokenRecord& record) noexcept override {
@@ -512,14 +486,7 @@ class SqliteAuth final : public Auth {
   Status remember_download_tokens(const DownloadTokenRecord* records,
                                   std::size_t n) noexcept override {
     return guard("auth-sqlite: remember_download_tokens", [&]() -> Status {
-      for (std::size_t i = 0; i < n; ++i) {
-        if (!well_formed_hash(records[i].token_hash)) {
-          return Status::InvalidArgument("auth-sqlite: token_hash is not a lower-case SHA-256 hex");
-        }
-        if (records[i].scope.empty()) {
-          return Status::InvalidArgument("auth-sqlite: empty token scope");
-        }
-      }
+      DFD_RETURN_IF_ERROR(auth_common::check_records("auth-sqlite", records, n));
       if (n == 0) return Status::Ok();
       return write_records(
           kRememberDownload, n, [&](std::size_t i) -> auto& { return records[i]; },
@@ -640,9 +607,9 @@ class SqliteAuth final : public Auth {
   Result<IssuedToken> issue_user_token(std::int64_t user_id,
                                        std::chrono::seconds ttl) noexcept override {
     return guard("auth-sqlite: issue_user_token", [&]() -> Result<IssuedToken> {
-      if (ttl.count() <= 0) ttl = user_token_ttl_;
-      if (ttl > kMaxTtl)
-        return Status::InvalidArgument("auth-sqlite: token ttl longer than 10 years");
+      auto ttl_ok = auth_common::ttl_or("auth-sqlite", ttl, user_token_ttl_);
+      if (!ttl_ok.ok()) return ttl_ok.status();
+      ttl = *ttl_ok;
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
       {
@@ -937,8 +904,7 @@ class SqliteAuth final : public Auth {
   std::mutex gc_mu_;
   std::vector<PendingInsert*> gc_queue_;  // guarded by gc_mu_; rows live on their callers' stacks
   bool gc_leading_ = false;               // guarded by gc_mu_: a commit is running
-  Counter* issued_ = nullptr;
-  std::array<Counter*, 6> verdicts_{};
+  auth_common::TokenMetrics metrics_;
 };
 
 const PluginKind* kNoRequirements = nullptr;

@@ -12,7 +12,12 @@ constexpr int kAccount = 2;
 // First half of the advisory lock keys (pg_advisory_xact_lock(int, int)): "dfl" + kind.
 constexpr std::int64_t kLockClass = 0x64666c00;
 
-const pg::Statement kLock{"info_login_lock", "SELECT pg_advisory_xact_lock($1::int, hashtext($2))"};
+// The three keys' locks in one round trip, in the order of the select list (pair, address,
+// account).
+const pg::Statement kLock{"info_login_lock",
+                          "SELECT pg_advisory_xact_lock($1::int, hashtext($2)), "
+                          "pg_advisory_xact_lock($3::int, hashtext($4)), "
+                          "pg_advisory_xact_lock($5::int, hashtext($6))"};
 const pg::Statement kFailures{
     "info_login_failures",
     "SELECT kind, count(*), min(at_ms), max(at_ms) FROM info_login_failures "
@@ -57,12 +62,9 @@ Result<info::LoginThrottle::Attempt> PgLoginThrottle::reserve(const std::string&
     Status st = pool_->transaction(pg::Retry::kSafe, [&](pg::Connection& c) -> Status {
       a.retry_after = 0;
       a.ticket = 0;
-      const std::pair<int, const std::string*> keys[] = {
-          {kPair, &pair}, {kAddress, &address}, {kAccount, &account}};
-      for (const auto& [kind, key] : keys) {
-        auto l = c.run(kLock, {pg::param(kLockClass + kind), *key});
-        if (!l.ok()) return l.status();
-      }
+      auto l = c.run(kLock, {pg::param(kLockClass + kPair), pair, pg::param(kLockClass + kAddress),
+                             address, pg::param(kLockClass + kAccount), account});
+      if (!l.ok()) return l.status();
       auto r = c.run(kFailures, {pair, address, account, pg::param(now - window)});
       if (!r.ok()) return r.status();
       for (int i = 0; i < r->size(); ++i) {

@@ -23,7 +23,7 @@ std::string unquote(std::string v) {
 
 }  // namespace
 
-PostgresInstance::PostgresInstance(bool tls) {
+PostgresInstance::PostgresInstance(bool tls, bool durable) {
   std::vector<std::string> argv{script(), "start", dir_.path() + "/pg"};
   if (tls) {
     argv.push_back("--tls");
@@ -35,7 +35,16 @@ PostgresInstance::PostgresInstance(bool tls) {
     load_env();  // stop whatever did start
     return;
   }
-  if (!load_env()) error_ = "no postgres.env after scripts/postgres start: " + r.output;
+  if (!load_env()) {
+    error_ = "no postgres.env after scripts/postgres start: " + r.output;
+    return;
+  }
+  if (durable) return;
+  for (const char* sql : {"ALTER SYSTEM SET fsync = off", "ALTER SYSTEM SET full_page_writes = off",
+                          "SELECT pg_reload_conf()"}) {
+    RunResult s = psql(sql, "postgres");
+    if (s.status != 0) error_ = std::string(sql) + ": " + s.output;
+  }
 }
 
 PostgresInstance::~PostgresInstance() {

@@ -23,7 +23,9 @@ namespace dfd::test {
 class PostgresInstance {
  public:
   // Starts scripts/postgres in a fresh TempDir (`tls`: with a private CA, DSN verify-full).
-  explicit PostgresInstance(bool tls = false);
+  // Unless `durable`, fsync is switched off (ALTER SYSTEM): test databases come and go fast and
+  // the shutdown checkpoint has nothing to flush. Measure rates on a durable instance.
+  explicit PostgresInstance(bool tls = false, bool durable = false);
   ~PostgresInstance();  // scripts/postgres stop (by PID); SIGKILL if that failed
   PostgresInstance(const PostgresInstance&) = delete;
   PostgresInstance& operator=(const PostgresInstance&) = delete;
