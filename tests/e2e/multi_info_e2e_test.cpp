@@ -53,7 +53,8 @@ struct ScriptCluster {
                   "\"${!v:-}\"; done",
                   dir.file("cluster.env"), "DFD_SERVER", "DFD_INFO_URLS", "DFD_INFO_PIDS",
                   "DFD_CA_BUNDLE", "DFD_DEMO_EMAIL", "DFD_DEMO_PASSWORD", "DFD_SAMPLE_DIR",
-                  "DFD_RABBITMQ_DIR", "DFD_AMQP_URL", "DFD_FILESERVER_CONTROL_URLS", "DFD_PG_DSN"});
+                  "DFD_RABBITMQ_DIR", "DFD_AMQP_URL", "DFD_FILESERVER_CONTROL_URLS", "DFD_PG_DSN",
+                  "DFD_PG_PID"});
     for (std::size_t at = 0; at < r.output.size();) {
       auto nl = r.output.find('\n', at);
       auto line = r.output.substr(at, nl - at);
@@ -64,7 +65,8 @@ struct ScriptCluster {
     }
     return r.status == 0;
   }
-  void down() { run({script(), "down", "--dir", dir.path()}); }
+  RunResult down() { return run({script(), "down", "--dir", dir.path()}); }
+  RunResult status() { return run({script(), "status", "--dir", dir.path()}); }
 
   std::vector<std::string> words(const std::string& name) const {
     std::vector<std::string> out;
@@ -153,7 +155,18 @@ class MultiInfo : public ::testing::Test {
     if (ok_ && tls_) set_http_tls({c_->env.at("DFD_CA_BUNDLE"), "", ""});
   }
   static void TearDownTestSuite() {
-    c_->down();
+    // `down` stops every info server (info-1 may be dead already) and PostgreSQL, by PID.
+    std::vector<std::string> pids;
+    if (ok_) {
+      pids = c_->words("DFD_INFO_PIDS");
+      pids.push_back(c_->env.at("DFD_PG_PID"));
+    }
+    auto d = c_->down();
+    EXPECT_EQ(d.status, 0) << d.output;
+    for (const auto& p : pids) {
+      auto st = run({"bash", "-c", "awk '{print $3}' /proc/$0/stat 2>/dev/null", p}).output;
+      EXPECT_TRUE(st.empty() || st[0] == 'Z') << "pid " << p << " survived down: " << d.output;
+    }
     delete c_;
     c_ = nullptr;
     set_http_tls({});
@@ -314,6 +327,17 @@ TEST_F(MultiInfo, InfoOneKilledMidRunEveryCommandCompletes) {
   EXPECT_EQ(failed.load(), 0);
   for (auto& f : failures) ADD_FAILURE() << f;
   EXPECT_NE(http("GET", info_[0] + "/healthz").status, 200);  // info-1 really is gone
+  auto st = c_->status();  // says so: info-1 gone, info-2 and PostgreSQL running
+  EXPECT_NE(st.status, 0) << st.output;
+  auto row = [&](const std::string& part) {
+    auto at = st.output.find("\n" + part + " ");
+    return at == std::string::npos
+               ? ""
+               : st.output.substr(at + 1, st.output.find('\n', at + 1) - at - 1);
+  };
+  EXPECT_NE(row("info-1").find(" gone "), std::string::npos) << st.output;
+  EXPECT_NE(row("info-2").find(" running "), std::string::npos) << st.output;
+  EXPECT_NE(row("postgres").find(" running "), std::string::npos) << st.output;
 
   // Every manifest's token reaches the tap (confirmed before the manifest was answered); wait
   // for the deliveries, bounded.
