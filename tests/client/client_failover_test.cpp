@@ -2,9 +2,15 @@
 // server, the rounds and waits, the message naming every server), the server lists of --server /
 // DFD_SERVER, and InfoApi moving between real HTTP servers on 127.0.0.1 (tests/client/
 // test_file_server.*): one whose port is closed, one answering 503, one answering.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "api_client.hpp"
 #include "failover.hpp"
@@ -114,6 +120,45 @@ struct TwoInfo {
   }
 };
 const Failover::Options kFast{2, 10ms, 20ms, 10000ms};
+
+// A TCP listener on 127.0.0.1 that answers every connection with a line of plain text and closes
+// it: a TLS client's handshake breaks at once ("wrong version number").
+class NotTls {
+ public:
+  NotTls() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 16);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    url_ = "https://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    thread_ = std::thread([this] {
+      for (;;) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0 || stop_) break;
+        const char text[] = "this is not TLS\r\n";
+        (void)!::write(c, text, sizeof text - 1);
+        ::close(c);
+      }
+    });
+  }
+  ~NotTls() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  int fd_ = -1;
+  std::string url_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 }  // namespace
 
 TEST(InfoApiFailover, AClosedPortMovesToTheNextServer) {
@@ -142,6 +187,27 @@ TEST(InfoApiFailover, AServerThatDoesNotAnswerInTimeMovesOn) {
   EXPECT_EQ(api.list().size(), 1u);
   EXPECT_EQ(api.server(), t.two.url());
   t.one.release_stall();
+}
+
+// A TLS handshake that breaks (here: a server that answers plain text) moves on
+// like a refused connection; when every failure was one, the exit code is the TLS one.
+TEST(InfoApiFailover, ABrokenTlsHandshakeMovesOn) {
+  TwoInfo t;
+  NotTls not_tls;
+  const std::string& tls_to_plain = not_tls.url();
+  InfoApi api({tls_to_plain, t.two.url()}, "user-token-1", kFast);
+  EXPECT_EQ(api.list().size(), 1u);
+  EXPECT_EQ(api.server(), t.two.url());
+  InfoApi only({tls_to_plain}, "user-token-1", kFast);
+  try {
+    only.list();
+    ADD_FAILURE() << "list succeeded";
+  } catch (const InfoUnavailable& e) {
+    EXPECT_EQ(e.exit_code, exit_code::kTls) << e.what();
+    EXPECT_NE(std::string(e.what()).find(tls_to_plain + " (TLS handshake failed: "),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(InfoApiFailover, AFourHundredIsTheAnswerAndNoOtherServerIsAsked) {
