@@ -15,8 +15,8 @@
 # DFD_PG_PORT, DFD_PG_PID, DFD_PG_DIR. `down` stops the info servers, then PostgreSQL; `status`
 # lists each info server and PostgreSQL.
 #
-# Needs from scripts/cluster: DIR, REPO, TLS, SCHEME, TIMEOUT, say, die, show_log_tail,
-# start_host, host_env, config_of, http_code, ours, STARTED_PIDS. Sets INFO_NAMES, INFO_URLS,
+# Needs from scripts/cluster: DIR, REPO, TLS, SCHEME, TIMEOUT, CURL_TLS, say, die, show_log_tail,
+# start_host, host_env, config_of, http_code, json, ours, STARTED_PIDS. Sets INFO_NAMES, INFO_URLS,
 # INFO_PIDS, INFO_LOGS, INFO_DIRS, INFO_CONFIG (also in the one-info-server mode, by
 # info_single).
 
@@ -147,6 +147,28 @@ info_start() {
   for ((k = 2; k <= INFO_SERVERS; k++)); do
     info_start_one "info-$k" "${ports[$((k - 1))]}" "$INFO_CONFIG" "$DIR/info-$k" "$email" "$password" "${pg_env[@]}"
   done
+}
+
+# info_wait_catalogs TOKEN: with several information servers, waits until each lists as many
+# files as the first (what `up` checked in detail) with the user token TOKEN (valid on all).
+info_wait_catalogs() {
+  [ ${#INFO_URLS[@]} -gt 1 ] || return 0
+  local token=$1 want n i deadline=$((SECONDS + TIMEOUT))
+  local auth=(-H "Authorization: Bearer $token")
+  want=$(curl "${CURL_TLS[@]}" -s --max-time 5 "${auth[@]}" "${INFO_URLS[0]}/v1/files?limit=1" | json 'print(d["total"])' || true)
+  [ -n "$want" ] || die "${INFO_NAMES[0]} lists no catalog at ${INFO_URLS[0]}/v1/files"
+  for i in "${!INFO_URLS[@]}"; do
+    while :; do
+      n=$(curl "${CURL_TLS[@]}" -s --max-time 5 "${auth[@]}" "${INFO_URLS[$i]}/v1/files?limit=1" | json 'print(d["total"])' || true)
+      [ "$n" != "$want" ] || break
+      if [ $SECONDS -ge $deadline ]; then
+        show_log_tail "${INFO_LOGS[$i]}"
+        die "${INFO_NAMES[$i]} lists ${n:-no} files, ${INFO_NAMES[0]} $want (after ${TIMEOUT}s)"
+      fi
+      sleep 0.5
+    done
+  done
+  say "every info server (${INFO_NAMES[*]}) lists the $want files, with the same user token"
 }
 
 # info_server_list: what clients get as DFD_SERVER (the URLs comma-separated).
