@@ -67,7 +67,7 @@ class TinyDeployment(unittest.TestCase):
         self.assertEqual(b["replication"], 1)  # one node: no quorum replicas
         self.assertAlmostEqual(b["cores_needed_per_region"], 0.012)  # 12 × 1000 µs
         self.assertAlmostEqual(b["bytes_per_s_per_region"], 8 * 500 + 4 * 300)
-        self.assertAlmostEqual(b["restart_storm_events"], 40)  # 4 servers × 10 files × 1 info
+        self.assertAlmostEqual(b["restart_storm_events_per_region"], 40)  # 4 servers × 10 files × 1 info
 
     def test_routed_and_hmac_tokens(self):
         self.assertAlmostEqual(run(tokens="routed")["broker"]["token_deliveries_per_s"], 4.0)  # 2 × 2 locations
@@ -157,6 +157,15 @@ class CommittedInputs(unittest.TestCase):
             self.assertEqual(res["scenarios"]["10k-design"]["params"]["file_servers"], 20000)
             with self.assertRaises(SystemExit):
                 sm.main(["--inputs", INPUTS, "--scenario", "10k-design", "--set", "no_such=1"])
+            copy = os.path.join(d, "inputs.json")
+            with open(INPUTS) as src, open(copy, "w") as dst:
+                dst.write(src.read())
+            with contextlib.redirect_stdout(io.StringIO()):
+                self.assertEqual(sm.main(["--inputs", copy, "--measured", m, "--write-costs"]), 0)
+            with open(copy) as f:
+                written = json.load(f)["costs"]["fs_cpu_s_per_gib_tls"]
+            self.assertEqual(written["value"], 7.5)
+            self.assertIn("serve.tls.dfd_cpu_s_per_gib", written["source"])
 
 
 if __name__ == "__main__":
