@@ -26,7 +26,7 @@ loader.exec_module(sm)
 COSTS = {
     "info_cpu_us_per_manifest_event": 1000, "info_cpu_us_per_manifest_hmac": 400,
     "info_cpu_ms_per_login": 10, "info_cpu_us_per_heartbeat": 100,
-    "broker_cpu_us_per_delivery": 1000, "token_event_bytes_per_delivery": 500, "heartbeat_bytes": 300,
+    "broker_cpu_us_per_delivery": 1000, "broker_quorum_extra_us_per_delivery": 500, "token_event_bytes_per_delivery": 500, "heartbeat_bytes": 300,
     "fs_cpu_us_per_token_received": 100, "fs_cpu_s_per_gib_plain": 0.5, "fs_cpu_s_per_gib_tls": 1.0,
     "client_cpu_s_per_gib": 2.0, "pg_commits_per_s": 1000, "pg_cpu_us_per_manifest": 100,
     "pg_cpu_us_per_login": 200, "pg_cpu_us_per_heartbeat": 50, "pg_cpu_us_per_heartbeat_batch100": 1000,
@@ -64,7 +64,7 @@ class TinyDeployment(unittest.TestCase):
         self.assertAlmostEqual(b["heartbeat_deliveries_per_s"], 4.0)  # 4 servers / 1 s × 1 info
         self.assertAlmostEqual(b["deliveries_per_s"], 12.0)
         self.assertAlmostEqual(b["published_per_s"], 6.0)  # 2 token events + 4 heartbeats
-        self.assertEqual(b["replication"], 1)  # one node: no quorum replicas
+        self.assertFalse(b["quorum_queues"])  # one node: classic queues
         self.assertAlmostEqual(b["cores_needed_per_region"], 0.012)  # 12 × 1000 µs
         self.assertAlmostEqual(b["bytes_per_s_per_region"], 8 * 500 + 4 * 300)
         self.assertAlmostEqual(b["restart_storm_events_per_region"], 40)  # 4 servers × 10 files × 1 info
@@ -104,9 +104,10 @@ class TinyDeployment(unittest.TestCase):
         self.assertAlmostEqual(d["postgres"]["heartbeat_rows_per_s"], 8)
 
     def test_quorum_replication_and_regions(self):
-        r = run(broker_nodes=3)
-        self.assertEqual(r["broker"]["replication"], 3)
-        self.assertAlmostEqual(r["broker"]["cores_needed_per_region"], 12 * 3 * 1000e-6)
+        r = run(broker_nodes=3)  # quorum queues: 500 µs more per delivery, bytes to 3 replicas
+        self.assertTrue(r["broker"]["quorum_queues"])
+        self.assertAlmostEqual(r["broker"]["cores_needed_per_region"], 12 * 1500e-6)
+        self.assertAlmostEqual(r["broker"]["bytes_per_s_per_region"], (8 * 500 + 4 * 300) * 3)
         g = run(regions=2)  # 2 file servers per region: a region's tokens reach 2 queues
         self.assertAlmostEqual(g["broker"]["token_deliveries_per_s"], 2 * 2)
         self.assertAlmostEqual(g["broker"]["cores_needed_per_region"], (4 + 4) * 1000e-6 / 2)
