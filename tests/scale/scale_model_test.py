@@ -13,6 +13,7 @@ import sys
 import tempfile
 import unittest
 
+sys.dont_write_bytecode = True  # no __pycache__ beside bench/scale-model
 REPO = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
 MODEL = os.path.join(REPO, "bench", "scale-model")
 INPUTS = os.path.join(REPO, "bench", "scale-inputs.json")
