@@ -100,9 +100,12 @@ class TinyDeployment(unittest.TestCase):
         r = run(heartbeats="zone", info_servers=2)
         self.assertAlmostEqual(r["broker"]["heartbeat_deliveries_per_s"], 4 + 2)  # servers + 2 zone batches
         self.assertAlmostEqual(r["postgres"]["write_tx_per_s"], 2 + 2 + 2)  # one upsert per zone
-        d = run(info_servers=2)  # direct: each of 2 info servers gets and writes every heartbeat
-        self.assertAlmostEqual(d["broker"]["heartbeat_deliveries_per_s"], 8)
-        self.assertAlmostEqual(d["postgres"]["heartbeat_rows_per_s"], 8)
+        d = run(info_servers=2)  # direct: each of 2 info servers gets and upserts every heartbeat,
+        self.assertAlmostEqual(d["broker"]["heartbeat_deliveries_per_s"], 8)  # one row changes
+        self.assertAlmostEqual(d["postgres"]["heartbeat_statements_per_s"], 8)
+        self.assertAlmostEqual(d["postgres"]["heartbeat_rows_per_s"], 4)
+        self.assertAlmostEqual(d["postgres"]["write_tx_per_s"], 2 + 2 + 4)
+        self.assertAlmostEqual(d["postgres"]["cores_needed"], (2 * 100 + 1 * 200 + 8 * 50) / 1e6)
 
     def test_quorum_replication_and_regions(self):
         r = run(broker_nodes=3)  # quorum queues: 500 µs more per delivery, bytes to 3 replicas
@@ -159,6 +162,16 @@ class CommittedInputs(unittest.TestCase):
             self.assertEqual(res["scenarios"]["10k-design"]["params"]["file_servers"], 20000)
             with self.assertRaises(SystemExit):
                 sm.main(["--inputs", INPUTS, "--scenario", "10k-design", "--set", "no_such=1"])
+            br = os.path.join(d, "results.json")  # bench/run's report, printed beside the model
+            with open(br, "w") as f:
+                json.dump({"cases": [{"id": "token-issuance", "title": "Token issuance", "status": "ok",
+                                      "rows": [{"label": "16 connections", "metric": "tokens/s",
+                                                "dfd": {"median": 7000.0}, "peer": {"name": "python", "median": 70.0}}]},
+                                     {"id": "client-vs-aria2c", "status": "ok", "rows": []}]}, f)
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                sm.main(["--inputs", INPUTS, "--bench-results", br, "--scenario", "one-box"])
+            self.assertIn("Token issuance: 16 connections: 7000 tokens/s (peer python: 70.00)", out.getvalue())
             copy = os.path.join(d, "inputs.json")
             with open(INPUTS) as src, open(copy, "w") as dst:
                 dst.write(src.read())
