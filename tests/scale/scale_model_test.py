@@ -27,7 +27,8 @@ loader.exec_module(sm)
 COSTS = {
     "info_cpu_us_per_manifest_event": 1000, "info_cpu_us_per_manifest_hmac": 400,
     "info_cpu_ms_per_login": 10, "info_cpu_us_per_heartbeat": 100,
-    "broker_cpu_us_per_delivery": 1000, "broker_quorum_extra_us_per_delivery": 500, "token_event_bytes_per_delivery": 500, "heartbeat_bytes": 300,
+    "broker_cpu_us_per_delivery": 1000, "broker_quorum_extra_us_per_delivery": 500,
+    "broker_cpu_us_per_heartbeat": 2000, "token_event_bytes_per_delivery": 500, "heartbeat_bytes": 300,
     "fs_cpu_us_per_token_received": 100, "fs_cpu_s_per_gib_plain": 0.5, "fs_cpu_s_per_gib_tls": 1.0,
     "client_cpu_s_per_gib": 2.0, "pg_commits_per_s": 1000, "pg_cpu_us_per_manifest": 100,
     "pg_cpu_us_per_login": 200, "pg_cpu_us_per_heartbeat": 50, "pg_cpu_us_per_heartbeat_batch100": 1000,
@@ -66,7 +67,7 @@ class TinyDeployment(unittest.TestCase):
         self.assertAlmostEqual(b["deliveries_per_s"], 12.0)
         self.assertAlmostEqual(b["published_per_s"], 6.0)  # 2 token events + 4 heartbeats
         self.assertFalse(b["quorum_queues"])  # one node: classic queues
-        self.assertAlmostEqual(b["cores_needed_per_region"], 0.012)  # 12 × 1000 µs
+        self.assertAlmostEqual(b["cores_needed_per_region"], (8 * 1000 + 4 * 2000) / 1e6)  # tokens, heartbeats
         self.assertAlmostEqual(b["bytes_per_s_per_region"], 8 * 500 + 4 * 300)
         self.assertAlmostEqual(b["restart_storm_events_per_region"], 40)  # 4 servers × 10 files × 1 info
 
@@ -106,15 +107,18 @@ class TinyDeployment(unittest.TestCase):
         self.assertAlmostEqual(d["postgres"]["heartbeat_rows_per_s"], 4)
         self.assertAlmostEqual(d["postgres"]["write_tx_per_s"], 2 + 2 + 4)
         self.assertAlmostEqual(d["postgres"]["cores_needed"], (2 * 100 + 1 * 200 + 8 * 50) / 1e6)
+        # broker: 8 token deliveries, 4 heartbeats published (+ first delivery), 4 more deliveries
+        self.assertAlmostEqual(d["broker"]["cores_needed_per_region"], (8 * 1000 + 4 * 2000 + 4 * 1000) / 1e6)
+        self.assertAlmostEqual(r["broker"]["cores_needed_per_region"], (8 * 1000 + 6 * 2000) / 1e6)
 
     def test_quorum_replication_and_regions(self):
         r = run(broker_nodes=3)  # quorum queues: 500 µs more per delivery, bytes to 3 replicas
         self.assertTrue(r["broker"]["quorum_queues"])
-        self.assertAlmostEqual(r["broker"]["cores_needed_per_region"], 12 * 1500e-6)
+        self.assertAlmostEqual(r["broker"]["cores_needed_per_region"], (8 * 1000 + 4 * 2000 + 12 * 500) / 1e6)
         self.assertAlmostEqual(r["broker"]["bytes_per_s_per_region"], (8 * 500 + 4 * 300) * 3)
         g = run(regions=2)  # 2 file servers per region: a region's tokens reach 2 queues
         self.assertAlmostEqual(g["broker"]["token_deliveries_per_s"], 2 * 2)
-        self.assertAlmostEqual(g["broker"]["cores_needed_per_region"], (4 + 4) * 1000e-6 / 2)
+        self.assertAlmostEqual(g["broker"]["cores_needed_per_region"], (4 * 1000 + 4 * 2000) / 1e6 / 2)
 
     def test_token_renewal_for_long_downloads(self):
         d = run(client_mib_s=1.0, token_ttl_s=300)["demand"]  # 1024 s download, 300 s tokens
@@ -154,6 +158,15 @@ class CommittedInputs(unittest.TestCase):
             _, costs, sources = sm.load(INPUTS, m)
             self.assertEqual(costs["fs_cpu_s_per_gib_tls"], 7.5)
             self.assertIn("serve.tls.dfd_cpu_s_per_gib", sources["fs_cpu_s_per_gib_tls"])
+            # a cost with two sources takes the first one the measured file has
+            with open(m, "w") as f:
+                json.dump({"broker": {"serial": {"fileserver_cpu_us_per_token_received": 111}}}, f)
+            self.assertEqual(sm.load(INPUTS, m)[1]["info_cpu_us_per_heartbeat"], 111)
+            with open(m, "w") as f:
+                json.dump({"broker": {"serial": {"fileserver_cpu_us_per_token_received": 111},
+                                      "heartbeat_load": {"info_cpu_us_per_heartbeat": 222}},
+                           "serve": {"tls": {"dfd_cpu_s_per_gib": 7.5}}}, f)
+            self.assertEqual(sm.load(INPUTS, m)[1]["info_cpu_us_per_heartbeat"], 222)
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
                 self.assertEqual(sm.main(["--inputs", INPUTS, "--measured", m, "--json",
