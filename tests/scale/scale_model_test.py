@@ -38,7 +38,7 @@ TINY = {
     "peak_factor": 2.0, "token_ttl_s": 3600, "heartbeat_interval_s": 1.0, "info_servers": 1,
     "broker_nodes": 1, "replicas": 2, "files_per_server": 10, "new_files_per_day": 0,
     "logins_per_download": 0.5, "client_mib_s": 1024.0, "chunk_bytes": 2**30, "tokens": "fanout",
-    "heartbeats": "direct", "tls": True, "max_batch": 256, "confirm_ms": 0.0, "linger_ms": 0.0,
+    "heartbeats": "direct", "announcements": "changes", "republish_every": 5, "tls": True, "max_batch": 256, "confirm_ms": 0.0, "linger_ms": 0.0,
     "token_bytes_per_extra_token": 150, "quorum_replicas": 3, "info_cores": 1, "broker_cores": 1,
     "pg_cores": 1, "pg_commit_factor": 1.0, "fs_cores": 2, "fs_nic_gbit": 10.0, "broker_nic_gbit": 1.0,
 }
@@ -119,6 +119,19 @@ class TinyDeployment(unittest.TestCase):
         g = run(regions=2)  # 2 file servers per region: a region's tokens reach 2 queues
         self.assertAlmostEqual(g["broker"]["token_deliveries_per_s"], 2 * 2)
         self.assertAlmostEqual(g["broker"]["cores_needed_per_region"], (4 * 1000 + 4 * 2000) / 1e6 / 2)
+
+    def test_periodic_reannouncements(self):
+        # 4 servers × 10 files every 5 heartbeats of 1 s: 8 file.available/s, each to 2 info
+        # servers; one 1 GiB chunk per file: 300 (envelope) + 200 + 67 bytes each
+        r = run(announcements="periodic", info_servers=2)
+        b = r["broker"]
+        self.assertAlmostEqual(b["file_available_published_per_s"], 8)
+        self.assertAlmostEqual(b["file_available_deliveries_per_s"], 16)
+        self.assertEqual(b["file_available_bytes_each"], 567)
+        self.assertAlmostEqual(b["bytes_per_s_per_region"], 8 * 500 + 8 * 300 + 16 * 567)
+        self.assertAlmostEqual(r["postgres"]["write_tx_per_s"], 2 + 2 + 4 + 16)  # every info server writes
+        with self.assertRaises(SystemExit):
+            run(announcements="sometimes")
 
     def test_token_renewal_for_long_downloads(self):
         d = run(client_mib_s=1.0, token_ttl_s=300)["demand"]  # 1024 s download, 300 s tokens
