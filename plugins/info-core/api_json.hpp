@@ -1,4 +1,4 @@
-// info-sqlite: small pieces every route of the info API shares — error answers, the user
+// info-core: small pieces every route of the info API shares — error answers, the user
 // object, request field parsing. Inline and stateless; thread-safe.
 #pragma once
 
@@ -13,7 +13,7 @@
 #include "dfd/host_services.hpp"
 #include "dfd/status.hpp"
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 inline std::string dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -109,4 +109,4 @@ inline bool plausible_email(const std::string& e) {
   return true;
 }
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

@@ -5,7 +5,7 @@
 
 #include "dfd/utf8.hpp"
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 namespace {
 constexpr std::size_t kMaxName = 4096;
@@ -32,4 +32,4 @@ std::string file_name_problem(std::string_view name) {
   return {};
 }
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

@@ -1,4 +1,4 @@
-// info-sqlite: which SDK minor another plugin was built with (SQLite iVersion style).
+// info-core: which SDK minor another plugin was built with (SQLite iVersion style).
 //
 // Abilities appended to an interface in a later ABI minor (auth.hpp, "ABI minor 1") have no
 // vtable slot in a plugin built against an older minor; calling one would jump through garbage.
@@ -14,8 +14,8 @@
 
 #include "dfd/plugin.hpp"
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 std::uint32_t plugin_abi_minor(const Plugin& plugin);
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 namespace {
 constexpr std::array<std::uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -118,4 +118,4 @@ std::string ClientAddress::resolve(const std::string& peer, std::string_view for
   return client;
 }
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

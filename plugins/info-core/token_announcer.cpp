@@ -8,7 +8,7 @@
 
 #include "dfd/events.hpp"
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 TokenAnnouncer::TokenAnnouncer(Publish publish, std::size_t max_batch, std::size_t max_in_flight,
                                std::chrono::microseconds linger)
@@ -151,4 +151,4 @@ std::uint64_t TokenAnnouncer::records_published() const {
   return records_;
 }
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

@@ -1,8 +1,8 @@
-// info-sqlite: POST /v1/auth/login and POST /v1/auth/logout (docs/api.md).
+// info-core: POST /v1/auth/login and POST /v1/auth/logout (docs/api.md).
 #include "api_json.hpp"
-#include "info_sqlite.hpp"
+#include "info_server.hpp"
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 namespace {
 using json = nlohmann::json;
@@ -12,7 +12,12 @@ constexpr std::chrono::seconds kUserTokenTtl{0};
 constexpr std::size_t kMaxField = 1024;
 }  // namespace
 
-void InfoSqlite::login(const HttpRequest& q, HttpResponse& r) {
+// A reservation that could not be taken back stays a failure until it leaves the window.
+void InfoServer::take_back(const Status& st) {
+  if (!st.ok()) log_.warn("login throttle: " + st.to_string());
+}
+
+void InfoServer::login(const HttpRequest& q, HttpResponse& r) {
   json j = json::parse(q.body, nullptr, false);
   std::optional<std::string> email, password;
   if (j.is_object()) {
@@ -30,8 +35,14 @@ void InfoSqlite::login(const HttpRequest& q, HttpResponse& r) {
   const std::string address = client_of(q);
   // Reserve the attempt before the password is checked: parallel guesses cannot outrun the
   // limit (login_limiter.hpp).
-  const LoginLimiter::Attempt attempt =
-      limiter_->reserve(account, address, host_.clock().steady_now());
+  auto reserved = limiter_->reserve(account, address);
+  if (!reserved.ok()) {
+    log_.error("login throttle: " + reserved.status().to_string());
+    set_json_error(r, 503, "unavailable", "logins cannot be checked right now; retry shortly");
+    r.headers.emplace_back("Retry-After", "1");
+    return;
+  }
+  const LoginThrottle::Attempt& attempt = *reserved;
   if (attempt.retry_after > 0) {
     logins_["rate_limited"]->add();
     audit("login_throttled",
@@ -43,7 +54,7 @@ void InfoSqlite::login(const HttpRequest& q, HttpResponse& r) {
   if (!user.ok()) {
     Code c = user.status().code();
     if (c == Code::kPermissionDenied) {  // the right password of a disabled account
-      limiter_->cancelled(attempt);
+      take_back(limiter_->cancelled(attempt));
       logins_["disabled"]->add();
       audit("login_failed",
             json{{"account", account}, {"address", address}, {"reason", "disabled"}});
@@ -58,12 +69,12 @@ void InfoSqlite::login(const HttpRequest& q, HttpResponse& r) {
       unauthorized(r, "invalid email or password");
       return;
     }
-    limiter_->cancelled(attempt);
+    take_back(limiter_->cancelled(attempt));
     log_.error("check_password: " + user.status().to_string());
     set_error(r, user.status());
     return;
   }
-  limiter_->succeeded(attempt);
+  take_back(limiter_->succeeded(attempt));
   auto token = users_->issue_user_token(user->id, kUserTokenTtl);
   if (!token.ok()) {
     log_.error("issue_user_token: " + token.status().to_string());
@@ -82,7 +93,7 @@ void InfoSqlite::login(const HttpRequest& q, HttpResponse& r) {
 // Logout ends this session and revokes every download token the user holds (on every file
 // server, through token.revoked), so a token copied from a manifest stops working too. The
 // download tokens go first: if that fails the user token stays valid and a retry can finish.
-void InfoSqlite::logout(const HttpRequest& q, HttpResponse& r) {
+void InfoServer::logout(const HttpRequest& q, HttpResponse& r) {
   auto user = authenticate(q, r);
   if (!user) return;
   json revoked;
@@ -100,4 +111,4 @@ void InfoSqlite::logout(const HttpRequest& q, HttpResponse& r) {
   r.body.clear();
 }
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

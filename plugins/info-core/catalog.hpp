@@ -1,19 +1,24 @@
-// info-sqlite: the catalog (files, their locations, the file servers' heartbeats) kept in one
-// SQLite file (WAL) with an in-memory view for the hot read paths (manifests, listings).
+// info-core: the catalog (files, their locations, the file servers' heartbeats): a memory view for
+// the hot read paths (manifests, listings) in front of a CatalogStore that keeps it durably
+// (catalog_store.hpp: SQLite in info-sqlite, PostgreSQL in info-postgres).
 //
 // Writes come from broker events (file.available, file.removed, server.heartbeat) and are
 // idempotent: the same file announced by several servers is one catalog entry with several
 // locations (a file's uid is its whole-file digest, so replicas are the same file). A write is
-// committed to SQLite first and only then made visible in memory.
+// stored first and only then made visible in memory. The ids are the store's; the listing is in
+// id order.
+//
+// A store shared by several information servers also holds what the others wrote: refresh()
+// merges it into memory (files by id, heartbeats and sightings by their latest time), so what this
+// server missed (rows written while it was down, an event it could not apply) shows up here too.
 //
 // Time: every method that needs "now" takes it as Unix milliseconds from the caller (the plugin
 // passes HostServices::clock()), so tests can move time.
 //
 // Thread-safety: every public method is safe to call concurrently. Reads take a shared lock on
-// the memory view; writes are serialized by a separate lock around the SQLite connection.
+// the memory view; writes (and refresh) are serialized by a separate lock around the store;
+// check() runs beside them (a store locks what it must).
 #pragma once
-
-#include <sqlite3.h>
 
 #include <cstdint>
 #include <map>
@@ -24,37 +29,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "catalog_entry.hpp"
+#include "catalog_rules.hpp"
+#include "catalog_store.hpp"
 #include "dfd/events.hpp"
 #include "dfd/status.hpp"
 
-namespace dfd::info_sqlite {
-
-// One catalog entry. Immutable once published (shared between readers).
-struct CatalogFile {
-  std::int64_t id = 0;
-  std::string uid;
-  std::string name;
-  std::uint64_t size = 0;
-  std::string alg;
-  std::uint64_t chunk_size = 0;
-  std::vector<std::string> chunks;
-  std::int64_t first_seen_ms = 0;
-  // Pre-rendered JSON, so a manifest costs no per-request serialization of the chunk list:
-  // list_json  = {"id":..,"uid":..,"name":..,"size":..,"digest":{"alg":..,"value":..}
-  // manifest_json = list_json + ,"chunk_size":..,"chunks":[..]
-  // (both without the closing brace).
-  std::string list_json;
-  std::string manifest_json;
-};
-
-struct ServerState {
-  std::string server_id;
-  std::string zone;
-  std::string url;
-  std::int64_t last_heartbeat_ms = 0;  // last time we heard from it (heartbeat or file.available)
-  std::int64_t interval_ms = 0;        // its announced heartbeat interval (0 = unknown)
-  std::size_t files = 0;               // locations it holds in the catalog
-};
+namespace dfd::info {
 
 struct LiveLocation {
   std::string server_id;
@@ -74,9 +55,8 @@ struct FilePage {
 
 class Catalog {
  public:
-  // Opens (creating if needed) the SQLite file at `path` in WAL mode and loads it into memory.
-  static Result<std::unique_ptr<Catalog>> open(const std::string& path) noexcept;
-  ~Catalog();
+  // Loads everything `store` holds into memory.
+  static Result<std::unique_ptr<Catalog>> open(std::unique_ptr<CatalogStore> store) noexcept;
   Catalog(const Catalog&) = delete;
   Catalog& operator=(const Catalog&) = delete;
 
@@ -85,6 +65,10 @@ class Catalog {
   Status apply_available(const events::FileAvailable& f, std::int64_t now_ms) noexcept;
   Status apply_removed(const events::FileRemoved& f) noexcept;
   Status apply_heartbeat(const events::Heartbeat& h, std::int64_t now_ms) noexcept;
+
+  // Merges what the store holds from other writers since `since_ms` (catalog_store.hpp,
+  // changes_since). The number of files that were new here.
+  Result<std::size_t> refresh(std::int64_t since_ms) noexcept;
 
   // ---- reads ----
   // `timeout_ms`: a server is live when now - last_heartbeat <= timeout_ms.
@@ -100,41 +84,40 @@ class Catalog {
   std::size_t file_count() const;
   std::size_t live_server_count(std::int64_t now_ms, std::int64_t timeout_ms) const;
 
-  // A cheap query on the database (health).
+  // A cheap query on the store (health).
   Status check() const noexcept;
 
-  // Files dropped at open() because their stored name fails file_name_problem() (stored by an
+  // Files left out at open() because their stored name fails file_name_problem() (stored by an
   // older version).
   std::size_t purged_names() const { return purged_names_; }
 
  private:
-  Catalog() = default;
+  explicit Catalog(std::unique_ptr<CatalogStore> store) : store_(std::move(store)) {}
   struct Location {
     std::string url;
     std::string zone;
     std::int64_t last_seen_ms = 0;
   };
-  Status exec(const char* sql) const;
-  Status load();
-  Status purge_unsafe_names();
-  void insert_memory(std::shared_ptr<CatalogFile> f);
+  // Under mu_ (unique). Each merges: a known id or uid is kept, times only grow.
+  void insert_file(std::shared_ptr<CatalogFile> f);
+  void merge_server(const ServerState& s);
+  void merge_location(const StoredLocation& l);
+  void merge(CatalogRows rows, std::size_t* new_files);
+  static Status conflict(const events::FileAvailable& f);
   bool live(const ServerState& s, std::int64_t now_ms, std::int64_t timeout_ms) const {
     return now_ms - s.last_heartbeat_ms <= timeout_ms;
   }
 
-  sqlite3* db_ = nullptr;
-  mutable std::mutex db_mu_;  // serializes every use of db_ and every write
+  std::unique_ptr<CatalogStore> store_;
+  mutable std::mutex store_mu_;  // serializes every write and refresh
 
   mutable std::shared_mutex mu_;                           // guards the members below
-  std::vector<std::shared_ptr<const CatalogFile>> files_;  // id order (ids only grow)
-  std::unordered_map<std::int64_t, std::size_t> by_id_;
-  std::unordered_map<std::string, std::size_t> by_uid_;
+  std::vector<std::shared_ptr<const CatalogFile>> files_;  // id order
+  std::unordered_map<std::int64_t, std::shared_ptr<const CatalogFile>> by_id_;
+  std::unordered_map<std::string, std::shared_ptr<const CatalogFile>> by_uid_;
   std::unordered_map<std::string, std::map<std::string, Location>> locations_;  // uid → server
   std::map<std::string, ServerState> servers_;
   std::size_t purged_names_ = 0;  // set in open()
 };
 
-// JSON string literal (quoted, escaped; invalid UTF-8 replaced) for hand-built bodies.
-std::string json_quote(const std::string& s);
-
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

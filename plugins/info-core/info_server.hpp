@@ -1,9 +1,11 @@
-// info-sqlite: the information server's HTTP API (docs/api.md) over a SQLite catalog that is
-// built from broker events.
+// info-core: the information server's HTTP API (docs/api.md) over a catalog that is built from
+// broker events, for every info plugin: a thin plugin (info-sqlite, info-postgres) derives from
+// InfoServer and hands it its InfoStores (where the catalog and the login throttle live).
 //
-// The class is split by job over several files: info_sqlite.cpp (config, lifecycle, events,
-// catalog and manifest routes), session_routes.cpp (login, logout), user_routes.cpp (users:
-// add, disable, enable, revoke tokens).
+// The class is split by job over several files: info_server.cpp (config, lifecycle, events, the
+// refresh of a shared store), catalog_routes.cpp (listing, manifests, servers),
+// session_routes.cpp (login, logout), user_routes.cpp (users: add, disable, enable, revoke
+// tokens).
 //
 // Threading: HTTP handlers run concurrently on the host's HTTP threads; event handlers run on the
 // broker's thread. Both reach the plugin only through a Gate that stop() closes, so nothing of
@@ -14,12 +16,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "audit_log.hpp"
@@ -29,15 +33,48 @@
 #include "dfd/broker.hpp"
 #include "dfd/info.hpp"
 #include "login_limiter.hpp"
+#include "login_throttle.hpp"
 #include "manifest_limiter.hpp"
 #include "token_announcer.hpp"
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
-class InfoSqlite final : public Info {
+// The config keys every info plugin takes (the core's, docs/api.md and configs/info.toml).
+#define DFD_INFO_CORE_KEYS                                                                       \
+  "auth", "download_auth", "admin_email", "admin_password_file", "admin_password_env",           \
+      "heartbeat_timeout_ms", "token_ttl_s", "login_max_failures", "login_address_max_failures", \
+      "login_account_max_failures", "trusted_proxies", "manifests_per_minute", "manifest_burst", \
+      "audit_log", "confirm_timeout_ms"
+
+// What a thin info plugin gives the core: its own config keys and its stores.
+class InfoStores {
  public:
-  explicit InfoSqlite(HostServices& host);
-  ~InfoSqlite() override { stop(); }
+  virtual ~InfoStores() = default;
+  // c.allow_only({DFD_INFO_CORE_KEYS, <the plugin's own keys>}).
+  virtual Status allow_only(const Config& c) const = 0;
+  // Parses and checks them: in create(), so without connecting anywhere (`dfd-host --check`).
+  virtual Status init(const Config& c) = 0;
+  // In start(): the catalog's store and the login throttle.
+  virtual Result<std::unique_ptr<CatalogStore>> open_catalog() = 0;
+  virtual Result<std::unique_ptr<LoginThrottle>> open_login_throttle(
+      const LoginLimiter::Limits& limits, const Clock& clock) = 0;
+  // Where the catalog lives, for the start log line ("catalog '/var/lib/dfd/catalog.db'").
+  virtual std::string describe() const = 0;
+  // A store several servers share: how often to merge what others wrote (Catalog::refresh) and
+  // run maintain(); zero (the default) for a store only this server writes.
+  virtual std::chrono::milliseconds refresh_period() const { return std::chrono::milliseconds(0); }
+  // Periodic upkeep at `now_ms` (expired login failures); errors are logged, not fatal.
+  virtual Status maintain(std::int64_t now_ms) noexcept {
+    (void)now_ms;
+    return Status::Ok();
+  }
+};
+
+class InfoServer : public Info {
+ public:
+  // `name`: the plugin's name, in messages ("info-sqlite").
+  InfoServer(HostServices& host, std::string name, std::unique_ptr<InfoStores> stores);
+  ~InfoServer() override { stop(); }
 
   Status init();
   Status start() noexcept override;
@@ -49,11 +86,13 @@ class InfoSqlite final : public Info {
   struct Gate {
     std::atomic<bool> closed{false};
     std::shared_mutex mu;
-    InfoSqlite* self = nullptr;  // guarded by mu
+    InfoServer* self = nullptr;  // guarded by mu
   };
-  using Route = void (InfoSqlite::*)(const HttpRequest&, HttpResponse&);
+  using Route = void (InfoServer::*)(const HttpRequest&, HttpResponse&);
 
   Status init_limits();
+  Status open_stores();
+  void refresh_loop();
   HttpHandler wrap(Route fn);
   Status on_event(std::string_view key, std::string_view body) noexcept;
   // `publisher`: the routing key's last segment, which must be the body's server_id.
@@ -62,6 +101,7 @@ class InfoSqlite final : public Info {
                                 std::string_view publisher);
   Status ensure_admin();
   std::optional<User> authenticate(const HttpRequest& q, HttpResponse& r);
+  void take_back(const Status& st);
   // authenticate() and a 403 unless the caller is an admin.
   std::optional<User> authenticate_admin(const HttpRequest& q, HttpResponse& r);
   std::int64_t now_ms() const;
@@ -99,9 +139,11 @@ class InfoSqlite final : public Info {
 
   HostServices& host_;
   Logger& log_;
+  const std::string name_;
+  const std::unique_ptr<InfoStores> stores_;
 
   // config
-  std::string db_path_;
+  LoginLimiter::Limits login_limits_;
   std::string auth_name_;
   std::string download_auth_name_;
   std::string admin_email_;
@@ -117,7 +159,7 @@ class InfoSqlite final : public Info {
   bool dl_revoke_ = false;    // dl_auth_ was built with ABI minor >= 1 (revoke a user's tokens)
   Broker* broker_ = nullptr;
   std::unique_ptr<Catalog> catalog_;
-  std::unique_ptr<LoginLimiter> limiter_;
+  std::unique_ptr<LoginThrottle> limiter_;
   std::unique_ptr<ManifestLimiter> manifest_limiter_;
   std::unique_ptr<ClientAddress> client_address_;
   AuditLog audit_;
@@ -142,6 +184,14 @@ class InfoSqlite final : public Info {
 
   std::shared_ptr<Gate> gate_;
   bool started_ = false;
+
+  // The refresh of a shared store (InfoStores::refresh_period), stopped by stop().
+  std::thread refresher_;
+  std::mutex refresh_mu_;
+  std::condition_variable refresh_cv_;
+  bool refresh_stop_ = false;  // guarded by refresh_mu_
+  Counter& refreshed_files_;
+  Counter& refresh_failures_;
 };
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 namespace {
 constexpr std::size_t kSweepAt = 10000;
@@ -42,4 +42,4 @@ std::int64_t ManifestLimiter::take(std::int64_t user_id, TimePoint now) {
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(wait)));
 }
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

@@ -1,11 +1,11 @@
-// info-sqlite: the user routes of the info API (docs/api.md, "Users"): add a user, disable or
+// info-core: the user routes of the info API (docs/api.md, "Users"): add a user, disable or
 // enable one, revoke every token of one — admin only — and the revocation of a user's download
 // tokens that logout shares.
 #include "api_json.hpp"
 #include "dfd/events.hpp"
-#include "info_sqlite.hpp"
+#include "info_server.hpp"
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 namespace {
 using json = nlohmann::json;
@@ -17,7 +17,7 @@ void not_supported(HttpResponse& r) {
 }
 }  // namespace
 
-Result<std::size_t> InfoSqlite::revoke_download_tokens_of(std::int64_t user_id) {
+Result<std::size_t> InfoServer::revoke_download_tokens_of(std::int64_t user_id) {
   if (!dl_revoke_) return Status::NotSupported("the download auth plugin predates ABI minor 1");
   std::vector<std::string> hashes;
   Status st = dl_auth_->revoke_download_tokens_of(user_id, &hashes);
@@ -41,7 +41,7 @@ Result<std::size_t> InfoSqlite::revoke_download_tokens_of(std::int64_t user_id) 
   return hashes.size();
 }
 
-void InfoSqlite::add_user(const HttpRequest& q, HttpResponse& r) {
+void InfoServer::add_user(const HttpRequest& q, HttpResponse& r) {
   auto caller = authenticate_admin(q, r);
   if (!caller) return;
   json j = json::parse(q.body, nullptr, false);
@@ -94,7 +94,7 @@ void InfoSqlite::add_user(const HttpRequest& q, HttpResponse& r) {
   r.body = dump(user_json(*user));
 }
 
-std::optional<InfoSqlite::AdminCall> InfoSqlite::admin_call(const HttpRequest& q, HttpResponse& r) {
+std::optional<InfoServer::AdminCall> InfoServer::admin_call(const HttpRequest& q, HttpResponse& r) {
   auto caller = authenticate_admin(q, r);
   if (!caller) return std::nullopt;
   if (!users_admin_) {
@@ -109,7 +109,7 @@ std::optional<InfoSqlite::AdminCall> InfoSqlite::admin_call(const HttpRequest& q
   return AdminCall{std::move(*caller), *id};
 }
 
-bool InfoSqlite::revoke_or_answer(std::int64_t user_id, HttpResponse& r, json* revoked) {
+bool InfoServer::revoke_or_answer(std::int64_t user_id, HttpResponse& r, json* revoked) {
   *revoked = nullptr;  // null: the download store cannot list a user's tokens
   auto n = revoke_download_tokens_of(user_id);
   if (n.ok()) {
@@ -125,16 +125,16 @@ bool InfoSqlite::revoke_or_answer(std::int64_t user_id, HttpResponse& r, json* r
   return false;
 }
 
-void InfoSqlite::disable_user(const HttpRequest& q, HttpResponse& r) {
+void InfoServer::disable_user(const HttpRequest& q, HttpResponse& r) {
   set_disabled(q, r, true);
 }
 
-void InfoSqlite::enable_user(const HttpRequest& q, HttpResponse& r) {
+void InfoServer::enable_user(const HttpRequest& q, HttpResponse& r) {
   set_disabled(q, r, false);
 }
 
 // Disabling ends the user's sessions (user tokens) and revokes their download tokens.
-void InfoSqlite::set_disabled(const HttpRequest& q, HttpResponse& r, bool disabled) {
+void InfoServer::set_disabled(const HttpRequest& q, HttpResponse& r, bool disabled) {
   auto call = admin_call(q, r);
   if (!call) return;
   const std::int64_t id = call->user_id;
@@ -173,7 +173,7 @@ void InfoSqlite::set_disabled(const HttpRequest& q, HttpResponse& r, bool disabl
   r.body = dump(body);
 }
 
-void InfoSqlite::revoke_user_tokens(const HttpRequest& q, HttpResponse& r) {
+void InfoServer::revoke_user_tokens(const HttpRequest& q, HttpResponse& r) {
   auto call = admin_call(q, r);
   if (!call) return;
   const std::int64_t id = call->user_id;
@@ -205,4 +205,4 @@ void InfoSqlite::revoke_user_tokens(const HttpRequest& q, HttpResponse& r) {
       json{{"user_id", id}, {"user_tokens_revoked", true}, {"download_tokens_revoked", revoked}});
 }
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

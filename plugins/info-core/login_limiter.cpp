@@ -2,12 +2,10 @@
 
 #include <algorithm>
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 namespace {
 constexpr std::size_t kSweepAt = 10000;  // keys per table before expired ones are swept
-constexpr std::int64_t kBackoffSteps =
-    16;  // failures kept beyond a backoff limit (2^16 s > window)
 
 std::int64_t ceil_seconds(std::chrono::steady_clock::duration d) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
@@ -31,6 +29,17 @@ std::string LoginLimiter::pair_key(const std::string& account, const std::string
   return k;
 }
 
+std::int64_t login_wait(std::int64_t failures, std::chrono::nanoseconds since_oldest,
+                        std::chrono::nanoseconds since_newest, std::int64_t max, bool backoff,
+                        std::chrono::nanoseconds window) {
+  if (failures <= 0 || failures < max) return 0;
+  if (!backoff) return ceil_seconds(window - since_oldest);
+  // 1 s after the last failure at the limit, doubling with each failure beyond it.
+  const std::int64_t step = std::min<std::int64_t>(failures - max, 30);
+  auto wait = std::min<std::chrono::nanoseconds>(std::chrono::seconds(1LL << step), window);
+  return wait > since_newest ? ceil_seconds(wait - since_newest) : 0;
+}
+
 std::int64_t LoginLimiter::wait_for(Table& t, const std::string& key, std::int64_t max,
                                     bool backoff, TimePoint now) {
   auto it = t.find(key);
@@ -41,15 +50,8 @@ std::int64_t LoginLimiter::wait_for(Table& t, const std::string& key, std::int64
     t.erase(it);
     return 0;
   }
-  const auto n = static_cast<std::int64_t>(q.size());
-  if (n < max) return 0;
-  if (!backoff) return ceil_seconds(q.front() + limits_.window - now);
-  // 1 s after the last failure at the limit, doubling with each failure beyond it.
-  const std::int64_t step = std::min<std::int64_t>(n - max, 30);
-  auto wait = std::min<std::chrono::steady_clock::duration>(std::chrono::seconds(1LL << step),
-                                                            limits_.window);
-  auto until = q.back() + wait;
-  return until > now ? ceil_seconds(until - now) : 0;
+  return login_wait(static_cast<std::int64_t>(q.size()), now - q.front(), now - q.back(), max,
+                    backoff, limits_.window);
 }
 
 void LoginLimiter::add(Table& t, const std::string& key, std::int64_t max, TimePoint now) {
@@ -59,7 +61,7 @@ void LoginLimiter::add(Table& t, const std::string& key, std::int64_t max, TimeP
   }
   auto& q = t[key];
   q.push_back(now);
-  while (static_cast<std::int64_t>(q.size()) > max + kBackoffSteps) q.pop_front();
+  while (static_cast<std::int64_t>(q.size()) > max + kLoginBackoffSteps) q.pop_front();
 }
 
 void LoginLimiter::take_back(Table& t, const std::string& key, TimePoint at) {
@@ -110,4 +112,4 @@ void LoginLimiter::cancelled(const Attempt& a) {
   take_back(addresses_, a.address, a.at);
 }
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

@@ -2,7 +2,7 @@
 
 #include <dlfcn.h>
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 std::uint32_t plugin_abi_minor(const Plugin& plugin) {
   // The first word of a polymorphic object points into its class's vtable, which lives in the
@@ -24,4 +24,4 @@ std::uint32_t plugin_abi_minor(const Plugin& plugin) {
   return minor;
 }
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

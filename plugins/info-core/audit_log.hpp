@@ -1,4 +1,4 @@
-// info-sqlite: the audit log (`audit_log = PATH` in the plugin's config; off when absent).
+// info-core: the audit log (`audit_log = PATH` in the plugin's config; off when absent).
 //
 // One JSON object per line, appended: {"time":"<RFC 3339>","event":"<name>", ...fields}. The
 // events and their fields are listed in docs/api.md ("Audit log"): logins, failed and throttled
@@ -21,7 +21,7 @@
 #include "dfd/events.hpp"
 #include "dfd/status.hpp"
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 class AuditLog {
  public:
@@ -41,4 +41,4 @@ class AuditLog {
   int fd_ = -1;
 };
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

@@ -1,4 +1,4 @@
-// info-sqlite: the per-user rate limit on manifests (each GET /v1/files/{id} issues a download
+// info-core: the per-user rate limit on manifests (each GET /v1/files/{id} issues a download
 // token and a broker event, so one user must not be able to flood the broker).
 //
 // A token bucket per user: it holds at most `burst` manifests and refills at `per_minute`/60 per
@@ -16,7 +16,7 @@
 #include <mutex>
 #include <unordered_map>
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 class ManifestLimiter {
  public:
@@ -43,4 +43,4 @@ class ManifestLimiter {
   std::size_t sweep_at_ = 10000;  // the size at which the next sweep runs
 };
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

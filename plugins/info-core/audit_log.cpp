@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 AuditLog::~AuditLog() {
   if (fd_ >= 0) ::close(fd_);
@@ -36,4 +36,4 @@ bool AuditLog::record(std::string_view event, const nlohmann::json& fields, Time
   return n == static_cast<ssize_t>(text.size());
 }
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

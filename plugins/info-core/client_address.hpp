@@ -1,4 +1,4 @@
-// info-sqlite: the address a login is throttled and audited under.
+// info-core: the address a login is throttled and audited under.
 //
 // The TCP peer, unless the peer is one of the configured trusted proxies (`trusted_proxies`,
 // CIDR blocks such as "127.0.0.1/32" or "10.0.0.0/8" or "::1/128"; default none): then the
@@ -19,7 +19,7 @@
 
 #include "dfd/status.hpp"
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 class ClientAddress {
  public:
@@ -46,4 +46,4 @@ class ClientAddress {
   std::vector<Block> blocks_;
 };
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

@@ -1,4 +1,4 @@
-// info-sqlite: group commit of `token.issued` events.
+// info-core: group commit of `token.issued` events.
 //
 // Every manifest must answer only after the broker confirmed the event carrying its download
 // token. Publishing one persistent event per token makes the broker (routing to every file
@@ -39,7 +39,7 @@
 #include "dfd/auth.hpp"
 #include "dfd/status.hpp"
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 class TokenAnnouncer {
  public:
@@ -113,4 +113,4 @@ class TokenAnnouncer {
   std::uint64_t records_ = 0;   // guarded by mu_
 };
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

@@ -1,4 +1,4 @@
-// info-sqlite: which file names the catalog accepts.
+// info-core: which file names the catalog accepts.
 //
 // A name is shown by `dfd ls` and becomes part of the client's output, part and state paths, so
 // the catalog refuses (issue 11, #8): control characters — C0 (0x00-0x1f: NUL, BEL, ESC,
@@ -10,10 +10,10 @@
 #include <string>
 #include <string_view>
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 
 // Empty when `name` is acceptable; otherwise why not, with the offending byte's offset and value
 // (never the raw byte).
 std::string file_name_problem(std::string_view name);
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

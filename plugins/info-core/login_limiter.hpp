@@ -1,4 +1,4 @@
-// info-sqlite: throttling of login attempts, per (account, client address), per client address
+// info-core: throttling of login attempts, per (account, client address), per client address
 // and per account.
 //
 // Atomic: reserve() counts an attempt as a failure *before* the password is checked, under one
@@ -20,6 +20,10 @@
 // failures all left the window are swept when a table has doubled since the last sweep (at least
 // 10,000 keys).
 //
+// This is the in-memory throttle of one server (MemoryLoginThrottle, login_throttle.hpp); a
+// throttle shared by several servers (info-postgres) keeps the failures elsewhere and applies the
+// same rule, login_wait().
+//
 // Thread-safety: every method is safe to call concurrently (one internal mutex).
 #pragma once
 
@@ -30,7 +34,18 @@
 #include <string>
 #include <unordered_map>
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
+
+// The rule, one home for every throttle: a key with `failures` failures inside the window, the
+// oldest `since_oldest` and the newest `since_newest` ago, under limit `max`. Seconds to wait
+// (>= 1), or 0 when it may try now. `backoff` false: the key waits until its oldest failure leaves
+// the window; true: 1 s after the newest failure at the limit, doubling with each failure beyond
+// it (at most the window).
+std::int64_t login_wait(std::int64_t failures, std::chrono::nanoseconds since_oldest,
+                        std::chrono::nanoseconds since_newest, std::int64_t max, bool backoff,
+                        std::chrono::nanoseconds window);
+// Failures kept per key beyond its limit (2^16 s of backoff exceed any window).
+constexpr std::int64_t kLoginBackoffSteps = 16;
 
 class LoginLimiter {
  public:
@@ -61,6 +76,9 @@ class LoginLimiter {
   // The attempt was not judged (store error, account disabled): its reservation is taken back.
   void cancelled(const Attempt& a);
 
+  // The key of an (account, address) pair.
+  static std::string pair_key(const std::string& account, const std::string& address);
+
  private:
   // Failures per key, and the size at which the next sweep runs (doubling, so sweeping stays
   // amortized O(1) per attempt however many keys are live).
@@ -73,7 +91,6 @@ class LoginLimiter {
   void add(Table& t, const std::string& key, std::int64_t max, TimePoint now);
   static void take_back(Table& t, const std::string& key, TimePoint at);
   void sweep(Table& t, TimePoint now);
-  static std::string pair_key(const std::string& account, const std::string& address);
 
   const Limits limits_;
   std::mutex mu_;
@@ -82,4 +99,4 @@ class LoginLimiter {
   Table accounts_;
 };
 
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info
