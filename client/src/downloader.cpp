@@ -20,6 +20,7 @@
 #include "hasher.hpp"
 #include "part_file.hpp"
 #include "prefix_hasher.hpp"
+#include "server_pacer.hpp"
 #include "state_file.hpp"
 #include "util.hpp"
 
@@ -130,6 +131,7 @@ struct Downloader::Impl {
   std::list<std::unique_ptr<Transfer>> verifying;  // complete bodies waiting for their digest
   std::unique_ptr<HashWorker> worker;
   std::unique_ptr<ChunkPlanner> planner;
+  ServerPacer pacer;  // per-server rates: how many chunks each may hold (server_pacer.hpp)
   std::unique_ptr<PrefixHasher> prefix;
   std::string token;
   std::size_t cap = 8;
@@ -258,6 +260,7 @@ struct Downloader::Impl {
     }
     t.received += n;
     rep.bytes_received += n;
+    pacer.on_bytes(static_cast<std::size_t>(t.server), n);
     t.last_data = Clock::now();
     return n;
   }
@@ -396,6 +399,7 @@ struct Downloader::Impl {
         return true;
       }
     }
+    if (planner->unassigned() > 0 && !paced(si)) return false;
     if (auto c = planner->assign(si, now)) {
       start(si, *c, false, now);
       return true;
@@ -407,6 +411,24 @@ struct Downloader::Impl {
     if (!c) return false;
     start(si, *c, true, now);
     return true;
+  }
+
+  // May server `si` take one more fresh chunk, given its measured rate and what it still owes
+  // (ServerPacer)?
+  bool paced(int si) const {
+    std::uint64_t backlog = 0, remaining = 0;
+    for (const auto& t : transfers) {
+      if (!t->easy || t->slot_freed) continue;
+      std::uint64_t owed = t->length - std::min(t->received, t->length);
+      remaining += owed;
+      if (t->server == si) backlog += owed;
+    }
+    remaining += std::min<std::uint64_t>(m.size, planner->unassigned() * m.chunk_size);
+    std::vector<bool> usable(servers.size());
+    for (std::size_t i = 0; i < servers.size(); ++i) usable[i] = !servers[i].rep.dropped;
+    const auto& s = servers[static_cast<std::size_t>(si)];
+    return pacer.may_start(static_cast<std::size_t>(si), s.active, backlog, m.chunk_size, remaining,
+                           usable);
   }
 
   void schedule(Clock::time_point now) {
@@ -577,6 +599,7 @@ struct Downloader::Impl {
     s.rep.zone = loc.zone;
     s.rep.url = loc.url;
     servers.push_back(std::move(s));
+    pacer.resize(servers.size());
   }
 
   // ---------------------------------------------------------------- loop
@@ -716,6 +739,12 @@ struct Downloader::Impl {
     o.on_progress(p);
   }
 
+  void pace(Clock::time_point now) {
+    std::vector<bool> busy(servers.size());
+    for (std::size_t i = 0; i < servers.size(); ++i) busy[i] = servers[i].active > 0;
+    pacer.tick(now, busy);
+  }
+
   // Runs transfers until every chunk is verified, or a stop condition. Returns exit code
   // (0 = all chunks verified).
   int loop() {
@@ -727,6 +756,7 @@ struct Downloader::Impl {
       if (hook_stop()) return exit_code::kInterrupted;
       if (o.deadline != Clock::time_point{} && now >= o.deadline) return exit_code::kDeadline;
       if (fatal) return fatal_code;
+      pace(now);
       schedule(now);
       if (fatal) return fatal_code;
       if (transfers.empty() && verifying.empty()) {
