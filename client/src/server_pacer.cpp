@@ -32,19 +32,31 @@ void ServerPacer::tick(Clock::time_point now, const std::vector<bool>& busy) {
   open_ = true;
 }
 
+double ServerPacer::horizon(std::uint64_t remaining, const std::vector<bool>& usable) const {
+  double total = 0;
+  for (std::size_t i = 0; i < servers_.size(); ++i) {
+    if (i < usable.size() && usable[i]) total += servers_[i].rate;
+  }
+  return total > 0 ? static_cast<double>(remaining) / total : 0;
+}
+
 bool ServerPacer::may_start(std::size_t server, std::size_t in_flight, std::uint64_t backlog,
                             std::uint64_t chunk_bytes, std::uint64_t remaining,
                             const std::vector<bool>& usable) const {
   if (in_flight == 0) return true;  // never starved: one chunk keeps its rate measured
   double mine = servers_.at(server).rate;
-  if (mine <= 0) return true;  // not measured yet
-  double total = 0;
-  for (std::size_t i = 0; i < servers_.size(); ++i) {
-    if (i < usable.size() && usable[i]) total += servers_[i].rate;
-  }
-  if (total <= 0) return true;
-  double horizon = static_cast<double>(remaining) / total;
-  return static_cast<double>(backlog + chunk_bytes) / mine <= horizon;
+  double h = horizon(remaining, usable);
+  if (mine <= 0 || h <= 0) return true;  // not measured yet
+  return static_cast<double>(backlog + chunk_bytes) / mine <= h;
+}
+
+bool ServerPacer::overcommitted(std::size_t server, std::size_t in_flight, std::uint64_t backlog,
+                                std::uint64_t remaining, const std::vector<bool>& usable) const {
+  if (in_flight < 2) return false;  // its last copy stays
+  double mine = servers_.at(server).rate;
+  double h = horizon(remaining, usable);
+  if (mine <= 0 || h <= 0) return false;
+  return static_cast<double>(backlog) / mine > 1.5 * h;
 }
 
 }  // namespace dfd::client

@@ -15,8 +15,12 @@
 //     (backlog + chunk) / rate(server)  >  remaining / (sum of the rates)   ->  no new chunk
 //
 // so each server holds about its own share of what is left, and a server whose link got slower
-// stops taking chunks at once (its share moves to the others). It never starves a server: one
-// with nothing in flight may always take a chunk (this keeps its rate measured, so a link that
+// stops taking chunks at once (its share moves to the others). A server already holding more
+// than that by half again (it took its chunks before its rate was known, or its link got slower
+// since) is overcommitted: the caller gives back its copy with the fewest bytes so far, to be
+// fetched by a faster server, while unassigned chunks remain (the end game's second copies
+// handle the last ones). It never starves a server: one with nothing in flight may always take a
+// chunk and one with a single copy keeps it (this keeps its rate measured, so a link that
 // recovers gets its share back), and a server whose rate is not known yet is not limited.
 //
 // Rates: bytes received from a server (on_bytes) are summed over windows of `window`; at the end
@@ -61,7 +65,14 @@ class ServerPacer {
                  std::uint64_t chunk_bytes, std::uint64_t remaining,
                  const std::vector<bool>& usable) const;
 
+  // Should `server` give back one of its `in_flight` copies? (Same arguments as may_start.)
+  bool overcommitted(std::size_t server, std::size_t in_flight, std::uint64_t backlog,
+                     std::uint64_t remaining, const std::vector<bool>& usable) const;
+
  private:
+  // Seconds the download still needs at the total rate of the usable servers; 0 = not known.
+  double horizon(std::uint64_t remaining, const std::vector<bool>& usable) const;
+
   struct State {
     std::uint64_t window_bytes = 0;
     bool busy_at_open = false;

@@ -102,5 +102,29 @@ TEST(ServerPacerTest, NeverStarvesAndDoesNotLimitUnmeasuredServers) {
   EXPECT_TRUE(p.may_start(2, 5, 20 * kMiB, 4 * kMiB, 8 * kMiB, {true, true, true}));
 }
 
+TEST(ServerPacerTest, AServerHoldingFarMoreThanItsShareIsOvercommitted) {
+  ServerPacer p = measured({10e6, 2.5e6});
+  std::vector<bool> usable{true, true};
+  // 100 MB left: 8 s at 12.5 MB/s. Four fresh 4 MiB copies on the slow server owe 16.8 MB,
+  // 6.7 s of its link: within its share. Throttled to a tenth (after a second of it), they
+  // would take over a minute: it gives copies back.
+  EXPECT_FALSE(p.overcommitted(1, 4, 16 * kMiB, 100'000'000, usable));
+  auto t = ServerPacer::Clock::now() + std::chrono::seconds(10);
+  p.tick(t, {true, true});
+  feed(p, t, {10e6, 0.25e6}, 1000);
+  EXPECT_TRUE(p.overcommitted(1, 4, 16 * kMiB, 100'000'000, usable));
+  // Within 1.5x of the horizon it keeps them (no back and forth with may_start's limit).
+  EXPECT_FALSE(p.overcommitted(0, 4, 16 * kMiB, 100'000'000, usable));
+}
+
+TEST(ServerPacerTest, TheLastCopyIsNeverGivenBack) {
+  ServerPacer p = measured({100e6, 1e3});
+  EXPECT_FALSE(p.overcommitted(1, 1, 4 * kMiB, 8 * kMiB, {true, true}));
+  EXPECT_TRUE(p.overcommitted(1, 2, 8 * kMiB, 8 * kMiB, {true, true}));
+  // Not measured yet: nothing is given back.
+  p.resize(3);
+  EXPECT_FALSE(p.overcommitted(2, 4, 16 * kMiB, 8 * kMiB, {true, true, true}));
+}
+
 }  // namespace
 }  // namespace dfd::client
