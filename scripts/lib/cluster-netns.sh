@@ -87,13 +87,32 @@ netns_pki_names() {
   done
 }
 
-# netns_up "FS_PORTS" "CLIENT_PORTS" "CONTROL_PORTS": makes the namespaces, links and shaping, and
-# starts the relay: FS_PORTS (the broker's) into every file server's namespace, CLIENT_PORTS (the
-# info servers') into the client's, and the I-th of CONTROL_PORTS from here to the I-th file
-# server's control plane. Everything it makes is removed by netns_down.
+# netns_ports_of WORD...: the ports in WORDs (a port number, or a URL such as
+# amqps://127.0.0.1:5671/ or https://127.0.0.1:9200; commas separate several), space-separated.
+netns_ports_of() {
+  local w all="$*" found=()
+  for w in ${all//,/ }; do
+    if [[ $w =~ ^[0-9]+$ ]]; then
+      found+=("$w")
+    elif [[ $w =~ :([0-9]+)(/.*)?$ ]]; then
+      found+=("${BASH_REMATCH[1]}")
+    fi
+  done
+  printf '%s\n' "${found[@]}" | sort -un | tr '\n' ' '
+}
+
+# netns_up "CONTROL_PORTS" "BROKER" "INFO": makes the namespaces, links and shaping, and starts
+# the relay: the broker's ports into every file server's namespace, the info servers' into the
+# client's, and the I-th of CONTROL_PORTS from here to the I-th file server's control plane.
+# BROKER and INFO: ports or URLs (netns_ports_of); the broker's also include every port of
+# DFD_AMQP_URLS / DFD_AMQPS_URLS when scripts/rabbitmq set them (a cluster of nodes). Everything
+# it makes is removed by netns_down.
 netns_up() {
-  local fs_ports=$1 client_ports=$2 control=() i z ns client
-  read -r -a control <<<"$3"
+  local control=() i z ns client fs_ports client_ports
+  read -r -a control <<<"$1"
+  fs_ports=$(netns_ports_of "$2" "${DFD_AMQP_URLS:-}" "${DFD_AMQPS_URLS:-}")
+  client_ports=$(netns_ports_of "$3")
+  fs_ports=${fs_ports% } client_ports=${client_ports% }
   { command -v ip && command -v tc; } >/dev/null || die "--netns needs ip and tc (iproute2)"
   [ "$(id -u)" = 0 ] || die "--netns needs root (ip netns add)"
   netns_down >/dev/null
