@@ -1,7 +1,5 @@
 #include "server_pacer.hpp"
 
-#include <stdexcept>
-
 namespace dfd::client {
 
 ServerPacer::ServerPacer(std::chrono::milliseconds window, double alpha)
@@ -23,7 +21,8 @@ void ServerPacer::tick(Clock::time_point now, const std::vector<bool>& busy) {
     auto& s = servers_[i];
     if (open_ && s.busy_at_open && busy_at(i) && seconds > 0) {
       double sample = static_cast<double>(s.window_bytes) / seconds;
-      s.rate = s.rate > 0 ? (1 - alpha_) * s.rate + alpha_ * sample : sample;
+      s.rate = s.measured ? (1 - alpha_) * s.rate + alpha_ * sample : sample;
+      s.measured = true;
     }
     s.window_bytes = 0;
     s.busy_at_open = busy_at(i);
@@ -32,31 +31,35 @@ void ServerPacer::tick(Clock::time_point now, const std::vector<bool>& busy) {
   open_ = true;
 }
 
-double ServerPacer::horizon(std::uint64_t remaining, const std::vector<bool>& usable) const {
+double ServerPacer::total_rate(const std::vector<bool>& usable) const {
   double total = 0;
   for (std::size_t i = 0; i < servers_.size(); ++i) {
     if (i < usable.size() && usable[i]) total += servers_[i].rate;
   }
-  return total > 0 ? static_cast<double>(remaining) / total : 0;
+  return total;
 }
 
+// Both rules compare a server's time to clear `owed` bytes, owed / mine, with the time everything
+// left needs, remaining / total, multiplied out so that a measured rate of 0 (a stopped server)
+// needs no special case.
 bool ServerPacer::may_start(std::size_t server, std::size_t in_flight, std::uint64_t backlog,
                             std::uint64_t chunk_bytes, std::uint64_t remaining,
                             const std::vector<bool>& usable) const {
   if (in_flight == 0) return true;  // never starved: one chunk keeps its rate measured
-  double mine = servers_.at(server).rate;
-  double h = horizon(remaining, usable);
-  if (mine <= 0 || h <= 0) return true;  // not measured yet
-  return static_cast<double>(backlog + chunk_bytes) / mine <= h;
+  const auto& s = servers_.at(server);
+  double total = total_rate(usable);
+  if (!s.measured || total <= 0) return true;  // nothing to go by yet
+  return static_cast<double>(backlog + chunk_bytes) * total <=
+         static_cast<double>(remaining) * s.rate;
 }
 
 bool ServerPacer::overcommitted(std::size_t server, std::size_t in_flight, std::uint64_t backlog,
                                 std::uint64_t remaining, const std::vector<bool>& usable) const {
   if (in_flight < 2) return false;  // its last copy stays
-  double mine = servers_.at(server).rate;
-  double h = horizon(remaining, usable);
-  if (mine <= 0 || h <= 0) return false;
-  return static_cast<double>(backlog) / mine > 1.5 * h;
+  const auto& s = servers_.at(server);
+  double total = total_rate(usable);
+  if (!s.measured || total <= 0) return false;
+  return static_cast<double>(backlog) * total > 1.5 * static_cast<double>(remaining) * s.rate;
 }
 
 }  // namespace dfd::client

@@ -54,8 +54,9 @@ class ServerPacer {
   // has at least one copy in flight now. The first call only opens the first window.
   void tick(Clock::time_point now, const std::vector<bool>& busy);
 
-  // Estimated bytes/s of `server`; 0 = not known yet.
+  // Estimated bytes/s of `server` (0 until measured, or when it sends nothing).
   double rate(std::size_t server) const { return servers_.at(server).rate; }
+  bool measured(std::size_t server) const { return servers_.at(server).measured; }
 
   // May `server` start one more chunk of `chunk_bytes`? `in_flight`: its copies in flight;
   // `backlog`: the bytes it still owes on them; `remaining`: bytes of the download not yet
@@ -70,13 +71,14 @@ class ServerPacer {
                      std::uint64_t remaining, const std::vector<bool>& usable) const;
 
  private:
-  // Seconds the download still needs at the total rate of the usable servers; 0 = not known.
-  double horizon(std::uint64_t remaining, const std::vector<bool>& usable) const;
+  // Bytes/s of the usable servers together.
+  double total_rate(const std::vector<bool>& usable) const;
 
   struct State {
     std::uint64_t window_bytes = 0;
     bool busy_at_open = false;
     double rate = 0;
+    bool measured = false;
   };
   std::chrono::milliseconds window_;
   double alpha_;

@@ -39,7 +39,7 @@ TEST(ServerPacerTest, MeasuresRatesOfBusyServers) {
   p.resize(2);
   auto t = ServerPacer::Clock::now();
   p.tick(t, {true, true});
-  EXPECT_EQ(p.rate(0), 0);  // nothing measured yet
+  EXPECT_FALSE(p.measured(0));  // nothing measured yet
   t = feed(p, t, {10e6, 2.5e6}, 1000);
   EXPECT_NEAR(p.rate(0), 10e6, 0.05 * 10e6);
   EXPECT_NEAR(p.rate(1), 2.5e6, 0.05 * 2.5e6);
@@ -124,6 +124,22 @@ TEST(ServerPacerTest, TheLastCopyIsNeverGivenBack) {
   // Not measured yet: nothing is given back.
   p.resize(3);
   EXPECT_FALSE(p.overcommitted(2, 4, 16 * kMiB, 8 * kMiB, {true, true, true}));
+}
+
+TEST(ServerPacerTest, AStoppedServerTakesNothingAndGivesBack) {
+  ServerPacer p = measured({5e6, 5e6});
+  auto t = ServerPacer::Clock::now() + std::chrono::seconds(10);
+  // Server 1 stops (SIGSTOP): in flight but not a byte, for long enough to reach 0 exactly.
+  for (int i = 0; i < 2000; ++i) {
+    p.on_bytes(0, 5e6 / 4);
+    t += milliseconds(250);
+    p.tick(t, {true, true});
+  }
+  ASSERT_TRUE(p.measured(1));
+  EXPECT_EQ(p.rate(1), 0);
+  EXPECT_FALSE(p.may_start(1, 1, 1, 4 * kMiB, 100 * kMiB, {true, true}));
+  EXPECT_TRUE(p.overcommitted(1, 2, 1, 100 * kMiB, {true, true}));
+  EXPECT_TRUE(p.may_start(1, 0, 0, 4 * kMiB, 100 * kMiB, {true, true}));  // still never starved
 }
 
 }  // namespace
