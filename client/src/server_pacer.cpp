@@ -45,12 +45,18 @@ double ServerPacer::total_rate(const std::vector<bool>& usable) const {
 bool ServerPacer::may_start(std::size_t server, std::size_t in_flight, std::uint64_t backlog,
                             std::uint64_t chunk_bytes, std::uint64_t remaining,
                             const std::vector<bool>& usable) const {
-  if (in_flight == 0) return true;  // never starved: one chunk keeps its rate measured
   const auto& s = servers_.at(server);
   double total = total_rate(usable);
   if (!s.measured || total <= 0) return true;  // nothing to go by yet
-  return static_cast<double>(backlog + chunk_bytes) * total <=
-         static_cast<double>(remaining) * s.rate;
+  double need = static_cast<double>(backlog + chunk_bytes) * total;
+  double left = static_cast<double>(remaining) * s.rate;
+  if (in_flight == 0) {
+    // Never starved: an idle server gets one chunk (so its rate stays measured and a recovered
+    // link gets its share back), except in the last kTail chunks of the download if it would
+    // need more than twice the time everything left needs (the end game would fetch it twice).
+    return remaining >= kTail * chunk_bytes || need <= 2 * left;
+  }
+  return need <= left;
 }
 
 bool ServerPacer::overcommitted(std::size_t server, std::size_t in_flight, std::uint64_t backlog,

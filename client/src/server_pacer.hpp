@@ -21,7 +21,9 @@
 // fetched by a faster server, while unassigned chunks remain (the end game's second copies
 // handle the last ones). It never starves a server: one with nothing in flight may always take a
 // chunk and one with a single copy keeps it (this keeps its rate measured, so a link that
-// recovers gets its share back), and a server whose rate is not known yet is not limited.
+// recovers gets its share back; only in the last 8 chunks of the download is an idle server left
+// idle if that one chunk would take it over twice what the rest needs), and a server whose rate
+// is not known yet is not limited.
 //
 // Rates: bytes received from a server (on_bytes) are summed over windows of `window`; at the end
 // of a window (tick) a server that had a copy in flight at both ends of it gets a sample
@@ -39,6 +41,8 @@ namespace dfd::client {
 class ServerPacer {
  public:
   using Clock = std::chrono::steady_clock;
+  // The tail: the last this many chunks, where an idle slow server is not handed one.
+  static constexpr std::uint64_t kTail = 8;
 
   explicit ServerPacer(std::chrono::milliseconds window = std::chrono::milliseconds(250),
                        double alpha = 0.5);

@@ -94,9 +94,16 @@ TEST(ServerPacerTest, ADroppedServerDoesNotCountTowardsTheTotalRate) {
 TEST(ServerPacerTest, NeverStarvesAndDoesNotLimitUnmeasuredServers) {
   ServerPacer p = measured({100e6, 1e3});
   std::vector<bool> usable{true, true};
-  // Server 1 is 100000x slower, but with nothing in flight it may still take one chunk.
-  EXPECT_TRUE(p.may_start(1, 0, 0, 4 * kMiB, 8 * kMiB, usable));
-  EXPECT_FALSE(p.may_start(1, 1, 4 * kMiB, 4 * kMiB, 8 * kMiB, usable));
+  // Server 1 is 100000x slower, but with nothing in flight it may still take one chunk, as long
+  // as at least 8 chunks are left; one more it may not.
+  EXPECT_TRUE(p.may_start(1, 0, 0, 4 * kMiB, 32 * kMiB, usable));
+  EXPECT_FALSE(p.may_start(1, 1, 4 * kMiB, 4 * kMiB, 32 * kMiB, usable));
+  // In the tail it is left idle: the chunk would take it 100000x longer than the rest needs.
+  EXPECT_FALSE(p.may_start(1, 0, 0, 4 * kMiB, 28 * kMiB, usable));
+  // A server that would finish its one chunk within twice that still gets it in the tail.
+  ServerPacer q = measured({10e6, 4e6});
+  EXPECT_TRUE(q.may_start(1, 0, 0, 4 * kMiB, 8 * kMiB, usable));
+  EXPECT_FALSE(q.may_start(1, 0, 0, 4 * kMiB, 4 * kMiB, usable));
   // A server added later (token renewal) is not limited until it has been measured.
   p.resize(3);
   EXPECT_TRUE(p.may_start(2, 5, 20 * kMiB, 4 * kMiB, 8 * kMiB, {true, true, true}));
