@@ -27,7 +27,7 @@ NETNS=0
 NETNS_LINKS_DEFAULT=zone-a=200mbit,zone-b=100mbit,zone-c=50mbit
 NETNS_LINKS=""
 NETNS_SUBNET=10.250
-NETNS_LATENCY=50ms
+NETNS_LATENCY=${DFD_NETNS_LATENCY:-50ms} # tbf queue: this long at the rate
 HOST_PREFIX=() # prefix of the dfd-host command (ip netns exec NS) while a file server starts
 LINK_ARGS=()   # `scripts/cluster link` arguments (zone-b=20mbit ...)
 
