@@ -160,15 +160,14 @@ netns_start_relay() {
   die "the namespace relay (pid $NETNS_RELAY_PID) did not start"
 }
 
-# netns_down: deletes every namespace of this DIR (their veths and qdiscs go with them). Stops
-# first whatever of ours still runs inside (processes keep a deleted namespace alive).
+# netns_down: deletes every namespace of this DIR (their veths and qdiscs go with them). The
+# callers have stopped the servers and the relay by PID first; a process someone else started in
+# a namespace (a client still running) is left alone: it keeps its namespace until it exits,
+# without a name, and nothing can reach it.
 netns_down() {
   command -v ip >/dev/null || return 0
-  local ns pid
+  local ns
   for ns in $(netns_ours); do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do
-      if ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-    done
     ip netns del "$ns" && say "deleted namespace $ns (and its veth and tbf)"
   done
 }
