@@ -40,11 +40,11 @@ netns_fs_addr() { echo "$NETNS_SUBNET.$(($1 + 1)).2"; }
 netns_client_addr() { echo "$NETNS_SUBNET.$(($1 + 1)).1"; }
 netns_ours() { ip netns list 2>/dev/null | awk '{print $1}' | grep "^dfd-$(netns_tag)-" || true; }
 
-# netns_rate_ok RATE: a tc rate we accept (e.g. 50mbit, 1.5gbit, 800kbit).
-netns_rate_ok() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?(bit|kbit|mbit|gbit)$ ]]; }
+# netns_rate_ok RATE: a tc rate we accept (e.g. 50mbit, 1.5gbit, 800kbit; not 0).
+netns_rate_ok() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?(bit|kbit|mbit|gbit)$ && ! $1 =~ ^[0.]+[a-z]+$ ]]; }
 
-# netns_burst RATE: tbf's bucket in bytes: 10 ms at RATE, at least 32 KiB (well above the MTU and
-# a few GSO segments, so tbf does not have to split every packet the veth hands it).
+# netns_burst RATE: tbf's bucket in bytes: 10 ms at RATE, at least 32 KiB (well above the
+# 1500-byte MTU, and half of a 64 KiB GSO packet, which tbf then splits).
 netns_burst() {
   awk -v r="$1" 'BEGIN {
     n = r + 0; u = r; sub(/^[0-9.]+/, "", u)
