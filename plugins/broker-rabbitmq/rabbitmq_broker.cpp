@@ -402,6 +402,7 @@ void RabbitBroker::publisher_main() {
   bool first = true;
   int failed_attempts = 0;
   NodeRotation nodes(opt_.targets.size());
+  milliseconds nack_wait{0};  // extra wait after sessions that ended with nacks only
   while (!stopping_) {
     AmqpConnection c;
     c.set_socket_observer([this](int fd) {
@@ -441,7 +442,13 @@ void RabbitBroker::publisher_main() {
     backoff = kBackoffFirst;
     connected_gauge_.set(1);
     pub_node_gauge_.set(static_cast<double>(pub_node_ + 1));
-    st = publisher_session(c);
+    const std::uint64_t confirmed_before = confirmed_;
+    bool nacked = false;
+    st = publisher_session(c, nacked);
+    // Nacks and nothing stored on this connection: RabbitMQ keeps refusing; wait longer each time.
+    nack_wait = nacked && confirmed_ == confirmed_before
+                    ? std::min(std::max(nack_wait * 2, kBackoffFirst), opt_.reconnect_max)
+                    : milliseconds(0);
     std::deque<std::unique_ptr<PendingPublish>> left;
     {
       std::lock_guard<std::mutex> g(mu_);
@@ -460,6 +467,7 @@ void RabbitBroker::publisher_main() {
     host_.logger().warn("publisher lost " + node_text(pub_node_) + ": " + st.message() +
                         "; reconnecting" + (nodes.size() > 1 ? " to the next node" : ""));
     if (next_node(nodes, pub_node_, backoff, false)) break;
+    if (nack_wait.count() > 0 && wait_for_stop(nack_wait)) break;
   }
   std::lock_guard<std::mutex> g(mu_);
   --threads_running_;
@@ -494,7 +502,7 @@ Status RabbitBroker::declare_exchange(AmqpConnection& c, const AmqpTarget& t) {
   return st;
 }
 
-Status RabbitBroker::publisher_session(AmqpConnection& c) {
+Status RabbitBroker::publisher_session(AmqpConnection& c, bool& nacked) {
   amqp_connection_state_t conn = c.get();
   const int fd = c.fd();
   amqp_basic_properties_t props{};
@@ -551,7 +559,7 @@ Status RabbitBroker::publisher_session(AmqpConnection& c) {
     }
 
     PublishRefusal refusal;
-    Status st = read_confirms(conn, inflight, refusal);
+    Status st = read_confirms(conn, inflight, refusal, nacked);
     if (st.code() == Code::kPermissionDenied) {
       st = recover_from_refusal(c, refusal, inflight, resend);
       next_tag = 1;  // a new channel numbers from 1 again
@@ -618,7 +626,7 @@ Status RabbitBroker::recover_from_refusal(AmqpConnection& c, const PublishRefusa
 }
 
 Status RabbitBroker::read_confirms(amqp_connection_state_t conn, Inflight& inflight,
-                                   PublishRefusal& refusal) {
+                                   PublishRefusal& refusal, bool& nacked) {
   while (true) {
     amqp_frame_t frame;
     timeval zero{0, 0};
@@ -658,9 +666,19 @@ Status RabbitBroker::read_confirms(amqp_connection_state_t conn, Inflight& infli
           first = inflight.find(tag);
           last = first == inflight.end() ? first : std::next(first);
         }
-        if (result.ok()) published_.add(static_cast<double>(std::distance(first, last)));
+        if (result.ok()) {
+          const auto n = static_cast<std::uint64_t>(std::distance(first, last));
+          confirmed_ += n;
+          published_.add(static_cast<double>(n));
+        }
         for (auto it = first; it != last; ++it) it->second->done.set_value(result);
         inflight.erase(first, last);
+        if (!result.ok()) {
+          nacked = true;
+          return Status::Unavailable(
+              "RabbitMQ refused to store an event (basic.nack; a queue without a leader or "
+              "quorum?)");
+        }
         break;
       }
       case AMQP_CHANNEL_CLOSE_METHOD: {

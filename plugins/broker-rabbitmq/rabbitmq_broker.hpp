@@ -109,9 +109,14 @@ class RabbitBroker final : public Broker {
   void publisher_main();
   void consumer_main();
   Status setup_publisher(AmqpConnection& c);
-  Status publisher_session(AmqpConnection& c);
+  // Ends on a lost connection, on stop, and after a basic.nack (`nacked` set): RabbitMQ could
+  // not store an event, e.g. a quorum queue the channel still routes to its old leader after a
+  // node died; a new connection (to the next node) routes to the current one.
+  Status publisher_session(AmqpConnection& c, bool& nacked);
   // Reads acks/nacks. A channel closed with 403 returns kPermissionDenied and fills `refusal`.
-  Status read_confirms(amqp_connection_state_t conn, Inflight& inflight, PublishRefusal& refusal);
+  // After a basic.nack (its callers told) returns kUnavailable with `nacked` set.
+  Status read_confirms(amqp_connection_state_t conn, Inflight& inflight, PublishRefusal& refusal,
+                       bool& nacked);
   // After a refused publish: fails the refused events in flight, moves the others to `resend`
   // (in order), opens the channel again in confirm mode.
   Status recover_from_refusal(AmqpConnection& c, const PublishRefusal& refusal, Inflight& inflight,
@@ -164,6 +169,7 @@ class RabbitBroker final : public Broker {
   int con_wake_fd_ = -1;
   std::chrono::milliseconds handler_retry_delay_{100};  // consumer thread only
   std::set<std::string> refusals_logged_;               // publisher thread only
+  std::uint64_t confirmed_ = 0;                         // publisher thread only
   std::unique_ptr<DeliveryRejector> rejector_;          // consumer thread only (after init)
   std::thread publisher_;
   std::thread consumer_;

@@ -133,6 +133,18 @@ do_stop_node() {
   DFD_RABBITMQ_EPMD_PORT=$keep
 }
 
+# SIGKILL to node $1's process group (the server script, the VM and its helpers), no shutdown.
+cluster_kill_node() {
+  use_node "$1"
+  alive "$DFD_RABBITMQ_PID" || die "node $1 is not running"
+  kill -KILL -- "-$DFD_RABBITMQ_PID" 2>/dev/null || kill -KILL "$DFD_RABBITMQ_PID"
+  for _ in $(seq 1 50); do
+    alive "$DFD_RABBITMQ_PID" || return 0
+    sleep 0.1
+  done
+  die "node $1 (pid $DFD_RABBITMQ_PID) still runs after SIGKILL"
+}
+
 cluster_stop_all() {
   local i
   for i in $(seq "$CLUSTER_NODES" -1 1); do

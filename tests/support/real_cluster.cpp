@@ -57,14 +57,8 @@ std::string RealCluster::broker_url_lines() const {
   return out + "]\n";
 }
 
-bool RealCluster::stop_rabbit_node(int i, std::string* output) {
-  auto r = run({source_dir() + "/scripts/rabbitmq", "stop-node", rabbit_dir(), std::to_string(i)});
-  if (output) *output = r.output;
-  return r.status == 0;
-}
-
-bool RealCluster::start_rabbit_node(int i, std::string* output) {
-  auto r = run({source_dir() + "/scripts/rabbitmq", "start-node", rabbit_dir(), std::to_string(i)});
+bool RealCluster::rabbit_node(const std::string& command, int i, std::string* output) {
+  auto r = run({source_dir() + "/scripts/rabbitmq", command, rabbit_dir(), std::to_string(i)});
   if (output) *output = r.output;
   return r.status == 0;
 }

@@ -51,10 +51,9 @@ class RealCluster {
   void start_rabbit();
   // The broker-rabbitmq lines naming the broker: `url = "..."`, or `urls = [...]` for a cluster.
   std::string broker_url_lines() const;
-  // scripts/rabbitmq stop-node / start-node on node `i` (1-based) of the cluster; false on failure
-  // (the output is in `output`).
-  bool stop_rabbit_node(int i, std::string* output = nullptr);
-  bool start_rabbit_node(int i, std::string* output = nullptr);
+  // scripts/rabbitmq `command` (stop-node, kill-node or start-node) on node `i` (1-based) of the
+  // cluster; false on failure (the script's output in `output`).
+  bool rabbit_node(const std::string& command, int i, std::string* output = nullptr);
   // broker-rabbitmq options for a test's own connection to this broker (as guest, on queue
   // `queue`): url, and ca_file when the cluster runs TLS (amqps).
   std::map<std::string, std::string> broker_options(const std::string& queue) const;
