@@ -1,5 +1,6 @@
 #include "broker_nodes.hpp"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -21,9 +22,20 @@ Result<std::vector<AmqpTarget>> load_broker_urls(const Config& cfg) {
     key = "urls";
     auto list = cfg.get_string_list("urls");
     if (!list.ok()) return list.status();
-    if (list->empty())
+    // An entry may name several nodes separated by commas: one ${VARIABLE} can list a cluster.
+    for (const auto& entry : *list) {
+      for (std::size_t at = 0; at <= entry.size();) {
+        std::size_t comma = std::min(entry.find(',', at), entry.size());
+        std::string one = entry.substr(at, comma - at);
+        while (!one.empty() && one.front() == ' ') one.erase(0, 1);
+        while (!one.empty() && one.back() == ' ') one.pop_back();
+        if (!one.empty()) texts.push_back(std::move(one));
+        at = comma + 1;
+      }
+    }
+    if (texts.empty()) {
       return cfg.error("urls", std::string("empty (list one or more ") + kUrlForm + ")");
-    texts = std::move(*list);
+    }
   } else {
     auto url = cfg.get_string("url");
     if (!url.ok()) {

@@ -2,9 +2,11 @@
 // them in.
 //
 // Config: `url = "amqps://..."` (one node) or `urls = ["amqps://node1...", "amqps://node2...",
-// ...]` (the nodes of one RabbitMQ cluster); giving both, neither, or an empty list is a config
-// error naming file:line:key. Every URL uses the same scheme (all amqp:// or all amqps://: one set
-// of TLS files serves them all) and no URL appears twice.
+// ...]` (the nodes of one RabbitMQ cluster). An entry may hold several URLs separated by commas,
+// so that one `"${DFD_AMQP_URLS}"` entry can list a whole cluster from the environment. Giving
+// both keys, neither, or no URL at all is a config error naming file:line:key. Every URL uses the
+// same scheme (all amqp:// or all amqps://: one set of TLS files serves them all) and no URL
+// appears twice.
 //
 // Rotation: each connection (publisher, consumer) keeps its own NodeRotation. It starts at the
 // first URL; a failed connect or a lost connection moves it to the next URL (wrapping around), so

@@ -90,6 +90,18 @@ TEST(BrokerUrls, OneUrlOrAListInOrder) {
   EXPECT_EQ((*b)[2].display, "amqp://fs:***@127.0.0.1:5003/");
 }
 
+TEST(BrokerUrls, AnEntryMayListSeveralNodesSeparatedByCommas) {
+  // As `urls = ["${DFD_AMQP_URLS}"]` expands with DFD_AMQP_URLS="A, B,C".
+  FakeHost host({{"urls", Urls{kA + ", " + kB + "," + kC}}}, "broker-rabbitmq");
+  auto r = load_broker_urls(host.config());
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_EQ((*r)[0].port, 5001);
+  EXPECT_EQ((*r)[1].port, 5002);
+  EXPECT_EQ((*r)[2].port, 5003);
+  EXPECT_NE(urls_error({{"urls", Urls{" , "}}}).find("empty"), std::string::npos);
+}
+
 TEST(BrokerUrls, ConfigErrorsNameTheKeyAndNeverAPassword) {
   std::string e = urls_error({{"url", kA}, {"urls", Urls{kB}}});
   EXPECT_NE(e.find("urls"), std::string::npos) << e;
