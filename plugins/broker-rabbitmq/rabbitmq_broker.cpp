@@ -290,9 +290,9 @@ Health RabbitBroker::health() const noexcept {
     } else {
       h.detail = "connected to " + node_text(pub_node_);
       if (!subs_.empty()) {
-        h.detail += "; consuming " + std::string(queue_type_name(opt_.queue_type)) + " queue '" +
-                    opt_.queue + "' (" + std::to_string(wanted_keys_.size()) +
-                    " binding keys) on " + node_text(con_node_);
+        h.detail += "; consuming queue '" + opt_.queue + "' (" + queue_type_name(opt_.queue_type) +
+                    ", " + std::to_string(wanted_keys_.size()) + " binding keys)";
+        if (opt_.targets.size() > 1) h.detail += " on " + node_text(con_node_);
       }
     }
     if (cancel_count_ > 0) {

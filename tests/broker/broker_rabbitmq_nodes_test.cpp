@@ -43,7 +43,9 @@ TEST(RabbitBrokerNodes, ADeadNodeListedFirstIsSkippedAndTheNodeInUseIsReported) 
             std::string::npos)
       << h.detail;
   // Two urls: a quorum queue by default.
-  EXPECT_NE(h.detail.find("quorum queue 'q-" + test_name() + "'"), std::string::npos) << h.detail;
+  EXPECT_NE(h.detail.find("consuming queue 'q-" + test_name() + "' (quorum, 1 binding keys) on "),
+            std::string::npos)
+      << h.detail;
   auto r = rabbitmqctl({"list_queues", "name", "type"});
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("q-" + test_name() + "\tquorum"), std::string::npos) << r.output;
