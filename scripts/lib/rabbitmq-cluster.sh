@@ -5,7 +5,8 @@
 # single-node broker directory DIR/node-I with its own rabbitmq.env, and they share
 #   - one Erlang cookie (copied into every node's private HOME before it first starts),
 #   - one private epmd port (nodes find each other through it; 127.0.0.1 only),
-# and are joined into one cluster with rabbitmqctl (stop_app, join_cluster NODE-1, start_app).
+# and are joined into one cluster: on each node 2..N, what rabbitmqctl stop_app, join_cluster
+# NODE-1 and start_app do, in one `rabbitmqctl eval`.
 # DIR/rabbitmq.env holds node 1's single-node variables (so a single-node caller works on a
 # cluster unchanged) plus DFD_RABBITMQ_NODES, DFD_AMQP_URLS, DFD_AMQPS_URLS (comma-separated, node
 # order) and DFD_RABBITMQ_PIDS (space-separated, node order), rewritten by start-node.
@@ -18,13 +19,14 @@ is_cluster() { [ -f "$ENV_FILE" ] && grep -q '^DFD_RABBITMQ_NODES=' "$ENV_FILE";
 use_node() {
   DIR=$CLUSTER_DIR/node-$1
   ENV_FILE=$DIR/rabbitmq.env
-  DFD_AMQPS_PORT= DFD_RABBITMQ_PKI=
+  DFD_AMQPS_PORT=''
+  DFD_RABBITMQ_PKI=''
   load_env
 }
 
 cluster_load() {
   CLUSTER_DIR=$DIR
-  # shellcheck disable=SC1090
+  # shellcheck disable=SC1090,SC1091
   . "$CLUSTER_DIR/rabbitmq.env"
   CLUSTER_NODES=$DFD_RABBITMQ_NODES
 }
@@ -60,7 +62,7 @@ cluster_start() {
   CLUSTER_NODES=$n
   if [ -f "$CLUSTER_DIR/rabbitmq.env" ]; then
     local old
-    for old in $(sed -n 's/^DFD_RABBITMQ_PIDS\{0,1\}=//p' "$CLUSTER_DIR/rabbitmq.env"); do
+    for old in $(sed -n 's/^DFD_RABBITMQ_PIDS\{0,1\}=//p' "$CLUSTER_DIR/rabbitmq.env" | tr -d '"'); do
       alive "$old" && die "a broker is already running for $CLUSTER_DIR (pid $old)"
     done
   fi
@@ -70,12 +72,15 @@ cluster_start() {
   local tag cookie
   tag=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
   cookie=$(head -c 30 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr 'a-f' 'A-F')
-  local pids=() failed=0
+  local pids=() failed=0 t0=$SECONDS t_up
+  # From here on `stop DIR` finds the nodes, even if this start is interrupted.
+  echo "DFD_RABBITMQ_NODES=$n" >"$CLUSTER_DIR/rabbitmq.env"
   for i in $(seq 1 "$n"); do
     mkdir -p "$CLUSTER_DIR/node-$i/home"
     chmod 700 "$CLUSTER_DIR/node-$i/home"
     printf '%s' "$cookie" >"$CLUSTER_DIR/node-$i/home/.erlang.cookie"
     chmod 400 "$CLUSTER_DIR/node-$i/home/.erlang.cookie"
+    # shellcheck disable=SC2030,SC2034  # this node's settings, for launch in this subshell only
     (
       DIR=$CLUSTER_DIR/node-$i
       ENV_FILE=$DIR/rabbitmq.env
@@ -98,26 +103,29 @@ cluster_start() {
     cluster_stop_all
     die "node $failed did not start: $(tail -n 3 "$CLUSTER_DIR/node-$failed.start.log")"
   fi
+  t_up=$((SECONDS - t0))
+  cluster_write_env
   use_node 1
   local first=$RABBITMQ_NODENAME
+  # Nodes 2..N join node 1 one after the other (a join changes the cluster's schema; joined at
+  # the same time they were no faster here): what rabbitmqctl stop_app, join_cluster NODE-1 and
+  # start_app do, in one CLI call (each call starts an Erlang VM: 1-3 s on a loaded machine).
   for i in $(seq 2 "$n"); do
     use_node "$i"
     export_env
-    local step
-    for step in stop_app "join_cluster $first" start_app; do
-      # shellcheck disable=SC2086  # step is a command and its argument
-      if ! "$RABBIT_BIN/rabbitmqctl" -q -n "$RABBITMQ_NODENAME" $step >>"$DIR/log/join.log" 2>&1; then
-        local why
-        why=$(tail -n 3 "$DIR/log/join.log")
-        cluster_stop_all
-        die "node $i: rabbitmqctl $step failed: $why"
-      fi
-    done
+    if ! echo "ok = rabbit:stop(), ok = rabbit_mnesia:join_cluster('$first', disc), ok = rabbit:start()." |
+      "$RABBIT_BIN/rabbitmqctl" -q -n "$RABBITMQ_NODENAME" eval >>"$DIR/log/join.log" 2>&1; then
+      local why
+      why=$(tail -n 3 "$DIR/log/join.log")
+      cluster_stop_all
+      die "node $i could not join $first: $why"
+    fi
   done
   cluster_write_env
   local line
   line=$(sed -n 's/^DFD_AMQP_URLS=//p' "$CLUSTER_DIR/rabbitmq.env")
-  echo "scripts/rabbitmq: cluster of $n nodes (dfd-$tag-1..$n@localhost) ready: ${line//guest:guest@/}"
+  echo "scripts/rabbitmq: cluster of $n nodes (dfd-$tag-1..$n@localhost) ready: ${line//guest:guest@/}" \
+    "(nodes up in ${t_up} s, joined in $((SECONDS - t0 - t_up)) s)"
 }
 
 cluster_stop_node() {
@@ -182,5 +190,7 @@ use_running_node() {
 
 node_index() {  # checks that $1 is a node number of the cluster
   case $1 in '' | *[!0-9]*) die "node number expected, got '$1'" ;; esac
-  [ "$1" -ge 1 ] && [ "$1" -le "$CLUSTER_NODES" ] || die "node $1: the cluster has nodes 1..$CLUSTER_NODES"
+  if [ "$1" -lt 1 ] || [ "$1" -gt "$CLUSTER_NODES" ]; then
+    die "node $1: the cluster has nodes 1..$CLUSTER_NODES"
+  fi
 }
