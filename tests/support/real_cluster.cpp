@@ -31,6 +31,9 @@ void RealCluster::start_rabbit() {
     argv.push_back(std::to_string(rabbit_nodes));
   }
   auto r = run(argv);
+  // Also after a failed start: whatever it started is stopped if this process dies.
+  rabbit_watchdog_ =
+      start_watchdog("\"" + source_dir() + "/scripts/rabbitmq\" stop \"" + rabbit_dir() + "\"");
   ASSERT_EQ(r.status, 0) << r.output;
   const auto env = read_file(rabbit_dir() + "/rabbitmq.env");
   amqp_url = env_value(env, tls.amqp_url_variable());
@@ -153,6 +156,7 @@ void RealCluster::stop_all() {
     f.proc.reset();
   }
   info.reset();
+  stop_watchdog(rabbit_watchdog_);
   run({source_dir() + "/scripts/rabbitmq", "stop", rabbit_dir()});
 }
 

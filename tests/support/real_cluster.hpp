@@ -68,6 +68,9 @@ class RealCluster {
   void start_fs(ClusterFileServer& f);
   // Resumes stopped servers, kills every process and stops the broker.
   void stop_all();
+
+ private:
+  pid_t rabbit_watchdog_ = -1;  // stops the broker if this process dies (start_watchdog)
 };
 
 }  // namespace dfd::test
