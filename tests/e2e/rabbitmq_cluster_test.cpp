@@ -298,6 +298,8 @@ TEST_F(RabbitCluster, RestartedFileServerGetsTokensIssuedWhileItWasDown) {
   const auto t0 = Clock::now();
   g->start_fs(f);
   ASSERT_FALSE(HasFatalFailure());
+  // Its consumer is up (on a node that runs) before its tokens are asked for.
+  ASSERT_TRUE(hosts_connected([](int) { return true; }, 20s)) << nodes_report();
   int refused = 0;
   for (auto& t : tokens) {
     const long st = g->token_status(f, t);
