@@ -786,11 +786,13 @@ void RabbitBroker::consumer_main() {
     if (!st.ok()) {
       if (stopping_) break;
       ++failed_attempts;
+      bool queue_error;  // a queue of the other type: setup_consumer logged it once already
       {
         std::lock_guard<std::mutex> g(mu_);
         con_last_error_ = st.message();
+        queue_error = !queue_error_.empty();
       }
-      note_error("consumer", st, last_logged);
+      if (!queue_error) note_error("consumer", st, last_logged);
       // A queue of the other type is there on every node: no point in rotating quickly.
       if (next_node(nodes, con_node_, backoff, st.code() == Code::kFailedPrecondition)) break;
       continue;
