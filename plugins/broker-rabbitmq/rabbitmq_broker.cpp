@@ -68,8 +68,16 @@ RabbitBroker::RabbitBroker(HostServices& host)
       refused_(host.metrics().counter(
           "dfd_broker_publish_refused_total",
           "Publishes RabbitMQ refused for lack of permission (403 ACCESS_REFUSED)")),
-      connected_gauge_(host.metrics().gauge("dfd_broker_connected",
-                                            "1 while the publishing connection is up")) {}
+      connected_gauge_(
+          host.metrics().gauge("dfd_broker_connected", "1 while the publishing connection is up")),
+      pub_node_gauge_(host.metrics().gauge(
+          "dfd_broker_publisher_node",
+          "Position (1-based, in url/urls) of the RabbitMQ node the publishing connection is on; "
+          "0 while not connected")),
+      con_node_gauge_(host.metrics().gauge(
+          "dfd_broker_consumer_node",
+          "Position (1-based, in url/urls) of the RabbitMQ node the consuming connection is on; "
+          "0 while not connected")) {}
 
 RabbitBroker::~RabbitBroker() {
   stop();
@@ -84,20 +92,17 @@ Status RabbitBroker::init() {
 
 Status RabbitBroker::load_options() {
   const Config& cfg = host_.config();
-  DFD_RETURN_IF_ERROR(cfg.allow_only(
-      {"url", "password_file", "ca_file", "cert_file", "key_file", "exchange", "queue", "prefetch",
-       "heartbeat_s", "confirm_timeout_ms", "reconnect_max_ms", "transient", "max_body_bytes"}));
-  auto url = cfg.get_string("url");
-  if (!url.ok()) {
-    if (url.status().code() == Code::kNotFound) {
-      return cfg.error("url", "required (amqp:// or amqps://user:pass@host:port/vhost)");
-    }
-    return url.status();
-  }
-  auto target = parse_amqp_url(*url);
-  if (!target.ok()) return cfg.error("url", target.status().message());
-  opt_.target = std::move(*target);
-  DFD_RETURN_IF_ERROR(load_tls_files(cfg, opt_.target.tls, opt_.tls));
+  DFD_RETURN_IF_ERROR(
+      cfg.allow_only({"url", "urls", "password_file", "ca_file", "cert_file", "key_file",
+                      "exchange", "queue", "queue_type", "prefetch", "heartbeat_s",
+                      "confirm_timeout_ms", "reconnect_max_ms", "transient", "max_body_bytes"}));
+  auto targets = load_broker_urls(cfg);
+  if (!targets.ok()) return targets.status();
+  opt_.targets = std::move(*targets);
+  DFD_RETURN_IF_ERROR(load_tls_files(cfg, opt_.targets.front().tls, opt_.tls));
+  auto queue_type = load_queue_type(cfg, opt_.targets.size() > 1);
+  if (!queue_type.ok()) return queue_type.status();
+  opt_.queue_type = *queue_type;
 
   if (cfg.has("password_file")) {
     auto path = cfg.get_string("password_file");
@@ -117,10 +122,10 @@ Status RabbitBroker::load_options() {
       host_.logger().warn(cfg.error("password_file", priv.message()).message() +
                           " (the broker password should be readable by this user only)");
     }
-    opt_.target.password = std::move(pw);
-  } else if (!opt_.target.password_in_url) {
-    if (const char* env = std::getenv("DFD_AMQP_PASSWORD"); env && *env) {
-      opt_.target.password = env;
+    for (auto& t : opt_.targets) t.password = pw;
+  } else if (const char* env = std::getenv("DFD_AMQP_PASSWORD"); env && *env) {
+    for (auto& t : opt_.targets) {
+      if (!t.password_in_url) t.password = env;
     }
   }
 
@@ -214,7 +219,7 @@ Status RabbitBroker::start() noexcept {
       return pub_first_status_.with_context("broker-rabbitmq");
     }
     if (!pub_connected_) {
-      host_.logger().warn("RabbitMQ at " + opt_.target.display + " is not reachable yet (" +
+      host_.logger().warn("RabbitMQ at " + pub_target().display + " is not reachable yet (" +
                           pub_last_error_ +
                           "); publishing fails with 'unavailable' until it is; retrying");
     }
@@ -269,7 +274,10 @@ Health RabbitBroker::health() const noexcept {
       h.detail = "not started";
     } else if (!pub_connected_) {
       h.healthy = false;
-      h.detail = "not connected to " + opt_.target.display + ": " + pub_last_error_;
+      h.detail = "not connected to " + node_text(pub_node_) + ": " + pub_last_error_;
+    } else if (!queue_error_.empty()) {
+      h.healthy = false;
+      h.detail = "publishing to " + node_text(pub_node_) + "; " + queue_error_;
     } else if (!refused_bindings_.empty()) {
       h.healthy = false;
       h.detail = "RabbitMQ refused binding '" + refused_bindings_.begin()->first + "' for queue '" +
@@ -277,13 +285,14 @@ Health RabbitBroker::health() const noexcept {
                  std::to_string(refused_bindings_.size()) + " key(s) not consumed";
     } else if (!subs_.empty() && !con_connected_) {
       h.healthy = false;
-      h.detail = "publishing to " + opt_.target.display + "; consumer of queue '" + opt_.queue +
+      h.detail = "publishing to " + node_text(pub_node_) + "; consumer of queue '" + opt_.queue +
                  "' not connected: " + con_last_error_;
     } else {
-      h.detail = "connected to " + opt_.target.display;
+      h.detail = "connected to " + node_text(pub_node_);
       if (!subs_.empty()) {
-        h.detail += "; consuming queue '" + opt_.queue + "' (" +
-                    std::to_string(wanted_keys_.size()) + " binding keys)";
+        h.detail += "; consuming queue '" + opt_.queue + "' (" + queue_type_name(opt_.queue_type) +
+                    ", " + std::to_string(wanted_keys_.size()) + " binding keys)";
+        if (opt_.targets.size() > 1) h.detail += " on " + node_text(con_node_);
       }
     }
     if (cancel_count_ > 0) {
@@ -305,6 +314,25 @@ void RabbitBroker::wake(int fd) {
   std::uint64_t one = 1;
   ssize_t n = ::write(fd, &one, sizeof one);
   (void)n;  // EAGAIN means a wake-up is pending already
+}
+
+std::string RabbitBroker::node_text(std::size_t i) const {
+  std::string out = opt_.targets[i].display;
+  if (opt_.targets.size() > 1) {
+    out += " (node " + std::to_string(i + 1) + " of " + std::to_string(opt_.targets.size()) + ")";
+  }
+  return out;
+}
+
+bool RabbitBroker::next_node(NodeRotation& nodes, std::atomic<std::size_t>& node,
+                             milliseconds& backoff, bool fatal) {
+  const bool full_round = nodes.failed();
+  node = nodes.current();
+  if (!full_round) return wait_for_stop(kBackoffFirst);  // another node may well be up
+  if (fatal) backoff = opt_.reconnect_max;
+  const bool stopped = wait_for_stop(backoff);
+  backoff = std::min(backoff * 2, opt_.reconnect_max);
+  return stopped;
 }
 
 bool RabbitBroker::wait_for_stop(milliseconds d) {
@@ -350,7 +378,7 @@ Status RabbitBroker::publish(std::string_view routing_key, std::string_view body
       }
       if (!pub_connected_) {
         failures_.add();
-        return Status::Unavailable("broker-rabbitmq: not connected to " + opt_.target.display +
+        return Status::Unavailable("broker-rabbitmq: not connected to " + pub_target().display +
                                    ": " + pub_last_error_);
       }
       const bool was_empty = pub_queue_.empty();
@@ -373,6 +401,8 @@ void RabbitBroker::publisher_main() {
   std::string last_logged;
   bool first = true;
   int failed_attempts = 0;
+  NodeRotation nodes(opt_.targets.size());
+  milliseconds nack_wait{0};  // extra wait after sessions that ended with nacks only
   while (!stopping_) {
     AmqpConnection c;
     c.set_socket_observer([this](int fd) {
@@ -399,12 +429,11 @@ void RabbitBroker::publisher_main() {
       if (stopping_) break;
       ++failed_attempts;
       note_error("publisher", st, last_logged);
-      if (fatal_config_error(st)) backoff = opt_.reconnect_max;
-      if (wait_for_stop(backoff)) break;
-      backoff = std::min(backoff * 2, opt_.reconnect_max);
+      if (next_node(nodes, pub_node_, backoff, fatal_config_error(st))) break;
       continue;
     }
-    host_.logger().info("publisher connected to " + opt_.target.display +
+    nodes.connected();
+    host_.logger().info("publisher connected to " + node_text(pub_node_) +
                         (failed_attempts
                              ? " after " + std::to_string(failed_attempts) + " failed attempts"
                              : std::string()));
@@ -412,7 +441,14 @@ void RabbitBroker::publisher_main() {
     last_logged.clear();
     backoff = kBackoffFirst;
     connected_gauge_.set(1);
-    st = publisher_session(c);
+    pub_node_gauge_.set(static_cast<double>(pub_node_ + 1));
+    const std::uint64_t confirmed_before = confirmed_;
+    bool nacked = false;
+    st = publisher_session(c, nacked);
+    // Nacks and nothing stored on this connection: RabbitMQ keeps refusing; wait longer each time.
+    nack_wait = nacked && confirmed_ == confirmed_before
+                    ? std::min(std::max(nack_wait * 2, kBackoffFirst), opt_.reconnect_max)
+                    : milliseconds(0);
     std::deque<std::unique_ptr<PendingPublish>> left;
     {
       std::lock_guard<std::mutex> g(mu_);
@@ -421,15 +457,17 @@ void RabbitBroker::publisher_main() {
       left.swap(pub_queue_);
     }
     connected_gauge_.set(0);
+    pub_node_gauge_.set(0);
     fail_all(left, Status::Unavailable("broker-rabbitmq: " +
                                        (stopping_ ? std::string("stopped") : st.message())));
     if (stopping_) {
       c.close_gracefully(kCloseTimeout);
       break;
     }
-    host_.logger().warn("publisher lost " + opt_.target.display + ": " + st.message() +
-                        "; reconnecting");
-    if (wait_for_stop(backoff)) break;
+    host_.logger().warn("publisher lost " + node_text(pub_node_) + ": " + st.message() +
+                        "; reconnecting" + (nodes.size() > 1 ? " to the next node" : ""));
+    if (next_node(nodes, pub_node_, backoff, false)) break;
+    if (nack_wait.count() > 0 && wait_for_stop(nack_wait)) break;
   }
   std::lock_guard<std::mutex> g(mu_);
   --threads_running_;
@@ -437,15 +475,15 @@ void RabbitBroker::publisher_main() {
 }
 
 Status RabbitBroker::setup_publisher(AmqpConnection& c) {
-  DFD_RETURN_IF_ERROR(c.open(opt_.target, opt_.tls, opt_.heartbeat_s, kSetupTimeout));
-  DFD_RETURN_IF_ERROR(declare_exchange(c));
+  DFD_RETURN_IF_ERROR(c.open(pub_target(), opt_.tls, opt_.heartbeat_s, kSetupTimeout));
+  DFD_RETURN_IF_ERROR(declare_exchange(c, pub_target()));
   amqp_confirm_select(c.get(), AmqpConnection::kChannel);
-  return c.check_rpc("confirm.select on " + opt_.target.display);
+  return c.check_rpc("confirm.select on " + pub_target().display);
 }
 
-Status RabbitBroker::declare_exchange(AmqpConnection& c) {
-  const std::string what = "declare topic exchange '" + opt_.exchange + "' on " +
-                           opt_.target.display + " as '" + opt_.target.user + "'";
+Status RabbitBroker::declare_exchange(AmqpConnection& c, const AmqpTarget& t) {
+  const std::string what =
+      "declare topic exchange '" + opt_.exchange + "' on " + t.display + " as '" + t.user + "'";
   amqp_exchange_declare(c.get(), AmqpConnection::kChannel, bytes(opt_.exchange),
                         amqp_cstring_bytes("topic"), /*passive=*/0, /*durable=*/1,
                         /*auto_delete=*/0, /*internal=*/0, amqp_empty_table);
@@ -455,16 +493,16 @@ Status RabbitBroker::declare_exchange(AmqpConnection& c) {
   DFD_RETURN_IF_ERROR(c.reopen_channel());
   amqp_exchange_declare(c.get(), AmqpConnection::kChannel, bytes(opt_.exchange),
                         amqp_cstring_bytes("topic"), /*passive=*/1, 0, 0, 0, amqp_empty_table);
-  st = c.check_rpc("exchange '" + opt_.exchange + "' on " + opt_.target.display);
+  st = c.check_rpc("exchange '" + opt_.exchange + "' on " + t.display);
   if (st.code() == Code::kNotFound) {
     // Not a config error: the information server (or scripts/rabbitmq user) creates it.
-    return Status::Unavailable(st.message() + " does not exist yet, and user '" + opt_.target.user +
+    return Status::Unavailable(st.message() + " does not exist yet, and user '" + t.user +
                                "' may not create it; waiting for it");
   }
   return st;
 }
 
-Status RabbitBroker::publisher_session(AmqpConnection& c) {
+Status RabbitBroker::publisher_session(AmqpConnection& c, bool& nacked) {
   amqp_connection_state_t conn = c.get();
   const int fd = c.fd();
   amqp_basic_properties_t props{};
@@ -510,7 +548,7 @@ Status RabbitBroker::publisher_session(AmqpConnection& c) {
                                   /*mandatory=*/0, /*immediate=*/0,
                                   transient ? &transient_props : &props, bytes(p->body));
       if (rc != AMQP_STATUS_OK) {
-        Status st = Status::Unavailable(std::string("publish to ") + opt_.target.display +
+        Status st = Status::Unavailable(std::string("publish to ") + pub_target().display +
                                         " failed: " + amqp_error_string2(rc));
         for (auto rest = it; rest != batch.end(); ++rest) {
           (*rest)->done.set_value(Status::Unavailable("broker-rabbitmq: " + st.message()));
@@ -521,7 +559,7 @@ Status RabbitBroker::publisher_session(AmqpConnection& c) {
     }
 
     PublishRefusal refusal;
-    Status st = read_confirms(conn, inflight, refusal);
+    Status st = read_confirms(conn, inflight, refusal, nacked);
     if (st.code() == Code::kPermissionDenied) {
       st = recover_from_refusal(c, refusal, inflight, resend);
       next_tag = 1;  // a new channel numbers from 1 again
@@ -559,7 +597,7 @@ Status RabbitBroker::recover_from_refusal(AmqpConnection& c, const PublishRefusa
                                                  : "routing key '" + refusal.topic + "'";
   const Status refused =
       Status::PermissionDenied("broker-rabbitmq: RabbitMQ refused " + what + " for user '" +
-                               opt_.target.user + "': 403 " + refusal.reason);
+                               pub_target().user + "': 403 " + refusal.reason);
   if (refusals_logged_.size() < 64 && refusals_logged_.insert(refusal.topic).second) {
     host_.logger().error(refused.message() +
                          " (the user's permissions do not allow it; logged once per key)");
@@ -584,11 +622,11 @@ Status RabbitBroker::recover_from_refusal(AmqpConnection& c, const PublishRefusa
   inflight.clear();
   DFD_RETURN_IF_ERROR(c.reopen_channel());
   amqp_confirm_select(c.get(), AmqpConnection::kChannel);
-  return c.check_rpc("confirm.select on " + opt_.target.display);
+  return c.check_rpc("confirm.select on " + pub_target().display);
 }
 
 Status RabbitBroker::read_confirms(amqp_connection_state_t conn, Inflight& inflight,
-                                   PublishRefusal& refusal) {
+                                   PublishRefusal& refusal, bool& nacked) {
   while (true) {
     amqp_frame_t frame;
     timeval zero{0, 0};
@@ -596,7 +634,7 @@ Status RabbitBroker::read_confirms(amqp_connection_state_t conn, Inflight& infli
     int rc = amqp_simple_wait_frame_noblock(conn, &frame, &zero);
     if (rc == AMQP_STATUS_TIMEOUT) break;
     if (rc != AMQP_STATUS_OK) {
-      return Status::Unavailable("connection to " + opt_.target.display +
+      return Status::Unavailable("connection to " + pub_target().display +
                                  " lost: " + amqp_error_string2(rc));
     }
     if (frame.frame_type != AMQP_FRAME_METHOD) continue;  // content of a basic.return
@@ -628,9 +666,19 @@ Status RabbitBroker::read_confirms(amqp_connection_state_t conn, Inflight& infli
           first = inflight.find(tag);
           last = first == inflight.end() ? first : std::next(first);
         }
-        if (result.ok()) published_.add(static_cast<double>(std::distance(first, last)));
+        if (result.ok()) {
+          const auto n = static_cast<std::uint64_t>(std::distance(first, last));
+          confirmed_ += n;
+          published_.add(static_cast<double>(n));
+        }
         for (auto it = first; it != last; ++it) it->second->done.set_value(result);
         inflight.erase(first, last);
+        if (!result.ok()) {
+          nacked = true;
+          return Status::Unavailable(
+              "RabbitMQ refused to store an event (basic.nack; a queue without a leader or "
+              "quorum?)");
+        }
         break;
       }
       case AMQP_CHANNEL_CLOSE_METHOD: {
@@ -698,13 +746,15 @@ Status RabbitBroker::subscribe(std::vector<std::string> binding_keys,
     wake(con_wake_fd_);
     // Wait (briefly) for the bindings, so events published after this returns reach the queue.
     if (pub_connected_ && !cv_.wait_for(lk, kSubscribeWait, [&] {
-          return bound_generation_ >= want || stopping_.load() || !refusal().empty();
+          return bound_generation_ >= want || stopping_.load() || !refusal().empty() ||
+                 !queue_error_.empty();
         })) {
       host_.logger().warn("bindings for queue '" + opt_.queue + "' not in place yet (" +
                           con_last_error_ + "); they will be made on (re)connect");
     }
+    if (!queue_error_.empty()) return Status::FailedPrecondition(queue_error_);
     if (std::string why = refusal(); !why.empty()) {
-      return Status::PermissionDenied("broker-rabbitmq: user '" + opt_.target.user +
+      return Status::PermissionDenied("broker-rabbitmq: user '" + con_target().user +
                                       "' may not subscribe: " + why);
     }
     return Status::Ok();
@@ -724,6 +774,7 @@ void RabbitBroker::consumer_main() {
   milliseconds backoff = kBackoffFirst;
   std::string last_logged;
   int failed_attempts = 0;
+  NodeRotation nodes(opt_.targets.size());
   while (!stopping_) {
     AmqpConnection c;
     c.set_socket_observer([this](int fd) {
@@ -735,26 +786,31 @@ void RabbitBroker::consumer_main() {
     if (!st.ok()) {
       if (stopping_) break;
       ++failed_attempts;
+      bool queue_error;  // a queue of the other type: setup_consumer logged it once already
       {
         std::lock_guard<std::mutex> g(mu_);
         con_last_error_ = st.message();
+        queue_error = !queue_error_.empty();
       }
-      note_error("consumer", st, last_logged);
-      if (wait_for_stop(backoff)) break;
-      backoff = std::min(backoff * 2, opt_.reconnect_max);
+      if (!queue_error) note_error("consumer", st, last_logged);
+      // A queue of the other type is there on every node: no point in rotating quickly.
+      if (next_node(nodes, con_node_, backoff, st.code() == Code::kFailedPrecondition)) break;
       continue;
     }
-    host_.logger().info("consumer connected to " + opt_.target.display + ", queue '" + opt_.queue +
-                        "' (" + std::to_string(bound.size()) + " binding keys)" +
-                        (failed_attempts
-                             ? " after " + std::to_string(failed_attempts) + " failed attempts"
-                             : std::string()));
+    nodes.connected();
+    host_.logger().info(
+        "consumer connected to " + node_text(con_node_) + ", " + queue_type_name(opt_.queue_type) +
+        " queue '" + opt_.queue + "' (" + std::to_string(bound.size()) + " binding keys)" +
+        (failed_attempts ? " after " + std::to_string(failed_attempts) + " failed attempts"
+                         : std::string()));
     failed_attempts = 0;
     last_logged.clear();
     backoff = kBackoffFirst;
     con_connected_ = true;
+    con_node_gauge_.set(static_cast<double>(con_node_ + 1));
     st = consumer_session(c, bound);
     con_connected_ = false;
+    con_node_gauge_.set(0);
     {
       std::lock_guard<std::mutex> g(mu_);
       con_last_error_ = stopping_ ? "stopped" : st.message();
@@ -763,9 +819,9 @@ void RabbitBroker::consumer_main() {
       c.close_gracefully(kCloseTimeout);
       break;
     }
-    host_.logger().warn("consumer lost " + opt_.target.display + ": " + st.message() +
-                        "; reconnecting");
-    if (wait_for_stop(backoff)) break;
+    host_.logger().warn("consumer lost " + node_text(con_node_) + ": " + st.message() +
+                        "; reconnecting" + (nodes.size() > 1 ? " to the next node" : ""));
+    if (next_node(nodes, con_node_, backoff, false)) break;
   }
   std::lock_guard<std::mutex> g(mu_);
   --threads_running_;
@@ -773,13 +829,28 @@ void RabbitBroker::consumer_main() {
 }
 
 Status RabbitBroker::setup_consumer(AmqpConnection& c, std::set<std::string>& bound) {
-  DFD_RETURN_IF_ERROR(c.open(opt_.target, opt_.tls, opt_.heartbeat_s, kSetupTimeout));
-  DFD_RETURN_IF_ERROR(declare_exchange(c));
+  DFD_RETURN_IF_ERROR(c.open(con_target(), opt_.tls, opt_.heartbeat_s, kSetupTimeout));
+  DFD_RETURN_IF_ERROR(declare_exchange(c, con_target()));
   amqp_connection_state_t conn = c.get();
   const auto ch = AmqpConnection::kChannel;
   amqp_queue_declare(conn, ch, bytes(opt_.queue), /*passive=*/0, /*durable=*/1, /*exclusive=*/0,
-                     /*auto_delete=*/0, amqp_empty_table);
-  DFD_RETURN_IF_ERROR(c.check_rpc("declare durable queue '" + opt_.queue + "'"));
+                     /*auto_delete=*/0, queue_declare_arguments(opt_.queue_type));
+  Status declared = c.check_rpc("declare durable " + std::string(queue_type_name(opt_.queue_type)) +
+                                " queue '" + opt_.queue + "'");
+  if (!declared.ok()) {
+    declared = mismatch_error(declared, opt_.queue, opt_.queue_type);
+    if (declared.code() == Code::kFailedPrecondition) {
+      std::lock_guard<std::mutex> g(mu_);
+      if (queue_error_.empty()) host_.logger().error(declared.message());
+      queue_error_ = declared.message();
+      cv_.notify_all();
+    }
+    return declared;
+  }
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    queue_error_.clear();
+  }
   DFD_RETURN_IF_ERROR(bind_new_keys(c, bound));
   amqp_basic_qos(conn, ch, 0, static_cast<std::uint16_t>(opt_.prefetch), 0);
   DFD_RETURN_IF_ERROR(c.check_rpc("basic.qos"));
@@ -809,7 +880,7 @@ Status RabbitBroker::bind_new_keys(AmqpConnection& c, std::set<std::string>& bou
     if (st.code() == Code::kPermissionDenied) {
       // The user may not read these keys: forget the key (subscribe() reports it), reconnect
       // and go on with the others. Retrying would refuse it again, forever.
-      host_.logger().error("RabbitMQ refused a binding for user '" + opt_.target.user +
+      host_.logger().error("RabbitMQ refused a binding for user '" + con_target().user +
                            "': " + st.message() + "; consuming without it");
       std::lock_guard<std::mutex> g(mu_);
       refused_bindings_[k] = st.message();
@@ -874,7 +945,7 @@ Status RabbitBroker::consumer_session(AmqpConnection& c, std::set<std::string>& 
     Incoming in;
     DFD_RETURN_IF_ERROR(
         read_incoming(conn, AmqpConnection::kChannel, opt_.max_body, kSetupTimeout, in)
-            .with_context("consume from " + opt_.target.display));
+            .with_context("consume from " + con_target().display));
     switch (in.kind) {
       case Incoming::Kind::kDelivery:
         if (in.too_large) {
@@ -939,7 +1010,7 @@ Status RabbitBroker::deliver(amqp_connection_state_t conn, std::uint64_t tag,
     handler_retry_delay_ = kBackoffFirst;
     consumed_.add();
     if (amqp_basic_ack(conn, AmqpConnection::kChannel, tag, 0) != AMQP_STATUS_OK) {
-      return Status::Unavailable("ack failed on " + opt_.target.display);
+      return Status::Unavailable("ack failed on " + con_target().display);
     }
     return Status::Ok();
   }
@@ -950,7 +1021,7 @@ Status RabbitBroker::deliver(amqp_connection_state_t conn, std::uint64_t tag,
   if (wait_for_stop(handler_retry_delay_)) return Status::Ok();
   handler_retry_delay_ = std::min(handler_retry_delay_ * 2, kHandlerRetryMax);
   if (amqp_basic_nack(conn, AmqpConnection::kChannel, tag, 0, /*requeue=*/1) != AMQP_STATUS_OK) {
-    return Status::Unavailable("nack failed on " + opt_.target.display);
+    return Status::Unavailable("nack failed on " + con_target().display);
   }
   return Status::Ok();
 }

@@ -1,8 +1,9 @@
 // broker-rabbitmq: the Broker interface over RabbitMQ (rabbitmq-c), durable and confirmed.
 //
 // Topology: a durable topic exchange (`exchange`, default "dfd"); subscribers share one durable
-// queue named `queue` (default: the server id) bound with every subscribed key; events are
-// persistent (delivery_mode 2), content type application/json.
+// queue named `queue` (default: the server id) bound with every subscribed key, of type
+// `queue_type` (classic, or a replicated quorum queue: queue_type.hpp); events are persistent
+// (delivery_mode 2), content type application/json.
 //
 // Threads (rabbitmq-c connections are not thread-safe, so each connection has one owner):
 //   - the publisher thread owns the publishing connection (confirm mode). publish() enqueues the
@@ -15,7 +16,11 @@
 //     than max_body_bytes (delivery_rejector.hpp). A basic.cancel from RabbitMQ (the queue was
 //     deleted) ends the session: the reconnect declares the queue and its bindings again.
 // Both reconnect on any failure with exponential backoff (100 ms doubling to reconnect_max_ms)
-// and redeclare their topology; AMQP heartbeats are on (heartbeat_s).
+// and redeclare their topology; AMQP heartbeats are on (heartbeat_s). With several `urls` (the
+// nodes of one cluster, broker_nodes.hpp) each connection moves to the next node after a failed
+// connect or a lost connection, 100 ms later; the back-off grows only after a full round. A
+// publish whose connection is lost before its confirm fails (kUnavailable): the caller retries
+// it, nothing is dropped silently.
 //
 // Permissions (one RabbitMQ user per role, docs/broker.md): a publish RabbitMQ refuses (403
 // ACCESS_REFUSED closes the channel) fails that publish with kPermissionDenied; the publisher
@@ -43,10 +48,12 @@
 
 #include "amqp_connection.hpp"
 #include "amqp_url.hpp"
+#include "broker_nodes.hpp"
 #include "delivery_rejector.hpp"
 #include "dfd/broker.hpp"
 #include "dfd/events.hpp"
 #include "publish_refusal.hpp"
+#include "queue_type.hpp"
 
 namespace dfd::broker_rabbitmq {
 
@@ -67,10 +74,11 @@ class RabbitBroker final : public Broker {
 
  private:
   struct Options {
-    AmqpTarget target;
-    TlsFiles tls;  // with an amqps:// url (amqp_tls.hpp)
+    std::vector<AmqpTarget> targets;  // `url`, or the nodes of `urls` (broker_nodes.hpp)
+    TlsFiles tls;                     // with amqps:// urls (amqp_tls.hpp)
     std::string exchange = "dfd";
     std::string queue;
+    QueueType queue_type = QueueType::kClassic;
     int prefetch = 256;
     int heartbeat_s = 10;
     std::chrono::milliseconds confirm_timeout{2000};
@@ -101,15 +109,29 @@ class RabbitBroker final : public Broker {
   void publisher_main();
   void consumer_main();
   Status setup_publisher(AmqpConnection& c);
-  Status publisher_session(AmqpConnection& c);
+  // Ends on a lost connection, on stop, and after a basic.nack (`nacked` set): RabbitMQ could
+  // not store an event, e.g. a quorum queue the channel still routes to its old leader after a
+  // node died; a new connection (to the next node) routes to the current one.
+  Status publisher_session(AmqpConnection& c, bool& nacked);
   // Reads acks/nacks. A channel closed with 403 returns kPermissionDenied and fills `refusal`.
-  Status read_confirms(amqp_connection_state_t conn, Inflight& inflight, PublishRefusal& refusal);
+  // After a basic.nack (its callers told) returns kUnavailable with `nacked` set.
+  Status read_confirms(amqp_connection_state_t conn, Inflight& inflight, PublishRefusal& refusal,
+                       bool& nacked);
   // After a refused publish: fails the refused events in flight, moves the others to `resend`
   // (in order), opens the channel again in confirm mode.
   Status recover_from_refusal(AmqpConnection& c, const PublishRefusal& refusal, Inflight& inflight,
                               std::deque<std::unique_ptr<PendingPublish>>& resend);
   // Declares the topic exchange, or, when the user may not configure it, checks that it exists.
-  Status declare_exchange(AmqpConnection& c);
+  Status declare_exchange(AmqpConnection& c, const AmqpTarget& t);
+  // The node each connection is on (or tries next) and how it is shown: "amqp://u:***@h:p/"
+  // plus " (node 2 of 3)" with several urls.
+  const AmqpTarget& pub_target() const { return opt_.targets[pub_node_.load()]; }
+  const AmqpTarget& con_target() const { return opt_.targets[con_node_.load()]; }
+  std::string node_text(std::size_t i) const;
+  // After a failed connect or a lost connection: moves `nodes` to the next node and waits
+  // (briefly within a round of nodes, `backoff` doubling after a full round). True when stopped.
+  bool next_node(NodeRotation& nodes, std::atomic<std::size_t>& node,
+                 std::chrono::milliseconds& backoff, bool fatal);
   Status setup_consumer(AmqpConnection& c, std::set<std::string>& bound);
   Status bind_new_keys(AmqpConnection& c, std::set<std::string>& bound);
   Status consumer_session(AmqpConnection& c, std::set<std::string>& bound);
@@ -135,14 +157,19 @@ class RabbitBroker final : public Broker {
   Counter& cancels_;
   Counter& refused_;
   Gauge& connected_gauge_;
+  Gauge& pub_node_gauge_;
+  Gauge& con_node_gauge_;
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> pub_connected_{false};
   std::atomic<bool> con_connected_{false};
+  std::atomic<std::size_t> pub_node_{0};  // index into opt_.targets; written by its thread only
+  std::atomic<std::size_t> con_node_{0};
   int pub_wake_fd_ = -1;  // eventfds (new work, stop); set in start() before the threads exist
   int con_wake_fd_ = -1;
   std::chrono::milliseconds handler_retry_delay_{100};  // consumer thread only
   std::set<std::string> refusals_logged_;               // publisher thread only
+  std::uint64_t confirmed_ = 0;                         // publisher thread only
   std::unique_ptr<DeliveryRejector> rejector_;          // consumer thread only (after init)
   std::thread publisher_;
   std::thread consumer_;
@@ -161,7 +188,8 @@ class RabbitBroker final : public Broker {
   std::vector<std::shared_ptr<Subscription>> subs_;
   std::set<std::string> wanted_keys_;
   std::map<std::string, std::string> refused_bindings_;  // key -> RabbitMQ's refusal
-  std::uint64_t keys_generation_ = 0;                    // bumped when wanted_keys_ grows
+  std::string queue_error_;  // the queue exists with another type (queue_type.hpp); "" if not
+  std::uint64_t keys_generation_ = 0;   // bumped when wanted_keys_ grows
   std::uint64_t bound_generation_ = 0;  // wanted_keys_ generation the consumer has bound
   std::chrono::steady_clock::time_point consume_started_{};
   std::uint64_t cancel_count_ = 0;  // basic.cancel received from RabbitMQ

@@ -41,8 +41,19 @@ inline int http_status(Code c) {
   }
 }
 
+// A 4xx carries the Status's message; a 5xx only a generic one (a store's message names its
+// database, host or file: the caller logs it, the client is not told), and a 503 a Retry-After.
 inline void set_error(HttpResponse& r, const Status& st) {
-  set_json_error(r, http_status(st.code()), code_name(st.code()), st.message());
+  const int status = http_status(st.code());
+  if (status < 500) {
+    set_json_error(r, status, code_name(st.code()), st.message());
+  } else if (status == 503) {
+    set_json_error(r, status, code_name(st.code()),
+                   "a store of the information server is unavailable; retry shortly");
+    r.headers.emplace_back("Retry-After", "1");
+  } else {
+    set_json_error(r, status, code_name(st.code()), "internal error");
+  }
 }
 
 inline void unauthorized(HttpResponse& r, std::string_view message) {

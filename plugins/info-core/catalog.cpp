@@ -103,10 +103,12 @@ Status Catalog::apply_available(const events::FileAvailable& f, std::int64_t now
     }
     auto stored = store_->store_available(f, now_ms);
     if (!stored.ok()) return stored.status();
-    if ((*stored)->size != f.size || (*stored)->alg != f.alg) return conflict(f);
+    const bool conflicting = (*stored)->size != f.size || (*stored)->alg != f.alg;
 
     std::unique_lock<std::shared_mutex> w(mu_);
+    // Another server stored the uid first: its entry is the catalog's, conflicting or not.
     if (!existing) insert_file(std::move(stored.value()));
+    if (conflicting) return conflict(f);
     auto& locs = locations_[f.uid];
     bool is_new_location = locs.count(f.server_id) == 0;
     locs[f.server_id] = Location{f.url, f.zone, now_ms};

@@ -10,6 +10,8 @@
 // Threading: HTTP handlers run concurrently on the host's HTTP threads; event handlers run on the
 // broker's thread. Both reach the plugin only through a Gate that stop() closes, so nothing of
 // this plugin runs after stop() returned even if the host or the broker still holds a handler.
+// With a shared store, one refresh thread (started last in start(), joined first in stop())
+// merges the store into the catalog and runs the stores' upkeep.
 // Members set in init()/start() are read-only afterwards; the catalog, the limiters and the
 // audit log lock internally; the auth and broker plugins are thread-safe by contract.
 #pragma once

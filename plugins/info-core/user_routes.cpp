@@ -158,6 +158,7 @@ void InfoServer::set_disabled(const HttpRequest& q, HttpResponse& r, bool disabl
   if (disabled && !revoke_or_answer(id, r, &revoked)) return;
   auto user = users_->find_user_by_id(id);
   if (!user.ok()) {
+    log_.error("find_user_by_id: " + user.status().to_string());
     set_error(r, user.status());
     return;
   }
@@ -183,6 +184,7 @@ void InfoServer::revoke_user_tokens(const HttpRequest& q, HttpResponse& r) {
     if (user.status().code() == Code::kNotFound) {
       set_json_error(r, 404, "not_found", "no user with id " + std::to_string(id));
     } else {
+      log_.error("find_user_by_id: " + user.status().to_string());
       set_error(r, user.status());
     }
     return;

@@ -64,11 +64,7 @@ class RabbitEnv : public ::testing::Environment {
   }
 
   void TearDown() override {
-    if (watchdog_ > 0) {
-      ::kill(watchdog_, SIGKILL);
-      ::waitpid(watchdog_, nullptr, 0);
-      watchdog_ = -1;
-    }
+    stop_watchdog(watchdog_);
     if (!dir.empty()) {
       auto r = run({script(), "stop", dir});
       EXPECT_EQ(r.status, 0) << r.output;
@@ -80,16 +76,7 @@ class RabbitEnv : public ::testing::Environment {
  private:
   // A detached shell that stops the broker once this process is gone (crash, abort, timeout).
   void start_watchdog() {
-    std::string cmd = "while kill -0 " + std::to_string(::getpid()) +
-                      " 2>/dev/null; do sleep 1; done; \"" + script() + "\" stop \"" + dir +
-                      "\" >/dev/null 2>&1";
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setsid();
-      ::execl("/bin/bash", "bash", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    watchdog_ = pid;
+    watchdog_ = dfd::test::start_watchdog("\"" + script() + "\" stop \"" + dir + "\"");
   }
 
   std::unique_ptr<TempDir> tmp_;

@@ -109,6 +109,24 @@ TEST(InfoPostgresShared, SameCatalogIdsWhateverTheEventOrder) {
   EXPECT_EQ(json::parse(la.body)["files"], json::parse(lb.body)["files"]);
 }
 
+// The first server to store a uid decides its entry: the other refuses a different size for it
+// and lists the stored one (it learns it from the refusal, not only from a later refresh).
+TEST(InfoPostgresShared, AConflictingAnnouncementKeepsTheStoredFile) {
+  InfoEnv a;
+  ASSERT_TRUE(a.status.ok()) << a.status.to_string();
+  InfoEnv b({{"refresh_ms", std::int64_t(3600000)}}, &a.store);
+  ASSERT_TRUE(b.status.ok()) << b.status.to_string();
+  ASSERT_TRUE(a.announce("fs-a1", "zone-a", 5, 10, 4).ok());
+  Status st = b.announce("fs-b1", "zone-b", 5, 12, 4);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.to_string();
+  auto ids = ids_of(b);
+  ASSERT_EQ(ids.count(hex64(5)), 1u);
+  EXPECT_EQ(ids[hex64(5)], a.file_id(5));
+  auto m = b.call("GET", "/v1/files/" + std::to_string(ids[hex64(5)]), b.user_token());
+  EXPECT_EQ(m.status, 503) << m.body;  // b knows no live location of the stored file yet
+  EXPECT_EQ(json::parse(m.body)["error"]["code"], "unavailable") << m.body;
+}
+
 TEST(InfoPostgresShared, WhatOneStoredTheOtherListsAndServes) {
   InfoEnv a;
   ASSERT_TRUE(a.status.ok()) << a.status.to_string();
@@ -213,13 +231,16 @@ TEST(InfoPostgresOutage, BothServersRecoverWhenPostgresRestarts) {
 
   pg.kill();  // a crash, mid-run
   ASSERT_TRUE(eventually([&] { return !pg.running(); }));
+  // The server's backends notice the postmaster's death on their own, a moment later: wait for
+  // the outage to show (a condition, not a time).
   for (InfoEnv* env : {&a, &b}) {
+    ASSERT_TRUE(eventually([&] { return !env->info.get()->health().healthy; }));
     Health h = env->info.get()->health();
-    EXPECT_FALSE(h.healthy) << h.detail;
     EXPECT_EQ(h.detail.find("catalog ok"), std::string::npos) << h.detail;
     // A login cannot be throttled: 503 JSON, no guess goes unchecked.
-    auto l = env->login(kAdmin, kAdminPw);
-    EXPECT_EQ(l.status, 503) << l.body;
+    HttpResponse l;
+    EXPECT_TRUE(eventually([&] { return (l = env->login(kAdmin, kAdminPw)).status == 503; }))
+        << l.status << " " << l.body;
     EXPECT_TRUE(json::parse(l.body, nullptr, false).contains("error")) << l.body;
     // An event cannot be stored: refused (the broker redelivers it), nothing crashes.
     EXPECT_FALSE(env->announce("fs-a1", "zone-a", 2).ok());
@@ -243,6 +264,53 @@ TEST(InfoPostgresOutage, BothServersRecoverWhenPostgresRestarts) {
   EXPECT_EQ(a.file_id(2), 2);
   auto mb = b.call("GET", "/v1/files/2", tb);
   EXPECT_EQ(mb.status, 200) << mb.body;
+}
+
+// With auth-postgres (the real plugin) issuing the download tokens, as configs/info-postgres.toml
+// has it: a manifest during the outage answers 503 JSON (the token cannot be stored), and 200
+// again once PostgreSQL is back.
+TEST(InfoPostgresOutage, WithAuthPostgresAManifestAnswers503JsonWhileItIsDown) {
+  KeepLibrary keep_auth("auth-postgres");
+  PostgresInstance pg;
+  ASSERT_TRUE(pg.ok()) << pg.error();
+  std::string dsn = pg.create_database("outage_auth");
+  ASSERT_FALSE(dsn.empty());
+  std::map<std::string, ConfigValue> cfg = pg.plugin_config(dsn);
+  cfg["connect_timeout_ms"] = std::int64_t(1000);
+  std::map<std::string, ConfigValue> auth_cfg = cfg;
+  auth_cfg["kdf_iterations"] = std::int64_t(1000);
+  FakeHost auth_host(auth_cfg, "auth-postgres");
+  auto auth = load_plugin("auth-postgres", auth_host);
+  ASSERT_TRUE(auth.ok()) << auth.status().to_string();
+  LoadedPlugin auth_lp = std::move(auth.value());
+
+  cfg["auth"] = std::string("auth-postgres");
+  InfoEnv env(cfg, &dsn, false);
+  ASSERT_TRUE(env.status.ok()) << env.status.to_string();
+  env.host->add_plugin(PluginKind::kAuth, "auth-postgres", auth_lp.get());
+  ASSERT_TRUE(env.info.get()->start().ok()) << env.host->log_text();
+  ASSERT_TRUE(env.announce("fs-a1", "zone-a", 1).ok());
+  ASSERT_TRUE(env.heartbeat("fs-a1", "zone-a").ok());
+  const std::string token = env.admin_token();
+  const std::string path = "/v1/files/" + std::to_string(env.file_id(1));
+  ASSERT_EQ(env.call("GET", path, token).status, 200);
+
+  pg.kill();
+  ASSERT_TRUE(eventually([&] { return !pg.running(); }));
+  // Until the last backend noticed the postmaster's death a pooled connection may still work.
+  HttpResponse r;
+  EXPECT_TRUE(eventually([&] { return (r = env.call("GET", path, token)).status == 503; }))
+      << r.status << " " << r.body;
+  json j = json::parse(r.body, nullptr, false);
+  ASSERT_TRUE(j.is_object() && j.contains("error")) << r.body;
+  EXPECT_EQ(j["error"]["code"], "unavailable") << r.body;
+  // The store's own message (its host, port, database) stays in the log.
+  EXPECT_EQ(r.body.find("127.0.0.1"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("outage_auth"), std::string::npos) << r.body;
+
+  ASSERT_TRUE(pg.restart());
+  EXPECT_TRUE(eventually([&] { return env.call("GET", path, token).status == 200; }))
+      << env.call("GET", path, token).body;
 }
 
 }  // namespace

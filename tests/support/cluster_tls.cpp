@@ -35,8 +35,10 @@ void ClusterTls::apply_to(const std::string& path) {
   ASSERT_NE(at, std::string::npos) << path << " has no [server] table";
   text.insert(at + 9,
               "tls_cert = \"" + dir_ + "/server.pem\"\ntls_key = \"" + dir_ + "/server.key\"\n");
-  const std::string url = "url = \"amqps://";
-  for (auto u = text.find(url); u != std::string::npos; u = text.find(url, u + 1)) {
+  // `url = "amqps://..."` or `urls = ["amqps://...", ...]`: ca_file on the next line.
+  const std::string url = "url = \"amqps://", urls = "urls = [\"amqps://";
+  for (auto u = std::min(text.find(url), text.find(urls)); u != std::string::npos;
+       u = std::min(text.find(url, u + 1), text.find(urls, u + 1))) {
     auto eol = text.find('\n', u);
     if (eol == std::string::npos) eol = text.size();
     text.insert(eol, "\nca_file = \"" + ca_file() + "\"");

@@ -35,7 +35,8 @@ class ClusterTls {
   // The rabbitmq.env variable with the URL servers use: DFD_AMQPS_URL when on, else DFD_AMQP_URL.
   std::string amqp_url_variable() const { return on ? "DFD_AMQPS_URL" : "DFD_AMQP_URL"; }
   // Rewrites the config file `path` for TLS (nothing when off): tls_cert and tls_key at the top of
-  // its [server] table, and `ca_file` after every `url = "amqps://...` line (broker-rabbitmq).
+  // its [server] table, and `ca_file` after every `url = "amqps://...` or `urls = ["amqps://...`
+  // line (broker-rabbitmq).
   void apply_to(const std::string& path);
   // The CA bundle clients need ("" when off).
   std::string ca_file() const { return on ? dir_ + "/ca.pem" : ""; }

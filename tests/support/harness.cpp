@@ -320,3 +320,26 @@ RunResult event_keys(const std::string& dir, const std::string& role, const std:
 }
 
 }  // namespace dfd::test
+
+namespace dfd::test {
+
+pid_t start_watchdog(const std::string& cleanup) {
+  const std::string cmd = "while kill -0 " + std::to_string(::getpid()) +
+                          " 2>/dev/null; do sleep 1; done; " + cleanup + " >/dev/null 2>&1";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setsid();
+    ::execl("/bin/bash", "bash", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+void stop_watchdog(pid_t& watchdog) {
+  if (watchdog <= 0) return;
+  ::kill(watchdog, SIGKILL);
+  ::waitpid(watchdog, nullptr, 0);
+  watchdog = -1;
+}
+
+}  // namespace dfd::test

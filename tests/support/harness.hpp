@@ -62,6 +62,13 @@ class Process {
   bool own_log_ = false;
 };
 
+// A detached shell (own session) that runs the shell command `cleanup` once this process is gone
+// (crash, abort, a ctest timeout), e.g. "scripts/rabbitmq stop DIR": what a test started outside
+// its own process tree is stopped even when the test cannot tear down. Returns its pid (-1 on
+// failure); stop_watchdog() ends it without running `cleanup`.
+pid_t start_watchdog(const std::string& cleanup);
+void stop_watchdog(pid_t& watchdog);
+
 // The value of a "Name: value" line of /proc/PID/status (VmHWM, VmRSS, Threads), or "".
 std::string proc_status(pid_t pid, const std::string& name);
 

@@ -7,22 +7,63 @@
 
 namespace dfd::test {
 
+namespace {
+// The value of VAR in a shell env file, without quotes; "" when absent.
+std::string env_value(const std::string& file_text, const std::string& var) {
+  const std::string text = "\n" + file_text;  // every line starts after a \n
+  auto pos = text.find("\n" + var + "=");
+  if (pos == std::string::npos) return {};
+  pos += 2 + var.size();
+  std::string v = text.substr(pos, text.find('\n', pos) - pos);
+  for (char q : {'"', '\''}) {
+    while (!v.empty() && v.front() == q) v.erase(0, 1);
+    while (!v.empty() && v.back() == q) v.pop_back();
+  }
+  return v;
+}
+}  // namespace
+
 void RealCluster::start_rabbit() {
   std::vector<std::string> argv{source_dir() + "/scripts/rabbitmq", "start", rabbit_dir()};
   for (auto& a : tls.rabbitmq_start_args()) argv.push_back(a);
-  auto r = run(argv);
-  ASSERT_EQ(r.status, 0) << r.output;
-  auto env = "\n" + read_file(rabbit_dir() + "/rabbitmq.env");  // every line starts after a \n
-  const std::string var = tls.amqp_url_variable() + "=";
-  auto pos = env.find("\n" + var);
-  ASSERT_NE(pos, std::string::npos) << env;
-  pos += 1 + var.size();
-  auto end = env.find('\n', pos);
-  amqp_url = env.substr(pos, end - pos);
-  for (char q : {'"', '\''}) {
-    while (!amqp_url.empty() && amqp_url.front() == q) amqp_url.erase(0, 1);
-    while (!amqp_url.empty() && amqp_url.back() == q) amqp_url.pop_back();
+  if (rabbit_nodes > 1) {
+    argv.push_back("--nodes");
+    argv.push_back(std::to_string(rabbit_nodes));
   }
+  auto r = run(argv);
+  // Also after a failed start: whatever it started is stopped if this process dies.
+  rabbit_watchdog_ =
+      start_watchdog("\"" + source_dir() + "/scripts/rabbitmq\" stop \"" + rabbit_dir() + "\"");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto env = read_file(rabbit_dir() + "/rabbitmq.env");
+  amqp_url = env_value(env, tls.amqp_url_variable());
+  ASSERT_FALSE(amqp_url.empty()) << env;
+  amqp_urls = {amqp_url};
+  if (rabbit_nodes > 1) {
+    const auto list = env_value(env, tls.amqp_url_variable() + "S");
+    amqp_urls.clear();
+    for (std::size_t at = 0; at <= list.size();) {
+      auto comma = std::min(list.find(',', at), list.size());
+      if (comma > at) amqp_urls.push_back(list.substr(at, comma - at));
+      at = comma + 1;
+    }
+    ASSERT_EQ(amqp_urls.size(), static_cast<std::size_t>(rabbit_nodes)) << env;
+  }
+}
+
+std::string RealCluster::broker_url_lines() const {
+  if (amqp_urls.size() <= 1) return "url = \"" + amqp_url + "\"\n";
+  std::string out = "urls = [";
+  for (std::size_t i = 0; i < amqp_urls.size(); ++i) {
+    out += (i ? ", \"" : "\"") + amqp_urls[i] + "\"";
+  }
+  return out + "]\n";
+}
+
+bool RealCluster::rabbit_node(const std::string& command, int i, std::string* output) {
+  auto r = run({source_dir() + "/scripts/rabbitmq", command, rabbit_dir(), std::to_string(i)});
+  if (output) *output = r.output;
+  return r.status == 0;
 }
 
 std::string RealCluster::events_table(const std::string& id, bool info_role) {
@@ -49,9 +90,8 @@ void RealCluster::write_info_config(const std::string& admin_email) {
                  "\"\nshutdown_grace_ms = 2000\n\n" + events_table("info", true) +
                  "[[plugin]]\nname = \"auth-sqlite\"\ndb = \"" + tmp.file("info/auth.db") +
                  "\"\nkdf_iterations = 1000\n\n"
-                 "[[plugin]]\nname = \"broker-rabbitmq\"\nurl = \"" +
-                 amqp_url +
-                 "\"\n"
+                 "[[plugin]]\nname = \"broker-rabbitmq\"\n" +
+                 broker_url_lines() +
                  // As configs/info.toml: token.issued transient, the rest persistent.
                  "transient = [\"token.issued\"]\n\n"
                  "[[plugin]]\nname = \"info-sqlite\"\ndb = \"" +
@@ -86,8 +126,8 @@ ClusterFileServer& RealCluster::add_file_server(const std::string& id, const std
                            "[[plugin]]\nname = \"auth-sqlite\"\ndb = \"" +
                            f.dir +
                            "/tokens.db\"\nkdf_iterations = 1000\n\n"
-                           "[[plugin]]\nname = \"broker-rabbitmq\"\nurl = \"" +
-                           amqp_url + "\"\n");
+                           "[[plugin]]\nname = \"broker-rabbitmq\"\n" +
+                           broker_url_lines());
   // A running info server reads its trust folder again on SIGHUP.
   if (info && info->running()) info->signal(SIGHUP);
   tls.apply_to(f.config);
@@ -116,6 +156,7 @@ void RealCluster::stop_all() {
     f.proc.reset();
   }
   info.reset();
+  stop_watchdog(rabbit_watchdog_);
   run({source_dir() + "/scripts/rabbitmq", "stop", rabbit_dir()});
 }
 

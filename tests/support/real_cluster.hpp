@@ -26,8 +26,12 @@ struct ClusterFileServer {
 class RealCluster {
  public:
   TempDir tmp;
-  ClusterTls tls{tmp.file("pki")};  // TLS on every hop (cluster_tls.hpp): set `tls.on` first
-  std::string amqp_url;
+  ClusterTls tls{tmp.file("pki")};     // TLS on every hop (cluster_tls.hpp): set `tls.on` first
+  std::string amqp_url;                // node 1's (the only node's) URL
+  std::vector<std::string> amqp_urls;  // every node's, node order
+  // RabbitMQ nodes start_rabbit starts (scripts/rabbitmq --nodes; before start_rabbit). With more
+  // than one, every server's broker section lists them all (`urls = [...]`).
+  int rabbit_nodes = 1;
   std::string info_url, info_config;
   std::unique_ptr<Process> info;
   std::vector<ClusterFileServer> fs;
@@ -43,8 +47,13 @@ class RealCluster {
   // where the other role trusts it): `info_role` for the info server.
   std::string events_table(const std::string& id, bool info_role);
 
-  // Starts the broker and reads its URL from rabbitmq.env.
+  // Starts the broker and reads its URL(s) from rabbitmq.env.
   void start_rabbit();
+  // The broker-rabbitmq lines naming the broker: `url = "..."`, or `urls = [...]` for a cluster.
+  std::string broker_url_lines() const;
+  // scripts/rabbitmq `command` (stop-node, kill-node or start-node) on node `i` (1-based) of the
+  // cluster; false on failure (the script's output in `output`).
+  bool rabbit_node(const std::string& command, int i, std::string* output = nullptr);
   // broker-rabbitmq options for a test's own connection to this broker (as guest, on queue
   // `queue`): url, and ca_file when the cluster runs TLS (amqps).
   std::map<std::string, std::string> broker_options(const std::string& queue) const;
@@ -59,6 +68,9 @@ class RealCluster {
   void start_fs(ClusterFileServer& f);
   // Resumes stopped servers, kills every process and stops the broker.
   void stop_all();
+
+ private:
+  pid_t rabbit_watchdog_ = -1;  // stops the broker if this process dies (start_watchdog)
 };
 
 }  // namespace dfd::test
