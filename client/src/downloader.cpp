@@ -441,7 +441,11 @@ struct Downloader::Impl {
   bool paced(int si) const {
     Load l = load();
     auto i = static_cast<std::size_t>(si);
-    return pacer.may_start(i, servers[i].active, l.backlog[i], m.chunk_size, l.remaining, l.usable);
+    bool others_in_flight = false;
+    for (std::size_t j = 0; j < servers.size(); ++j)
+      others_in_flight |= j != i && servers[j].active > 0;
+    return pacer.may_start(i, servers[i].active, l.backlog[i], m.chunk_size, l.remaining, l.usable,
+                           others_in_flight);
   }
 
   // While unassigned chunks remain, an overcommitted server (ServerPacer) gives back its first

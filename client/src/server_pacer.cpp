@@ -44,10 +44,11 @@ double ServerPacer::total_rate(const std::vector<bool>& usable) const {
 // needs no special case.
 bool ServerPacer::may_start(std::size_t server, std::size_t in_flight, std::uint64_t backlog,
                             std::uint64_t chunk_bytes, std::uint64_t remaining,
-                            const std::vector<bool>& usable) const {
+                            const std::vector<bool>& usable, bool others_in_flight) const {
   const auto& s = servers_.at(server);
   double total = total_rate(usable);
-  if (!s.measured || total <= 0) return true;  // nothing to go by yet
+  if (!s.measured || total <= 0) return true;            // nothing to go by yet
+  if (in_flight == 0 && !others_in_flight) return true;  // nobody else will fetch it
   double need = static_cast<double>(backlog + chunk_bytes) * total;
   double left = static_cast<double>(remaining) * s.rate;
   if (in_flight == 0) {

@@ -65,10 +65,12 @@ class ServerPacer {
   // May `server` start one more chunk of `chunk_bytes`? `in_flight`: its copies in flight;
   // `backlog`: the bytes it still owes on them; `remaining`: bytes of the download not yet
   // received (unassigned chunks + what copies in flight still owe); `usable[i]`: server i counts
-  // towards the total rate (not dropped).
+  // towards the total rate (not dropped); `others_in_flight`: another server has a copy in flight
+  // (it will come back for the chunk). With no copy in flight anywhere an idle server is never
+  // refused: somebody must fetch what is left, or the download would wait forever.
   bool may_start(std::size_t server, std::size_t in_flight, std::uint64_t backlog,
                  std::uint64_t chunk_bytes, std::uint64_t remaining,
-                 const std::vector<bool>& usable) const;
+                 const std::vector<bool>& usable, bool others_in_flight = true) const;
 
   // Should `server` give back one of its `in_flight` copies? (Same arguments as may_start.)
   bool overcommitted(std::size_t server, std::size_t in_flight, std::uint64_t backlog,

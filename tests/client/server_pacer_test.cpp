@@ -109,6 +109,19 @@ TEST(ServerPacerTest, NeverStarvesAndDoesNotLimitUnmeasuredServers) {
   EXPECT_TRUE(p.may_start(2, 5, 20 * kMiB, 4 * kMiB, 8 * kMiB, {true, true, true}));
 }
 
+// The last, partial chunk with every server idle (e.g. after the client itself was paused, or
+// when the other copies just finished): the tail rule alone would refuse it to every server, as
+// it is small next to a whole chunk, and the download would wait forever. With no copy in flight
+// anywhere the idle server takes it.
+TEST(ServerPacerTest, WithNothingInFlightAnywhereSomeServerTakesTheTail) {
+  ServerPacer p = measured({5e6, 5e6, 5e6});
+  std::vector<bool> usable{true, true, true};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_FALSE(p.may_start(i, 0, 0, 4 * kMiB, kMiB, usable, true)) << i;
+    EXPECT_TRUE(p.may_start(i, 0, 0, 4 * kMiB, kMiB, usable, false)) << i;
+  }
+}
+
 TEST(ServerPacerTest, AServerHoldingFarMoreThanItsShareIsOvercommitted) {
   ServerPacer p = measured({10e6, 2.5e6});
   std::vector<bool> usable{true, true};
