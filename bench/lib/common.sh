@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared by bench/run and bench/cases/*.sh (sourced, not run). What a case gets from bench/run:
 #   REPO, DFD_BUILD_DIR, BENCH_QUICK (1 or 0), BENCH_RUNS (timed runs per side), BENCH_WORK (a
 #   private directory for this case, removed afterwards), BENCH_CASEFILE (the case's JSON, written

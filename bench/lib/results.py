@@ -7,6 +7,8 @@
                         [--goal-ratio-min V] [--goal-ratio-max V] [--goal TEXT] [--note TEXT]
     results.py skip FILE --case ID --title TEXT --reason TEXT
     results.py note FILE --case ID --title TEXT [--note TEXT] [--command TEXT]
+    results.py stamp FILE --date TEXT --mode quick|full --dfd TEXT --load TEXT
+    results.py extract OLD.json --case ID OUT      (a case of an earlier report, for --merge)
     results.py report --meta META.json --json OUT.json --md OUT.md CASEFILE...
 
 A case file holds {"id", "title", "status": "ok"|"skipped"|"failed", "reason", "notes", "rows"};
@@ -15,8 +17,9 @@ min, max and quartiles of each side and the ratio dfd median / peer median. `bet
 direction is good for the metric, so the report can say plainly where dfd is behind. A peer may be
 measured in the same run (--peer) or a figure recorded elsewhere (--peer-recorded, with its
 source); with neither, the row states the absolute figure. `report` merges the case files with
-the machine and versions (META) into one JSON document and writes the Markdown page. Only the
-standard library: no pip packages.
+the machine and versions (META) into one JSON document and writes the Markdown page. `stamp`
+records when and on what a case ran, so a report can mix cases of several runs (bench/run
+--merge) and still say where each came from. Only the standard library: no pip packages.
 """
 import argparse
 import json
@@ -136,6 +139,11 @@ def markdown(doc):
            "where lower is better).", ""]
     if doc.get("notice"):
         out += [f"> {doc['notice']}", ""]
+    runs = {(c["run"]["date"], c["run"]["mode"]) for c in doc["cases"] if c.get("run")}
+    if len(runs) > 1:
+        out += ["> The cases below come from more than one run (`bench/run --merge`); each case says "
+                "when it ran, in which mode and on which commit. The machine and versions are those "
+                "of the latest run.", ""]
     out += ["## Machine and versions", "", "| | |", "|---|---|",
             f"| CPU | {m['cpu']} |", f"| cores | {m['cores']} |", f"| memory | {m['memory']} |",
             f"| kernel | {m['kernel']} |",
@@ -162,6 +170,9 @@ def markdown(doc):
         out += [f"## {c['title']}", ""]
         if c.get("command"):
             out += [f"`{c['command']}`", ""]
+        if c.get("run"):
+            r = c["run"]
+            out += [f"_Run: {r['date']}, {r['mode']} run, dfd {r['dfd']}, load average before {r['load']}._", ""]
         if c["status"] != "ok":
             out += [f"**{c['status']}**: {c['reason']}", ""]
             continue
@@ -206,9 +217,34 @@ def report(a):
         f.write(markdown(doc))
 
 
+def stamp(a):
+    with open(a.file) as f:
+        data = json.load(f)
+    data["run"] = {"date": a.date, "mode": a.mode, "dfd": a.dfd, "load": a.load}
+    save(a.file, data)
+
+
+def extract(a):
+    with open(a.old) as f:
+        old = json.load(f)
+    for c in old.get("cases", []):
+        if c["id"] == a.case:
+            save(a.out, c)
+            return 0
+    return 1
+
+
 def main(argv):
     ap = argparse.ArgumentParser(prog="results.py")
     sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("stamp")
+    p.add_argument("file")
+    for k in ("date", "mode", "dfd", "load"):
+        p.add_argument("--" + k, required=True)
+    p = sub.add_parser("extract")
+    p.add_argument("old")
+    p.add_argument("--case", required=True)
+    p.add_argument("out")
     for name in ("row", "skip", "note"):
         p = sub.add_parser(name)
         p.add_argument("file")
@@ -242,8 +278,8 @@ def main(argv):
     p.add_argument("--md", required=True)
     p.add_argument("casefiles", nargs="*")
     a = ap.parse_args(argv)
-    if a.cmd == "report":
-        return report(a)
+    if a.cmd in ("report", "stamp", "extract"):
+        return {"report": report, "stamp": stamp, "extract": extract}[a.cmd](a)
     data = load_case(a.file, a.case, a.title)
     if a.cmd == "row":
         data["rows"].append(make_row(a))

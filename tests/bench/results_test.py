@@ -52,6 +52,8 @@ class Report(unittest.TestCase):
             "--metric", "tokens/s", "--better", "higher", "--dfd-name", "info", "--dfd", "5000",
             "--peer-recorded", "70", "--peer-source", "recorded")
         run("skip", self.c, "--case", "c", "--title", "Zones", "--reason", "no netns cluster")
+        run("stamp", self.a, "--date", "2026-11-30 05:00 UTC", "--mode", "full", "--dfd", "abc123", "--load", "1.0")
+        run("stamp", self.c, "--date", "2026-11-30 06:00 UTC", "--mode", "quick", "--dfd", "def456", "--load", "2.0")
         meta = os.path.join(d, "meta.json")
         with open(meta, "w") as f:
             json.dump({"schema": 1, "mode": "quick", "date": "2026-11-30 05:00 UTC", "notice": "A quick run.",
@@ -77,6 +79,15 @@ class Report(unittest.TestCase):
         self.assertAlmostEqual(tokens["ratio"], 5000 / 70)
         self.assertEqual(self.doc["cases"][2]["status"], "skipped")
         self.assertEqual(self.doc["cases"][2]["rows"], [])
+
+    def test_each_case_says_which_run_it_came_from(self):
+        self.assertIn("_Run: 2026-11-30 05:00 UTC, full run, dfd abc123, load average before 1.0._", self.text)
+        self.assertIn("come from more than one run", self.text)
+        out = os.path.join(self.dir.name, "extracted.json")
+        run("extract", self.json, "--case", "a", out)
+        self.assertEqual(json.loads(read(out))["rows"][0]["dfd"]["median"], 110)
+        missing = subprocess.run([sys.executable, RESULTS, "extract", self.json, "--case", "x", out])
+        self.assertEqual(missing.returncode, 1)
 
     def test_markdown_says_where_dfd_is_behind_and_what_was_skipped(self):
         self.assertIn("**dfd is behind** aria2c in Client, 64 MiB: 110 against 210 MiB/s, 0.52× the peer's (higher is better)", self.text)
