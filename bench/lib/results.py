@@ -172,7 +172,7 @@ def markdown(doc):
             out += [f"`{c['command']}`", ""]
         if c.get("run"):
             r = c["run"]
-            out += [f"_Run: {r['date']}, {r['mode']} run, dfd {r['dfd']}, load average before {r['load']}._", ""]
+            out += [f"_Run: {r['date']}, {r['mode']} run, dfd {r['dfd']}; load average at the case's end {r['load']}._", ""]
         if c["status"] != "ok":
             out += [f"**{c['status']}**: {c['reason']}", ""]
             continue

@@ -81,7 +81,7 @@ class Report(unittest.TestCase):
         self.assertEqual(self.doc["cases"][2]["rows"], [])
 
     def test_each_case_says_which_run_it_came_from(self):
-        self.assertIn("_Run: 2026-11-30 05:00 UTC, full run, dfd abc123, load average before 1.0._", self.text)
+        self.assertIn("_Run: 2026-11-30 05:00 UTC, full run, dfd abc123; load average at the case's end 1.0._", self.text)
         self.assertIn("come from more than one run", self.text)
         out = os.path.join(self.dir.name, "extracted.json")
         run("extract", self.json, "--case", "a", out)
