@@ -20,6 +20,7 @@
 #include "hasher.hpp"
 #include "part_file.hpp"
 #include "prefix_hasher.hpp"
+#include "server_pacer.hpp"
 #include "state_file.hpp"
 #include "util.hpp"
 
@@ -130,6 +131,7 @@ struct Downloader::Impl {
   std::list<std::unique_ptr<Transfer>> verifying;  // complete bodies waiting for their digest
   std::unique_ptr<HashWorker> worker;
   std::unique_ptr<ChunkPlanner> planner;
+  ServerPacer pacer;  // per-server rates: how many chunks each may hold (server_pacer.hpp)
   std::unique_ptr<PrefixHasher> prefix;
   std::string token;
   std::size_t cap = 8;
@@ -258,6 +260,7 @@ struct Downloader::Impl {
     }
     t.received += n;
     rep.bytes_received += n;
+    pacer.on_bytes(static_cast<std::size_t>(t.server), n);
     t.last_data = Clock::now();
     return n;
   }
@@ -386,6 +389,7 @@ struct Downloader::Impl {
       return false;
     // First a chunk held by a silent copy elsewhere (lowest start first: it holds back the
     // verified prefix and so the whole-file digest), then a fresh chunk, then the end game.
+    // A fresh chunk only if the server does not hold its share already (ServerPacer).
     if (active_duplicates < max_duplicates) {
       auto c = planner->assign_rescue(si, now, [&](std::size_t chunk, int holder) {
         const Transfer* t = find_copy(chunk, holder);
@@ -396,6 +400,7 @@ struct Downloader::Impl {
         return true;
       }
     }
+    if (planner->unassigned() > 0 && !paced(si)) return false;
     if (auto c = planner->assign(si, now)) {
       start(si, *c, false, now);
       return true;
@@ -407,6 +412,57 @@ struct Downloader::Impl {
     if (!c) return false;
     start(si, *c, true, now);
     return true;
+  }
+
+  // What the pacer weighs: each server's backlog (bytes its copies in flight still owe), the
+  // bytes of the download not yet received, and which servers are usable.
+  struct Load {
+    std::vector<std::uint64_t> backlog;
+    std::uint64_t remaining = 0;
+    std::vector<bool> usable;
+  };
+  Load load() const {
+    Load l;
+    l.backlog.assign(servers.size(), 0);
+    l.usable.assign(servers.size(), false);
+    for (const auto& t : transfers) {
+      if (!t->easy || t->slot_freed) continue;
+      std::uint64_t owed = t->length - std::min(t->received, t->length);
+      l.remaining += owed;
+      l.backlog[static_cast<std::size_t>(t->server)] += owed;
+    }
+    l.remaining += std::min<std::uint64_t>(m.size, planner->unassigned() * m.chunk_size);
+    for (std::size_t i = 0; i < servers.size(); ++i) l.usable[i] = !servers[i].rep.dropped;
+    return l;
+  }
+
+  // May server `si` take one more fresh chunk, given its measured rate and what it still owes
+  // (ServerPacer)?
+  bool paced(int si) const {
+    Load l = load();
+    auto i = static_cast<std::size_t>(si);
+    return pacer.may_start(i, servers[i].active, l.backlog[i], m.chunk_size, l.remaining, l.usable);
+  }
+
+  // While unassigned chunks remain, an overcommitted server (ServerPacer) gives back its first
+  // copy (not a second one) with the fewest bytes received; the chunk goes back to the queue for
+  // a faster server.
+  void give_back_overcommitted(Clock::time_point now) {
+    if (planner->unassigned() == 0) return;
+    Load l = load();
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+      if (!pacer.overcommitted(i, servers[i].active, l.backlog[i], l.remaining, l.usable)) continue;
+      Transfer* least = nullptr;
+      for (auto& t : transfers) {
+        if (t->easy && !t->slot_freed && !t->duplicate && t->server == static_cast<int>(i) &&
+            (!least || t->received < least->received))
+          least = t.get();
+      }
+      if (!least) continue;
+      ++servers[i].rep.given_back;
+      finish(*least, Fault::kCanceled, "", now);
+    }
+    transfers.remove_if([](const std::unique_ptr<Transfer>& t) { return t->easy == nullptr; });
   }
 
   void schedule(Clock::time_point now) {
@@ -577,6 +633,7 @@ struct Downloader::Impl {
     s.rep.zone = loc.zone;
     s.rep.url = loc.url;
     servers.push_back(std::move(s));
+    pacer.resize(servers.size());
   }
 
   // ---------------------------------------------------------------- loop
@@ -716,6 +773,12 @@ struct Downloader::Impl {
     o.on_progress(p);
   }
 
+  void pace(Clock::time_point now) {
+    std::vector<bool> busy(servers.size());
+    for (std::size_t i = 0; i < servers.size(); ++i) busy[i] = servers[i].active > 0;
+    pacer.tick(now, busy);
+  }
+
   // Runs transfers until every chunk is verified, or a stop condition. Returns exit code
   // (0 = all chunks verified).
   int loop() {
@@ -727,6 +790,8 @@ struct Downloader::Impl {
       if (hook_stop()) return exit_code::kInterrupted;
       if (o.deadline != Clock::time_point{} && now >= o.deadline) return exit_code::kDeadline;
       if (fatal) return fatal_code;
+      pace(now);
+      give_back_overcommitted(now);
       schedule(now);
       if (fatal) return fatal_code;
       if (transfers.empty() && verifying.empty()) {

@@ -75,6 +75,7 @@ struct ServerReport {
   std::size_t retries = 0;  // requests that failed (any reason)
   std::size_t strikes = 0;  // integrity/protocol faults
   std::size_t duplicates_won = 0;
+  std::size_t given_back = 0;  // copies cancelled because the server held more than its share
   bool dropped = false;
   std::string drop_reason;
   std::string last_error;

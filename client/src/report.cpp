@@ -22,6 +22,7 @@ nlohmann::json report_to_json(const DownloadReport& r) {
                        {"retries", s.retries},
                        {"strikes", s.strikes},
                        {"duplicates_won", s.duplicates_won},
+                       {"given_back", s.given_back},
                        {"dropped", s.dropped},
                        {"drop_reason", s.drop_reason},
                        {"last_error", s.last_error}});
