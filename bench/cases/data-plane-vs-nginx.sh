@@ -8,7 +8,7 @@ CASE_TITLE="Data plane: dfd-host vs nginx, ranged GETs"
 # shellcheck source=bench/lib/common.sh
 source "$(dirname "$0")/../lib/common.sh"
 
-args=(--duration "$(pick 2 5)" --size-mib "$(pick 64 256)" --repeat "$BENCH_RUNS" --connections 64 --threads 2
+args=(--duration "$(pick 1 5)" --size-mib "$(pick 64 256)" --repeat "$BENCH_RUNS" --connections 64 --threads 2
   --ranges "1048576 65536")
 bench_case_init "bench/serve-ranges ${args[*]}"
 "$REPO/bench/serve-ranges" --build "$DFD_BUILD_DIR" "${args[@]}" --json "$BENCH_WORK/out.json"

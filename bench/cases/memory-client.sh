@@ -11,7 +11,7 @@ source "$(dirname "$0")/../lib/common.sh"
 SIZES=${BENCH_MEMORY_SIZES:-$(pick "64M 128M" "1G 4G")}
 bench_case_init "bench/download-vs-aria2c --mode nginx --size S --runs $BENCH_RUNS --no-checksum-peer (S = ${SIZES// /, })"
 for s in $SIZES; do
-  DFD_BENCH_TIMEOUT=$BENCH_TIMEOUT "$REPO/bench/download-vs-aria2c" --mode nginx --size "$s" --runs "$BENCH_RUNS" --warmup 1 \
+  DFD_BENCH_TIMEOUT=$BENCH_TIMEOUT "$REPO/bench/download-vs-aria2c" --mode nginx --size "$s" --runs "$BENCH_RUNS" --warmup "$(pick 0 1)" \
     --no-checksum-peer --dir "$BENCH_WORK/run-$s" --json "$BENCH_WORK/out-$s.json"
   out=$BENCH_WORK/out-$s.json
   kib_to_mib='" ".join("%.1f" % (x / 1024) for x in d[KEY])'

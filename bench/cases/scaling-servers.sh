@@ -39,8 +39,10 @@ run_aria() {  # N → seconds
   echo "$t1"
 }
 
-run_dfd 3 >/dev/null  # warm-up: first touch of the servers and the page cache
-run_aria 3 >/dev/null
+if [ "$BENCH_QUICK" = 0 ]; then  # warm-up (a full run): first touch of the servers and the page cache
+  run_dfd 3 >/dev/null
+  run_aria 3 >/dev/null
+fi
 declare -A td ta
 for r in $(seq "$BENCH_RUNS"); do
   for n in 1 2 3; do

@@ -11,7 +11,7 @@ CASE_ID=token-issuance-postgres
 CASE_TITLE="Token issuance: one vs two info servers on PostgreSQL"
 # shellcheck source=bench/lib/common.sh
 source "$(dirname "$0")/../lib/common.sh"
-DURATION=$(pick 3 10)
+DURATION=$(pick 2 10)
 bench_case_init "scripts/cluster up --plain --postgres --info-servers 2; wrk -c16 against one info server vs -c8 against each of two, ${DURATION}s per run"
 
 grep -q -- '--info-servers' "$REPO/scripts/cluster" ||
