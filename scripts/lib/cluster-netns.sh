@@ -27,7 +27,7 @@ NETNS=0
 NETNS_LINKS_DEFAULT=zone-a=200mbit,zone-b=100mbit,zone-c=50mbit
 NETNS_LINKS=""
 NETNS_SUBNET=10.250
-NETNS_LATENCY=50ms
+NETNS_LATENCY=${DFD_NETNS_LATENCY:-50ms} # tbf queue: this long at the rate
 HOST_PREFIX=() # prefix of the dfd-host command (ip netns exec NS) while a file server starts
 LINK_ARGS=()   # `scripts/cluster link` arguments (zone-b=20mbit ...)
 
@@ -40,11 +40,11 @@ netns_fs_addr() { echo "$NETNS_SUBNET.$(($1 + 1)).2"; }
 netns_client_addr() { echo "$NETNS_SUBNET.$(($1 + 1)).1"; }
 netns_ours() { ip netns list 2>/dev/null | awk '{print $1}' | grep "^dfd-$(netns_tag)-" || true; }
 
-# netns_rate_ok RATE: a tc rate we accept (e.g. 50mbit, 1.5gbit, 800kbit).
-netns_rate_ok() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?(bit|kbit|mbit|gbit)$ ]]; }
+# netns_rate_ok RATE: a tc rate we accept (e.g. 50mbit, 1.5gbit, 800kbit; not 0).
+netns_rate_ok() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?(bit|kbit|mbit|gbit)$ && ! $1 =~ ^[0.]+[a-z]+$ ]]; }
 
-# netns_burst RATE: tbf's bucket in bytes: 10 ms at RATE, at least 32 KiB (well above the MTU and
-# a few GSO segments, so tbf does not have to split every packet the veth hands it).
+# netns_burst RATE: tbf's bucket in bytes: 10 ms at RATE, at least 32 KiB (well above the
+# 1500-byte MTU, and half of a 64 KiB GSO packet, which tbf then splits).
 netns_burst() {
   awk -v r="$1" 'BEGIN {
     n = r + 0; u = r; sub(/^[0-9.]+/, "", u)
@@ -160,15 +160,14 @@ netns_start_relay() {
   die "the namespace relay (pid $NETNS_RELAY_PID) did not start"
 }
 
-# netns_down: deletes every namespace of this DIR (their veths and qdiscs go with them). Stops
-# first whatever of ours still runs inside (processes keep a deleted namespace alive).
+# netns_down: deletes every namespace of this DIR (their veths and qdiscs go with them). The
+# callers have stopped the servers and the relay by PID first; a process someone else started in
+# a namespace (a client still running) is left alone: it keeps its namespace until it exits,
+# without a name, and nothing can reach it.
 netns_down() {
   command -v ip >/dev/null || return 0
-  local ns pid
+  local ns
   for ns in $(netns_ours); do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do
-      if ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-    done
     ip netns del "$ns" && say "deleted namespace $ns (and its veth and tbf)"
   done
 }
