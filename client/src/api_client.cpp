@@ -74,8 +74,8 @@ std::string url_escape(const std::string& s) {
   return out;
 }
 
-InfoApi::InfoApi(std::string server, std::string token)
-    : server_(normalize_server(server)), token_(std::move(token)) {
+InfoApi::InfoApi(std::vector<std::string> servers, std::string token, Failover::Options options)
+    : failover_(std::move(servers), options), token_(std::move(token)) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
@@ -85,21 +85,25 @@ void InfoApi::set_deadline(std::chrono::steady_clock::time_point deadline, doubl
   deadline_s_ = seconds;
 }
 
-nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
-                             const nlohmann::json* body, const std::string& context) {
-  // 503 (e.g. the broker did not confirm a download token) is worth two more tries.
-  for (int attempt = 0;; ++attempt) {
-    long status = 0;
-    auto j = call_once(method, path, body, context, &status, attempt < 2);
-    if (status != 503 || attempt >= 2) return j;
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
+CliError InfoApi::deadline_passed(const std::string& context) const {
+  char s[32];
+  std::snprintf(s, sizeof s, "%g", deadline_s_);
+  return CliError(exit_code::kDeadline, context + ": the deadline of " + s + " s passed");
 }
 
-nlohmann::json InfoApi::call_once(const std::string& method, const std::string& path,
-                                  const nlohmann::json* body, const std::string& context,
-                                  long* status_out, bool quiet_503) {
-  long timeout_ms = 30000;
+// One transfer to one server, read within limits. Refusals of a hostile reply and a passed
+// deadline are thrown here; everything else is returned for call() to classify.
+struct InfoApi::Attempt {
+  CURLcode rc = CURLE_OK;
+  long status = 0;
+  std::string error;  // libcurl's reason when rc != CURLE_OK
+  std::string body;
+};
+
+InfoApi::Attempt InfoApi::attempt(const std::string& server, const std::string& method,
+                                  const std::string& path, const nlohmann::json* body,
+                                  const std::string& context) {
+  long timeout_ms = static_cast<long>(failover_.options().attempt_timeout.count());
   bool by_deadline = false;
   if (deadline_ != std::chrono::steady_clock::time_point{}) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -108,15 +112,10 @@ nlohmann::json InfoApi::call_once(const std::string& method, const std::string& 
     by_deadline = left < timeout_ms;
     timeout_ms = std::min<long>(timeout_ms, static_cast<long>(left));
   }
-  auto deadline_passed = [&] {
-    char s[32];
-    std::snprintf(s, sizeof s, "%g", deadline_s_);
-    return CliError(exit_code::kDeadline, context + ": the deadline of " + s + " s passed");
-  };
-  if (timeout_ms <= 0) throw deadline_passed();
+  if (timeout_ms <= 0) throw deadline_passed(context);
   CURL* c = curl_easy_init();
   if (!c) throw CliError(exit_code::kFailure, "cannot initialise libcurl");
-  std::string url = server_ + path;
+  std::string url = server + path;
   Reply resp;
   std::string payload = body ? body->dump() : "";
   char err[CURL_ERROR_SIZE] = {0};
@@ -141,44 +140,91 @@ nlohmann::json InfoApi::call_once(const std::string& method, const std::string& 
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
   }
-  CURLcode rc = curl_easy_perform(c);
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  Attempt a;
+  a.rc = curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a.status);
   curl_slist_free_all(h);
   curl_easy_cleanup(c);
-  if (resp.body_too_big || rc == CURLE_FILESIZE_EXCEEDED)
-    throw CliError(exit_code::kServer, context + ": the info server at " + server_ +
+  if (resp.body_too_big || a.rc == CURLE_FILESIZE_EXCEEDED)
+    throw CliError(exit_code::kServer, context + ": the info server at " + server +
                                            " sent a reply larger than " +
                                            std::to_string(kMaxJsonBytes >> 20) + " MiB; refused");
   if (resp.headers.exceeded())
-    throw CliError(exit_code::kServer, context + ": the info server at " + server_ +
+    throw CliError(exit_code::kServer, context + ": the info server at " + server +
                                            " sent response headers larger than " +
                                            std::to_string(kMaxHeaderBytes >> 10) + " KiB; refused");
-  if (rc == CURLE_OPERATION_TIMEDOUT && by_deadline) throw deadline_passed();
-  if (rc != CURLE_OK) {
-    std::string reason = printable(err[0] ? err : curl_easy_strerror(rc));
-    if (auto tls = tls_failure_message(rc, server_, reason))
-      throw CliError(exit_code::kTls, context + ": " + *tls);
-    reason += client_certificate_hint(rc, server_);
-    throw CliError(exit_code::kServer,
-                   context + ": cannot reach the info server at " + server_ + ": " + reason);
+  if (a.rc == CURLE_OPERATION_TIMEDOUT && by_deadline) throw deadline_passed(context);
+  if (a.rc != CURLE_OK) a.error = printable(err[0] ? err : curl_easy_strerror(a.rc));
+  a.body = std::move(resp.body);
+  return a;
+}
+
+namespace {
+// Why `server` counts as unavailable after attempt `a`: "HTTP 503: <its message>", libcurl's
+// reason, or the broken TLS handshake (with the client-certificate hint where it fits).
+std::string unavailable_reason(const InfoApi::Attempt& a,
+                               const std::optional<nlohmann::json>& parsed,
+                               const std::string& server) {
+  if (a.rc == CURLE_OK) {
+    std::string msg = parsed ? server_message(*parsed) : "";
+    return "HTTP " + std::to_string(a.status) + (msg.empty() ? "" : ": " + msg);
   }
-  *status_out = status;
-  if (status == 503 && quiet_503) return nlohmann::json();
-  std::string why;
-  auto parsed = parse_bounded_json(resp.body, &why);
-  if (status >= 200 && status < 300) {
-    if (!parsed)
-      throw CliError(exit_code::kServer,
-                     context + ": the info server sent an unusable reply (" + why + ")");
-    return std::move(*parsed);
+  std::string hint = client_certificate_hint(a.rc, server);
+  if (a.rc == CURLE_SSL_CONNECT_ERROR) return "TLS handshake failed: " + a.error + hint;
+  return a.error + hint;
+}
+}  // namespace
+
+nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
+                             const nlohmann::json* body, const std::string& context) {
+  failover_.begin();
+  bool only_tls = true;  // every failure so far was a TLS handshake that broke
+  for (;;) {
+    const std::string server = failover_.current();
+    Attempt a = attempt(server, method, path, body, context);
+    std::string why;
+    auto parsed = a.rc == CURLE_OK ? parse_bounded_json(a.body, &why) : std::nullopt;
+    switch (classify_reply(a.rc, a.status)) {
+      case ReplyClass::kFatal: {
+        if (auto tls = tls_failure_message(a.rc, server, a.error))
+          throw CliError(exit_code::kTls, context + ": " + *tls);
+        throw CliError(exit_code::kServer,
+                       context + ": cannot reach the info server at " + server + ": " + a.error);
+      }
+      case ReplyClass::kAnswer:
+        failover_.answered();
+        break;
+      case ReplyClass::kUnavailable: {
+        only_tls = only_tls && a.rc == CURLE_SSL_CONNECT_ERROR;
+        auto step = failover_.unavailable(unavailable_reason(a, parsed, server));
+        if (step.give_up)
+          throw InfoUnavailable(only_tls ? exit_code::kTls : exit_code::kServer,
+                                context + ": no info server answered (" +
+                                    std::to_string(failover_.rounds_done()) +
+                                    (failover_.rounds_done() == 1 ? " round" : " rounds") +
+                                    "): " + failover_.tried());
+        if (step.wait.count() > 0) {
+          if (deadline_ != std::chrono::steady_clock::time_point{} &&
+              std::chrono::steady_clock::now() + step.wait >= deadline_)
+            throw deadline_passed(context);
+          std::this_thread::sleep_for(step.wait);
+        }
+        continue;
+      }
+    }
+    if (a.status >= 200 && a.status < 300) {
+      if (!parsed)
+        throw CliError(exit_code::kServer,
+                       context + ": the info server sent an unusable reply (" + why + ")");
+      return std::move(*parsed);
+    }
+    std::string msg = parsed ? server_message(*parsed) : "";
+    if (msg.empty()) msg = "HTTP " + std::to_string(a.status);
+    int code = exit_code::kServer;
+    if (a.status == 401 || a.status == 403) code = exit_code::kAuth;
+    if (a.status == 404) code = exit_code::kNotFound;
+    throw CliError(code, context + ": " + msg);
   }
-  std::string msg = parsed ? server_message(*parsed) : "";
-  if (msg.empty()) msg = "HTTP " + std::to_string(status);
-  int code = exit_code::kServer;
-  if (status == 401 || status == 403) code = exit_code::kAuth;
-  if (status == 404) code = exit_code::kNotFound;
-  throw CliError(code, context + ": " + msg);
 }
 
 LoginResult InfoApi::login(const std::string& email, const std::string& password) {
@@ -201,6 +247,8 @@ void InfoApi::logout() {
   nlohmann::json body = nlohmann::json::object();
   try {
     call("POST", "/v1/auth/logout", &body, "logout");
+  } catch (const InfoUnavailable&) {
+    throw;
   } catch (const CliError& e) {
     if (e.exit_code == exit_code::kTls ||
         (e.exit_code == exit_code::kServer &&

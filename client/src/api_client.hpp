@@ -1,6 +1,10 @@
 // InfoApi: the info server's HTTP API (login, logout, file list, manifest) over libcurl easy.
 // Errors become CliError with a plain message taken from the JSON error body, e.g.
 // "login failed: invalid email or password". One InfoApi per thread.
+//
+// Several info servers (issue 16): every call goes to the current server of the list and moves
+// on to the next one when that server is unavailable (failover.hpp says what counts); when every
+// server failed for `rounds` rounds the call throws InfoUnavailable naming each server and why.
 #pragma once
 
 #include <chrono>
@@ -9,7 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "failover.hpp"
 #include "manifest.hpp"
+#include "util.hpp"
 
 namespace dfd::client {
 
@@ -19,10 +25,17 @@ struct LoginResult {
   std::string email;
 };
 
+// No info server of the list answered (each was unreachable or answered 5xx, for every round).
+struct InfoUnavailable : CliError {
+  using CliError::CliError;
+};
+
 class InfoApi {
  public:
-  // `server`: base URL such as http://127.0.0.1:9200; `token`: the user token ("" before login).
-  InfoApi(std::string server, std::string token);
+  // `servers`: normalized base URLs such as http://127.0.0.1:9200 (server_list.hpp), at least
+  // one; `token`: the user token ("" before login). `options`: the failover's rounds and waits.
+  InfoApi(std::vector<std::string> servers, std::string token,
+          Failover::Options options = Failover::Options{});
 
   // Every later request ends by `deadline` (steady clock; the epoch = none) with
   // CliError(kDeadline) naming `seconds`.
@@ -33,15 +46,19 @@ class InfoApi {
   std::vector<FileEntry> list();  // follows limit/offset pages
   nlohmann::json manifest_json(const std::string& id, const std::string& zone);
   Manifest manifest(const std::string& id, const std::string& zone);
-  const std::string& server() const { return server_; }
+  // The server the next call goes to first (the last one that answered).
+  const std::string& server() const { return failover_.current(); }
+  const std::vector<std::string>& servers() const { return failover_.servers(); }
+
+  struct Attempt;  // one transfer's outcome (api_client.cpp)
 
  private:
   nlohmann::json call(const std::string& method, const std::string& path,
                       const nlohmann::json* body, const std::string& context);
-  nlohmann::json call_once(const std::string& method, const std::string& path,
-                           const nlohmann::json* body, const std::string& context, long* status,
-                           bool quiet_503);
-  std::string server_;
+  Attempt attempt(const std::string& server, const std::string& method, const std::string& path,
+                  const nlohmann::json* body, const std::string& context);
+  CliError deadline_passed(const std::string& context) const;
+  Failover failover_;
   std::string token_;
   std::chrono::steady_clock::time_point deadline_{};
   double deadline_s_ = 0;

@@ -18,6 +18,7 @@
 #include "credentials.hpp"
 #include "downloader.hpp"
 #include "location_policy.hpp"
+#include "server_list.hpp"
 #include "util.hpp"
 
 namespace dfd::client {
@@ -33,24 +34,29 @@ std::string env(const char* name) {
   return v ? v : "";
 }
 
-// The server to talk to: --server, then DFD_SERVER, then the one stored at login.
-std::string resolve_server(const GlobalOptions& g, const Credentials* creds) {
-  if (!g.server.empty()) return normalize_server(g.server);
-  if (!env("DFD_SERVER").empty()) return normalize_server(env("DFD_SERVER"));
-  if (creds && !creds->server.empty()) return normalize_server(creds->server);
-  throw CliError(exit_code::kUsage, "no server given: use --server URL or set DFD_SERVER");
+// The servers to talk to: --server, then DFD_SERVER, then the list stored at login; each may be
+// a comma-separated list (server_list.hpp).
+std::vector<std::string> resolve_servers(const GlobalOptions& g, const Credentials* creds) {
+  if (!g.server.empty()) return parse_server_list(g.server);
+  if (!env("DFD_SERVER").empty()) return parse_server_list(env("DFD_SERVER"));
+  if (creds && !creds->server.empty()) return parse_server_list(creds->server);
+  throw CliError(exit_code::kUsage, "no server given: use --server URL[,URL...] or set DFD_SERVER");
 }
 
-// An InfoApi with the stored user token for the resolved server.
+// An InfoApi with the stored user token for the resolved servers. The token goes only to servers
+// of the list it was obtained with (servers sharing one database all accept it).
 InfoApi logged_in_api(const GlobalOptions& g) {
   auto creds = load_credentials();
   if (!creds)
     throw CliError(exit_code::kAuth, "not logged in: run 'dfd login --email EMAIL' first");
-  std::string server = resolve_server(g, &*creds);
-  if (normalize_server(creds->server) != server)
-    throw CliError(exit_code::kAuth, "not logged in to " + server + " (logged in to " +
-                                         creds->server + "): run 'dfd login' first");
-  return InfoApi(server, creds->token);
+  auto servers = resolve_servers(g, &*creds);
+  auto stored = parse_server_list(creds->server);
+  auto outside = servers_outside(servers, stored);
+  if (!outside.empty())
+    throw CliError(exit_code::kAuth, "not logged in to " + join_server_list(outside) +
+                                         " (logged in to " + join_server_list(stored) +
+                                         "): run 'dfd login' first");
+  return InfoApi(servers, creds->token);
 }
 
 std::string read_password(bool from_stdin) {
@@ -150,12 +156,13 @@ int cmd_login(const GlobalOptions& g, const std::string& email, bool password_st
     old = load_credentials();
   } catch (const CliError&) {
   }
-  std::string server = resolve_server(g, old ? &*old : nullptr);
+  auto servers = resolve_servers(g, old ? &*old : nullptr);
   std::string pw = read_password(password_stdin);
-  InfoApi api(server, "");
+  InfoApi api(servers, "");
   auto r = api.login(email, pw);
-  save_credentials({server, r.token, r.expires_at, r.email});
-  std::printf("logged in to %s as %s%s\n", printable(server).c_str(), printable(r.email).c_str(),
+  save_credentials({join_server_list(servers), r.token, r.expires_at, r.email});
+  std::printf("logged in to %s as %s%s\n", printable(api.server()).c_str(),
+              printable(r.email).c_str(),
               r.expires_at.empty() ? "" : printable(" (until " + r.expires_at + ")").c_str());
   return exit_code::kOk;
 }
@@ -174,7 +181,8 @@ int cmd_logout(const GlobalOptions& g) {
     return exit_code::kOk;
   }
   try {
-    InfoApi(creds->server.empty() ? resolve_server(g, nullptr) : creds->server, creds->token)
+    InfoApi(creds->server.empty() ? resolve_servers(g, nullptr) : parse_server_list(creds->server),
+            creds->token)
         .logout();
   } catch (const CliError& e) {
     std::fprintf(stderr, "dfd: warning: %s (the local login is removed anyway)\n",
@@ -253,7 +261,10 @@ namespace {
 int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTime deadline) {
   Manifest m;
   LocationPolicy policy;
-  policy.manifest_over_https = api && api->server().rfind("https://", 0) == 0;
+  // Any https server in the list counts: a renewed manifest may come from another server.
+  policy.manifest_over_https = false;
+  for (const auto& s : api ? api->servers() : std::vector<std::string>{})
+    policy.manifest_over_https = policy.manifest_over_https || s.rfind("https://", 0) == 0;
   policy.allow_insecure = go.allow_insecure_locations;
   auto warn = [](const std::string& line) {
     std::fprintf(stderr, "dfd: warning: %s\n", printable(line, true).c_str());

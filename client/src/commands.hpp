@@ -8,7 +8,7 @@
 namespace dfd::client {
 
 struct GlobalOptions {
-  std::string server;  // --server; empty = $DFD_SERVER, then the server stored at login
+  std::string server;  // --server URL[,URL...]; empty = $DFD_SERVER, then the login's list
 };
 
 struct GetOptions {

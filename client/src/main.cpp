@@ -13,7 +13,9 @@ int main(int argc, char** argv) {
   CLI::App app{"dfd: verified parallel downloads from dfd file servers"};
   app.require_subcommand(1);
   GlobalOptions g;
-  app.add_option("--server", g.server, "info server URL (default: $DFD_SERVER, then the login's)");
+  app.add_option("--server", g.server,
+                 "info server URL, or several: URL1,URL2,... tried in order when one is down "
+                 "(default: $DFD_SERVER, then the login's)");
   TlsSettings tls;
   app.add_option("--cacert", tls.ca_file,
                  "PEM CA bundle that https servers are checked against (default: "

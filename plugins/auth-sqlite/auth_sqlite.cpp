@@ -8,9 +8,6 @@
 // used by one thread at a time; SQLite serialises writers (WAL, busy_timeout). One thread of its
 // own, from start() to stop(), checkpoints the WAL so that no caller waits for it.
 #include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -24,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -31,107 +29,33 @@
 #include <utility>
 #include <vector>
 
+#include "auth_rules.hpp"
+#include "auth_settings.hpp"
 #include "dfd/auth.hpp"
 #include "dfd/events.hpp"
 #include "dfd/plugin.hpp"
+#include "password_kdf.hpp"
+#include "token_metrics.hpp"
 
 namespace dfd::auth_sqlite {
 namespace {
 
-constexpr std::chrono::seconds kMaxTtl{10LL * 366 * 86400};
+using auth_common::expiry_after;
+using auth_common::from_unix;
+using auth_common::kLoginError;
+using auth_common::kPurgeGraceS;
+using auth_common::kTokenBytes;
+using auth_common::unix_seconds;
+using auth_common::well_formed_hash;
+using auth_common::well_formed_token;
 
-constexpr std::size_t kTokenBytes = 32;  // 256 bits of CSPRNG output per token
-constexpr std::size_t kSaltBytes = 16;
-constexpr std::size_t kKeyBytes = 32;       // PBKDF2 output length (SHA-256 size)
 constexpr std::int64_t kPurgeEvery = 1024;  // purge expired rows every N writes
-constexpr std::int64_t kPurgeGraceS = 300;  // keep expired rows this long (kExpired, not kUnknown)
-constexpr std::int64_t kTombstoneMinS = 86400;  // revoked-before-known rows live at least this long
 constexpr std::size_t kMaxIdleConnections = 16;
 constexpr int kBusyTimeoutMs = 5000;
 // The checkpointer thread copies the WAL back into the database when it holds this many pages
 // (about 4 MiB), and at least once a second when it holds any.
 constexpr int kCheckpointPages = 1000;
 constexpr std::chrono::milliseconds kCheckpointEvery{1000};
-constexpr const char* kLoginError = "invalid e-mail or password";
-
-std::int64_t unix_seconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-TimePoint from_unix(std::int64_t s) {
-  return TimePoint(std::chrono::seconds(s));
-}
-// now + ttl, rounded up to a whole second (the unit of the token.issued event): a token lives at
-// least `ttl`.
-std::int64_t expiry_after(TimePoint now, std::chrono::seconds ttl) {
-  auto t = now + ttl;
-  auto s = std::chrono::ceil<std::chrono::seconds>(t.time_since_epoch()).count();
-  return s;
-}
-
-bool is_b64url(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_';
-}
-// A token this store could have issued: URL-safe base64, 128..2048 bits.
-bool well_formed_token(std::string_view t) {
-  if (t.size() < 22 || t.size() > 342) return false;
-  for (char c : t) {
-    if (!is_b64url(c)) return false;
-  }
-  return true;
-}
-bool well_formed_hash(std::string_view h) {
-  if (h.size() != 64) return false;
-  for (char c : h) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-// A plausible e-mail: one '@', non-empty parts, printable ASCII without spaces, <= 254 chars.
-bool plausible_email(std::string_view e) {
-  if (e.empty() || e.size() > 254) return false;
-  auto at = e.find('@');
-  if (at == std::string_view::npos || at == 0 || at + 1 >= e.size()) return false;
-  if (e.find('@', at + 1) != std::string_view::npos) return false;
-  for (char c : e) {
-    auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || c == '"' || c == '<' || c == '>' || c == ',' || c == ';' ||
-        c == '\\') {
-      return false;
-    }
-  }
-  auto domain = e.substr(at + 1);
-  return domain.front() != '.' && domain.back() != '.' && domain.find("..") == std::string::npos;
-}
-
-Status pbkdf2(std::string_view password, const std::string& salt, std::int64_t iterations,
-              unsigned char out[kKeyBytes]) {
-  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
-                        reinterpret_cast<const unsigned char*>(salt.data()),
-                        static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha256(),
-                        static_cast<int>(kKeyBytes), out) != 1) {
-    return Status::Internal("auth-sqlite: PBKDF2 failed");
-  }
-  return Status::Ok();
-}
-
-bool from_hex(std::string_view hex, std::string* out) {
-  if (hex.size() % 2 != 0) return false;
-  auto nib = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  out->clear();
-  out->reserve(hex.size() / 2);
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    int hi = nib(hex[i]), lo = nib(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>((hi << 4) | lo));
-  }
-  return true;
-}
 
 // ---------------------------------------------------------------------------------------------
 // SQLite plumbing.
@@ -449,35 +373,15 @@ class SqliteAuth final : public Auth {
 
   Status init() {
     const Config& cfg = host_.config();
-    DFD_RETURN_IF_ERROR(
-        cfg.allow_only({"db", "token_ttl_s", "user_token_ttl_s", "kdf_iterations"}));
+    DFD_RETURN_IF_ERROR(cfg.allow_only({"db", DFD_AUTH_TOKEN_KEYS}));
     if (!cfg.has("db")) return cfg.error("db", "required (path of the SQLite token database)");
     auto db = cfg.get_string("db");
     if (!db.ok()) return db.status();
     if (db->empty()) return cfg.error("db", "must not be empty");
-    auto ttl = cfg.int_or("token_ttl_s", 3600);
-    if (!ttl.ok()) return ttl.status();
-    if (*ttl <= 0 || *ttl > kMaxTtl.count()) {
-      return cfg.error("token_ttl_s", "must be between 1 and " + std::to_string(kMaxTtl.count()));
-    }
-    auto uttl = cfg.int_or("user_token_ttl_s", 1209600);
-    if (!uttl.ok()) return uttl.status();
-    if (*uttl <= 0 || *uttl > kMaxTtl.count()) {
-      return cfg.error("user_token_ttl_s",
-                       "must be between 1 and " + std::to_string(kMaxTtl.count()));
-    }
-    auto iters = cfg.int_or("kdf_iterations", 210000);
-    if (!iters.ok()) return iters.status();
-    if (*iters < 1 || *iters > 100000000) {
-      return cfg.error("kdf_iterations", "must be between 1 and 100000000");
-    }
-    token_ttl_ = std::chrono::seconds(*ttl);
-    user_token_ttl_ = std::chrono::seconds(*uttl);
-    kdf_iterations_ = *iters;
-    if (kdf_iterations_ < 100000) {
-      host_.logger().warn("kdf_iterations = " + std::to_string(kdf_iterations_) +
-                          " is below 100000: passwords are cheap to brute-force (tests only)");
-    }
+    auto settings = auth_common::parse_token_settings(cfg, host_.logger());
+    if (!settings.ok()) return settings.status();
+    token_ttl_ = settings->token_ttl;
+    user_token_ttl_ = settings->user_token_ttl;
 
     std::filesystem::path path(*db);
     if (path.has_parent_path()) {
@@ -488,12 +392,9 @@ class SqliteAuth final : public Auth {
             "db", "cannot create directory '" + path.parent_path().string() + "': " + ec.message());
       }
     }
-    std::string salt(kSaltBytes, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) !=
-        1) {
-      return Status::Internal("auth-sqlite: RAND_bytes failed");
-    }
-    dummy_salt_ = std::move(salt);
+    auto kdf = auth_common::PasswordKdf::make("auth-sqlite", settings->kdf_iterations);
+    if (!kdf.ok()) return kdf.status();
+    kdf_.emplace(std::move(kdf.value()));
 
     // A new database is private to the service user (SQLite gives its -wal and -shm files the
     // same mode): it holds password hashes.
@@ -513,12 +414,7 @@ class SqliteAuth final : public Auth {
     Status st = pool_->open_first();
     if (!st.ok()) return cfg.error("db", st.message());
 
-    Metrics& m = host_.metrics();
-    issued_ = &m.counter("dfd_auth_tokens_issued_total", "Download tokens issued by this server");
-    for (int v = 0; v <= static_cast<int>(TokenVerdict::kRevoked); ++v) {
-      verdicts_[v] = &m.counter("dfd_auth_verify_total", "Download token checks by verdict",
-                                {{"verdict", verdict_name(static_cast<TokenVerdict>(v))}});
-    }
+    metrics_.init(host_.metrics());
     return Status::Ok();
   }
 
@@ -547,20 +443,14 @@ class SqliteAuth final : public Auth {
   }
 
   Health health() const noexcept override {
-    Health h;
-    auto st = guard("auth-sqlite: health", [&]() -> Status {
+    return auth_common::probe_health("auth-sqlite: health", [&](std::string& detail) -> Status {
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
       Stmt s = lease->stmt(kPing);
       if (s.step() != SQLITE_ROW) return Status::IoError(sqlite_error(lease.value()->db, "ping"));
-      h.detail = "db " + pool_->path();
+      detail = "db " + pool_->path();
       return Status::Ok();
     });
-    if (!st.ok()) {
-      h.healthy = false;
-      h.detail = st.message();
-    }
-    return h;
   }
 
   // ---- download tokens ----
@@ -569,38 +459,23 @@ class SqliteAuth final : public Auth {
                                            std::chrono::seconds ttl,
                                            DownloadTokenRecord* record) noexcept override {
     return guard("auth-sqlite: issue_download_token", [&]() -> Result<IssuedToken> {
-      if (scope.empty()) return Status::InvalidArgument("auth-sqlite: empty token scope");
-      if (ttl.count() <= 0) ttl = token_ttl_;
-      if (ttl > kMaxTtl)
-        return Status::InvalidArgument("auth-sqlite: token ttl longer than 10 years");
-      auto token = random_token(kTokenBytes);
-      if (!token.ok()) return token.status();
+      auto fresh = auth_common::new_download_token("auth-sqlite", scope, user_id, ttl, token_ttl_,
+                                                   host_.clock().now());
+      if (!fresh.ok()) return fresh.status();
       PendingInsert row;
-      row.rec.token_hash = sha256_hex(*token);
-      row.rec.scope = std::string(scope);
-      row.rec.user_id = user_id;
-      std::int64_t expires = expiry_after(host_.clock().now(), ttl);
-      row.rec.expires_at = from_unix(expires);
+      row.rec = std::move(fresh->record);
+      const TimePoint expires = row.rec.expires_at;
       DFD_RETURN_IF_ERROR(group_insert(row));
-      issued_->add();
+      metrics_.issued();
       if (record) *record = std::move(row.rec);
-      return IssuedToken{std::move(token.value()), from_unix(expires)};
+      return IssuedToken{std::move(fresh->token), expires};
     });
   }
 
   TokenVerdict verify_download_token(std::string_view token,
                                      std::string_view scope) noexcept override {
-    TokenVerdict v = TokenVerdict::kInvalid;
-    Status st = guard("auth-sqlite: verify_download_token", [&]() -> Status {
-      v = verify(token, scope);
-      return Status::Ok();
-    });
-    if (!st.ok()) {
-      host_.logger().error(st.message());
-      v = TokenVerdict::kUnknown;  // a store failure is "not known here", never "valid"
-    }
-    verdicts_[static_cast<int>(v)]->add();
-    return v;
+    return metrics_.verify("auth-sqlite: verify_download_token", host_.logger(),
+                           [&] { return verify(token, scope); });
   }
 
   Status remember_download_token(const DownloadTokenRecord& record) noexcept override {
@@ -611,14 +486,7 @@ class SqliteAuth final : public Auth {
   Status remember_download_tokens(const DownloadTokenRecord* records,
                                   std::size_t n) noexcept override {
     return guard("auth-sqlite: remember_download_tokens", [&]() -> Status {
-      for (std::size_t i = 0; i < n; ++i) {
-        if (!well_formed_hash(records[i].token_hash)) {
-          return Status::InvalidArgument("auth-sqlite: token_hash is not a lower-case SHA-256 hex");
-        }
-        if (records[i].scope.empty()) {
-          return Status::InvalidArgument("auth-sqlite: empty token scope");
-        }
-      }
+      DFD_RETURN_IF_ERROR(auth_common::check_records("auth-sqlite", records, n));
       if (n == 0) return Status::Ok();
       return write_records(
           kRememberDownload, n, [&](std::size_t i) -> auto& { return records[i]; },
@@ -631,7 +499,7 @@ class SqliteAuth final : public Auth {
       if (!well_formed_hash(token_hash)) {
         return Status::InvalidArgument("auth-sqlite: token_hash is not a lower-case SHA-256 hex");
       }
-      auto keep = std::max<std::int64_t>(kTombstoneMinS, 2 * token_ttl_.count());
+      auto keep = auth_common::tombstone_seconds(token_ttl_);
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
       Stmt s = lease->stmt(kRevokeDownload);
@@ -650,35 +518,20 @@ class SqliteAuth final : public Auth {
   Result<User> create_user(std::string_view email, std::string_view name, std::string_view password,
                            std::string_view role) noexcept override {
     return guard("auth-sqlite: create_user", [&]() -> Result<User> {
-      if (!plausible_email(email)) {
-        return Status::InvalidArgument("auth-sqlite: not an e-mail address: '" +
-                                       std::string(email.substr(0, 64)) + "'");
-      }
-      if (password.empty()) return Status::InvalidArgument("auth-sqlite: empty password");
-      std::string r = role.empty() ? "user" : std::string(role);
-      if (r != "admin" && r != "user") {
-        return Status::InvalidArgument("auth-sqlite: role must be 'admin' or 'user', not '" +
-                                       r.substr(0, 32) + "'");
-      }
-      std::string salt(kSaltBytes, '\0');
-      if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()),
-                     static_cast<int>(salt.size())) != 1) {
-        return Status::Internal("auth-sqlite: RAND_bytes failed");
-      }
-      unsigned char key[kKeyBytes];
-      DFD_RETURN_IF_ERROR(pbkdf2(password, salt, kdf_iterations_, key));
-      std::string key_hex = to_hex(key, sizeof key);
-      OPENSSL_cleanse(key, sizeof key);
+      auto r = auth_common::check_new_user("auth-sqlite", email, password, role);
+      if (!r.ok()) return r.status();
+      auto stored = kdf_->hash(password);
+      if (!stored.ok()) return stored.status();
 
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
       Stmt s = lease->stmt(kInsertUser);
       s.bind(1, email);
       s.bind(2, name);
-      s.bind(3, r);
-      s.bind(4, to_hex(salt.data(), salt.size()));
-      s.bind(5, kdf_iterations_);
-      s.bind(6, key_hex);
+      s.bind(3, *r);
+      s.bind(4, stored->salt_hex);
+      s.bind(5, stored->iterations);
+      s.bind(6, stored->hash_hex);
       s.bind(7, unix_seconds(host_.clock().now()));
       int rc = lease->write_step(s);
       if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
@@ -693,7 +546,7 @@ class SqliteAuth final : public Auth {
       u.id = sqlite3_last_insert_rowid(lease.value()->db);
       u.email = std::string(email);
       u.name = std::string(name);
-      u.role = r;
+      u.role = std::move(r.value());
       return u;
     });
   }
@@ -701,42 +554,34 @@ class SqliteAuth final : public Auth {
   Result<User> check_password(std::string_view email, std::string_view password) noexcept override {
     return guard("auth-sqlite: check_password", [&]() -> Result<User> {
       User u;
-      std::string salt = dummy_salt_;
-      std::int64_t iterations = kdf_iterations_;
-      std::string stored;
+      auth_common::StoredPassword stored;
       bool found = false, disabled = false;
-      if (plausible_email(email)) {
+      if (auth_common::plausible_email(email)) {
         auto lease = pool_->acquire();
         if (!lease.ok()) return lease.status();
         Stmt s = lease->stmt(kSelectUserByEmail);
         s.bind(1, email);
         int rc = s.step();
         if (rc == SQLITE_ROW) {
-          std::string salt_bytes;
-          if (from_hex(s.text(4), &salt_bytes) && from_hex(s.text(6), &stored) &&
-              stored.size() == kKeyBytes && s.int64(5) >= 1 && s.int64(5) <= 100000000) {
-            found = true;
-            u.id = s.int64(0);
-            u.email = s.text(1);
-            u.name = s.text(2);
-            u.role = s.text(3);
-            salt = std::move(salt_bytes);
-            iterations = s.int64(5);
-            disabled = s.int64(7) != 0;
-          } else {
-            host_.logger().error("user id " + std::to_string(s.int64(0)) +
-                                 ": stored password record is malformed");
-          }
+          found = true;
+          u.id = s.int64(0);
+          u.email = s.text(1);
+          u.name = s.text(2);
+          u.role = s.text(3);
+          stored = {s.text(4), s.int64(5), s.text(6)};
+          disabled = s.int64(7) != 0;
         } else if (rc != SQLITE_DONE) {
           return Status::IoError(sqlite_error(lease.value()->db, "select user"));
         }
       }
       // The KDF runs whether or not the user exists, outside any lock: same time, same message.
-      unsigned char key[kKeyBytes];
-      DFD_RETURN_IF_ERROR(pbkdf2(password, salt, iterations, key));
-      bool match = found && CRYPTO_memcmp(key, stored.data(), kKeyBytes) == 0;
-      OPENSSL_cleanse(key, sizeof key);
-      if (!match) return Status::Unauthenticated(kLoginError);
+      bool malformed = false;
+      Status match = kdf_->check(password, found ? &stored : nullptr, &malformed);
+      if (malformed) {
+        host_.logger().error("user id " + std::to_string(u.id) +
+                             ": stored password record is malformed");
+      }
+      if (!match.ok()) return match;
       // Said only to whoever knows the password.
       if (disabled) return Status::PermissionDenied("auth-sqlite: this account is disabled");
       return u;
@@ -762,9 +607,9 @@ class SqliteAuth final : public Auth {
   Result<IssuedToken> issue_user_token(std::int64_t user_id,
                                        std::chrono::seconds ttl) noexcept override {
     return guard("auth-sqlite: issue_user_token", [&]() -> Result<IssuedToken> {
-      if (ttl.count() <= 0) ttl = user_token_ttl_;
-      if (ttl > kMaxTtl)
-        return Status::InvalidArgument("auth-sqlite: token ttl longer than 10 years");
+      auto ttl_ok = auth_common::ttl_or("auth-sqlite", ttl, user_token_ttl_);
+      if (!ttl_ok.ok()) return ttl_ok.status();
+      ttl = *ttl_ok;
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
       {
@@ -804,13 +649,8 @@ class SqliteAuth final : public Auth {
       if (rc != SQLITE_ROW) {
         return Status::IoError(sqlite_error(lease.value()->db, "select user token"));
       }
-      if (!constant_time_equals(s.text(0), hash)) {
-        return Status::Unauthenticated("unknown user token");
-      }
-      if (host_.clock().now() >= from_unix(s.int64(1))) {
-        return Status::Unauthenticated("user token expired; log in again");
-      }
-      if (s.int64(6) != 0) return Status::Unauthenticated("the user is disabled");
+      DFD_RETURN_IF_ERROR(auth_common::judge_user_token(s.text(0), hash, s.int64(1),
+                                                        s.int64(6) != 0, host_.clock().now()));
       return User{s.int64(2), s.text(3), s.text(4), s.text(5)};
     });
   }
@@ -936,11 +776,8 @@ class SqliteAuth final : public Auth {
       host_.logger().error(sqlite_error(lease.value()->db, "select download token"));
       return TokenVerdict::kUnknown;
     }
-    if (!constant_time_equals(s.text(0), hash)) return TokenVerdict::kUnknown;
-    if (s.int64(3) != 0) return TokenVerdict::kRevoked;
-    if (host_.clock().now() >= from_unix(s.int64(2))) return TokenVerdict::kExpired;
-    if (s.text(1) != scope) return TokenVerdict::kWrongScope;
-    return TokenVerdict::kValid;
+    return auth_common::judge_download_token(s.text(0), hash, s.int64(3) != 0, s.int64(2),
+                                             s.text(1), scope, host_.clock().now());
   }
 
   // The checkpointer thread (start() to stop()): copies the WAL into the database when a commit
@@ -1056,8 +893,7 @@ class SqliteAuth final : public Auth {
   std::unique_ptr<Pool> pool_;
   std::chrono::seconds token_ttl_{3600};
   std::chrono::seconds user_token_ttl_{1209600};
-  std::int64_t kdf_iterations_ = 210000;
-  std::string dummy_salt_;
+  std::optional<auth_common::PasswordKdf> kdf_;  // set by init()
   std::atomic<std::int64_t> writes_{0};
   // Checkpointer thread (checkpointer()).
   std::thread checkpointer_;
@@ -1068,8 +904,7 @@ class SqliteAuth final : public Auth {
   std::mutex gc_mu_;
   std::vector<PendingInsert*> gc_queue_;  // guarded by gc_mu_; rows live on their callers' stacks
   bool gc_leading_ = false;               // guarded by gc_mu_: a commit is running
-  Counter* issued_ = nullptr;
-  std::array<Counter*, 6> verdicts_{};
+  auth_common::TokenMetrics metrics_;
 };
 
 const PluginKind* kNoRequirements = nullptr;

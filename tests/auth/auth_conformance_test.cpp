@@ -13,6 +13,12 @@ INSTANTIATE_TEST_SUITE_P(
                                    return dfd::authtest::sqlite_config(d.file("state/tokens.db"));
                                  });
                                }},
+                      AuthCase{"auth_postgres",
+                               [] {
+                                 return make_subject("auth-postgres", [](dfd::test::TempDir&) {
+                                   return dfd::authtest::postgres_config("authconf");
+                                 });
+                               }},
                       AuthCase{"auth_hmac",
                                [] {
                                  return make_subject("auth-hmac", [](dfd::test::TempDir& d) {

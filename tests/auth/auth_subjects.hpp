@@ -10,6 +10,7 @@
 #include "dfd/testing/auth_conformance.hpp"
 #include "fake_host.hpp"
 #include "harness.hpp"
+#include "postgres_fixture.hpp"
 
 namespace dfd::authtest {
 
@@ -62,6 +63,21 @@ inline std::map<std::string, test::ConfigValue> sqlite_config(const std::string&
 inline std::map<std::string, test::ConfigValue> hmac_config(const std::string& key_file,
                                                             bool create = true) {
   return {{"key_file", key_file}, {"create_key", create}};
+}
+
+// auth-postgres on a fresh database of the test binary's PostgreSQL (tests/support
+// postgres_fixture.hpp); "" when the server or the database could not be made (test failure).
+inline std::map<std::string, test::ConfigValue> postgres_config(const std::string& db_prefix) {
+  static int serial = 0;
+  auto& pg = test::shared_postgres();
+  if (!pg.ok()) {
+    ADD_FAILURE() << pg.error();
+    return {};
+  }
+  auto cfg = pg.plugin_config(pg.create_database(db_prefix + "_" + std::to_string(++serial)));
+  cfg["kdf_iterations"] = std::int64_t{1000};
+  cfg["pool_size"] = std::int64_t{4};
+  return cfg;
 }
 
 }  // namespace dfd::authtest

@@ -285,6 +285,10 @@ bool TestServer::handle(int fd, const std::string& method, const std::string& ta
   auto auth = headers.count("authorization") ? headers.at("authorization") : "";
   std::string bearer = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "";
   if (path.rfind("/v1/content/", 0) == 0) return send_content(fd, headers);
+  ++info_requests;
+  if (int status = faults.info_status.load();
+      status != 0 && manifest_requests.load() >= faults.info_status_after.load())
+    return send_json(fd, status, err("unavailable", "info fault " + std::to_string(status)));
   if (path == "/v1/auth/login" && method == "POST") {
     auto j = nlohmann::json::parse(body, nullptr, false);
     if (j.is_discarded() || j.value("email", "") != email_ || j.value("password", "") != password_)

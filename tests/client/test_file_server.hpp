@@ -38,6 +38,10 @@ struct Faults {
                                                    // that never ends (cut after this many bytes)
   std::atomic<bool> endless_headers{false};        // content: header lines that never end
   std::atomic<bool> stall_info{false};             // /v1/files*: hang until release_stall()
+  // Several info servers (issue 16): every info request (login, logout, list, manifest) is
+  // answered with this status and a JSON error while it is non-zero.
+  std::atomic<int> info_status{0};
+  std::atomic<std::uint64_t> info_status_after{0};  // ... once this many manifests were served
 };
 
 // Everything one file needs in the info API.
@@ -87,6 +91,7 @@ class TestServer {
   std::atomic<std::uint64_t> content_requests{0};
   std::atomic<std::uint64_t> connections{0};  // accepted TCP connections
   std::atomic<std::uint64_t> manifest_requests{0};
+  std::atomic<std::uint64_t> info_requests{0};  // every request to the info API (any answer)
 
  private:
   void accept_loop();

@@ -2,7 +2,8 @@
 # Every config in configs/ passes `dfd-host --check`, with the paths its ${DFD_...} variables
 # point at placed in a temp dir (state, storage root, and the files a deployment mounts: a TLS
 # certificate and key from scripts/pki, the broker's CA and a password file, an event signing key
-# from dfd-host keygen and a trusted_keys folder), and --check lists the plugins the config names.
+# from dfd-host keygen and a trusted_keys folder, a PostgreSQL password file), and --check lists
+# the plugins the config names (--check connects to nothing: no PostgreSQL or broker is needed).
 # No shipped config uses RabbitMQ's guest user or a password in its text.
 source "$(dirname "$0")/lib.sh"
 need_build
@@ -11,6 +12,7 @@ mkdir -p "$T/secrets"
 (
   umask 077
   openssl rand -hex 16 >"$T/secrets/amqp-password"
+  openssl rand -hex 16 >"$T/secrets/pg-password"
 )
 # The [events] keys the configs name (DFD_EVENTS_DIR/<server id>.key and the trust folders).
 for k in "info info" "fileserver fs-a" "fileserver fs-b" "fileserver fs-c"; do
@@ -25,7 +27,7 @@ for cfg in "$SRC_DIR"/configs/*.toml; do
   out=$(env DFD_STATE_DIR="$T/$name/state" DFD_STORAGE_ROOT="$T/$name/files" \
     DFD_TLS_CERT="$T/pki/server.pem" DFD_TLS_KEY="$T/pki/server.key" \
     DFD_AMQP_CA_FILE="$T/pki/ca.pem" DFD_AMQP_PASSWORD_FILE="$T/secrets/amqp-password" \
-    DFD_EVENTS_DIR="$T/keys" \
+    DFD_EVENTS_DIR="$T/keys" DFD_PG_PASSWORD_FILE="$T/secrets/pg-password" \
     DFD_ADMIN_PASSWORD=check-only \
     "$HOST" --config "$cfg" --check 2>&1) || {
     echo "$out" >&2

@@ -1,6 +1,6 @@
-// info-sqlite's pure pieces directly (no plugin, no host): the file-name rule and the catalog
-// applying it (issue 11, #8, defence in depth behind the event decoder), the client address
-// behind trusted proxies and the audit log's line format.
+// info-core's pure pieces (with info-sqlite's catalog store) directly (no plugin, no host): the
+// file-name rule and the catalog applying it (issue 11, #8, defence in depth behind the event
+// decoder), the client address behind trusted proxies and the audit log's line format.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -15,9 +15,11 @@
 #include "harness.hpp"
 #include "login_limiter.hpp"
 #include "manifest_limiter.hpp"
+#include "sqlite_catalog_store.hpp"
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 namespace {
+using info_sqlite::open_sqlite_catalog;
 
 TEST(InfoFileName, RefusesControlCharactersAndBadUtf8) {
   EXPECT_EQ(file_name_problem("report.pdf"), "");
@@ -37,7 +39,7 @@ TEST(InfoFileName, RefusesControlCharactersAndBadUtf8) {
 
 TEST(InfoFileName, TheCatalogRefusesThemWhateverTheDecoderDid) {
   test::TempDir dir;
-  auto cat = Catalog::open(dir.file("catalog.db"));
+  auto cat = open_sqlite_catalog(dir.file("catalog.db"));
   ASSERT_TRUE(cat.ok()) << cat.status().to_string();
   events::FileAvailable f;
   f.server_id = "fs-a";
@@ -66,7 +68,7 @@ TEST(InfoFileName, EntriesStoredBeforeTheCheckAreDroppedAtOpen) {
   test::TempDir dir;
   const std::string db = dir.file("catalog.db");
   {
-    auto cat = Catalog::open(db);
+    auto cat = open_sqlite_catalog(db);
     ASSERT_TRUE(cat.ok());
   }
   sqlite3* h = nullptr;
@@ -84,7 +86,7 @@ TEST(InfoFileName, EntriesStoredBeforeTheCheckAreDroppedAtOpen) {
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(h);
-  auto cat = Catalog::open(db);
+  auto cat = open_sqlite_catalog(db);
   ASSERT_TRUE(cat.ok()) << cat.status().to_string();
   EXPECT_EQ((*cat)->purged_names(), 1u);
   EXPECT_EQ((*cat)->file_count(), 1u);
@@ -176,4 +178,4 @@ TEST(InfoManifestLimiter, TokenBucketPerUser) {
 }
 
 }  // namespace
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info

@@ -1,5 +1,7 @@
 // info-sqlite through its real plugin library (loaded like the host does), with in-test Auth and
-// Broker doubles and the FakeHost (routes called without HTTP, a clock the test moves).
+// Broker doubles and the FakeHost (routes called without HTTP, a clock the test moves). Built a
+// second time with DFD_INFO_TEST_POSTGRES, the same tests run against info-postgres on a real
+// PostgreSQL (info_env.hpp).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -12,108 +14,12 @@
 #include "fake_host.hpp"
 #include "harness.hpp"
 #include "info_doubles.hpp"
+#include "info_env.hpp"
 
 namespace dfd::test {
 namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
-
-constexpr const char* kAdmin = "admin@example.com";
-constexpr const char* kAdminPw = "correct horse battery";
-
-std::string hex64(int n) {
-  std::string h = sha256_hex("file-" + std::to_string(n));
-  return h;
-}
-
-// One info-sqlite instance over doubles. Members are destroyed in reverse: the plugin first.
-struct InfoEnv {
-  explicit InfoEnv(std::map<std::string, ConfigValue> extra = {}, const std::string* db = nullptr,
-                   bool start = true) {
-    ::setenv("DFD_TEST_INFO_ADMIN_PW", kAdminPw, 1);
-    std::map<std::string, ConfigValue> cfg{
-        {"db", db ? *db : dir.file("info.db")},
-        {"admin_email", std::string(kAdmin)},
-        {"admin_password_env", std::string("DFD_TEST_INFO_ADMIN_PW")}};
-    for (auto& [k, v] : extra) cfg[k] = v;
-    host = std::make_unique<FakeHost>(cfg, "info-sqlite");
-    host->add_plugin(PluginKind::kAuth, "auth-fake", &auth);
-    host->add_plugin(PluginKind::kBroker, "broker-fake", &broker);
-    auto p = load_plugin("info-sqlite", *host, start);
-    status = p.status();
-    if (p.ok()) info = std::move(p.value());
-  }
-
-  HttpResponse call(const std::string& method, const std::string& path,
-                    const std::string& token = "", std::map<std::string, std::string> query = {},
-                    const std::string& body = "", const std::string& peer = "127.0.0.1") {
-    HttpRequest q;
-    if (!token.empty()) q.headers["authorization"] = "Bearer " + token;
-    q.query = std::move(query);
-    q.body = body;
-    q.peer = peer;
-    return host->call(method, path, q);
-  }
-  HttpResponse login(const std::string& email, const std::string& pw,
-                     const std::string& peer = "127.0.0.1") {
-    return call("POST", "/v1/auth/login", "", {}, json{{"email", email}, {"password", pw}}.dump(),
-                peer);
-  }
-  std::string admin_token() {
-    auto r = login(kAdmin, kAdminPw);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return json::parse(r.body)["token"].get<std::string>();
-  }
-  std::string user_token(const std::string& email = "user@example.com") {
-    auto created = auth.create_user(email, "User", "user-password", "user");
-    EXPECT_TRUE(created.ok());
-    auto r = login(email, "user-password");
-    EXPECT_EQ(r.status, 200) << r.body;
-    return json::parse(r.body)["token"].get<std::string>();
-  }
-  Status announce(const std::string& server, const std::string& zone, int n,
-                  std::uint64_t size = 10, std::uint64_t chunk = 4) {
-    events::FileAvailable f;
-    f.server_id = server;
-    f.zone = zone;
-    f.url = "http://127.0.0.1:91" + std::to_string(server.size()) + "/" + server;
-    f.uid = hex64(n);
-    f.name = "file-" + std::to_string(n) + ".bin";
-    f.size = size;
-    f.alg = "sha256";
-    f.chunk_size = chunk;
-    for (std::uint64_t i = 0; i < (size + chunk - 1) / chunk; ++i) {
-      f.chunks.push_back(sha256_hex(f.uid + std::to_string(i)));
-    }
-    return broker.deliver(events::server_routing_key(events::kFileAvailable, f.server_id),
-                          events::encode_file_available(f));
-  }
-  Status heartbeat(const std::string& server, const std::string& zone) {
-    events::Heartbeat h{server, zone,
-                        "http://127.0.0.1:91" + std::to_string(server.size()) + "/" + server, 2000,
-                        1};
-    return broker.deliver(events::server_routing_key(events::kServerHeartbeat, server),
-                          events::encode_heartbeat(h));
-  }
-  std::int64_t file_id(int n) {
-    auto r = call("GET", "/v1/files", admin_token(), {{"limit", "1000"}});
-    EXPECT_EQ(r.status, 200) << r.body;
-    json j = json::parse(r.body);
-    for (auto& f : j["files"]) {
-      if (f["uid"] == hex64(n)) return f["id"].get<std::int64_t>();
-    }
-    ADD_FAILURE() << "file " << n << " not listed: " << r.body << "\n" << host->log_text();
-    return -1;
-  }
-
-  KeepLibrary keep{"info-sqlite"};
-  TempDir dir;
-  FakeAuth auth;
-  FakeBroker broker;
-  std::unique_ptr<FakeHost> host;
-  Status status;
-  LoadedPlugin info;
-};
 
 std::string header(const HttpResponse& r, const std::string& name) {
   for (auto& [k, v] : r.headers) {
@@ -129,6 +35,7 @@ json error_of(const HttpResponse& r) {
   return j.is_object() && j.contains("error") ? j["error"] : json::object();
 }
 
+#ifndef DFD_INFO_TEST_POSTGRES  // info-sqlite's own config (info-postgres: info_postgres_test)
 // ---------------------------------------------------------------------------------------------
 TEST(InfoSqliteConfig, RejectsBadConfig) {
   {
@@ -244,6 +151,8 @@ TEST(InfoSqliteConfig, MissingPasswordEnvIsAnError) {
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.status().message().find("DFD_TEST_INFO_NOPE"), std::string::npos);
 }
+
+#endif
 
 // ---------------------------------------------------------------------------------------------
 TEST(InfoSqliteLogin, OkReturnsTokenExpiryAndUser) {
@@ -678,7 +587,7 @@ TEST(InfoSqliteEvents, FileNamesWithControlCharactersAreRejected) {
 
 TEST(InfoSqliteEvents, CatalogSurvivesARestartWithStableIds) {
   TempDir keep;
-  std::string db = keep.file("catalog.db");
+  std::string db = lasting_store(keep);
   std::int64_t id2 = 0;
   {
     InfoEnv env({}, &db);

@@ -1,4 +1,4 @@
-// The token announcer (plugins/info-sqlite/token_announcer.hpp) with a publish function that
+// The token announcer (plugins/info-core/token_announcer.hpp) with a publish function that
 // records what it is given: grouping, the single form for one record, arrivals and deadlines.
 #include "token_announcer.hpp"
 
@@ -13,7 +13,7 @@
 
 #include "dfd/events.hpp"
 
-namespace dfd::info_sqlite {
+namespace dfd::info {
 namespace {
 using namespace std::chrono_literals;
 
@@ -146,4 +146,4 @@ TEST(TokenAnnouncer, AWaitingRecordIsWithdrawnAtItsDeadline) {
 }
 
 }  // namespace
-}  // namespace dfd::info_sqlite
+}  // namespace dfd::info
