@@ -3,7 +3,7 @@
 # same file, through bench/download-vs-aria2c (interleaved runs, warm memory, every output's
 # sha256 checked). Quick: the shared cluster's big.bin (64 MiB), no aria2c --checksum runs. Full:
 # its own 1 GiB cluster, and aria2c with --checksum as a second peer.
-# BENCH_NEEDS_CLUSTER=1
+# BENCH_CLUSTER=loopback
 set -euo pipefail
 CASE_ID=client-vs-aria2c
 CASE_TITLE="Client: dfd get vs aria2c, one file from three servers"

@@ -6,7 +6,7 @@
 # from the first start to the last end. Every client must succeed; outputs go to /dev/shm when it
 # has room (else the case's directory) and are removed after each round. The file: the shared
 # cluster's big.bin (256 MiB in a full run); quick: odd.bin (5 MiB), so 32 clients stay short.
-# BENCH_NEEDS_CLUSTER=1
+# BENCH_CLUSTER=loopback
 set -euo pipefail
 CASE_ID=scaling-clients
 CASE_TITLE="Scaling: aggregate throughput of 1, 8, 32 concurrent clients"

@@ -5,7 +5,7 @@
 # file. Runs interleave dfd and aria2c for N = 1, 2, 3. On loopback every server shares the same
 # two cores with the client: this shows what each added server costs or gives on one machine, not
 # what more bandwidth gives (the shaped-zones case does that).
-# BENCH_NEEDS_CLUSTER=1
+# BENCH_CLUSTER=loopback
 set -euo pipefail
 CASE_ID=scaling-servers
 CASE_TITLE="Scaling: one download from 1, 2, 3 file servers"

@@ -1,30 +1,28 @@
 #!/usr/bin/env bash
-# Case: zones that are really apart. A `scripts/cluster up --netns` cluster puts each file server
-# and the client in their own network namespace, with tbf shaping each file server's link
-# (zone-a=200mbit, zone-b=100mbit, zone-c=50mbit: 350 Mbit/s in all). dfd: `dfd get ID` run in the
-# client's namespace; peer: `aria2c -x3 -s3 -k1M` in the same namespace from the same three file
-# servers over the same links (a manifest's download token in an Authorization header, given
-# through an aria2c input file, not the command line). Figure: the share of the links' total rate
-# the download reached (goal: dfd >= 90 % and ahead of aria2c).
+# Case: zones that are really apart. bench/run's zones cluster (bench/lib/clusters.sh:
+# `scripts/cluster up --netns --link ...`) puts each file server and the client in their own network
+# namespace, with tbf shaping each file server's link (zone-a=200mbit, zone-b=100mbit,
+# zone-c=50mbit: 350 Mbit/s in all). dfd: `dfd get ID` run in the client's namespace; peer:
+# `aria2c -x3 -s3 -k1M` in the same namespace from the same three file servers over the same links
+# (a manifest's download token in an Authorization header, given through an aria2c input file, not
+# the command line). Figure: the share of the links' total rate the download reached (goal: dfd
+# >= 90 % and ahead of aria2c). big.bin is 512 MiB (quick: 64 MiB).
 # Throttled: the same, with zone-a cut to 20mbit (`scripts/cluster link`) 40 % into the time the
 # download would take at the full rate, and restored afterwards; the figure is then the share of
 # what the links offered over the download's time (the ideal time under that schedule / the time
-# taken); a quick run measures it once. Needs root (ip netns) and the netns cluster (branch
-# i16-netns); without them the case reports "skipped".
+# taken); a quick run measures it once. Without the netns cluster (root, ip netns, branch
+# i16-netns) the case reports "skipped".
+# BENCH_CLUSTER=zones
 set -euo pipefail
 CASE_ID=shaped-zones
 CASE_TITLE="Shaped zones: three links of 200, 100, 50 Mbit/s"
 # shellcheck source=bench/lib/common.sh
 source "$(dirname "$0")/../lib/common.sh"
-LINKS=${BENCH_LINKS:-zone-a=200mbit,zone-b=100mbit,zone-c=50mbit}
+LINKS=$BENCH_LINKS
 THROTTLE=${BENCH_THROTTLE:-zone-a=20mbit}
-SIZE=${BENCH_SHAPED_SIZE:-$(pick 64M 512M)}
-bench_case_init "scripts/cluster up --plain --netns --link $LINKS --sample-size $SIZE; dfd get vs aria2c -x3 -s3 -k1M in \$DFD_CLIENT_NETNS; throttled: scripts/cluster link $THROTTLE"
-
-grep -q -- '--netns' "$REPO/scripts/cluster" ||
-  bench_skip "scripts/cluster has no --netns (the netns cluster of branch i16-netns is not merged into this checkout)"
-[ "$(id -u)" = 0 ] || bench_skip "network namespaces need root (ip netns)"
-command -v ip >/dev/null && ip netns list >/dev/null 2>&1 || bench_skip "ip netns does not work on this machine"
+bench_case_init "scripts/cluster up --plain --netns --link $LINKS; dfd get vs aria2c -x3 -s3 -k1M in \$DFD_CLIENT_NETNS; throttled: scripts/cluster link $THROTTLE"
+[ -z "${ZONES_NO_NETNS:-}" ] || bench_skip "$ZONES_NO_NETNS"
+[ -z "${ZONES_FAILED:-}" ] || bench_die "$ZONES_FAILED"
 
 # rate_bps SPEC: bytes/s of a tc rate ("200mbit", "20mbit", "1gbit", "500kbit").
 rate_bps() {
@@ -41,21 +39,17 @@ done
 tz=${THROTTLE%%=*}
 throttled_total=$(echo "$total - ${rate[$tz]} + $(rate_bps "${THROTTLE#*=}")" | bc -l)
 
-cluster_dir=$BENCH_WORK/cluster
-cluster_down() { "$REPO/scripts/cluster" down --dir "$cluster_dir" >/dev/null 2>&1 || true; }
-trap 'cluster_down; bench_stop_all' EXIT
-bench_say "starting the netns cluster ($LINKS, big.bin = $SIZE)"
-DFD_MANIFESTS_PER_MINUTE=0 "$REPO/scripts/cluster" up --dir "$cluster_dir" --sample-size "$SIZE" --plain \
-  --netns --link "$LINKS" >"$BENCH_WORK/cluster.log" 2>&1 || { tail -30 "$BENCH_WORK/cluster.log" >&2; bench_die "scripts/cluster up --netns failed"; }
-# shellcheck disable=SC1091
-source "$cluster_dir/cluster.env"
+# shellcheck disable=SC1090
+source "$ZONES_ENV"
+cluster_dir=$DFD_CLUSTER_DIR
 [ -n "${DFD_CLIENT_NETNS:-}" ] || bench_die "cluster.env has no DFD_CLIENT_NETNS"
 unset DFD_CA_BUNDLE
 NS=(ip netns exec "$DFD_CLIENT_NETNS")
 export XDG_CONFIG_HOME=$BENCH_WORK/config
+INFO=${DFD_SERVER%%,*}  # curl's: the first info server (dfd takes the whole list)
 printf '%s\n' "$DFD_DEMO_PASSWORD" | "${NS[@]}" "$DFD" --server "$DFD_SERVER" login --email "$DFD_DEMO_EMAIL" --password-stdin >/dev/null
 USER_TOKEN=$(python3 -c 'import json,os; print(json.load(open(os.environ["XDG_CONFIG_HOME"] + "/dfd/credentials"))["token"])')
-id=$("${NS[@]}" curl -fsS --max-time 10 -H "Authorization: Bearer $USER_TOKEN" "$DFD_SERVER/v1/files?limit=1000" |
+id=$("${NS[@]}" curl -fsS --max-time 10 -H "Authorization: Bearer $USER_TOKEN" "$INFO/v1/files?limit=1000" |
   python3 -c 'import json,sys
 print([f["id"] for f in json.load(sys.stdin)["files"] if f["name"] == "big.bin"][0])')
 file=$DFD_SAMPLE_DIR/big.bin
@@ -67,7 +61,7 @@ read -r -a roots <<<"$DFD_STORAGE_ROOTS"
 
 # aria_input: an aria2c input file for big.bin: the three locations, the token as a header.
 aria_input() {
-  "${NS[@]}" curl -fsS --max-time 10 -H "Authorization: Bearer $USER_TOKEN" "$DFD_SERVER/v1/files/$id" |
+  "${NS[@]}" curl -fsS --max-time 10 -H "Authorization: Bearer $USER_TOKEN" "$INFO/v1/files/$id" |
     python3 -c 'import json,sys
 m = json.load(sys.stdin)
 print("\t".join(l["url"].rstrip("/") + "/v1/content/" + m["uid"] for l in m["locations"]))

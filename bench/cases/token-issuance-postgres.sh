@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Case: download tokens per second with one and with two information servers sharing one
-# PostgreSQL (info-postgres + auth-postgres, `scripts/cluster up --postgres --info-servers 2`).
-# The same cluster answers both ways, interleaved: "one" = wrk with 16 connections against the first
-# info server; "two" = wrk with 8 connections against each of the two at the same time (16 in
-# all), tokens/s added up. Each answer waits for the broker's confirm of token.issued, as in the
-# token-issuance case. Needs branches i16-multi-info, i16-info-pg and i16-pg-store merged (the
-# --postgres cluster and the PostgreSQL plugins); without them the case reports "skipped".
+# PostgreSQL (info-postgres + auth-postgres): bench/run's zones cluster (bench/lib/clusters.sh)
+# runs with `--postgres --info-servers 2` where this checkout has them. The same cluster answers
+# both ways, interleaved: "one" = wrk with 16 connections against the first info server; "two" =
+# wrk with 8 connections against each of the two at the same time (16 in all), tokens/s added up.
+# Each answer waits for the broker's confirm of token.issued, as in the token-issuance case.
+# Without the PostgreSQL cluster (branches i16-multi-info, i16-info-pg, i16-pg-store) the case
+# reports "skipped".
+# BENCH_CLUSTER=zones
 set -euo pipefail
 CASE_ID=token-issuance-postgres
 CASE_TITLE="Token issuance: one vs two info servers on PostgreSQL"
@@ -13,23 +15,10 @@ CASE_TITLE="Token issuance: one vs two info servers on PostgreSQL"
 source "$(dirname "$0")/../lib/common.sh"
 DURATION=$(pick 2 10)
 bench_case_init "scripts/cluster up --plain --postgres --info-servers 2; wrk -c16 against one info server vs -c8 against each of two, ${DURATION}s per run"
-
-grep -q -- '--info-servers' "$REPO/scripts/cluster" ||
-  bench_skip "scripts/cluster has no --postgres --info-servers (branch i16-multi-info is not merged into this checkout)"
-[ -x "$REPO/scripts/postgres" ] || bench_skip "scripts/postgres is missing (branch i16-pg-store is not merged into this checkout)"
-for p in info-postgres auth-postgres; do
-  [ -e "$DFD_BUILD_DIR/plugins/libdfd-$p.so" ] ||
-    bench_skip "plugin $p is not built ($DFD_BUILD_DIR/plugins/libdfd-$p.so; branch i16-info-pg / i16-pg-store, then cmake --build)"
-done
-
-cluster_dir=$BENCH_WORK/cluster
-cluster_down() { "$REPO/scripts/cluster" down --dir "$cluster_dir" >/dev/null 2>&1 || true; }
-trap 'cluster_down; bench_stop_all' EXIT
-bench_say "starting a cluster with two info servers on one PostgreSQL"
-DFD_MANIFESTS_PER_MINUTE=0 "$REPO/scripts/cluster" up --dir "$cluster_dir" --sample-size 1M --plain \
-  --postgres --info-servers 2 >"$BENCH_WORK/cluster.log" 2>&1 || { tail -30 "$BENCH_WORK/cluster.log" >&2; bench_die "scripts/cluster up --postgres --info-servers 2 failed"; }
-# shellcheck disable=SC1091
-source "$cluster_dir/cluster.env"
+[ -z "${ZONES_NO_POSTGRES:-}" ] || bench_skip "$ZONES_NO_POSTGRES"
+[ -z "${ZONES_FAILED:-}" ] || bench_die "$ZONES_FAILED"
+# shellcheck disable=SC1090
+source "$ZONES_ENV"
 read -r -a infos <<<"${DFD_INFO_URLS:-}"
 [ "${#infos[@]}" -ge 2 ] || bench_die "cluster.env has fewer than two DFD_INFO_URLS"
 DFD_SERVER=${infos[0]}

@@ -3,7 +3,7 @@
 # waits for the broker's confirm of token.issued), 16 connections, through bench/token-issuance on
 # the shared plain cluster. The peer is the figure the repository records for the original Python
 # system (≈ 70 tokens/s, bench/token-issuance), not a measurement of this run.
-# BENCH_NEEDS_CLUSTER=1
+# BENCH_CLUSTER=loopback
 set -euo pipefail
 CASE_ID=token-issuance
 CASE_TITLE="Token issuance: one info server, SQLite, RabbitMQ"

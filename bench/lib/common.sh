@@ -2,9 +2,9 @@
 # Shared by bench/run and bench/cases/*.sh (sourced, not run). What a case gets from bench/run:
 #   REPO, DFD_BUILD_DIR, BENCH_QUICK (1 or 0), BENCH_RUNS (timed runs per side), BENCH_WORK (a
 #   private directory for this case, removed afterwards), BENCH_CASEFILE (the case's JSON, written
-#   through `results`), BENCH_TIMEOUT (seconds any one command may take), and CLUSTER_ENV (the
-#   shared plain `scripts/cluster`, started with DFD_MANIFESTS_PER_MINUTE=0) when the case asked
-#   for it (BENCH_NEEDS_CLUSTER=1 in its header).
+#   through `results`), BENCH_TIMEOUT (seconds any one command may take), and the cluster the case
+#   names in its header (`# BENCH_CLUSTER=loopback`: CLUSTER_ENV; `# BENCH_CLUSTER=zones`:
+#   ZONES_ENV, BENCH_LINKS; see bench/lib/clusters.sh).
 # A case sets CASE_ID and CASE_TITLE, then calls the helpers below. Everything a helper starts is
 # added to BENCH_PIDS; bench_stop_all (the case's EXIT trap, set by bench_case_init) stops it.
 
