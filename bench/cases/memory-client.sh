@@ -2,7 +2,7 @@
 # Case: the client's peak resident memory (/usr/bin/time's maximum RSS) downloading one big file,
 # dfd against aria2c, through bench/download-vs-aria2c --mode nginx: both download from the same
 # three nginx (dfd with a manifest file of the same shape as the info server's), so only the
-# clients differ. Full: 1 GiB and 4 GiB; quick: 64 MiB and 128 MiB (said in the report). No
+# clients differ. Full: 1 GiB and 4 GiB; quick: 32 MiB and 128 MiB (said in the report). No
 # warm-up and `--memory asis` (no touching of twice the file's size before each run): the figure is
 # memory, and the throughput printed alongside is only a by-product.
 set -euo pipefail
@@ -10,7 +10,7 @@ CASE_ID=memory-client
 CASE_TITLE="Memory: client peak RSS"
 # shellcheck source=bench/lib/common.sh
 source "$(dirname "$0")/../lib/common.sh"
-SIZES=${BENCH_MEMORY_SIZES:-$(pick "64M 128M" "1G 4G")}
+SIZES=${BENCH_MEMORY_SIZES:-$(pick "32M 128M" "1G 4G")}
 bench_case_init "bench/download-vs-aria2c --mode nginx --size S --runs $BENCH_RUNS --warmup 0 --memory asis --no-checksum-peer (S = ${SIZES// /, })"
 for s in $SIZES; do
   DFD_BENCH_TIMEOUT=$BENCH_TIMEOUT "$REPO/bench/download-vs-aria2c" --mode nginx --size "$s" --runs "$BENCH_RUNS" --warmup 0 --memory asis \

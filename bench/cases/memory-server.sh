@@ -9,7 +9,7 @@ CASE_ID=memory-server
 CASE_TITLE="Memory: file server RSS with 256 concurrent downloads"
 # shellcheck source=bench/lib/common.sh
 source "$(dirname "$0")/../lib/common.sh"
-args=(--duration "$(pick 2 5)" --size-mib "$(pick 64 256)" --repeat "$BENCH_RUNS" --connections 256 --threads 2
+args=(--duration "$(pick 2 5)" --size-mib "$(pick 32 256)" --repeat "$BENCH_RUNS" --connections 256 --threads 2
   --ranges 1048576)
 bench_case_init "bench/serve-ranges ${args[*]}"
 "$REPO/bench/serve-ranges" --build "$DFD_BUILD_DIR" "${args[@]}" --json "$BENCH_WORK/out.json"

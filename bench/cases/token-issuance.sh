@@ -10,7 +10,7 @@ CASE_TITLE="Token issuance: one info server, SQLite, RabbitMQ"
 # shellcheck source=bench/lib/common.sh
 source "$(dirname "$0")/../lib/common.sh"
 
-args=(--duration "$(pick 2 10)" --samples "$(pick 100 1000)" --runs "$BENCH_RUNS" --connections 16)
+args=(--duration "$(pick 2 10)" --samples "$(pick 50 1000)" --runs "$BENCH_RUNS" --connections 16)
 bench_case_init "bench/token-issuance ${args[*]}"
 DFD_CLUSTER_ENV=$CLUSTER_ENV "$REPO/bench/token-issuance" "${args[@]}" --json "$BENCH_WORK/out.json"
 
