@@ -5,6 +5,7 @@
                         --dfd-name NAME --dfd "V V ..." [--peer-name NAME --peer "V V ..."]
                         [--peer-recorded V --peer-source TEXT] [--goal-min V] [--goal-max V]
                         [--goal-ratio-min V] [--goal-ratio-max V] [--goal TEXT] [--note TEXT]
+                        [--self-peer]
     results.py skip FILE --case ID --title TEXT --reason TEXT
     results.py note FILE --case ID --title TEXT [--note TEXT] [--command TEXT]
     results.py stamp FILE --date TEXT --mode quick|full --dfd TEXT --load TEXT
@@ -66,7 +67,8 @@ def save(path, data):
 def make_row(a):
     row = {"label": a.label, "metric": a.metric, "better": a.better,
            "dfd": dict(name=a.dfd_name, **summary(parse_values(a.dfd))), "peer": None,
-           "ratio": None, "goal": a.goal or "", "goal_met": None, "note": a.note or ""}
+           "ratio": None, "goal": a.goal or "", "goal_met": None, "note": a.note or "",
+           "self_peer": bool(a.self_peer)}
     if a.peer is not None:
         row["peer"] = dict(name=a.peer_name or "peer", measured=True, **summary(parse_values(a.peer)))
     elif a.peer_recorded is not None:
@@ -94,11 +96,15 @@ def make_row(a):
     return row
 
 
+LEVEL = 0.02  # within 2 % of the peer counts as level, not behind
+
+
 def behind(row):
-    """True when dfd's median is worse than its peer's (by the metric's direction)."""
-    if row.get("ratio") is None:
+    """True when dfd's median is worse than its peer's by more than LEVEL (by the metric's
+    direction). A row comparing two dfd set-ups (self_peer) has no "behind"."""
+    if row.get("ratio") is None or row.get("self_peer"):
         return False
-    return row["ratio"] < 1 if row["better"] == "higher" else row["ratio"] > 1
+    return row["ratio"] < 1 - LEVEL if row["better"] == "higher" else row["ratio"] > 1 + LEVEL
 
 
 def fmt(x):
@@ -199,6 +205,9 @@ def markdown(doc):
                 out.append(f"- {r['label']}: {r['note']}")
             if behind(r):
                 out.append("- " + behind_sentence(c, r))
+            if r.get("self_peer") and r["ratio"] is not None:
+                out.append(f"- {r['label']}: {r['dfd']['name']} give {r['ratio']:.2f}× the {r['metric']} "
+                           f"of {r['peer']['name']}.")
         for n in c.get("notes", []):
             out.append(f"- {n}")
         out.append("")
@@ -263,6 +272,8 @@ def main(argv):
             p.add_argument("--goal-min", type=float)
             p.add_argument("--goal-max", type=float)
             p.add_argument("--goal-ratio-min", type=float)
+            p.add_argument("--self-peer", action="store_true",
+                           help="the peer is another dfd set-up (the ratio is a scaling factor)")
             p.add_argument("--goal-ratio-max", type=float)
             p.add_argument("--goal")
             p.add_argument("--note")

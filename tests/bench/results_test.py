@@ -35,6 +35,9 @@ class Statistics(unittest.TestCase):
         self.assertFalse(results.behind({"ratio": 1.2, "better": "higher"}))
         self.assertTrue(results.behind({"ratio": 1.5, "better": "lower"}))
         self.assertFalse(results.behind({"ratio": None, "better": "lower"}))
+        self.assertFalse(results.behind({"ratio": 1.01, "better": "lower"}))  # level: within 2 %
+        self.assertFalse(results.behind({"ratio": 0.985, "better": "higher"}))
+        self.assertFalse(results.behind({"ratio": 0.5, "better": "higher", "self_peer": True}))
 
 
 class Report(unittest.TestCase):
@@ -51,6 +54,9 @@ class Report(unittest.TestCase):
         run("row", self.b, "--case", "b", "--title", "Tokens", "--label", "16 connections",
             "--metric", "tokens/s", "--better", "higher", "--dfd-name", "info", "--dfd", "5000",
             "--peer-recorded", "70", "--peer-source", "recorded")
+        run("row", self.b, "--case", "b", "--title", "Tokens", "--label", "two vs one",
+            "--metric", "tokens/s", "--better", "higher", "--dfd-name", "two info servers", "--dfd", "90 110",
+            "--peer-name", "one info server", "--peer", "200", "--self-peer")
         run("skip", self.c, "--case", "c", "--title", "Zones", "--reason", "no netns cluster")
         run("stamp", self.a, "--date", "2026-11-30 05:00 UTC", "--mode", "full", "--dfd", "abc123", "--load", "1.0")
         run("stamp", self.c, "--date", "2026-11-30 06:00 UTC", "--mode", "quick", "--dfd", "def456", "--load", "2.0")
@@ -98,6 +104,8 @@ class Report(unittest.TestCase):
         self.assertIn("> A quick run.", self.text)
         self.assertIn("| aria2c | aria2 1.36 |", self.text)
         self.assertIn("100–120 (IQR 105–115, n=3)", self.text)
+        self.assertIn("- two vs one: two info servers give 0.50× the tokens/s of one info server.", self.text)
+        self.assertNotIn("behind** one info server", self.text)
 
 
 if __name__ == "__main__":
