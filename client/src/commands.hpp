@@ -4,16 +4,25 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace dfd::client {
 
 struct GlobalOptions {
-  std::string server;  // --server URL[,URL...]; empty = $DFD_SERVER, then the login's list
+  std::string server;     // --server URL[,URL...]; empty = $DFD_SERVER, then the login's list
+  double timeout_s = 10;  // --timeout SECONDS: each info-server call (connect + answer)
 };
 
 struct GetOptions {
-  std::string id;  // empty = list the files and ask on stdin
-  std::string output;
+  std::string id;                // empty = list the files and ask on stdin
+  std::vector<std::string> ids;  // several names / ids / uid prefixes (issue 13)
+  std::string output;            // FILE, DIR/ (-o), or - (stdout)
+  std::string output_dir;        // -d DIR
+  std::size_t parallel = 1;      // files downloaded at once (one shared connection budget)
+  double limit_rate = 0;         // --limit-rate, bytes/s (0 = none)
+  double per_server_rate = 0;    // --per-server-rate, bytes/s (0 = none)
+  bool quiet = false;            // -q: no progress, no text report
+  bool verbose = false;          // -v: live per-server view
   std::size_t connections = 0;
   std::size_t per_server = 4;
   std::string zone;

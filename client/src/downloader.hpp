@@ -28,13 +28,34 @@
 
 namespace dfd::client {
 
+// One file server as the live view shows it (issue 13: `dfd get -v`).
+struct ServerProgress {
+  std::string id;
+  std::string zone;
+  std::string url;
+  std::uint64_t bytes = 0;      // verified bytes this server delivered (this run)
+  double speed = 0;             // bytes/s received from it over the last few seconds
+  std::size_t connections = 0;  // requests in flight to it now
+  // "transferring" (bytes arrived in the last second), "waiting" (requests open, no bytes yet),
+  // "idle" (nothing asked of it now), "backing-off" (after a failure), "dropped".
+  std::string state;
+  std::string reason;  // why dropped or backing off (plain text from the last error); "" otherwise
+};
+
 struct Progress {
   std::uint64_t done_bytes = 0;  // verified + received in flight (resumed chunks included)
   std::uint64_t total_bytes = 0;
-  double speed = 0;   // bytes/s over the last few seconds
-  double eta_s = -1;  // -1 = unknown
-  std::size_t servers_active = 0;
-  std::size_t servers_usable = 0;
+  double speed = 0;                      // bytes/s over the last few seconds
+  double eta_s = -1;                     // -1 = unknown
+  double elapsed_s = 0;                  // since run() started
+  std::size_t servers_active = 0;        // servers with a request in flight
+  std::size_t servers_usable = 0;        // servers not dropped
+  std::size_t servers_transferring = 0;  // servers whose bytes arrived in the last second
+  std::size_t chunks_total = 0;
+  std::size_t chunks_verified = 0;      // resumed + verified this run
+  std::size_t chunks_resumed = 0;       // trusted from the state file at start
+  bool final = false;                   // the last call of a run (done, failed or stopped)
+  std::vector<ServerProgress> servers;  // in manifest location order
 };
 
 struct DownloadOptions {
@@ -60,7 +81,22 @@ struct DownloadOptions {
   std::chrono::milliseconds backoff_max{2000};
   std::size_t stop_after_chunks = 0;  // test hook: behave as interrupted after N chunks (0 = off)
   const std::atomic<bool>* interrupt = nullptr;      // set → stop, keep state, kInterrupted
-  std::function<void(const Progress&)> on_progress;  // ~4x per second
+  std::function<void(const Progress&)> on_progress;  // ~4x per second, and once with final=true
+  // Speed limits (issue 13), bytes/s, 0 = none: the whole download's body bytes, and each file
+  // server's. Accurate to +-10 % over 10 s.
+  double limit_rate = 0;
+  double per_server_rate = 0;
+  // false: no preallocation at all (a sparse part; used for -o -). true: the part is preallocated
+  // only once the first chunk is verified (never before), and a part holding no verified chunk is
+  // removed when the download fails.
+  bool preallocate = true;
+  // 0 = none. Otherwise only chunks starting before verified_prefix + window_bytes are requested
+  // (the whole-file streaming window of -o -).
+  std::uint64_t window_bytes = 0;
+  // Called on the run() thread whenever the in-order verified prefix grows: bytes [0, n) of the
+  // part file are verified and hashed for the whole-file digest, and the downloader will never
+  // read or write them again (a caller may stream them and punch them out of the part file).
+  std::function<void(std::uint64_t n)> on_prefix;
   // Fetches a fresh manifest (new download token) after a 401/403; nullopt + `error` on failure.
   std::function<std::optional<Manifest>(std::string& error)> renew;
 };

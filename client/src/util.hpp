@@ -30,6 +30,9 @@ constexpr int kLocalIo = 9;        // disk full, permission, other local I/O err
 constexpr int kDeadline = 10;      // get --deadline passed; verified chunks kept for resume
 constexpr int kTls = 11;           // TLS: server certificate not trusted, handshake refused, or
                                    // only plain-http locations for a manifest fetched over https
+constexpr int kLocked = 12;        // another dfd is downloading into the same output path
+constexpr int kThrottled = 13;     // the info server said 429 (login throttled, rate limited)
+constexpr int kAmbiguous = 14;     // a name or uid prefix matches several files (they are listed)
 constexpr int kInterrupted = 130;  // SIGINT/SIGTERM (or test stop hook); state kept for resume
 }  // namespace exit_code
 
