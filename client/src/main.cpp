@@ -1,16 +1,59 @@
 // dfd: the command line. The only translation unit that includes CLI11.
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "cli_order.hpp"
+#include "client_config.hpp"
 #include "commands.hpp"
 #include "curl_policy.hpp"
+#include "help_text.hpp"
 #include "util.hpp"
+
+namespace {
+
+// The app of `dfd help user add` (nullptr for a name that is no command), and its full name.
+const CLI::App* command_of(const CLI::App& app, const std::vector<std::string>& words,
+                           std::string& full_name) {
+  const CLI::App* cur = &app;
+  full_name = app.get_name();
+  for (const auto& w : words) {
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : cur->get_subcommands([](const CLI::App*) { return true; }))
+      if (sub->check_name(w) && !sub->get_group().empty()) next = sub;
+    if (!next) return nullptr;
+    cur = next;
+    full_name += " " + cur->get_name();
+  }
+  return cur;
+}
+
+// Whether an option of any command (looked up by "--name" or "-x") reads a value.
+bool option_takes_value(const CLI::App& app, std::string_view name) {
+  if (const CLI::Option* o = app.get_option_no_throw(std::string(name)))
+    return o->get_type_size_max() > 0 && o->get_expected_min() > 0;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    if (option_takes_value(*sub, name)) return true;
+  return false;
+}
+
+bool given_on_command_line(const CLI::App& app, std::string_view name) {
+  if (const CLI::Option* o = app.get_option_no_throw(std::string(name)); o && o->count() > 0)
+    return true;
+  for (const CLI::App* sub : app.get_subcommands())
+    if (given_on_command_line(*sub, name)) return true;
+  return false;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace dfd::client;
-  CLI::App app{"dfd: verified parallel downloads from dfd file servers"};
+  CLI::App app{"dfd: verified parallel downloads from dfd file servers", "dfd"};
   app.require_subcommand(1);
   GlobalOptions g;
   app.add_option("--server", g.server,
@@ -83,14 +126,48 @@ int main(int argc, char** argv) {
   get->add_option("--stop-after-chunks", go.stop_after_chunks)
       ->group("");  // test hook: stop like an interrupt after N chunks
 
+  // Habits (issue 13): `dfd help [COMMAND]`, examples, environment and exit codes in --help,
+  // options before the command name, the config file (client_config.hpp).
+  std::vector<std::string> help_words;
+  auto* help = app.add_subcommand("help", "show the help of dfd or of a command");
+  help->add_option("COMMAND", help_words, "a command, e.g. get");
+  help->fallthrough(false);
+  app.footer(main_help_footer());
+  get->footer(get_help_footer());
+  std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+  args = options_after_command(
+      args,
+      [&](std::string_view w) {
+        std::string name;
+        return command_of(app, {std::string(w)}, name) != nullptr;
+      },
+      [&](std::string_view o) { return option_takes_value(app, o); });
+  std::reverse(args.begin(), args.end());  // CLI11 takes the words last first
+
   try {
-    app.parse(argc, argv);
+    app.parse(std::move(args));
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : exit_code::kUsage;
   }
 
+  if (*help) {
+    std::string name;
+    const CLI::App* cmd = command_of(app, help_words, name);
+    if (!cmd) {
+      std::fprintf(stderr, "dfd: help: no command '%s'; the commands are listed by 'dfd help'\n",
+                   printable(help_words.empty() ? "" : help_words.back()).c_str());
+      return exit_code::kUsage;
+    }
+    std::fputs(cmd->get_formatter()->make_help(cmd, name, CLI::AppFormatMode::Normal).c_str(),
+               stdout);
+    return exit_code::kOk;
+  }
+
   try {
+    apply_client_config(
+        load_client_config(), [&](std::string_view o) { return given_on_command_line(app, o); },
+        g, go, tls);
     set_tls_settings(tls_settings_from(tls));
     if (*login) return cmd_login(g, email, password_stdin);
     if (*logout) return cmd_logout(g);

@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;  // a bad command line is a usage error, as for dfd
   }
   if (keygen->parsed()) {
     auto r = dfd::host::keygen(key_dir, key_name);
