@@ -5,7 +5,11 @@
 
 _dfd_commands="login logout ls info get user revoke help"
 _dfd_user_commands="add list disable enable passwd"
-_dfd_global_opts="--server --cacert --cert --key --timeout --help --version"
+# Options that read the next word as their value.
+_dfd_value_opts=" --server --cacert --cert --key --timeout --email -o --output -d --output-dir
+  --parallel --connections --per-server --zone --limit-rate --per-server-rate --stall-timeout
+  --silent-after --min-speed --min-speed-time --deadline --manifest --name --role "
+_dfd_global_opts="--server --cacert --cert --key --timeout -h --help --version"
 
 # The options of one command (after the global ones, which every command takes too).
 _dfd_command_opts() {
@@ -71,8 +75,7 @@ _dfd() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w=${COMP_WORDS[i]}
     case $w in
-    --server | --cacert | --cert | --key | --timeout) ((i++)) ;;
-    -*) ;;
+    -*) [[ $_dfd_value_opts == *[[:space:]]$w[[:space:]]* ]] && ((i++)) ;;
     *)
       if [ -z "$cmd" ]; then
         cmd=$w

@@ -103,7 +103,9 @@ struct Reader {
   double rate(const toml::node& n, std::string_view key) const {
     if (n.is_string()) {
       auto r = parse_rate(n.as_string()->get());
-      if (!r) fail(n, key, "'" + printable(n.as_string()->get()) + "' is not a rate (500K, 20M, 1.5G)");
+      if (!r)
+        fail(n, key,
+             "'" + printable(n.as_string()->get()) + "' is not a rate (" + kRateSyntax + ")");
       return *r;
     }
     if (n.is_integer() || n.is_floating_point()) return number(n, key, 0, 1e15);

@@ -166,8 +166,8 @@ int main(int argc, char** argv) {
 
   try {
     apply_client_config(
-        load_client_config(), [&](std::string_view o) { return given_on_command_line(app, o); },
-        g, go, tls);
+        load_client_config(), [&](std::string_view o) { return given_on_command_line(app, o); }, g,
+        go, tls);
     set_tls_settings(tls_settings_from(tls));
     if (*login) return cmd_login(g, email, password_stdin);
     if (*logout) return cmd_logout(g);

@@ -99,9 +99,9 @@ progress = false
   EXPECT_EQ(*c.limit_rate, 20.0 * 1024 * 1024);
   EXPECT_EQ(*c.per_server_rate, 65536.0);
   EXPECT_EQ(*c.timeout_s, 2.5);
-  EXPECT_EQ(*c.cacert, "/home/u/pki/ca.pem");       // ~/ is $HOME
-  EXPECT_EQ(*c.cert, "/etc/dfd/me.pem");            // absolute as it is
-  EXPECT_EQ(*c.key, "/etc/dfd/me.key");             // relative to the config file's folder
+  EXPECT_EQ(*c.cacert, "/home/u/pki/ca.pem");  // ~/ is $HOME
+  EXPECT_EQ(*c.cert, "/etc/dfd/me.pem");       // absolute as it is
+  EXPECT_EQ(*c.key, "/etc/dfd/me.key");        // relative to the config file's folder
   EXPECT_EQ(*c.output_dir, "/home/u/Downloads");
   EXPECT_EQ(*c.progress, false);
   EXPECT_EQ(c.lines.at("zone"), 3);
@@ -196,8 +196,8 @@ TEST(ClientConfigApply, CommandLineThenEnvironmentThenFileThenDefault) {
   EXPECT_EQ(tls.ca_file, "/dev/null");
 
   // The command line wins (the values parsed from it stay).
-  given = {"--server", "--timeout", "--zone", "--connections", "--per-server", "--limit-rate",
-           "--per-server-rate", "--output", "--cacert"};
+  given = {"--server",     "--timeout",         "--zone",   "--connections", "--per-server",
+           "--limit-rate", "--per-server-rate", "--output", "--cacert"};
   GlobalOptions g2;
   g2.server = "https://cli:9200";
   GetOptions go2;
@@ -241,16 +241,17 @@ TEST(ClientConfigApply, CertAndKeyGoTogetherAndMustBeReadable) {
 
   TlsSettings from_cli;
   from_cli.cert_file = "/cli.pem";
-  apply_client_config(c, [](std::string_view o) { return o == "--cert"; }, g, go, from_cli);
+  apply_client_config(
+      c, [](std::string_view o) { return o == "--cert"; }, g, go, from_cli);
   EXPECT_EQ(from_cli.cert_file, "/cli.pem");
   EXPECT_EQ(from_cli.key_file, "");  // the file's key belongs to the file's cert
 
   auto missing = parse_client_config("\ncacert = \"/no/such/ca.pem\"\n", "/etc/c.toml");
   int code = 0;
-  std::string msg =
-      error_of([&] { apply_client_config(missing, none, g, go, tls); }, &code);
-  EXPECT_EQ(msg, "/etc/c.toml:2: key 'cacert': /no/such/ca.pem: cannot read: No such file or "
-                 "directory");
+  std::string msg = error_of([&] { apply_client_config(missing, none, g, go, tls); }, &code);
+  EXPECT_EQ(msg,
+            "/etc/c.toml:2: key 'cacert': /no/such/ca.pem: cannot read: No such file or "
+            "directory");
   EXPECT_EQ(code, exit_code::kUsage);
 }
 
@@ -268,8 +269,9 @@ using V = std::vector<std::string>;
 TEST(OptionsAfterCommand, MovesLeadingOptionsAfterTheCommandLine) {
   EXPECT_EQ(reorder({"--zone", "a", "get", "X"}), (V{"get", "X", "--zone", "a"}));
   EXPECT_EQ(reorder({"--zone=a", "--json", "get", "X"}), (V{"get", "X", "--zone=a", "--json"}));
-  EXPECT_EQ(reorder({"-o", "out", "--server", "get", "get"}),
-            (V{"get", "-o", "out", "--server", "get"}));  // "get" as --server's value is not the command
+  EXPECT_EQ(
+      reorder({"-o", "out", "--server", "get", "get"}),
+      (V{"get", "-o", "out", "--server", "get"}));  // "get" as --server's value is not the command
   EXPECT_EQ(reorder({"-oout", "get", "X"}), (V{"get", "X", "-oout"}));
   EXPECT_EQ(reorder({"--json", "user", "list"}), (V{"user", "list", "--json"}));
   EXPECT_EQ(reorder({"--zone", "a", "get", "X", "--", "-odd-name"}),

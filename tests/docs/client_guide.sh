@@ -4,7 +4,8 @@
 # and a 64 MiB big.bin). tests/docs/doc_examples.py explains what is checked.
 # The document's https://info.example.org:9200 is the cluster's info server; its CA is trusted
 # through DFD_CA_BUNDLE (as a publicly trusted certificate would be); `dfd login` reads the demo
-# user's password (an admin) from stdin. `dfd` is the build's.
+# user's password (an admin) from stdin. `dfd` is the build's; `cmake --install build` installs
+# this build.
 # Usage: client_guide.sh BUILD_DIR SOURCE_DIR [--keep]   (--keep: leave the cluster running)
 set -euo pipefail
 BUILD_DIR=$(cd "$1" && pwd)
@@ -35,4 +36,5 @@ unset DFD_SERVER DFD_CONFIG XDG_CONFIG_HOME DFD_CLIENT_CERT DFD_CLIENT_KEY
 python3 "$SRC_DIR/tests/docs/doc_examples.py" "$SRC_DIR/docs/client.md" \
   --workdir "$T/work" --home "$T/home" --stdin-file "$T/password" \
   --replace "https://info.example.org:9200=${DFD_SERVER%%,*}" \
-  --replace "/etc/dfd/ca.pem=$DFD_CA_BUNDLE"
+  --replace "/etc/dfd/ca.pem=$DFD_CA_BUNDLE" \
+  --replace "cmake --install build =cmake --install $BUILD_DIR "
