@@ -6,7 +6,7 @@
 _dfd_commands="login logout ls info get user revoke help"
 _dfd_user_commands="add list disable enable passwd"
 # Options that read the next word as their value.
-_dfd_value_opts=" --server --cacert --cert --key --timeout --email -o --output -d --output-dir
+_dfd_value_opts=" --server --cacert --cert --key --timeout --email -o --output -d --dir
   --parallel --connections --per-server --zone --limit-rate --per-server-rate --stall-timeout
   --silent-after --min-speed --min-speed-time --deadline --manifest --name --role "
 _dfd_global_opts="--server --cacert --cert --key --timeout -h --help --version"
@@ -19,7 +19,7 @@ _dfd_command_opts() {
   ls) echo "--json" ;;
   info) echo "--json" ;;
   get)
-    echo "-o --output -d --output-dir --parallel --connections --per-server --zone" \
+    echo "-o --output -d --dir --parallel --connections --per-server --zone" \
       "--limit-rate --per-server-rate -q --quiet -v --verbose --no-progress --json --force" \
       "--stall-timeout --silent-after --min-speed --min-speed-time --deadline --manifest" \
       "--allow-insecure-locations"
@@ -55,7 +55,7 @@ _dfd() {
     mapfile -t COMPREPLY < <(compgen -f -- "$cur")
     return 0
     ;;
-  -d | --output-dir)
+  -d | --dir)
     mapfile -t COMPREPLY < <(compgen -d -- "$cur")
     return 0
     ;;

@@ -231,7 +231,7 @@ void apply_client_config(const ClientConfig& c,
   if (c.limit_rate && unset("--limit-rate", nullptr)) go.limit_rate = *c.limit_rate;
   if (c.per_server_rate && unset("--per-server-rate", nullptr))
     go.per_server_rate = *c.per_server_rate;
-  if (c.output_dir && unset("--output-dir", nullptr) && unset("--output", nullptr))
+  if (c.output_dir && unset("--dir", nullptr) && unset("--output", nullptr))
     go.output_dir = *c.output_dir;
   if (c.progress && !*c.progress) go.no_progress = true;
 }

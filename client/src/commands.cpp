@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "api_client.hpp"
@@ -18,7 +19,9 @@
 #include "credentials.hpp"
 #include "downloader.hpp"
 #include "location_policy.hpp"
+#include "output_path.hpp"
 #include "server_list.hpp"
+#include "stdout_stream.hpp"
 #include "util.hpp"
 
 namespace dfd::client {
@@ -147,7 +150,9 @@ class ProgressLine {
 
 namespace {
 using SteadyTime = std::chrono::steady_clock::time_point;
-int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTime deadline);
+// `claimed` is the output path claimed before the manifest (with `lock`), or "" (output_path.hpp).
+int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTime deadline,
+             std::string claimed, OutputLock lock);
 }  // namespace
 
 int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin) {
@@ -230,16 +235,24 @@ int cmd_info(const GlobalOptions& g, const std::string& id, bool json) {
 }
 
 int cmd_get(const GlobalOptions& g, const GetOptions& go) {
-  // Refuse early (before a download token is issued) when -o names an existing file.
-  if (!go.output.empty() && !go.force && ::access(go.output.c_str(), F_OK) == 0)
-    throw CliError(exit_code::kExists, go.output + " already exists (use --force to overwrite it)");
+  // Output (issue 13): -o - is checked, and a path that does not depend on the file's name is
+  // claimed (folders, lock, --force) before a download token is issued.
+  std::string claimed;
+  OutputLock lock;
+  if (is_stdout_output(go.output)) {
+    check_stdout_streaming(go.json, go.output_dir, go.id.empty() ? 0 : 1, ::isatty(STDOUT_FILENO));
+  } else if (auto path = output_path_without_name(go.output, go.output_dir)) {
+    lock = claim_output(*path, go.force);
+    claimed = *path;
+  }
   // --deadline counts from here: the info server's answers are within it too.
   SteadyTime deadline{};
   if (go.deadline_s > 0)
     deadline = std::chrono::steady_clock::now() +
                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                    std::chrono::duration<double>(go.deadline_s));
-  if (!go.manifest_file.empty()) return get_with(nullptr, go.id, go, deadline);
+  if (!go.manifest_file.empty())
+    return get_with(nullptr, go.id, go, deadline, claimed, std::move(lock));
   InfoApi api = logged_in_api(g);
   api.set_deadline(deadline, go.deadline_s);
   std::string id = go.id;
@@ -254,11 +267,12 @@ int cmd_get(const GlobalOptions& g, const GetOptions& go) {
     while (!id.empty() && id.front() == ' ') id.erase(0, 1);
     if (id.empty()) throw CliError(exit_code::kUsage, "no file id given");
   }
-  return get_with(&api, id, go, deadline);
+  return get_with(&api, id, go, deadline, claimed, std::move(lock));
 }
 
 namespace {
-int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTime deadline) {
+int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTime deadline,
+             std::string claimed, OutputLock lock) {
   Manifest m;
   LocationPolicy policy;
   // Any https server in the list counts: a renewed manifest may come from another server.
@@ -282,8 +296,18 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTi
     m = parse_manifest_text(text);
   }
   DownloadOptions o;
-  o.output = go.output.empty() ? default_output_name(m.name) : go.output;
   o.force = go.force;
+  std::unique_ptr<StdoutStream> stream;  // -o -
+  if (is_stdout_output(go.output)) {
+    stream = std::make_unique<StdoutStream>();
+    stream->configure(o, m.chunk_size, go.stream_window, [] { g_interrupted = true; });
+  } else {
+    if (claimed.empty()) {  // -o DIR, -d DIR or no -o: the name came with the manifest
+      claimed = resolve_output_path(go.output, go.output_dir, m.name);
+      lock = claim_output(claimed, go.force);
+    }
+    o.output = claimed;
+  }
   o.connections = go.connections;
   o.per_server = go.per_server ? go.per_server : 4;
   o.stall_timeout = std::chrono::milliseconds(static_cast<long>(go.stall_timeout_s * 1000));
@@ -319,10 +343,12 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTi
 
   DownloadReport r = Downloader(std::move(m), o).run();
   line.end();
+  if (stream) stream->finish(r);
   if (go.json) {
     std::printf("%s\n", json_text(report_to_json(r)).c_str());
   } else if (r.exit_code != exit_code::kExists) {
-    std::printf("%s", report_to_text(r).c_str());
+    std::fprintf(stream ? stderr : stdout, "%s", report_to_text(r).c_str());
+    if (stream) std::fprintf(stderr, "%s\n", stream->summary().c_str());
   }
   std::fflush(stdout);
   if (!r.ok) std::fprintf(stderr, "dfd: %s\n", printable(r.error, true).c_str());

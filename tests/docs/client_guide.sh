@@ -31,10 +31,11 @@ DFD_BUILD_DIR=$BUILD_DIR "$SRC_DIR/scripts/cluster" up --dir "$T/cluster" --samp
 source "$T/cluster/cluster.env"
 mkdir -p "$T/home" "$T/work"
 (umask 077 && printf '%s\n' "$DFD_DEMO_PASSWORD" >"$T/password")
+INFO_URL=${DFD_SERVER%%,*}
 export PATH=$BUILD_DIR/bin:$PATH DFD_CA_BUNDLE
 unset DFD_SERVER DFD_CONFIG XDG_CONFIG_HOME DFD_CLIENT_CERT DFD_CLIENT_KEY
 python3 "$SRC_DIR/tests/docs/doc_examples.py" "$SRC_DIR/docs/client.md" \
   --workdir "$T/work" --home "$T/home" --stdin-file "$T/password" \
-  --replace "https://info.example.org:9200=${DFD_SERVER%%,*}" \
+  --replace "https://info.example.org:9200=$INFO_URL" \
   --replace "/etc/dfd/ca.pem=$DFD_CA_BUNDLE" \
   --replace "cmake --install build =cmake --install $BUILD_DIR "

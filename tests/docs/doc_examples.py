@@ -102,7 +102,7 @@ def script_for(commands: List[Command], replace: List[tuple], workdir: str) -> s
         f"cd {shlex.quote(workdir)} || exit 99",
         "__out=$(mktemp); __fails=0",
         # Prints the output of the last command, indented, for the log.
-        "__show() { sed 's/^/    /' \"$__out\"; }",
+        "__show() { sed -n '1,40s/^/    /p; 41{s/.*/    [...]/p;q}' \"$__out\"; }",
     ]
     for c in commands:
         text = c.text
