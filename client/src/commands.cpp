@@ -20,6 +20,7 @@
 #include "downloader.hpp"
 #include "location_policy.hpp"
 #include "output_path.hpp"
+#include "progress_view.hpp"
 #include "server_list.hpp"
 #include "stdout_stream.hpp"
 #include "util.hpp"
@@ -121,31 +122,6 @@ nlohmann::json entry_json(const FileEntry& f) {
           {"digest", {{"alg", f.alg}, {"value", f.digest}}}};
 }
 
-class ProgressLine {
- public:
-  explicit ProgressLine(bool on) : on_(on) {}
-  ~ProgressLine() { end(); }
-  void show(const Progress& p) {
-    if (!on_) return;
-    double pct = p.total_bytes ? 100.0 * static_cast<double>(p.done_bytes) /
-                                     static_cast<double>(p.total_bytes)
-                               : 100.0;
-    std::string eta = p.eta_s < 0 ? "--" : human_duration(p.eta_s);
-    std::fprintf(stderr, "\r%5.1f%%  %s / %s  %s  ETA %s  servers %zu/%zu\x1b[K", pct,
-                 human_size(p.done_bytes).c_str(), human_size(p.total_bytes).c_str(),
-                 human_rate(p.speed).c_str(), eta.c_str(), p.servers_active, p.servers_usable);
-    std::fflush(stderr);
-    shown_ = true;
-  }
-  void end() {
-    if (shown_) std::fputc('\n', stderr);
-    shown_ = false;
-  }
-
- private:
-  bool on_;
-  bool shown_ = false;
-};
 }  // namespace
 
 namespace {
@@ -320,8 +296,9 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTi
   o.deadline_s = go.deadline_s;
   o.stop_after_chunks = go.stop_after_chunks;
   o.interrupt = &g_interrupted;
-  ProgressLine line(!go.no_progress && ::isatty(STDERR_FILENO));
-  o.on_progress = [&](const Progress& p) { line.show(p); };
+  ProgressView view(ProgressView::mode_for(go.quiet, go.no_progress, STDERR_FILENO), go.verbose,
+                    stderr, STDERR_FILENO);
+  o.on_progress = [&](const Progress& p) { view.show(p); };
   if (api)
     o.renew = [&](std::string& err) -> std::optional<Manifest> {
       try {
@@ -342,11 +319,11 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTi
   ::signal(SIGXFSZ, SIG_IGN);  // a file size limit becomes EFBIG, reported like a full disk
 
   DownloadReport r = Downloader(std::move(m), o).run();
-  line.end();
+  view.finish(r.ok);
   if (stream) stream->finish(r);
   if (go.json) {
     std::printf("%s\n", json_text(report_to_json(r)).c_str());
-  } else if (r.exit_code != exit_code::kExists) {
+  } else if (!go.quiet && r.exit_code != exit_code::kExists) {
     std::fprintf(stream ? stderr : stdout, "%s", report_to_text(r).c_str());
     if (stream) std::fprintf(stderr, "%s\n", stream->summary().c_str());
   }
