@@ -9,22 +9,22 @@ namespace dfd::client {
 const std::vector<std::pair<int, std::string>>& exit_code_meanings() {
   namespace x = exit_code;
   static const std::vector<std::pair<int, std::string>> table = {
-      {x::kOk, "success (get: every chunk and the whole file verified)"},
+      {x::kOk, "success (get: every file complete and verified)"},
       {x::kFailure, "any other failure"},
       {x::kUsage, "usage: bad arguments or config file, no server configured"},
-      {x::kAuth, "not logged in, wrong password, token refused"},
-      {x::kServer, "info server unreachable or answered an error"},
-      {x::kNotFound, "no such file"},
+      {x::kAuth, "authentication: not logged in, wrong password, token refused (HTTP 401/403)"},
+      {x::kServer, "info server unreachable, or it answered an error (5xx, an invalid reply)"},
+      {x::kNotFound, "not found: no such file"},
       {x::kExists, "get: the output exists (use --force)"},
-      {x::kIncomplete, "get: every file server failed; verified chunks kept, rerun resumes"},
-      {x::kDigest, "get: the whole-file digest does not match"},
-      {x::kLocalIo, "get: local I/O error (disk full, permission)"},
-      {x::kDeadline, "get: --deadline passed; rerun resumes"},
-      {x::kTls, "TLS: certificate not trusted, handshake refused"},
-      {x::kLocked, "get: another dfd is writing the same output"},
-      {x::kThrottled, "the info server said 429 (too many attempts: wait)"},
-      {x::kAmbiguous, "a name or id prefix matches several files (listed)"},
-      {x::kInterrupted, "interrupted (Ctrl-C); rerun resumes"},
+      {x::kIncomplete, "get: every file server failed; verified chunks kept, a rerun resumes"},
+      {x::kDigest, "get: whole-file digest mismatch"},
+      {x::kLocalIo, "get: local I/O error (disk full, permission); state kept"},
+      {x::kDeadline, "get: --deadline passed; verified chunks kept"},
+      {x::kTls, "TLS: certificate not trusted or handshake refused"},
+      {x::kLocked, "get: another dfd is downloading into the same output path"},
+      {x::kThrottled, "throttled: the info server said 429 (too many failed logins, rate limit)"},
+      {x::kAmbiguous, "a name or uid prefix matches several files (they are listed)"},
+      {x::kInterrupted, "interrupted (Ctrl-C, SIGTERM); state kept, a rerun resumes"},
   };
   return table;
 }

@@ -4,8 +4,8 @@
 # and a 64 MiB big.bin). tests/docs/doc_examples.py explains what is checked.
 # The document's https://info.example.org:9200 is the cluster's info server; its CA is trusted
 # through DFD_CA_BUNDLE (as a publicly trusted certificate would be); `dfd login` reads the demo
-# user's password (an admin) from stdin. `dfd` is the build's; `cmake --install build` installs
-# this build.
+# user's password (an admin) from stdin. The commands run in a scratch home folder (the document's
+# /home/you); `dfd` is the build's; `cmake --install build` installs this build.
 # Usage: client_guide.sh BUILD_DIR SOURCE_DIR [--keep]   (--keep: leave the cluster running)
 set -euo pipefail
 BUILD_DIR=$(cd "$1" && pwd)
@@ -29,13 +29,13 @@ DFD_BUILD_DIR=$BUILD_DIR "$SRC_DIR/scripts/cluster" up --dir "$T/cluster" --samp
   { tail -n 40 "$T/cluster.log" >&2; echo "FAIL: scripts/cluster up" >&2; exit 1; }
 # shellcheck disable=SC1091
 source "$T/cluster/cluster.env"
-mkdir -p "$T/home" "$T/work"
+mkdir -p "$T/home"
 (umask 077 && printf '%s\n' "$DFD_DEMO_PASSWORD" >"$T/password")
 INFO_URL=${DFD_SERVER%%,*}
 export PATH=$BUILD_DIR/bin:$PATH DFD_CA_BUNDLE
 unset DFD_SERVER DFD_CONFIG XDG_CONFIG_HOME DFD_CLIENT_CERT DFD_CLIENT_KEY
 python3 "$SRC_DIR/tests/docs/doc_examples.py" "$SRC_DIR/docs/client.md" \
-  --workdir "$T/work" --home "$T/home" --stdin-file "$T/password" \
+  --workdir "$T/home" --home "$T/home" --stdin-file "$T/password" \
   --replace "https://info.example.org:9200=$INFO_URL" \
-  --replace "/etc/dfd/ca.pem=$DFD_CA_BUNDLE" \
+  --replace "/etc/dfd/ca.pem=$DFD_CA_BUNDLE" --replace "/home/you=$T/home" \
   --replace "cmake --install build =cmake --install $BUILD_DIR "

@@ -16,7 +16,7 @@ The examples are the fenced blocks marked ```console. In them:
 All commands of the document run in order in one bash process (so `cd` and `export` carry over),
 in a scratch working folder, with HOME set to a scratch home and stdin from --stdin-file (the
 password a `dfd login` asks for). --replace OLD=NEW (repeatable) rewrites the document's
-placeholders (https://info.example.org:9200 ...) in commands. Nothing else is hidden: a reader
+placeholders (https://info.example.org:9200, /home/you ...) in commands and in the "dfd: " lines. Nothing else is hidden: a reader
 who types the commands against a real server gets what the test got.
 
   doc_examples.py DOC --list                     print the commands with their line numbers
@@ -134,6 +134,8 @@ def script_for(commands: List[Command], replace: List[tuple], workdir: str) -> s
                   f"the document says {c.expect_rc}\"; __fails=$((__fails + 1)); }}"]
         for o in c.output:
             if o.startswith("dfd: "):
+                for old, new in replace:
+                    o = o.replace(old, new)
                 pat = pattern_of(o)
                 checks.append(
                     f"grep -qE -- {shlex.quote(pat)} \"$__out\" || {{ echo "
