@@ -58,15 +58,21 @@ int main(int argc, char** argv) {
   GlobalOptions g;
   app.add_option("--server", g.server,
                  "info server URL, or several: URL1,URL2,... tried in order when one is down "
-                 "(default: $DFD_SERVER, then the login's)");
+                 "(default: $DFD_SERVER, then the config file, then the login's)")
+      ->type_name("URL");
   TlsSettings tls;
   app.add_option("--cacert", tls.ca_file,
                  "PEM CA bundle that https servers are checked against (default: "
-                 "$DFD_CA_BUNDLE, then the system's store)");
+                 "$DFD_CA_BUNDLE, then the config file, then the system's store)")
+      ->type_name("FILE");
   app.add_option("--cert", tls.cert_file,
-                 "PEM client certificate for servers that want one (default: $DFD_CLIENT_CERT)");
+                 "PEM client certificate for servers that want one (default: $DFD_CLIENT_CERT, "
+                 "then the config file)")
+      ->type_name("FILE");
   app.add_option("--key", tls.key_file,
-                 "PEM private key of --cert (default: $DFD_CLIENT_KEY, then the --cert file)");
+                 "PEM private key of --cert (default: $DFD_CLIENT_KEY, then the config file, "
+                 "then the --cert file)")
+      ->type_name("FILE");
   app.fallthrough();  // the options above also work after the command name
   app.set_version_flag("--version", "dfd 0.1.0");
 

@@ -213,6 +213,12 @@ TEST(ClientConfigApply, CommandLineThenEnvironmentThenFileThenDefault) {
   EXPECT_EQ(go2.output_dir, "");  // -o FILE: no output_dir from the file
   EXPECT_EQ(tls2.ca_file, "");
 
+  given = {"--dir"};  // -d DIR from the command line
+  GetOptions go_d;
+  go_d.output_dir = "/from-cli";
+  apply_client_config(c, on_command_line, g2, go_d, tls2);
+  EXPECT_EQ(go_d.output_dir, "/from-cli");
+
   // The environment wins over the file (commands.cpp and curl_policy.cpp read it later).
   given.clear();
   ScopedEnv s2("DFD_SERVER", "https://env:9200");
