@@ -7,8 +7,8 @@
 //
 // Sizes are scaled down so the suite stays fast. Issue 5 asks for 1 GiB (and 4 GiB for peak
 // memory): DFD_E2E_BIG_MIB and DFD_E2E_CHUNK_MIB (defaults 64 and 1) run the same tests at those
-// sizes, and bench/client-acceptance does exactly that (docs/client.md lists its figures). Every
-// fault window below scales with the size.
+// sizes, and bench/client-acceptance does exactly that (docs/client-engine.md lists its figures).
+// Every fault window below scales with the size.
 //
 // Some faults must land while a download runs, and a 64 MiB download takes only a few hundred ms.
 // Where a fault needs a window (a client SIGKILL after a state write, a file server SIGKILL or
@@ -18,7 +18,7 @@
 // happen before the download ends. The kill itself is a real SIGKILL, of a running client.
 //
 // Criterion 4 (SIGSTOPped server, "< 2x the normal time") is asserted as < 2x + 0.3 s: at 64 MiB
-// a download takes ~0.2 s, and the client's fixed 300 ms silence threshold (docs/client.md)
+// a download takes ~0.2 s, and the client's fixed 300 ms silence threshold (docs/client-engine.md)
 // would otherwise dominate; a client that waited for its 5 s stall timeout still fails it.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -252,7 +252,7 @@ TEST_F(ClientE2E, Aria2cFromThreeServersByteIdentical) {
 }
 
 // Issue 5, criterion 6, scaled down: peak RSS of a 64 MiB download under /usr/bin/time -v. (The
-// 4 GiB measurement is bench/download-vs-aria2c's; docs/client.md lists it.)
+// 4 GiB measurement is bench/download-vs-aria2c's; docs/client-engine.md lists it.)
 TEST_F(ClientE2E, PeakMemoryUnder64MiB) {
   if (::access("/usr/bin/time", X_OK) != 0) GTEST_SKIP() << "/usr/bin/time not installed";
 #ifdef DFD_SANITIZED
@@ -336,7 +336,7 @@ bool wait_progress(Process& p, long long bytes, std::chrono::milliseconds timeou
 TEST_F(ClientE2E, StoppedServerDoesNotStallDownload) {
   // Normal and stopped runs alternate, and the better of two of each counts, so that a run
   // slowed by the machine (on this VM, page-cache writes into memory the hypervisor took back
-  // run at a third of the speed for a whole download, docs/client.md) decides neither side.
+  // run at a third of the speed for a whole download, docs/client-engine.md) decides neither side.
   auto& victim = g->server("fs-b");
   double normal = 1e9, stopped = 1e9;
   for (int i = 0; i < 2; ++i) {
@@ -376,7 +376,8 @@ TEST_F(ClientE2E, StoppedServerDoesNotStallDownload) {
   std::printf("normal %.3f s, with fs-b SIGSTOPped mid-download %.3f s (%.2fx)\n", normal, stopped,
               stopped / normal);
   // Issue 5 says < 2x for 1 GiB. At 64 MiB a download takes ~0.2 s and the client's 300 ms
-  // silence threshold (docs/client.md) is a large share of it, so allow 2x plus that threshold.
+  // silence threshold (docs/client-engine.md) is a large share of it, so allow 2x plus that
+  // threshold.
   EXPECT_LT(stopped, 2 * normal + 0.3);
 }
 
