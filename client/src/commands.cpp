@@ -1,7 +1,6 @@
 #include "commands.hpp"
 
 #include <signal.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,6 +20,7 @@
 #include "location_policy.hpp"
 #include "output_path.hpp"
 #include "progress_view.hpp"
+#include "password_input.hpp"
 #include "server_list.hpp"
 #include "stdout_stream.hpp"
 #include "util.hpp"
@@ -64,24 +64,7 @@ InfoApi logged_in_api(const GlobalOptions& g) {
 }
 
 std::string read_password(bool from_stdin) {
-  std::string pw;
-  if (!from_stdin && ::isatty(STDIN_FILENO)) {
-    std::fprintf(stderr, "Password: ");
-    std::fflush(stderr);
-    termios old{};
-    bool have = ::tcgetattr(STDIN_FILENO, &old) == 0;
-    if (have) {
-      termios quiet = old;
-      quiet.c_lflag &= static_cast<tcflag_t>(~ECHO);
-      quiet.c_lflag |= ECHONL;
-      ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    }
-    std::getline(std::cin, pw);
-    if (have) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-  } else {
-    std::getline(std::cin, pw);
-  }
-  while (!pw.empty() && (pw.back() == '\r' || pw.back() == '\n')) pw.pop_back();
+  std::string pw = read_secret("Password: ", from_stdin);
   if (pw.empty()) throw CliError(exit_code::kUsage, "login failed: empty password");
   return pw;
 }
@@ -130,6 +113,10 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTime deadline,
              std::string claimed, OutputLock lock);
 }  // namespace
+
+InfoApi session_api(const GlobalOptions& g) {
+  return logged_in_api(g);
+}
 
 int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin) {
   std::optional<Credentials> old;
