@@ -170,21 +170,35 @@ complete_words() {
 mkdir -p "$T/cwd/sub dir" && touch "$T/cwd/file.txt"
 (cd "$T/cwd" && [ "$(complete_words dfd get -d s)" = "sub dir" ]) || fail "dfd get -d s<TAB>"
 # File names come from `dfd ls --json` (the command being completed): a stand-in prints a catalog.
-cat >"$T/fake-dfd" <<'FAKE'
+mkdir -p "$T/catalog" "$T/failing"
+cat >"$T/catalog/dfd" <<'FAKE'
 #!/bin/sh
 [ "$1 $2" = "ls --json" ] || exit 2
 printf '{\n  "files": [\n    {\n      "id": 1,\n      "name": "big.iso",\n      "size": 1\n    },\n    {\n      "id": 2,\n      "name": "bigger one.iso"\n    },\n    {\n      "name": "small.bin"\n    }\n  ],\n  "total": 3\n}\n'
 FAKE
-chmod +x "$T/fake-dfd"
-got=$(complete_words "$T/fake-dfd" get --zone a bi | sort | tr '\n' '|')
+chmod +x "$T/catalog/dfd"
+got=$(complete_words "$T/catalog/dfd" get --zone a bi | sort | tr '\n' '|')
 [ "$got" = "big.iso|bigger one.iso|" ] || fail "dfd get bi<TAB> with a catalog: '$got'"
-printf '#!/bin/sh\necho "dfd: not logged in" >&2\nexit 3\n' >"$T/fake-dfd"
-got=$(complete_words "$T/fake-dfd" get b 2>&1)
+printf '#!/bin/sh\necho "dfd: not logged in" >&2\nexit 3\n' >"$T/failing/dfd"
+chmod +x "$T/failing/dfd"
+got=$(complete_words "$T/failing/dfd" get b 2>&1)
 [ -z "$got" ] || fail "dfd get b<TAB> when ls fails printed: '$got'"
 pass "bash completion: commands, options (also after options), folders, names from dfd ls, silent on error"
 if command -v zsh >/dev/null; then
   zsh -n "$SRC_DIR/completions/_dfd" || fail "zsh -n completions/_dfd"
-  pass "zsh -n completions/_dfd"
+  # zsh_complete LINE: what zsh's completion system (compinit + completions/_dfd) offers.
+  zsh_complete() {
+    timeout 60 zsh -f "$SRC_DIR/tests/client/zsh_complete.zsh" "$SRC_DIR/completions" "$T/zsh.out" "$1"
+  }
+  [ "$(zsh_complete "dfd g")" = get ] || fail "zsh: dfd g<TAB>: '$(zsh_complete "dfd g")'"
+  [ "$(zsh_complete "dfd get --li")" = --limit-rate ] || fail "zsh: dfd get --li<TAB>"
+  [ "$(zsh_complete "dfd get --zone a --per-server-r")" = --per-server-rate ] ||
+    fail "zsh: dfd get --zone a --per-server-r<TAB>"
+  [ "$(zsh_complete "dfd user l")" = list ] || fail "zsh: dfd user l<TAB>"
+  got=$(zsh_complete "$T/catalog/dfd get bi" | tr '\n' '|')
+  [ "$got" = "big.iso|bigger one.iso|" ] || fail "zsh: dfd get bi<TAB> with a catalog: '$got'"
+  [ -z "$(zsh_complete "$T/failing/dfd get b")" ] || fail "zsh: dfd get b<TAB> when ls fails"
+  pass "zsh completion (zpty + compinit): commands, options, names from dfd ls"
 else
   echo "skip: zsh is not installed; completions/_dfd was only checked for the options above"
 fi
