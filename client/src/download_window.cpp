@@ -28,16 +28,10 @@ void DownloadEngine::report_prefix(bool final) {
                           : std::min(prefix_hasher ? prefix_hasher->hashed() : 0,
                                      manifest.chunk_offset(manifest.chunk_count() - 1));
   if (n <= prefix_reported) return;
-  auto before = Clock::now();
+  // It may block for long (a slow reader downstream): loop() calls it first in a turn, so what
+  // arrived meanwhile is read before any copy is judged silent or stalled.
   options.on_prefix(n);
   prefix_reported = n;
-  // The time the callback took (a slow reader downstream) is ours, not the servers': no copy
-  // looks silent or stalled because of it.
-  auto paused = Clock::now() - before;
-  for (auto& t : transfers) {
-    t->last_data += paused;
-    t->start += paused;
-  }
 }
 
 }  // namespace dfd::client
