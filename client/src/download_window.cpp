@@ -8,16 +8,19 @@
 namespace dfd::client {
 
 // The window counts from what on_prefix was given (the caller frees that part), else from the
-// verified prefix. The first missing chunk is always allowed, so a download never waits on itself.
+// verified prefix. It is at least one chunk, so the first missing chunk is always allowed once the
+// whole-file hasher caught up with the verified prefix; when the hasher failed (a read error,
+// reported at the end), nothing waits for it.
 bool DownloadEngine::next_chunk_in_window() const {
-  if (options.window_bytes == 0) return true;
+  if (options.window_bytes == 0 || (prefix_hasher && prefix_hasher->failed())) return true;
   auto next = planner->first_unassigned();
-  if (!next || *next <= planner->verified_prefix()) return true;
+  if (!next) return true;
   std::uint64_t base = options.on_prefix
                            ? prefix_reported
                            : std::min<std::uint64_t>(
                                  manifest.size, planner->verified_prefix() * manifest.chunk_size);
-  return manifest.chunk_offset(*next) < base + options.window_bytes;
+  return manifest.chunk_offset(*next) <
+         base + std::max<std::uint64_t>(options.window_bytes, manifest.chunk_size);
 }
 
 void DownloadEngine::report_prefix(bool final) {
