@@ -213,3 +213,18 @@ TEST(ClientOutput, StreamReaderGoneEndsCleanly) {
   EXPECT_NE(s.stderr_text.find("--json and -o - do not go together"), std::string::npos)
       << s.stderr_text;
 }
+
+// Ctrl-C during -o -: exit 130 and the private temporary folder is gone.
+TEST(ClientOutput, StreamInterruptedRemovesItsTemporaryFolder) {
+  StreamRun s;
+  for (auto& f : s.c.fs) f->faults.rate = kMiB;  // per connection: about 2 s in all
+  std::vector<std::string> args = {dfd::test::bin("dfd"), "get", "7", "-o", "-", "--no-progress"};
+  dfd::test::Process p(args, s.c.env);  // stdout: a log file, not a terminal
+  for (int i = 0; i < 2000 && (entries(s.tmp.path()) == 0 || s.c.served() == 0); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(entries(s.tmp.path()), 1u) << p.log();
+  ASSERT_TRUE(p.running()) << p.log();
+  p.signal(SIGINT);
+  EXPECT_EQ(p.wait(std::chrono::seconds(30)), 130) << p.log();
+  EXPECT_EQ(entries(s.tmp.path()), 0u) << p.log();
+}
