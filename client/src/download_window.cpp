@@ -31,10 +31,17 @@ void DownloadEngine::report_prefix(bool final) {
                           : std::min(prefix_hasher ? prefix_hasher->hashed() : 0,
                                      manifest.chunk_offset(manifest.chunk_count() - 1));
   if (n <= prefix_reported) return;
-  // It may block for long (a slow reader downstream): loop() calls it first in a turn, so what
-  // arrived meanwhile is read before any copy is judged silent or stalled.
+  // It may block for long (a slow reader downstream). That time is ours, not the servers': loop()
+  // calls it first in a turn, so what arrived meanwhile is read before stalls are judged, and the
+  // copies' clocks move on by the pause, so none looks silent (and is rescued) because of it.
+  auto before = Clock::now();
   options.on_prefix(n);
   prefix_reported = n;
+  auto paused = Clock::now() - before;
+  for (auto& t : transfers) {
+    t->last_data += paused;
+    t->start += paused;
+  }
 }
 
 }  // namespace dfd::client
