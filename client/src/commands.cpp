@@ -240,7 +240,8 @@ int cmd_get(const GlobalOptions& g, const GetOptions& go) {
   std::string claimed;
   OutputLock lock;
   if (is_stdout_output(go.output)) {
-    check_stdout_streaming(go.json, go.output_dir, go.id.empty() ? 0 : 1, ::isatty(STDOUT_FILENO));
+    bool named = !go.id.empty() || !go.manifest_file.empty();  // not picked from a listing
+    check_stdout_streaming(go.json, go.output_dir, named ? 1 : 0, ::isatty(STDOUT_FILENO));
   } else if (auto path = output_path_without_name(go.output, go.output_dir)) {
     lock = claim_output(*path, go.force);
     claimed = *path;
