@@ -36,18 +36,30 @@ int main(int argc, char** argv) {
   auto* logout = app.add_subcommand("logout", "forget the stored login");
 
   bool ls_json = false;
-  auto* ls = app.add_subcommand("ls", "list the files");
+  std::vector<std::string> ls_globs;  // issue 13 (address): dfd ls GLOB...
+  auto* ls = app.add_subcommand("ls", "list the files (LIVE: a file server holding it is up)");
+  ls->add_option(
+      "GLOB", ls_globs,
+      "only the names matching one of these shell patterns (quote them: 'movies/*.iso')");
   ls->add_flag("--json", ls_json, "print JSON");
 
   std::string info_id;
   bool info_json = false;
   auto* info = app.add_subcommand("info", "show a file's manifest");
-  info->add_option("ID", info_id, "file id")->required();
+  info->add_option("FILE", info_id, "the file: its name, id (or id:N) or uid prefix (uid:HEX)")
+      ->required();
   info->add_flag("--json", info_json, "print JSON");
 
   GetOptions go;
   auto* get = app.add_subcommand("get", "download a file from every file server holding it");
-  get->add_option("ID", go.id, "file id (none: list the files and ask)");
+  // Issue 13 (address): names, ids and uid prefixes, several at once, --parallel.
+  get->add_option("FILE", go.ids,
+                  "the files: names (exact), ids (or id:N, name:N for a name of digits) or uid "
+                  "prefixes (4+ hex digits, or uid:HEX); none: list the files and ask");
+  get->add_option("--parallel", go.parallel,
+                  "download this many of the files at once, sharing --connections (default 1: "
+                  "one after another)")
+      ->check(CLI::Range(1, 64));
   get->add_option("-o,--output", go.output, "output path (default: the file's name)");
   get->add_option("--connections", go.connections,
                   "total connections (default min(16, 4 x servers), at least 8)")
@@ -56,7 +68,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   get->add_option("--zone", go.zone, "your zone (its servers are listed first)");
   get->add_flag("--no-progress", go.no_progress, "no live progress line");
-  get->add_flag("--json", go.json, "print the report as JSON on stdout");
+  get->add_flag("--json", go.json,
+                "print one JSON document on stdout, on failure too (ok, exit_code, error)");
   get->add_flag("--force", go.force, "overwrite an existing output file");
   get->add_option("--stall-timeout", go.stall_timeout_s,
                   "seconds without data before a request fails (default 5)")
@@ -94,7 +107,7 @@ int main(int argc, char** argv) {
     set_tls_settings(tls_settings_from(tls));
     if (*login) return cmd_login(g, email, password_stdin);
     if (*logout) return cmd_logout(g);
-    if (*ls) return cmd_ls(g, ls_json);
+    if (*ls) return cmd_ls(g, ls_json, ls_globs);
     if (*info) return cmd_info(g, info_id, info_json);
     if (*get) return cmd_get(g, go);
   } catch (const CliError& e) {
