@@ -47,5 +47,8 @@ int cmd_ls(const GlobalOptions& g, bool json, const std::vector<std::string>& gl
 // `file`: a name, id or uid prefix (file_selector.hpp).
 int cmd_info(const GlobalOptions& g, const std::string& file, bool json);
 int cmd_get(const GlobalOptions& g, const GetOptions& o);
+// The one JSON document of `dfd get --json` when it failed before cmd_get ran (a command line
+// CLI11 refused, a bad --cacert): {"ok": false, "exit_code", "error", ...} on stdout.
+void print_get_failure_json(int exit_code, const std::string& error);
 
 }  // namespace dfd::client

@@ -350,6 +350,13 @@ int finish(const GetOptions& go, const std::vector<FileOutcome>& outcomes, bool 
 }
 }  // namespace
 
+void print_get_failure_json(int exit_code, const std::string& error) {
+  FileOutcome o;
+  set_failed(o, exit_code, error);
+  std::printf("%s\n", json_text(outcomes_to_json({o}, false)).c_str());
+  std::fflush(stdout);
+}
+
 int cmd_get(const GlobalOptions& g, const GetOptions& go) {
   std::vector<std::string> args = file_args(go);
   bool several = args.size() > 1;

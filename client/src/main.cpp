@@ -1,6 +1,7 @@
 // dfd: the command line. The only translation unit that includes CLI11.
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -100,6 +101,13 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
+    // Issue 13 (address): `dfd get --json` prints its one JSON document for a bad command line too.
+    bool get_json = false;
+    for (int i = 1, seen_get = 0; i < argc; ++i) {
+      seen_get = seen_get || std::string(argv[i]) == "get";
+      get_json = get_json || (seen_get && std::string(argv[i]) == "--json");
+    }
+    if (rc != 0 && get_json) print_get_failure_json(exit_code::kUsage, e.what());
     return rc == 0 ? 0 : exit_code::kUsage;
   }
 
@@ -112,9 +120,11 @@ int main(int argc, char** argv) {
     if (*get) return cmd_get(g, go);
   } catch (const CliError& e) {
     std::fprintf(stderr, "dfd: %s\n", printable(e.what(), true).c_str());
+    if (*get && go.json) print_get_failure_json(e.exit_code, e.what());  // e.g. a bad --cacert
     return e.exit_code;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dfd: %s\n", printable(e.what(), true).c_str());
+    if (*get && go.json) print_get_failure_json(exit_code::kFailure, e.what());
     return exit_code::kFailure;
   }
   return exit_code::kUsage;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "aio_host.hpp"
+#include "cli_cluster.hpp"
 #include "harness.hpp"
 #include "test_file_server.hpp"
 
@@ -378,6 +379,8 @@ TEST_F(Address, EveryFailurePrintsOneJsonDocument) {
   add("no such id", kExitNotFound, dfd({"get", "999999", "-o", out("x"), "--json"}));
   add("ambiguous", kExitAmbiguous, dfd({"get", kSharedPrefix, "-o", out("x"), "--json"}));
   add("bad argument", kExitUsage, dfd({"get", "uid:xyz", "-o", out("x"), "--json"}));
+  add("a bad option value", kExitUsage,
+      dfd({"get", "a-first.bin", "--parallel", "0", "-o", out("x"), "--json"}));
   add("-o FILE with several files", kExitUsage,
       dfd({"get", "a-first.bin", "m-mid.bin", "-o", out("x"), "--json"}));
   write_file(out("exists"), "precious");
@@ -435,6 +438,58 @@ TEST_F(Address, EveryFailurePrintsOneJsonDocument) {
     EXPECT_FALSE(c.r.err.empty()) << c.what << ": the error also goes to stderr";
   }
   EXPECT_EQ(read_file(out("exists")), "precious");
+}
+
+// Ctrl-C during `dfd get A B --parallel 2` stops both downloads (each keeps its verified chunks)
+// and prints one JSON document. Three slow test file servers (tests/client/test_file_server,
+// 512 KiB/s per connection) so that both downloads are running when SIGINT comes.
+TEST(AddressInterrupt, CtrlCStopsEveryParallelDownloadAndKeepsState) {
+  cli::Cluster c(8 * cli::kMiB);
+  TestFile second = c.file;
+  second.id = 8;
+  second.name = "second.bin";
+  second.data = random_bytes(8 * cli::kMiB, 43);
+  second.uid = digest_hex("sha256", second.data->data(), second.data->size());
+  for (auto& s : c.fs) {
+    s->serve_content(second.uid, second.data);
+    s->faults.rate = 512 * 1024;
+  }
+  c.info.serve_info("ann@example.org", "s3cret", {c.file, second}, c.locs, c.tokens);
+  c.login();
+  TempDir out;
+  std::string err = out.file("stderr.txt");
+  auto env = c.env;
+  env["DFD_TEST_ERR"] = err;
+  Process p({"sh", "-c", "exec \"$0\" \"$@\" 2>\"$DFD_TEST_ERR\"", bin("dfd"), "get", "movie.bin",
+             "second.bin", "--parallel", "2", "-o", out.path() + "/", "--json"},
+            env, out.file("stdout.txt"));
+  // Both downloads have verified bytes on disk (a state file each) before the interrupt.
+  auto end = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < end &&
+         (::access(out.file("movie.bin.dfd-state").c_str(), F_OK) != 0 ||
+          ::access(out.file("second.bin.dfd-state").c_str(), F_OK) != 0))
+    std::this_thread::sleep_for(20ms);
+  p.signal(SIGINT);
+  EXPECT_EQ(p.wait(20s), kExitInterrupted) << p.log() << read_file(err);
+  auto j = json::parse(read_file(out.file("stdout.txt")), nullptr, false);
+  ASSERT_TRUE(j.is_object()) << p.log();
+  EXPECT_EQ(j["exit_code"], kExitInterrupted);
+  ASSERT_EQ(j["files"].size(), 2u);
+  for (const auto& f : j["files"]) {
+    EXPECT_EQ(f["exit_code"], kExitInterrupted) << f.dump();
+    EXPECT_LT(f["chunks_fetched"].get<int>(), 8) << f.dump();
+  }
+  for (const char* name : {"movie.bin", "second.bin"}) {
+    EXPECT_EQ(::access(out.file(std::string(name) + ".dfd-state").c_str(), F_OK), 0) << name;
+    EXPECT_NE(::access(out.file(name).c_str(), F_OK), 0) << name;
+  }
+  // The rerun (servers at full speed) resumes both.
+  for (auto& s : c.fs) s->faults.rate = 0;
+  auto r = c.dfd(
+      {"get", "movie.bin", "second.bin", "--parallel", "2", "-o", out.path() + "/", "--json"});
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(read_file(out.file("movie.bin")), *c.file.data);
+  EXPECT_EQ(read_file(out.file("second.bin")), *second.data);
 }
 
 // Issue 13: a file's catalog id is the same after the deployment restarts (info server on its
