@@ -20,6 +20,7 @@ struct FileOutcome {
   DownloadReport report;              // ok/exit_code/error always set; the rest when known
   std::vector<FileEntry> candidates;  // the files an ambiguous argument matches
   bool ran = false;                   // the downloader ran (its text report is worth printing)
+  std::string stream_summary;         // -o -: what was streamed (stdout_stream.hpp); else ""
 };
 
 // One download's share of the connection budget of `dfd get --parallel N`: `budget` connections

@@ -61,7 +61,15 @@ int main(int argc, char** argv) {
                   "download this many of the files at once, sharing --connections (default 1: "
                   "one after another)")
       ->check(CLI::Range(1, 64));
-  get->add_option("-o,--output", go.output, "output path (default: the file's name)");
+  // Output (issue 13: -o FILE | DIR/ | -, -d DIR; client/src/output_path.hpp, stdout_stream.hpp).
+  get->add_option("-o,--output", go.output,
+                  "where to save: FILE; DIR/ or an existing DIR (DIR/NAME); - for stdout (the "
+                  "verified bytes in order; report on stderr; no --json). Missing folders are "
+                  "created. Default: the file's name in the current folder");
+  get->add_option("-d,--dir", go.output_dir,
+                  "save into this folder as DIR/NAME (created when missing); with -o REL: DIR/REL");
+  get->add_option("--stream-window", go.stream_window)
+      ->group("");  // test hook: the -o - window in bytes (default max(64 MiB, 16 chunks))
   get->add_option("--connections", go.connections,
                   "total connections (default min(16, 4 x servers), at least 8)")
       ->check(CLI::Range(1, 256));
