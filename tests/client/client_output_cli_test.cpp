@@ -178,6 +178,26 @@ TEST(ClientOutput, StreamToStdoutIsTheFileWithBoundedTemporarySpace) {
   EXPECT_EQ(entries(s.tmp.path()), 0u) << "the private folder is removed";
 }
 
+// A reader that waits 2 s before reading: dfd is blocked writing stdout meanwhile (far longer
+// than --silent-after and --stall-timeout); that pause is not blamed on any server (on_prefix is
+// called first in a turn of the loop, so what arrived meanwhile is read before stalls are judged).
+TEST(ClientOutput, StreamSlowReaderIsNotBlamedOnServers) {
+  StreamRun s;
+  for (auto& f : s.c.fs) f->faults.rate = 8 * kMiB;  // per connection: transfers are in flight
+  auto r = s.run("--stall-timeout 0.5 --silent-after 0.2", "(sleep 2; sha256sum)");
+  const std::string& log = s.stderr_text;
+  ASSERT_EQ(r.status, 0) << r.output << log;
+  EXPECT_EQ(r.output.substr(0, 64), s.c.file.uid) << r.output << log;
+  std::regex row("  (fs-[abc]) +[0-9.]+ [KMGi]*B +[0-9.]+% +[0-9]+ +([0-9]+) +([0-9]+)  ok");
+  int rows = 0;
+  for (std::sregex_iterator it(log.begin(), log.end(), row), end; it != end; ++it, ++rows)
+    EXPECT_EQ((*it)[2], "0") << (*it)[1] << " retries: " << log;
+  EXPECT_EQ(rows, 3) << log;
+  std::uint64_t requests = 0;  // no second copy was asked for because a copy looked silent
+  for (auto& f : s.c.fs) requests += f->content_requests.load();
+  EXPECT_EQ(requests, 96u) << log;
+}
+
 // The reader takes 1000 bytes and goes away: dfd stops at once (exit 9, a plain message), removes
 // its temporary folder, and does not hang.
 TEST(ClientOutput, StreamReaderGoneEndsCleanly) {
@@ -192,4 +212,19 @@ TEST(ClientOutput, StreamReaderGoneEndsCleanly) {
   EXPECT_EQ(s.run("--json", "wc -c").status, 2);
   EXPECT_NE(s.stderr_text.find("--json and -o - do not go together"), std::string::npos)
       << s.stderr_text;
+}
+
+// Ctrl-C during -o -: exit 130 and the private temporary folder is gone.
+TEST(ClientOutput, StreamInterruptedRemovesItsTemporaryFolder) {
+  StreamRun s;
+  for (auto& f : s.c.fs) f->faults.rate = kMiB;  // per connection: about 2 s in all
+  std::vector<std::string> args = {dfd::test::bin("dfd"), "get", "7", "-o", "-", "--no-progress"};
+  dfd::test::Process p(args, s.c.env);  // stdout: a log file, not a terminal
+  for (int i = 0; i < 2000 && (entries(s.tmp.path()) == 0 || s.c.served() == 0); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(entries(s.tmp.path()), 1u) << p.log();
+  ASSERT_TRUE(p.running()) << p.log();
+  p.signal(SIGINT);
+  EXPECT_EQ(p.wait(std::chrono::seconds(30)), 130) << p.log();
+  EXPECT_EQ(entries(s.tmp.path()), 0u) << p.log();
 }
