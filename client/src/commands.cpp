@@ -299,7 +299,7 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTi
   if (go.json) {
     std::printf("%s\n", json_text(report_to_json(r)).c_str());
   } else if (!go.quiet && r.exit_code != exit_code::kExists) {
-    std::printf("%s", report_to_text(r).c_str());
+    std::printf("%s", report_to_text(r, view.last()).c_str());
   }
   std::fflush(stdout);
   if (!r.ok) std::fprintf(stderr, "dfd: %s\n", printable(r.error, true).c_str());

@@ -261,7 +261,11 @@ ProgressView::Mode ProgressView::mode_for(bool quiet, bool no_progress, int fd) 
 }
 
 void ProgressView::show(const Progress& p) {
-  if (mode_ == Mode::kOff) return;
+  if (mode_ == Mode::kOff) {
+    last_ = p;
+    have_last_ = true;
+    return;
+  }
   if (!started_) {
     started_ = true;
     std::string r = resuming_line(p);

@@ -85,6 +85,8 @@ class ProgressView {
   void finish(bool ok);
   // Leaves the cursor on a fresh line without a final line (an exception; also the destructor).
   void end();
+  // The last Progress shown (in every mode), or null before the first.
+  const Progress* last() const { return have_last_ ? &last_ : nullptr; }
 
  private:
   void draw(const std::vector<std::string>& lines);

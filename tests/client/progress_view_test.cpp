@@ -314,3 +314,24 @@ TEST(ProgressView, QuietPrintsNothingAndEventsOnlyEvents) {
   EXPECT_EQ(ProgressView::mode_for(true, false, STDERR_FILENO), ProgressView::Mode::kOff);
   EXPECT_EQ(ProgressView::mode_for(false, true, STDERR_FILENO), ProgressView::Mode::kOff);
 }
+
+TEST(ReportText, AServerThatEndedFailingIsNotOk) {
+  DownloadReport r;
+  r.ok = true;
+  r.path = "out.bin";
+  for (const char* id : {"fs-a", "fs-b", "fs-c"}) {
+    ServerReport s;
+    s.id = id;
+    r.servers.push_back(s);
+  }
+  r.servers[2].dropped = true;
+  r.servers[2].drop_reason = "failed 5 times in a row";
+  Progress last = done();
+  last.servers[1].state = "backing-off";
+  last.servers[1].reason = "connection refused";
+  std::string text = report_to_text(r, &last);
+  EXPECT_TRUE(has(text, "  ok\n")) << text;  // fs-a
+  EXPECT_TRUE(has(text, "  backing off: connection refused\n")) << text;
+  EXPECT_TRUE(has(text, "  dropped: failed 5 times in a row\n")) << text;
+  EXPECT_FALSE(has(report_to_text(r, nullptr), "backing off"));
+}
