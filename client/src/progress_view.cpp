@@ -191,21 +191,25 @@ std::vector<std::string> server_lines(const Progress& p, std::size_t width, std:
   std::vector<std::string> out;
   if (max_lines == 0 || p.servers.empty()) return out;
   const std::size_t room = width > 1 ? width - 1 : 1;
-  std::size_t wid = 0, wzone = 0;
+  std::size_t wid = 0, wzone = 0, wconn = 0;
   for (const auto& s : p.servers) {
     wid = std::max(wid, std::min<std::size_t>(display_width(printable(s.id)), 20));
     wzone = std::max(wzone, std::min<std::size_t>(display_width(printable(s.zone)), 12));
+    wconn = std::max(wconn, std::to_string(s.connections).size());
   }
+  // The zone column stays when the other columns leave room for a short state; a long reason is
+  // cut at the end of the line instead.
+  const bool zones = 2 + wid + 2 + wzone + 2 + 10 + 2 + 11 + 2 + wconn + 5 + 2 + 12 <= room;
   const std::size_t shown = p.servers.size() <= max_lines ? p.servers.size() : max_lines - 1;
   for (std::size_t i = 0; i < shown; ++i) {
     const auto& s = p.servers[i];
-    const std::string id = pad_right(cut_to_width(printable(s.id), 20), wid);
-    const std::string zone = pad_right(cut_to_width(printable(s.zone), 12), wzone);
-    const std::string rest = pad_left(human_size(s.bytes), 10) + kSep +
-                             pad_left(human_rate(s.speed), 11) + kSep +
-                             std::to_string(s.connections) + " conn" + kSep + server_state_text(s);
-    std::string line = "  " + id + kSep + zone + kSep + rest;
-    if (display_width(line) > room) line = "  " + id + kSep + rest;  // the zone goes first
+    // A server that is not receiving now has no speed (the engine's window still remembers one).
+    const bool receiving = s.state == "transferring" || s.state == "waiting";
+    std::string line = "  " + pad_right(cut_to_width(printable(s.id), 20), wid) + kSep;
+    if (zones) line += pad_right(cut_to_width(printable(s.zone), 12), wzone) + kSep;
+    line += pad_left(human_size(s.bytes), 10) + kSep +
+            pad_left(receiving ? human_rate(s.speed) : "-", 11) + kSep +
+            pad_left(std::to_string(s.connections), wconn) + " conn" + kSep + server_state_text(s);
     out.push_back(cut_to_width(line, room));
   }
   if (shown < p.servers.size())

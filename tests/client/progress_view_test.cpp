@@ -195,12 +195,19 @@ TEST(ServerLines, StateReasonAndFit) {
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0], "  fs-a  zone-a   300.0 MiB   60.0 MiB/s  4 conn  transferring");
   EXPECT_EQ(lines[1],
-            "  fs-b  zone-b   100.0 MiB        0 B/s  0 conn  dropped: connection refused");
+            "  fs-b  zone-b   100.0 MiB            -  0 conn  dropped: connection refused");
   for (std::size_t w : {40, 60, 80})
     for (const auto& l : server_lines(p, w, 10)) EXPECT_LT(display_width(l), w) << l;
   // Narrow: the zone goes before the state is cut.
   auto narrow = server_lines(p, 60, 10);
-  EXPECT_EQ(narrow[1], "  fs-b   100.0 MiB        0 B/s  0 conn  dropped: connectio");
+  EXPECT_EQ(narrow[1], "  fs-b   100.0 MiB            -  0 conn  dropped: connectio");
+  // A long reason is cut; the zone column stays for every server (aligned).
+  Progress long_reason = p;
+  long_reason.servers[1].reason = std::string(200, 'r');
+  for (const auto& l : server_lines(long_reason, 100, 10)) {
+    EXPECT_TRUE(has(l, "  zone-")) << l;
+    EXPECT_LT(display_width(l), 100u) << l;
+  }
   // More servers than rows: the last line counts the rest.
   auto capped = server_lines(p, 80, 2);
   ASSERT_EQ(capped.size(), 2u);
