@@ -222,3 +222,46 @@ TEST(ProgressTmux, FiftyColumnsNothingWraps) {
     }
   }
 }
+
+TEST(ProgressTmux, QuietShowsNothing) {
+  if (!have_tmux()) GTEST_SKIP() << "tmux is not installed: the progress display is not tested";
+  Cluster c(4 * kMiB);
+  c.login();
+  Tmux tmux("dfd-progress-quiet", 80, 10, dfd_script(c, "run.sh", "get 7 -o '" + c.out() + "' -q"));
+  std::string end = tmux.wait_for(exited);
+  ASSERT_TRUE(exited(end)) << end;
+  EXPECT_EQ(lines_of(end).at(0), "[dfd exited 0]") << end;
+  EXPECT_EQ(read_file(c.out()), *c.file.data);
+  // A failure is still said on stderr, and the exit code tells.
+  Tmux again("dfd-progress-quiet2", 80, 10,
+             dfd_script(c, "run2.sh", "get 7 -o '" + c.out() + "' -q"));
+  std::string exists = again.wait_for(exited);
+  EXPECT_TRUE(
+      std::regex_search(exists, std::regex(R"(^dfd: .*already exists.*\n\[dfd exited 6\])")))
+      << exists;
+}
+
+// stderr not a terminal: no progress line, but the resuming line and a dropped server are told.
+TEST(ProgressPipe, EventsOnlyWhenNotATerminal) {
+  Cluster c(12 * kMiB);
+  c.login();
+  auto first = c.dfd({"get", "7", "-o", c.out(), "--no-progress", "--stop-after-chunks", "2"});
+  ASSERT_EQ(first.status, 130) << first.output;
+  // fs-b is down: dropped after its failures in a row (~3 s), long before ~5 s of download.
+  c.fs[1]->kill();
+  for (auto& s : c.fs) s->faults.rate = 256 * 1024;
+  auto r = c.dfd({"get", "7", "-o", c.out()});
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(std::regex_search(
+      r.output, std::regex(R"((^|\n)dfd: resuming: \d+ of 12 chunks already verified\n)")))
+      << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"((^|\n)dfd: server fs-b dropped: \S)")))
+      << r.output;
+  EXPECT_EQ(r.output.find('\r'), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("ETA"), std::string::npos) << r.output;
+  // --no-progress: none of it.
+  for (auto& s : c.fs) s->faults.rate = 0;
+  auto quiet = c.dfd({"get", "7", "-o", c.out(), "--force", "--no-progress"});
+  ASSERT_EQ(quiet.status, 0) << quiet.output;
+  EXPECT_EQ(quiet.output.find("dfd: server"), std::string::npos) << quiet.output;
+}
