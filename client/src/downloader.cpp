@@ -60,9 +60,9 @@ std::size_t DownloadEngine::verified_chunks() const {
   return planner ? planner->verified_count() : report.chunks_resumed;
 }
 
-// "N of M chunks are verified and kept for a rerun", or that nothing is kept.
+// "N of M chunks are verified and kept for a rerun" (or that nothing was verified).
 std::string DownloadEngine::kept_message() const {
-  if (verified_chunks() == 0) return "no chunk was verified; nothing is kept";
+  if (verified_chunks() == 0) return "no chunk was verified yet";
   return std::to_string(verified_chunks()) + " of " + std::to_string(manifest.chunk_count()) +
          " chunks are verified and kept for a rerun";
 }
@@ -93,7 +93,10 @@ DownloadReport DownloadEngine::run() {
   for (const auto& loc : manifest.locations)
     if (loc.healthy) add_server(loc);
   run_inner();
-  if (!report.ok && verified_chunks() == 0) part.discard();  // nothing useful to keep
+  // A failure keeps nothing useless: a part without a verified chunk goes (an interrupt is the
+  // user's pause, not a failure: what arrived stays, as before).
+  if (!report.ok && report.exit_code != exit_code::kInterrupted && verified_chunks() == 0)
+    part.discard();
   auto end = Clock::now();
   report_progress(end, true);
   report.seconds = seconds_between(started, end);

@@ -10,7 +10,8 @@
 //
 // Nothing useless is kept (issue 13): a fresh part is sparse; with `preallocate` it is allocated
 // whole once the first chunk of the run is verified (chunk_verified()), never before; discard()
-// removes a part holding no verified chunk and its state file when the download fails. A disk
+// removes a part holding no verified chunk and its state file when the download fails
+// (not when it is interrupted). A disk
 // that fills up is reported with the path, the bytes still needed and the bytes free.
 //
 // Thread-safety: none; owned by the download loop's thread (the HashWorker only gets fd() for

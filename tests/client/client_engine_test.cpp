@@ -13,6 +13,7 @@
 #include "harness.hpp"
 #include "http_fault.hpp"
 #include "part_store.hpp"
+#include "small_disk.hpp"
 #include "test_file_server.hpp"
 #include "util.hpp"
 
@@ -30,6 +31,17 @@ bool exists(const std::string& p) {
 std::uint64_t allocated(const std::string& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_blocks) * 512 : 0;
+}
+
+// A manifest of `mib` chunks of 1 MiB (digests not checked by PartStore).
+Manifest manifest_of_mib(std::size_t mib) {
+  Manifest m;
+  m.uid = "u";
+  m.alg = "sha256";
+  m.size = mib * kMiB;
+  m.chunk_size = kMiB;
+  m.chunks.assign(mib, std::string(64, '0'));
+  return m;
 }
 
 // One file served by three real file servers (fs-a, fs-b, fs-c) and its manifest.
@@ -117,12 +129,7 @@ TEST(RateWindowTest, RateOverTheWindow) {
 TEST(PartStoreTest, PreallocatesOnlyOnceAChunkIsVerified) {
   for (bool preallocate : {true, false}) {
     dfd::test::TempDir dir;
-    Manifest m;
-    m.uid = "u";
-    m.alg = "sha256";
-    m.size = 4 * kMiB;
-    m.chunk_size = kMiB;
-    m.chunks.assign(4, std::string(64, '0'));
+    Manifest m = manifest_of_mib(4);
     PartStore part(m, dir.file("out.bin"), false, preallocate);
     std::string error;
     ASSERT_EQ(part.open(error), 0) << error;
@@ -142,6 +149,40 @@ TEST(PartStoreTest, PreallocatesOnlyOnceAChunkIsVerified) {
     EXPECT_FALSE(exists(part.part_path()));
     EXPECT_FALSE(exists(part.state_path()));
   }
+}
+
+// The allocation at the first verified chunk finds the disk too small: the error names the part,
+// the bytes still needed and the bytes free (the engine ends kLocalIo and keeps the chunk).
+TEST(PartStoreTest, AllocationOnAFullDiskSaysWhatIsNeededWhere) {
+  dfd::test::TempDir dir;
+  dfd::test::SmallDisk disk(dir.file("small"), "8m");
+  if (!disk.ok()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
+  Manifest m = manifest_of_mib(6);
+  PartStore part(m, dir.file("small/out.bin"), false, true);
+  std::string error;
+  ASSERT_EQ(part.open(error), 0) << error;  // 6 MiB fit in 8 MiB: accepted up front
+  std::string chunk(kMiB, 'x');
+  ASSERT_EQ(part.write_at(chunk.data(), chunk.size(), 0), 0);
+  // Something else takes the disk while the chunk is being verified: 1 MiB stays free.
+  dfd::test::write_file(dir.file("small/other"), std::string(disk.free_bytes() - kMiB, 'o'));
+  error = part.chunk_verified();
+  EXPECT_EQ(error, "not enough free space for " + part.part_path() +
+                       ": the download needs 5.0 MiB (5242880 bytes) more, " + dir.file("small") +
+                       " has 1.0 MiB (1048576 bytes) free; make room (or use -o on another disk) "
+                       "and run again");
+  // A write that finds the disk full says the same, with the cause.
+  std::string more(2 * kMiB, 'y');
+  int e = part.write_at(more.data(), more.size(), 2 * kMiB);
+  ASSERT_EQ(e, ENOSPC);
+  error = part.write_error(e);
+  EXPECT_EQ(error.rfind("cannot write " + part.part_path() +
+                            " (No space left on device): the download needs ",
+                        0),
+            0u)
+      << error;
+  EXPECT_NE(error.find(" bytes) more, " + dir.file("small") + " has 0 B (0 bytes) free"),
+            std::string::npos)
+      << error;
 }
 
 // The live view while a server dies mid-download: it is shown backing off or dropped with a

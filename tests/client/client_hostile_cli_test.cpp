@@ -15,6 +15,7 @@
 #include "cli_cluster.hpp"
 #include "downloader.hpp"
 #include "harness.hpp"
+#include "small_disk.hpp"
 #include "state_file.hpp"
 #include "util.hpp"
 
@@ -276,41 +277,12 @@ TEST(LocalFiles, HardLinkedPartIsRefused) {
   EXPECT_TRUE(read_file(victim) == before) << "the hard-linked victim changed";
 }
 
-namespace {
-// A tmpfs of `size` mounted at `dir` while it lives (needs root; ok() is false otherwise).
-class SmallDisk {
- public:
-  SmallDisk(const std::string& dir, const std::string& size) : dir_(dir) {
-    std::filesystem::create_directories(dir);
-    ok_ = dfd::test::run({"mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir}).status == 0;
-  }
-  ~SmallDisk() {
-    if (ok_) dfd::test::run({"umount", "-l", dir_});
-  }
-  bool ok() const { return ok_; }
-  // Fills the file system up to its last byte with `file`.
-  static void fill(const std::string& file) {
-    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::string block(1 << 16, 'f');
-    while (::write(fd, block.data(), block.size()) > 0) {
-    }
-    while (::write(fd, block.data(), 1) > 0) {
-    }
-    ::close(fd);
-  }
-
- private:
-  std::string dir_;
-  bool ok_ = false;
-};
-}  // namespace
-
 // Client disk full (issue 11 suite): a download that does not fit says how much space it needs
 // before fetching anything; a disk that fills up later keeps the verified chunks; a rerun with
 // room completes.
 TEST(LocalFiles, DiskFullNamesTheSpaceNeededAndKeepsVerifiedChunks) {
   Cluster c(24 * kMiB);
-  SmallDisk disk(c.dir.file("small"), "32m");
+  dfd::test::SmallDisk disk(c.dir.file("small"), "32m");
   if (!disk.ok()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
   c.login();
   std::string out = c.dir.file("small/out.bin"), filler = c.dir.file("small/filler");
@@ -359,7 +331,7 @@ TEST(LocalFiles, DiskFullNamesTheSpaceNeededAndKeepsVerifiedChunks) {
 // bytes free (exit 9, in the --json report too), and nothing useless is left: no part, no state.
 TEST(LocalFiles, DiskFullBeforeAnyVerifiedChunkKeepsNothing) {
   Cluster c(6 * kMiB);
-  SmallDisk disk(c.dir.file("small"), "8m");
+  dfd::test::SmallDisk disk(c.dir.file("small"), "8m");
   if (!disk.ok()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
   c.login();
   // Every server stops after 512 KiB (no 1 MiB chunk completes) until released.
@@ -382,7 +354,7 @@ TEST(LocalFiles, DiskFullBeforeAnyVerifiedChunkKeepsNothing) {
   ASSERT_EQ(::stat(part.c_str(), &st), 0);
   EXPECT_EQ(static_cast<std::uint64_t>(st.st_size), 6 * kMiB);
   EXPECT_LT(static_cast<std::uint64_t>(st.st_blocks) * 512, 6 * kMiB) << "preallocated too early";
-  SmallDisk::fill(c.dir.file("small/filler"));
+  dfd::test::SmallDisk::fill(c.dir.file("small/filler"));
   for (auto& s : c.fs) {
     s->faults.stall_after = -1;
     s->release_stall();
