@@ -139,7 +139,8 @@ std::string final_line(const Progress& p, bool ok, std::size_t width) {
   const std::size_t dropped = count_state(p, "dropped");
   const std::string dropped_text = dropped ? std::to_string(dropped) + " dropped" : "";
   if (!ok) {
-    const std::string at = "stopped at " + percent(p);
+    std::string pct = percent(p);
+    const std::string at = "stopped at " + pct.substr(pct.find_first_not_of(' '));
     const std::string after = "after " + run_time(p.elapsed_s);
     return first_fitting({{at, sizes(p.done_bytes, p.total_bytes, false), after, dropped_text},
                           {at, sizes(p.done_bytes, p.total_bytes, true), after, dropped_text},

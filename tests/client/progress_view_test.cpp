@@ -174,7 +174,7 @@ TEST(FinalLine, FailureSaysWhereItStopped) {
   p.final = true;
   p.elapsed_s = 3.25;
   std::string line = final_line(p, false, 120);
-  EXPECT_EQ(line, "stopped at  50.0%  512.0 MiB / 1.0 GiB  after 3.2s  1 dropped");
+  EXPECT_EQ(line, "stopped at 50.0%  512.0 MiB / 1.0 GiB  after 3.2s  1 dropped");
   for (std::size_t w : {40, 60, 80}) EXPECT_LT(display_width(final_line(p, false, w)), w);
   // All chunks there, but the run failed (a whole-file digest mismatch): no "100.0% in".
   Progress all = done();
