@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "chunk_planner.hpp"
 #include "harness.hpp"
 #include "output_lock.hpp"
 #include "output_path.hpp"
@@ -269,4 +270,20 @@ TEST(StdoutStreaming, ReaderGoneStopsTheDownload) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.exit_code, exit_code::kLocalIo);
   ::close(p[1]);
+}
+
+// What the engine's streaming window looks at: the chunk assign() hands out next.
+TEST(StdoutStreaming, PlannerTellsTheNextFreshChunk) {
+  ChunkPlanner p(4);
+  auto now = ChunkPlanner::Clock::now();
+  EXPECT_EQ(p.first_unassigned(), std::optional<std::size_t>(0));
+  p.mark_verified(1);
+  ASSERT_EQ(p.assign(7, now), std::optional<std::size_t>(0));
+  EXPECT_EQ(p.first_unassigned(), std::optional<std::size_t>(2));
+  p.release(0, 7);
+  EXPECT_EQ(p.first_unassigned(), std::optional<std::size_t>(0));
+  for (std::size_t c : {0, 2, 3}) {
+    ASSERT_EQ(p.assign(7, now), std::optional<std::size_t>(c));
+  }
+  EXPECT_EQ(p.first_unassigned(), std::nullopt);
 }
