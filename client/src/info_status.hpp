@@ -1,5 +1,6 @@
 // What an info-server answer that is not 2xx means for `dfd` (issue 13: exit codes that are
-// consistent). Pure functions, no I/O; InfoApi (api_client.cpp) is the only caller.
+// consistent). Pure functions, no I/O; InfoApi (api_client.cpp) is the only caller. (A file
+// server's answer to a chunk request follows another rule: http_fault.hpp.)
 //
 //   401, 403 -> kAuth        (not logged in, token expired or refused, no permission)
 //   404      -> kNotFound    (no such file)

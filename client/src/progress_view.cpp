@@ -139,7 +139,8 @@ std::string final_line(const Progress& p, bool ok, std::size_t width) {
   const std::size_t dropped = count_state(p, "dropped");
   const std::string dropped_text = dropped ? std::to_string(dropped) + " dropped" : "";
   if (!ok) {
-    const std::string at = "stopped at " + percent(p);
+    std::string pct = percent(p);
+    const std::string at = "stopped at " + pct.substr(pct.find_first_not_of(' '));
     const std::string after = "after " + run_time(p.elapsed_s);
     return first_fitting({{at, sizes(p.done_bytes, p.total_bytes, false), after, dropped_text},
                           {at, sizes(p.done_bytes, p.total_bytes, true), after, dropped_text},
@@ -191,21 +192,25 @@ std::vector<std::string> server_lines(const Progress& p, std::size_t width, std:
   std::vector<std::string> out;
   if (max_lines == 0 || p.servers.empty()) return out;
   const std::size_t room = width > 1 ? width - 1 : 1;
-  std::size_t wid = 0, wzone = 0;
+  std::size_t wid = 0, wzone = 0, wconn = 0;
   for (const auto& s : p.servers) {
     wid = std::max(wid, std::min<std::size_t>(display_width(printable(s.id)), 20));
     wzone = std::max(wzone, std::min<std::size_t>(display_width(printable(s.zone)), 12));
+    wconn = std::max(wconn, std::to_string(s.connections).size());
   }
+  // The zone column stays when the other columns leave room for a short state; a long reason is
+  // cut at the end of the line instead.
+  const bool zones = 2 + wid + 2 + wzone + 2 + 10 + 2 + 11 + 2 + wconn + 5 + 2 + 12 <= room;
   const std::size_t shown = p.servers.size() <= max_lines ? p.servers.size() : max_lines - 1;
   for (std::size_t i = 0; i < shown; ++i) {
     const auto& s = p.servers[i];
-    const std::string id = pad_right(cut_to_width(printable(s.id), 20), wid);
-    const std::string zone = pad_right(cut_to_width(printable(s.zone), 12), wzone);
-    const std::string rest = pad_left(human_size(s.bytes), 10) + kSep +
-                             pad_left(human_rate(s.speed), 11) + kSep +
-                             std::to_string(s.connections) + " conn" + kSep + server_state_text(s);
-    std::string line = "  " + id + kSep + zone + kSep + rest;
-    if (display_width(line) > room) line = "  " + id + kSep + rest;  // the zone goes first
+    // A server that is not receiving now has no speed (the engine's window still remembers one).
+    const bool receiving = s.state == "transferring" || s.state == "waiting";
+    std::string line = "  " + pad_right(cut_to_width(printable(s.id), 20), wid) + kSep;
+    if (zones) line += pad_right(cut_to_width(printable(s.zone), 12), wzone) + kSep;
+    line += pad_left(human_size(s.bytes), 10) + kSep +
+            pad_left(receiving ? human_rate(s.speed) : "-", 11) + kSep +
+            pad_left(std::to_string(s.connections), wconn) + " conn" + kSep + server_state_text(s);
     out.push_back(cut_to_width(line, room));
   }
   if (shown < p.servers.size())
@@ -261,7 +266,11 @@ ProgressView::Mode ProgressView::mode_for(bool quiet, bool no_progress, int fd) 
 }
 
 void ProgressView::show(const Progress& p) {
-  if (mode_ == Mode::kOff) return;
+  if (mode_ == Mode::kOff) {
+    last_ = p;
+    have_last_ = true;
+    return;
+  }
   if (!started_) {
     started_ = true;
     std::string r = resuming_line(p);

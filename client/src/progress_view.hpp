@@ -17,7 +17,8 @@
 //
 // -v adds one line per server, redrawn in place with ANSI cursor-up (a tty only):
 //     fs-a  zone-a    4.0 MiB   3.1 MiB/s  4 conn  transferring
-//     fs-b  zone-b    2.0 MiB       0 B/s  0 conn  dropped: connection refused
+//     fs-b  zone-b    2.0 MiB           -  0 conn  dropped: connection refused
+// (no speed for a server that is not receiving now; the zone column goes on narrow terminals)
 // Not a tty: no progress line and no block; only the `resuming:` line and one line per server
 // that is dropped ("dfd: server fs-b dropped: connection refused"), so logs show what happened.
 //
@@ -85,6 +86,8 @@ class ProgressView {
   void finish(bool ok);
   // Leaves the cursor on a fresh line without a final line (an exception; also the destructor).
   void end();
+  // The last Progress shown (in every mode), or null before the first.
+  const Progress* last() const { return have_last_ ? &last_ : nullptr; }
 
  private:
   void draw(const std::vector<std::string>& lines);

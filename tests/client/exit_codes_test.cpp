@@ -1,8 +1,13 @@
 // Issue 13: exit codes that are consistent. The mapping of an info server's HTTP status to dfd's
 // exit code and message (client/src/info_status.*), then the real `dfd` binary against a real HTTP
-// info endpoint on 127.0.0.1 (TestServer) answering 429, 401, 403, 404 and 503.
+// info endpoint on 127.0.0.1 (TestServer) answering 429, 401, 403, 404 and 503, and against a real
+// dfd-host whose login throttle answers 429.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <regex>
+
+#include "aio_host.hpp"
 #include "cli_cluster.hpp"
 #include "harness.hpp"
 #include "info_status.hpp"
@@ -82,4 +87,25 @@ TEST(ExitCodes, EachInfoAnswerHasItsCode) {
   EXPECT_NE(down.output.find("no info server answered"), std::string::npos) << down.output;
   auto bad = with_info_status(c, 400, {"ls"});
   EXPECT_EQ(bad.status, 4) << bad.output;
+}
+
+// The same with a real info server (an all-in-one dfd-host): its login throttle answers 429.
+TEST(ExitCodes, RealThrottledLogin) {
+  dfd::test::AioHost aio("hello\n", "login_max_failures = 2\n");
+  ASSERT_TRUE(aio.ready) << aio.host->log();
+  dfd::test::TempDir home;
+  std::map<std::string, std::string> env = {
+      {"XDG_CONFIG_HOME", home.file("config")}, {"HOME", home.path()}, {"DFD_SERVER", aio.base}};
+  auto login = [&](const std::string& pw) {
+    return dfd::test::run(
+        {dfd::test::bin("dfd"), "login", "--email", "admin@example.com", "--password-stdin"},
+        pw + "\n", env);
+  };
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(login("wrong-password").status, 3);
+  auto r = login("admin-password-1");  // right, but too late: the pair waits
+  EXPECT_EQ(r.status, 13) << r.output;
+  EXPECT_TRUE(
+      std::regex_search(r.output, std::regex(R"(dfd: login throttled: try again in \d+ s)")))
+      << r.output;
+  EXPECT_EQ(r.output.find("info server"), std::string::npos) << r.output;
 }

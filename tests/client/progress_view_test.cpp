@@ -174,7 +174,7 @@ TEST(FinalLine, FailureSaysWhereItStopped) {
   p.final = true;
   p.elapsed_s = 3.25;
   std::string line = final_line(p, false, 120);
-  EXPECT_EQ(line, "stopped at  50.0%  512.0 MiB / 1.0 GiB  after 3.2s  1 dropped");
+  EXPECT_EQ(line, "stopped at 50.0%  512.0 MiB / 1.0 GiB  after 3.2s  1 dropped");
   for (std::size_t w : {40, 60, 80}) EXPECT_LT(display_width(final_line(p, false, w)), w);
   // All chunks there, but the run failed (a whole-file digest mismatch): no "100.0% in".
   Progress all = done();
@@ -195,12 +195,19 @@ TEST(ServerLines, StateReasonAndFit) {
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0], "  fs-a  zone-a   300.0 MiB   60.0 MiB/s  4 conn  transferring");
   EXPECT_EQ(lines[1],
-            "  fs-b  zone-b   100.0 MiB        0 B/s  0 conn  dropped: connection refused");
+            "  fs-b  zone-b   100.0 MiB            -  0 conn  dropped: connection refused");
   for (std::size_t w : {40, 60, 80})
     for (const auto& l : server_lines(p, w, 10)) EXPECT_LT(display_width(l), w) << l;
   // Narrow: the zone goes before the state is cut.
   auto narrow = server_lines(p, 60, 10);
-  EXPECT_EQ(narrow[1], "  fs-b   100.0 MiB        0 B/s  0 conn  dropped: connectio");
+  EXPECT_EQ(narrow[1], "  fs-b   100.0 MiB            -  0 conn  dropped: connectio");
+  // A long reason is cut; the zone column stays for every server (aligned).
+  Progress long_reason = p;
+  long_reason.servers[1].reason = std::string(200, 'r');
+  for (const auto& l : server_lines(long_reason, 100, 10)) {
+    EXPECT_TRUE(has(l, "  zone-")) << l;
+    EXPECT_LT(display_width(l), 100u) << l;
+  }
   // More servers than rows: the last line counts the rest.
   auto capped = server_lines(p, 80, 2);
   ASSERT_EQ(capped.size(), 2u);
@@ -313,4 +320,25 @@ TEST(ProgressView, QuietPrintsNothingAndEventsOnlyEvents) {
             "dfd: server fs-b dropped: connection refused\n");
   EXPECT_EQ(ProgressView::mode_for(true, false, STDERR_FILENO), ProgressView::Mode::kOff);
   EXPECT_EQ(ProgressView::mode_for(false, true, STDERR_FILENO), ProgressView::Mode::kOff);
+}
+
+TEST(ReportText, AServerThatEndedFailingIsNotOk) {
+  DownloadReport r;
+  r.ok = true;
+  r.path = "out.bin";
+  for (const char* id : {"fs-a", "fs-b", "fs-c"}) {
+    ServerReport s;
+    s.id = id;
+    r.servers.push_back(s);
+  }
+  r.servers[2].dropped = true;
+  r.servers[2].drop_reason = "failed 5 times in a row";
+  Progress last = done();
+  last.servers[1].state = "backing-off";
+  last.servers[1].reason = "connection refused";
+  std::string text = report_to_text(r, &last);
+  EXPECT_TRUE(has(text, "  ok\n")) << text;  // fs-a
+  EXPECT_TRUE(has(text, "  backing off: connection refused\n")) << text;
+  EXPECT_TRUE(has(text, "  dropped: failed 5 times in a row\n")) << text;
+  EXPECT_FALSE(has(report_to_text(r, nullptr), "backing off"));
 }
