@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "admin_api.hpp"
+#include "cli_common.hpp"
 #include "credentials.hpp"
 #include "password_input.hpp"
 #include "util.hpp"
@@ -52,7 +53,7 @@ nlohmann::json user_json(const UserInfo& u) {
 int cmd_user_add(const GlobalOptions& g, const AdminOptions& o) {
   if (o.email.find('@') == std::string::npos)
     throw CliError(exit_code::kUsage, "'" + o.email + "' is not an e-mail address");
-  InfoApi api = session_api(g);
+  InfoApi api = logged_in_api(g);
   std::string pw = read_new_password(o.password_stdin);
   UserInfo u = AdminApi(api).add_user(o.email, o.name, o.role, pw);
   std::printf("added %s, role %s\n", who_text(u).c_str(), printable(u.role).c_str());
@@ -60,15 +61,12 @@ int cmd_user_add(const GlobalOptions& g, const AdminOptions& o) {
 }
 
 int cmd_user_list(const GlobalOptions& g, const AdminOptions& o) {
-  InfoApi api = session_api(g);
+  InfoApi api = logged_in_api(g);
   auto users = AdminApi(api).list_users();
   if (o.json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& u : users) arr.push_back(user_json(u));
-    // ensure_ascii: no control character of a name reaches the terminal.
-    std::printf("%s\n", nlohmann::json{{"users", arr}, {"total", users.size()}}
-                            .dump(2, ' ', /*ensure_ascii=*/true)
-                            .c_str());
+    std::printf("%s\n", json_text({{"users", arr}, {"total", users.size()}}).c_str());
   } else {
     print_users(users);
   }
@@ -76,7 +74,7 @@ int cmd_user_list(const GlobalOptions& g, const AdminOptions& o) {
 }
 
 int cmd_user_set_disabled(const GlobalOptions& g, const AdminOptions& o, bool disabled) {
-  InfoApi api = session_api(g);
+  InfoApi api = logged_in_api(g);
   AdminApi admin(api);
   const std::int64_t id = admin.resolve(o.user);
   UserChanged done = admin.set_disabled(id, disabled);
@@ -91,7 +89,7 @@ int cmd_user_set_disabled(const GlobalOptions& g, const AdminOptions& o, bool di
 
 int cmd_user_passwd(const GlobalOptions& g, const AdminOptions& o) {
   auto creds = load_credentials();
-  InfoApi api = session_api(g);
+  InfoApi api = logged_in_api(g);
   AdminApi admin(api);
   // Yourself: no argument, your own e-mail (no user list needed: a user may not list), or your
   // own id.
@@ -127,7 +125,7 @@ int cmd_user_passwd(const GlobalOptions& g, const AdminOptions& o) {
 }
 
 int cmd_revoke(const GlobalOptions& g, const AdminOptions& o) {
-  InfoApi api = session_api(g);
+  InfoApi api = logged_in_api(g);
   AdminApi admin(api);
   const std::int64_t id = admin.resolve(o.user);
   RevokedCount revoked = admin.revoke_tokens(id);

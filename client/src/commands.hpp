@@ -40,11 +40,6 @@ struct GetOptions {
                                           // manifest (location_policy.hpp)
 };
 
-class InfoApi;
-// The InfoApi of the stored login for the servers of `g` (CliError kAuth when not logged in, or
-// logged in to other servers): for command files other than commands.cpp (admin_commands.cpp).
-InfoApi session_api(const GlobalOptions& g);
-
 int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin);
 int cmd_logout(const GlobalOptions& g);
 int cmd_ls(const GlobalOptions& g, bool json);
