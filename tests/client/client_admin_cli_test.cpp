@@ -235,30 +235,32 @@ class Terminal {
 TEST_F(ClientAdminCli, OnATerminalTheNewPasswordIsAskedTwice) {
   Person admin(aio_->base);
   ASSERT_EQ(admin.login("admin@example.com", "admin-password-1").status, 0);
-  {
+  // `dfd user add dan@example.com` typed at a terminal, answering the two prompts with `first`
+  // and `second`: the screen once it ended ("" when a prompt never came).
+  auto add_dan = [&](const std::string& first, const std::string& second) -> std::string {
     Terminal t(admin.shell_command("user add dan@example.com --name Dan"));
-    ASSERT_TRUE(t.started());
-    ASSERT_TRUE(t.wait_for("New password:")) << t.screen();
-    t.type_line("dan-password-1");
-    ASSERT_TRUE(t.wait_for("Repeat the new password:")) << t.screen();
-    t.type_line("dan-password-2");
-    ASSERT_TRUE(t.wait_for("EXIT=")) << t.screen();
-    EXPECT_THAT(t.screen(), HasSubstr("the two passwords differ; nothing was changed"));
-    EXPECT_THAT(t.screen(), HasSubstr("EXIT=2"));
-    EXPECT_THAT(t.screen(), Not(HasSubstr("dan-password")));  // no echo
-  }
+    EXPECT_TRUE(t.started());
+    for (auto [prompt, line] :
+         {std::pair{"New password:", first}, std::pair{"Repeat the new password:", second}}) {
+      if (!t.wait_for(prompt)) {
+        ADD_FAILURE() << "no '" << prompt << "' prompt:\n" << t.screen();
+        return "";
+      }
+      t.type_line(line);
+    }
+    EXPECT_TRUE(t.wait_for("EXIT=")) << t.screen();
+    return t.screen();
+  };
+  std::string screen = add_dan("dan-password-1", "dan-password-2");
+  EXPECT_THAT(screen, HasSubstr("the two passwords differ; nothing was changed"));
+  EXPECT_THAT(screen, HasSubstr("EXIT=2"));
+  EXPECT_THAT(screen, Not(HasSubstr("dan-password")));  // no echo
   EXPECT_THAT(admin.dfd({"user", "list"}).output, Not(HasSubstr("dan@example.com")));
-  {
-    Terminal t(admin.shell_command("user add dan@example.com --name Dan"));
-    ASSERT_TRUE(t.wait_for("New password:")) << t.screen();
-    t.type_line("dan-password-1");
-    ASSERT_TRUE(t.wait_for("Repeat the new password:")) << t.screen();
-    t.type_line("dan-password-1");
-    ASSERT_TRUE(t.wait_for("EXIT=")) << t.screen();
-    EXPECT_THAT(t.screen(), HasSubstr("added dan@example.com"));
-    EXPECT_THAT(t.screen(), HasSubstr("EXIT=0"));
-    EXPECT_THAT(t.screen(), Not(HasSubstr("dan-password")));
-  }
+
+  screen = add_dan("dan-password-1", "dan-password-1");
+  EXPECT_THAT(screen, HasSubstr("added dan@example.com"));
+  EXPECT_THAT(screen, HasSubstr("EXIT=0"));
+  EXPECT_THAT(screen, Not(HasSubstr("dan-password")));
   Person dan(aio_->base);
   EXPECT_EQ(dan.login("dan@example.com", "dan-password-1").status, 0);
 }
