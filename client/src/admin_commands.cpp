@@ -6,6 +6,7 @@
 #include "cli_common.hpp"
 #include "credentials.hpp"
 #include "password_input.hpp"
+#include "text_table.hpp"
 #include "util.hpp"
 
 namespace dfd::client {
@@ -27,17 +28,7 @@ void print_users(const std::vector<UserInfo>& users) {
   for (const auto& u : users)
     rows.push_back({std::to_string(u.id), printable(u.email), printable(u.name), printable(u.role),
                     u.disabled ? "disabled" : "active"});
-  std::vector<std::size_t> width(rows[0].size(), 0);
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  for (const auto& r : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
-    }
-    std::printf("%s\n", line.c_str());
-  }
+  std::printf("%s", format_table(rows, std::vector<bool>(rows[0].size(), false)).c_str());
 }
 
 nlohmann::json user_json(const UserInfo& u) {

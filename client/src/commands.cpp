@@ -10,8 +10,10 @@
 #include "api_client.hpp"
 #include "cli_common.hpp"
 #include "credentials.hpp"
+#include "file_selector.hpp"
 #include "password_input.hpp"
 #include "server_list.hpp"
+#include "text_table.hpp"
 #include "util.hpp"
 
 namespace dfd::client {
@@ -64,24 +66,14 @@ std::string json_text(const nlohmann::json& j) {
 }
 
 void print_table(const std::vector<FileEntry>& files) {
-  std::size_t wid = 2, wname = 4, wsize = 4;
-  std::vector<std::string> sizes, names;
-  for (const auto& f : files) {
-    wid = std::max(wid, std::to_string(f.id).size());
-    names.push_back(printable(f.name));
-    wname = std::max(wname, names.back().size());
-    sizes.push_back(human_size(f.size));
-    wsize = std::max(wsize, sizes.back().size());
-  }
-  std::printf("%-*s  %-*s  %*s  %s\n", static_cast<int>(wid), "ID", static_cast<int>(wname), "NAME",
-              static_cast<int>(wsize), "SIZE", "DIGEST");
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    const auto& f = files[i];
-    std::string dig = f.digest.empty() ? "-" : printable(f.alg + ":" + short_digest(f.digest));
-    std::printf("%-*s  %-*s  %*s  %s\n", static_cast<int>(wid), std::to_string(f.id).c_str(),
-                static_cast<int>(wname), names[i].c_str(), static_cast<int>(wsize),
-                sizes[i].c_str(), dig.c_str());
-  }
+  std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "SIZE", "LIVE", "DIGEST"}};
+  for (const auto& f : files)
+    rows.push_back({std::to_string(f.id), printable(f.name), human_size(f.size),
+                    !f.available   ? "?"
+                    : *f.available ? "yes"
+                                   : "no",
+                    f.digest.empty() ? "-" : printable(f.alg + ":" + short_digest(f.digest))});
+  std::printf("%s", format_table(rows, {false, false, true, false, false}).c_str());
 }
 
 nlohmann::json entry_json(const FileEntry& f) {
@@ -89,7 +81,8 @@ nlohmann::json entry_json(const FileEntry& f) {
           {"uid", f.uid},
           {"name", f.name},
           {"size", f.size},
-          {"digest", {{"alg", f.alg}, {"value", f.digest}}}};
+          {"digest", {{"alg", f.alg}, {"value", f.digest}}},
+          {"available", f.available ? nlohmann::json(*f.available) : nlohmann::json()}};
 }
 
 int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin) {
@@ -135,22 +128,23 @@ int cmd_logout(const GlobalOptions& g) {
   return exit_code::kOk;
 }
 
-int cmd_ls(const GlobalOptions& g, bool json) {
-  auto files = logged_in_api(g).list();
+int cmd_ls(const GlobalOptions& g, bool json, const std::vector<std::string>& globs) {
+  auto files = matching_globs(logged_in_api(g).list(), globs);
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& f : files) arr.push_back(entry_json(f));
     std::printf("%s\n", json_text({{"files", arr}, {"total", files.size()}}).c_str());
   } else if (files.empty()) {
-    std::printf("no files\n");
+    std::printf(globs.empty() ? "no files\n" : "no files match\n");
   } else {
     print_table(files);
   }
   return exit_code::kOk;
 }
 
-int cmd_info(const GlobalOptions& g, const std::string& id, bool json) {
-  auto j = logged_in_api(g).manifest_json(id, "");
+int cmd_info(const GlobalOptions& g, const std::string& file, bool json) {
+  auto api = logged_in_api(g);
+  auto j = api.manifest_json(FileResolver(api).resolve(file), "");
   auto m = parse_manifest(j);
   if (json) {
     j.erase("download_token");  // a secret; `dfd get` fetches its own
