@@ -230,39 +230,55 @@ class Terminal {
   static inline int count_ = 0;
 };
 
-// On a terminal the new password is asked twice without echo; two different ones change
-// nothing.
+// `dfd ARGS` typed at a terminal as `who`, answering each prompt (in order) with its line: the
+// screen once the command ended ("" after a failure when a prompt never came).
+std::string at_terminal(const Person& who, const std::string& args,
+                        const std::vector<std::pair<std::string, std::string>>& answers) {
+  Terminal t(who.shell_command(args));
+  EXPECT_TRUE(t.started());
+  for (const auto& [prompt, line] : answers) {
+    if (!t.wait_for(prompt)) {
+      ADD_FAILURE() << "no '" << prompt << "' prompt:\n" << t.screen();
+      return "";
+    }
+    t.type_line(line);
+  }
+  EXPECT_TRUE(t.wait_for("EXIT=")) << t.screen();
+  return t.screen();
+}
+
+// On a terminal the new password is asked twice without echo (two different ones change
+// nothing); your own password change asks the current one first.
 TEST_F(ClientAdminCli, OnATerminalTheNewPasswordIsAskedTwice) {
   Person admin(aio_->base);
   ASSERT_EQ(admin.login("admin@example.com", "admin-password-1").status, 0);
-  // `dfd user add dan@example.com` typed at a terminal, answering the two prompts with `first`
-  // and `second`: the screen once it ended ("" when a prompt never came).
-  auto add_dan = [&](const std::string& first, const std::string& second) -> std::string {
-    Terminal t(admin.shell_command("user add dan@example.com --name Dan"));
-    EXPECT_TRUE(t.started());
-    for (auto [prompt, line] :
-         {std::pair{"New password:", first}, std::pair{"Repeat the new password:", second}}) {
-      if (!t.wait_for(prompt)) {
-        ADD_FAILURE() << "no '" << prompt << "' prompt:\n" << t.screen();
-        return "";
-      }
-      t.type_line(line);
-    }
-    EXPECT_TRUE(t.wait_for("EXIT=")) << t.screen();
-    return t.screen();
-  };
-  std::string screen = add_dan("dan-password-1", "dan-password-2");
+  const std::string add_dan = "user add dan@example.com --name Dan";
+  std::string screen = at_terminal(
+      admin, add_dan,
+      {{"New password:", "dan-password-1"}, {"Repeat the new password:", "dan-password-2"}});
   EXPECT_THAT(screen, HasSubstr("the two passwords differ; nothing was changed"));
   EXPECT_THAT(screen, HasSubstr("EXIT=2"));
   EXPECT_THAT(screen, Not(HasSubstr("dan-password")));  // no echo
   EXPECT_THAT(admin.dfd({"user", "list"}).output, Not(HasSubstr("dan@example.com")));
 
-  screen = add_dan("dan-password-1", "dan-password-1");
+  screen = at_terminal(
+      admin, add_dan,
+      {{"New password:", "dan-password-1"}, {"Repeat the new password:", "dan-password-1"}});
   EXPECT_THAT(screen, HasSubstr("added dan@example.com"));
   EXPECT_THAT(screen, HasSubstr("EXIT=0"));
   EXPECT_THAT(screen, Not(HasSubstr("dan-password")));
+
   Person dan(aio_->base);
-  EXPECT_EQ(dan.login("dan@example.com", "dan-password-1").status, 0);
+  ASSERT_EQ(dan.login("dan@example.com", "dan-password-1").status, 0);
+  screen = at_terminal(dan, "user passwd",
+                       {{"Current password:", "dan-password-1"},
+                        {"New password:", "dan-password-3"},
+                        {"Repeat the new password:", "dan-password-3"}});
+  EXPECT_THAT(screen, HasSubstr("changed your password; your other sessions ended"));
+  EXPECT_THAT(screen, HasSubstr("EXIT=0"));
+  EXPECT_THAT(screen, Not(HasSubstr("dan-password")));
+  EXPECT_EQ(dan.dfd({"ls"}).status, 0);
+  EXPECT_EQ(dan.login("dan@example.com", "dan-password-3").status, 0);
 }
 
 // Guessing the current password through `dfd user passwd` counts in the login throttle
