@@ -42,7 +42,7 @@ UserInfo parse_user(const nlohmann::json& j) {
 }
 
 UserInfo AdminApi::me() {
-  return parse_user(api_.request("GET", "/v1/users/me", nullptr, "who am I"));
+  return parse_user(api_.request("GET", "/v1/users/me", nullptr, "cannot read your account"));
 }
 
 std::vector<UserInfo> AdminApi::list_users() {

@@ -3,8 +3,10 @@
 #include <cstdio>
 
 #include "admin_api.hpp"
+#include "cli_common.hpp"
 #include "credentials.hpp"
 #include "password_input.hpp"
+#include "text_table.hpp"
 #include "util.hpp"
 
 namespace dfd::client {
@@ -26,17 +28,7 @@ void print_users(const std::vector<UserInfo>& users) {
   for (const auto& u : users)
     rows.push_back({std::to_string(u.id), printable(u.email), printable(u.name), printable(u.role),
                     u.disabled ? "disabled" : "active"});
-  std::vector<std::size_t> width(rows[0].size(), 0);
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  for (const auto& r : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
-    }
-    std::printf("%s\n", line.c_str());
-  }
+  std::printf("%s", format_table(rows, std::vector<bool>(rows[0].size(), false)).c_str());
 }
 
 nlohmann::json user_json(const UserInfo& u) {
@@ -52,7 +44,7 @@ nlohmann::json user_json(const UserInfo& u) {
 int cmd_user_add(const GlobalOptions& g, const AdminOptions& o) {
   if (o.email.find('@') == std::string::npos)
     throw CliError(exit_code::kUsage, "'" + o.email + "' is not an e-mail address");
-  InfoApi api = session_api(g);
+  InfoApi api = logged_in_api(g);
   std::string pw = read_new_password(o.password_stdin);
   UserInfo u = AdminApi(api).add_user(o.email, o.name, o.role, pw);
   std::printf("added %s, role %s\n", who_text(u).c_str(), printable(u.role).c_str());
@@ -60,15 +52,12 @@ int cmd_user_add(const GlobalOptions& g, const AdminOptions& o) {
 }
 
 int cmd_user_list(const GlobalOptions& g, const AdminOptions& o) {
-  InfoApi api = session_api(g);
+  InfoApi api = logged_in_api(g);
   auto users = AdminApi(api).list_users();
   if (o.json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& u : users) arr.push_back(user_json(u));
-    // ensure_ascii: no control character of a name reaches the terminal.
-    std::printf("%s\n", nlohmann::json{{"users", arr}, {"total", users.size()}}
-                            .dump(2, ' ', /*ensure_ascii=*/true)
-                            .c_str());
+    std::printf("%s\n", json_text({{"users", arr}, {"total", users.size()}}).c_str());
   } else {
     print_users(users);
   }
@@ -76,7 +65,7 @@ int cmd_user_list(const GlobalOptions& g, const AdminOptions& o) {
 }
 
 int cmd_user_set_disabled(const GlobalOptions& g, const AdminOptions& o, bool disabled) {
-  InfoApi api = session_api(g);
+  InfoApi api = logged_in_api(g);
   AdminApi admin(api);
   const std::int64_t id = admin.resolve(o.user);
   UserChanged done = admin.set_disabled(id, disabled);
@@ -91,7 +80,7 @@ int cmd_user_set_disabled(const GlobalOptions& g, const AdminOptions& o, bool di
 
 int cmd_user_passwd(const GlobalOptions& g, const AdminOptions& o) {
   auto creds = load_credentials();
-  InfoApi api = session_api(g);
+  InfoApi api = logged_in_api(g);
   AdminApi admin(api);
   // Yourself: no argument, your own e-mail (no user list needed: a user may not list), or your
   // own id.
@@ -127,7 +116,7 @@ int cmd_user_passwd(const GlobalOptions& g, const AdminOptions& o) {
 }
 
 int cmd_revoke(const GlobalOptions& g, const AdminOptions& o) {
-  InfoApi api = session_api(g);
+  InfoApi api = logged_in_api(g);
   AdminApi admin(api);
   const std::int64_t id = admin.resolve(o.user);
   RevokedCount revoked = admin.revoke_tokens(id);

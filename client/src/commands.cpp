@@ -85,10 +85,6 @@ nlohmann::json entry_json(const FileEntry& f) {
           {"available", f.available ? nlohmann::json(*f.available) : nlohmann::json()}};
 }
 
-InfoApi session_api(const GlobalOptions& g) {
-  return logged_in_api(g);
-}
-
 int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin) {
   std::optional<Credentials> old;
   try {

@@ -42,11 +42,6 @@ struct GetOptions {
   std::uint64_t stream_window = 0;  // -o -: test hook (hidden --stream-window BYTES); 0 = default
 };
 
-class InfoApi;
-// The InfoApi of the stored login for the servers of `g` (CliError kAuth when not logged in, or
-// logged in to other servers): for command files other than commands.cpp (admin_commands.cpp).
-InfoApi session_api(const GlobalOptions& g);
-
 int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin);
 int cmd_logout(const GlobalOptions& g);
 // `globs`: only names matching one of these fnmatch(3) patterns (none: every file).

@@ -4,6 +4,7 @@
 // `dfd` sees each step (login refused, session ended); a user changes their own password; a
 // non-admin is refused clearly; exit codes follow client/src/util.hpp.
 #include <signal.h>
+#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -27,6 +28,11 @@ constexpr int kAuth = 3, kUsage = 2, kServer = 4, kNotFound = 5, kThrottled = 13
 class Person {
  public:
   explicit Person(std::string server) : server_(std::move(server)) {}
+  // The command line that runs `dfd ARGS` as this person (for a terminal, below).
+  std::string shell_command(const std::string& args) const {
+    return "env XDG_CONFIG_HOME='" + home_.file("config") + "' HOME='" + home_.path() + "' '" +
+           bin("dfd") + "' --server '" + server_ + "' " + args;
+  }
   RunResult dfd(std::vector<std::string> args, const std::string& in = "") {
     args.insert(args.begin(), {bin("dfd"), "--server", server_});
     return run(args, in, {{"XDG_CONFIG_HOME", home_.file("config")}, {"HOME", home_.path()}});
@@ -47,10 +53,10 @@ json json_of(const RunResult& r) {
 class ClientAdminCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    // A dfd that exits before reading its stdin must not kill the test with SIGPIPE.
-    ::signal(SIGPIPE, SIG_IGN);
     aio_ = new AioHost("admin test file\n",
                        "audit_log = \"@DIR@audit.log\"\nlogin_max_failures = 3\n");
+    // A dfd that exits before reading its stdin must not kill the test with SIGPIPE.
+    ::signal(SIGPIPE, SIG_IGN);
   }
   static void TearDownTestSuite() {
     delete aio_;
@@ -190,6 +196,89 @@ TEST_F(ClientAdminCli, AnAdminManagesAUserFromAddToRevoke) {
     EXPECT_THAT(audit, Not(HasSubstr(pw)));
     EXPECT_THAT(aio_->host->log(), Not(HasSubstr(pw)));
   }
+}
+
+// One command in a real terminal (a private tmux server): what a person sees and types.
+class Terminal {
+ public:
+  explicit Terminal(const std::string& command)
+      : socket_("dfd-admin-" + std::to_string(::getpid()) + "-" + std::to_string(++count_)) {
+    // The pane stays a while after the command ended, so its last words can be read.
+    started_ = run({"tmux", "-L", socket_, "new-session", "-d", "-x", "160", "-y", "40",
+                    command + "; echo EXIT=$?; sleep 30"})
+                   .status == 0;
+  }
+  ~Terminal() { run({"tmux", "-L", socket_, "kill-server"}); }
+  bool started() const { return started_; }
+  std::string screen() { return run({"tmux", "-L", socket_, "capture-pane", "-p"}).output; }
+  // Waits until the screen shows `text` (false after 20 s).
+  bool wait_for(const std::string& text) {
+    for (auto end = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < end;
+         std::this_thread::sleep_for(50ms)) {
+      if (screen().find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+  void type_line(const std::string& line) {
+    run({"tmux", "-L", socket_, "send-keys", "-l", line});
+    run({"tmux", "-L", socket_, "send-keys", "Enter"});
+  }
+
+ private:
+  std::string socket_;
+  bool started_ = false;
+  static inline int count_ = 0;
+};
+
+// `dfd ARGS` typed at a terminal as `who`, answering each prompt (in order) with its line: the
+// screen once the command ended ("" after a failure when a prompt never came).
+std::string at_terminal(const Person& who, const std::string& args,
+                        const std::vector<std::pair<std::string, std::string>>& answers) {
+  Terminal t(who.shell_command(args));
+  EXPECT_TRUE(t.started());
+  for (const auto& [prompt, line] : answers) {
+    if (!t.wait_for(prompt)) {
+      ADD_FAILURE() << "no '" << prompt << "' prompt:\n" << t.screen();
+      return "";
+    }
+    t.type_line(line);
+  }
+  EXPECT_TRUE(t.wait_for("EXIT=")) << t.screen();
+  return t.screen();
+}
+
+// On a terminal the new password is asked twice without echo (two different ones change
+// nothing); your own password change asks the current one first.
+TEST_F(ClientAdminCli, OnATerminalTheNewPasswordIsAskedTwice) {
+  Person admin(aio_->base);
+  ASSERT_EQ(admin.login("admin@example.com", "admin-password-1").status, 0);
+  const std::string add_dan = "user add dan@example.com --name Dan";
+  std::string screen = at_terminal(
+      admin, add_dan,
+      {{"New password:", "dan-password-1"}, {"Repeat the new password:", "dan-password-2"}});
+  EXPECT_THAT(screen, HasSubstr("the two passwords differ; nothing was changed"));
+  EXPECT_THAT(screen, HasSubstr("EXIT=2"));
+  EXPECT_THAT(screen, Not(HasSubstr("dan-password")));  // no echo
+  EXPECT_THAT(admin.dfd({"user", "list"}).output, Not(HasSubstr("dan@example.com")));
+
+  screen = at_terminal(
+      admin, add_dan,
+      {{"New password:", "dan-password-1"}, {"Repeat the new password:", "dan-password-1"}});
+  EXPECT_THAT(screen, HasSubstr("added dan@example.com"));
+  EXPECT_THAT(screen, HasSubstr("EXIT=0"));
+  EXPECT_THAT(screen, Not(HasSubstr("dan-password")));
+
+  Person dan(aio_->base);
+  ASSERT_EQ(dan.login("dan@example.com", "dan-password-1").status, 0);
+  screen = at_terminal(dan, "user passwd",
+                       {{"Current password:", "dan-password-1"},
+                        {"New password:", "dan-password-3"},
+                        {"Repeat the new password:", "dan-password-3"}});
+  EXPECT_THAT(screen, HasSubstr("changed your password; your other sessions ended"));
+  EXPECT_THAT(screen, HasSubstr("EXIT=0"));
+  EXPECT_THAT(screen, Not(HasSubstr("dan-password")));
+  EXPECT_EQ(dan.dfd({"ls"}).status, 0);
+  EXPECT_EQ(dan.login("dan@example.com", "dan-password-3").status, 0);
 }
 
 // Guessing the current password through `dfd user passwd` counts in the login throttle
