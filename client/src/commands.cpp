@@ -43,6 +43,14 @@ std::vector<std::string> resolve_servers(const GlobalOptions& g, const Credentia
   throw CliError(exit_code::kUsage, "no server given: use --server URL[,URL...] or set DFD_SERVER");
 }
 
+// Every info-server call of a command: each attempt (connect + whole answer) within --timeout.
+InfoApi info_api(const GlobalOptions& g, std::vector<std::string> servers, std::string token) {
+  Failover::Options f;
+  f.attempt_timeout =
+      std::chrono::milliseconds(static_cast<long>(std::ceil(std::max(g.timeout_s, 0.001) * 1000)));
+  return InfoApi(std::move(servers), std::move(token), f);
+}
+
 // An InfoApi with the stored user token for the resolved servers. The token goes only to servers
 // of the list it was obtained with (servers sharing one database all accept it).
 InfoApi logged_in_api(const GlobalOptions& g) {
@@ -56,7 +64,7 @@ InfoApi logged_in_api(const GlobalOptions& g) {
     throw CliError(exit_code::kAuth, "not logged in to " + join_server_list(outside) +
                                          " (logged in to " + join_server_list(stored) +
                                          "): run 'dfd login' first");
-  return InfoApi(servers, creds->token);
+  return info_api(g, servers, creds->token);
 }
 
 std::string read_password(bool from_stdin) {
@@ -158,7 +166,7 @@ int cmd_login(const GlobalOptions& g, const std::string& email, bool password_st
   }
   auto servers = resolve_servers(g, old ? &*old : nullptr);
   std::string pw = read_password(password_stdin);
-  InfoApi api(servers, "");
+  InfoApi api = info_api(g, servers, "");
   auto r = api.login(email, pw);
   save_credentials({join_server_list(servers), r.token, r.expires_at, r.email});
   std::printf("logged in to %s as %s%s\n", printable(api.server()).c_str(),
@@ -181,8 +189,9 @@ int cmd_logout(const GlobalOptions& g) {
     return exit_code::kOk;
   }
   try {
-    InfoApi(creds->server.empty() ? resolve_servers(g, nullptr) : parse_server_list(creds->server),
-            creds->token)
+    info_api(g,
+             creds->server.empty() ? resolve_servers(g, nullptr) : parse_server_list(creds->server),
+             creds->token)
         .logout();
   } catch (const CliError& e) {
     std::fprintf(stderr, "dfd: warning: %s (the local login is removed anyway)\n",
@@ -295,6 +304,8 @@ int get_with(InfoApi* api, const std::string& id, const GetOptions& go, SteadyTi
   o.deadline = deadline;
   o.deadline_s = go.deadline_s;
   o.stop_after_chunks = go.stop_after_chunks;
+  o.limit_rate = go.limit_rate;
+  o.per_server_rate = go.per_server_rate;
   o.interrupt = &g_interrupted;
   ProgressLine line(!go.no_progress && ::isatty(STDERR_FILENO));
   o.on_progress = [&](const Progress& p) { line.show(p); };
