@@ -10,6 +10,17 @@
 // records verified chunks for resume. See docs/client.md for the scheduling, failure and resume
 // rules.
 //
+// Code structure (the engine is DownloadEngine, internal, in download_engine.hpp):
+//   downloader.cpp          run(): open the part, the attempts, the result message, commit.
+//   download_transfers.cpp  the transfer loop (libcurl multi, one Transfer per chunk copy);
+//                           accept_body() is where every body byte arrives.
+//   download_scheduler.cpp  which chunk goes to which server: choose_chunk(), pacer, give-back.
+//   download_outcomes.cpp   what an ended copy means: verified (advance_verified_prefix(), where
+//                           the in-order verified prefix grows), strikes, backoff, drops, token.
+//   download_progress.cpp   the Progress given to on_progress.
+//   part_store.*            PATH.dfd-part / PATH.dfd-state: open, resume, write, save, commit.
+//   http_fault.*            the HTTP status -> fault rule of a chunk request.
+//
 // Thread-safety: one Downloader runs once, on the calling thread; callbacks in the options are
 // called on that thread. `interrupt` may be set from any thread or a signal handler.
 #pragma once
