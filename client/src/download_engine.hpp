@@ -13,6 +13,8 @@
 //   download_outcomes.cpp   what an ended copy means: verified (advance_verified_prefix()),
 //                           strikes, backoff, drops, token renewal.
 //   download_progress.cpp   the Progress callback.
+//   download_throttle.cpp   --limit-rate / --per-server-rate: the limiter's pause and resume of
+//                           transfers (rate_limiter.hpp).
 //   part_store.{hpp,cpp}    PATH.dfd-part and PATH.dfd-state: open/resume, write, save, reverify,
 //                           commit (a class of its own).
 //   http_fault.{hpp,cpp}    the HTTP status -> Fault rule.
@@ -38,6 +40,7 @@
 #include "http_fault.hpp"
 #include "part_store.hpp"
 #include "prefix_hasher.hpp"
+#include "rate_limiter.hpp"
 #include "server_pacer.hpp"
 
 namespace dfd::client {
@@ -80,7 +83,8 @@ struct Transfer {
   long status = 0;
   std::string content_range;
   HeaderBudget header_bytes;
-  bool checked = false;  // status and Content-Range accepted
+  bool checked = false;    // status and Content-Range accepted
+  bool throttled = false;  // paused by the speed limiter: its next bytes wait inside libcurl
   Fault fault = Fault::kNone;
   std::string why;
   int io_error = 0;
@@ -121,6 +125,8 @@ struct DownloadEngine {
   std::size_t round_robin = 0;    // the server scheduling starts with next
   std::deque<int> freed_servers;  // servers that just freed a slot get the next chunk first
   std::deque<std::pair<Clock::time_point, std::uint64_t>> speed_samples;  // (when, bytes_received)
+  RateLimiter limiter{options.limit_rate, options.per_server_rate};       // the speed limits
+  std::size_t unthrottle_first = 0;  // rotates: each paused transfer gets to resume first
 
   void fail_fatal(int code, std::string message);
 
@@ -182,6 +188,17 @@ struct DownloadEngine {
   void drop(FileServer& s, const std::string& why);
   bool renew_token();
   void save_state(bool always);
+
+  // ------------------------------------------------------------ download_throttle.cpp
+  // In the body callback: may `t` take these `n` bytes now (they are counted), or must it pause
+  // (t.throttled; the callback returns CURL_WRITEFUNC_PAUSE)?
+  bool admit(Transfer& t, std::size_t n);
+  // Resumes the paused transfers whose limits allow it again; returns how long until the next
+  // one may resume (Clock::duration::max() when none is paused).
+  Clock::duration unthrottle(Clock::time_point now);
+  // libcurl's receive buffer and low-speed limit of a new transfer under the speed limits.
+  long receive_buffer() const;
+  long min_speed() const;
 
   // ------------------------------------------------------------ download_progress.cpp
   void report_progress(Clock::time_point now);

@@ -69,6 +69,8 @@ class RateLimiter {
 
   // Is any limit set?
   bool limited() const { return total_.limited() || per_server_rate_ > 0; }
+  // Is the whole download limited (not only each server)?
+  bool limits_total() const { return total_.limited(); }
   // May a transfer from server `server` (an index, any value: buckets are made on first use)
   // take bytes now?
   bool may_receive(std::size_t server, Clock::time_point now);

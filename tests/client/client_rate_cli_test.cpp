@@ -155,8 +155,10 @@ TEST(LimitRate, ALowLimitWithManyConnections) {
   ASSERT_EQ(t.r.status, 0) << t.r.output;
   auto rep = report_of(t.r.output);
   ASSERT_TRUE(rep.is_object()) << t.r.output;
-  std::printf("--limit-rate 256K, 12 connections, 1 MiB: %.2f s (expected %.1f s), %.2f s CPU\n",
-              t.wall, expected, t.cpu);
+  std::printf(
+      "--limit-rate 256K, 12 connections, 1 MiB: %.2f s (expected %.1f s; the download itself "
+      "%.2f s, %s bytes received), %.2f s CPU\n",
+      t.wall, expected, rep["seconds"].get<double>(), rep["bytes_received"].dump().c_str(), t.cpu);
   for (const auto& s : rep["servers"]) EXPECT_EQ(s["retries"], 0) << s.dump();
   EXPECT_GE(t.wall, expected * 0.9);
   EXPECT_LE(t.wall, expected * 1.25);
