@@ -35,6 +35,7 @@
 
 #include "chunk_planner.hpp"
 #include "curl_policy.hpp"
+#include "download_progress.hpp"
 #include "downloader.hpp"
 #include "hash_worker.hpp"
 #include "http_fault.hpp"
@@ -60,7 +61,10 @@ struct FileServer {
   std::size_t in_flight = 0;  // copies holding one of its connection slots
   int consecutive_failures = 0;
   Clock::time_point backoff_until{};
-  double ema_chunk_s = 0;  // smoothed seconds per full chunk on this server
+  double ema_chunk_s = 0;          // smoothed seconds per full chunk on this server
+  std::uint64_t received = 0;      // body bytes received from it (any copy)
+  Clock::time_point last_bytes{};  // when body bytes last arrived from it
+  RateWindow speed;
 };
 
 // One request for one copy of one chunk.
@@ -124,8 +128,9 @@ struct DownloadEngine {
   std::string fatal_message;
   std::size_t round_robin = 0;    // the server scheduling starts with next
   std::deque<int> freed_servers;  // servers that just freed a slot get the next chunk first
-  std::deque<std::pair<Clock::time_point, std::uint64_t>> speed_samples;  // (when, bytes_received)
-  RateLimiter limiter{options.limit_rate, options.per_server_rate};       // the speed limits
+  Clock::time_point started{};    // run() began
+  RateWindow speed;               // of report.bytes_received
+  RateLimiter limiter{options.limit_rate, options.per_server_rate};  // the speed limits
   std::size_t unthrottle_first = 0;  // rotates: each paused transfer gets to resume first
 
   void fail_fatal(int code, std::string message);
@@ -135,6 +140,8 @@ struct DownloadEngine {
   void run_inner();
   void set_result(int code, std::string message);
   std::string all_servers_failed_message() const;
+  std::size_t verified_chunks() const;  // resumed + verified this run
+  std::string kept_message() const;
   void add_server(const Location& loc);
 
   // ------------------------------------------------------------ download_transfers.cpp
@@ -201,7 +208,8 @@ struct DownloadEngine {
   long min_speed() const;
 
   // ------------------------------------------------------------ download_progress.cpp
-  void report_progress(Clock::time_point now);
+  Progress progress(Clock::time_point now, bool final);
+  void report_progress(Clock::time_point now, bool final = false);
 };
 
 }  // namespace dfd::client

@@ -76,7 +76,7 @@ void DownloadEngine::succeed(Transfer& t, FileServer& s, Clock::time_point now) 
   if (t.duplicate) {
     // The primary copy (if any) was cancelled above, so nobody else writes this range now.
     if (int e = part.write_at(t.buffer.data(), t.buffer.size(), t.offset)) {
-      fail_fatal(exit_code::kLocalIo, io_message("cannot write", part.part_path(), e));
+      fail_fatal(exit_code::kLocalIo, part.write_error(e));
       return;
     }
     ++s.report.duplicates_won;
@@ -92,6 +92,7 @@ void DownloadEngine::succeed(Transfer& t, FileServer& s, Clock::time_point now) 
   report.bytes_fetched += t.length;
   part.mark_changed();
   freed_servers.push_back(t.server);
+  if (auto e = part.chunk_verified(); !e.empty()) fail_fatal(exit_code::kLocalIo, e);
   advance_verified_prefix();
 }
 

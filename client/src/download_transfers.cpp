@@ -54,7 +54,6 @@ int DownloadEngine::loop() {
                       std::chrono::ceil<std::chrono::milliseconds>(throttled_for));
     curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait.count()), &numfds);
   }
-  report_progress(Clock::now());
   return 0;
 }
 
@@ -191,7 +190,7 @@ size_t DownloadEngine::accept_body(Transfer& t, const char* p, size_t n) {
       if (int e = flush(t)) {
         t.fault = Fault::kLocal;
         t.io_error = e;
-        t.why = io_message("cannot write", part.part_path(), e);
+        t.why = part.write_error(e);
         return 0;
       }
     }
@@ -200,6 +199,9 @@ size_t DownloadEngine::accept_body(Transfer& t, const char* p, size_t n) {
   report.bytes_received += n;
   pacer.on_bytes(static_cast<std::size_t>(t.server), n);
   t.last_data = Clock::now();
+  auto& s = servers[static_cast<std::size_t>(t.server)];
+  s.received += n;
+  s.last_bytes = t.last_data;
   return n;
 }
 
@@ -246,7 +248,7 @@ void DownloadEngine::reap() {
       } else if (int e = flush(*t)) {
         f = Fault::kLocal;
         t->io_error = e;
-        why = io_message("cannot write", part.part_path(), e);
+        why = part.write_error(e);
       } else {
         // The body is complete: give the server its slot back now and let the worker finish
         // the digest; check_digests() applies the outcome.

@@ -22,7 +22,7 @@ void curl_init_once() {
 DownloadEngine::DownloadEngine(Manifest m, DownloadOptions o)
     : manifest(std::move(m)),
       options(std::move(o)),
-      part(manifest, options.output, options.force) {}
+      part(manifest, options.output, options.force, options.preallocate) {}
 
 DownloadEngine::~DownloadEngine() {
   for (auto& t : transfers) destroy_easy(*t);
@@ -56,8 +56,21 @@ void DownloadEngine::add_server(const Location& loc) {
   pacer.resize(servers.size());
 }
 
+std::size_t DownloadEngine::verified_chunks() const {
+  return planner ? planner->verified_count() : report.chunks_resumed;
+}
+
+// "N of M chunks are verified and kept for a rerun" (or that nothing was verified).
+std::string DownloadEngine::kept_message() const {
+  if (verified_chunks() == 0) return "no chunk was verified yet";
+  return std::to_string(verified_chunks()) + " of " + std::to_string(manifest.chunk_count()) +
+         " chunks are verified and kept for a rerun";
+}
+
 std::string DownloadEngine::all_servers_failed_message() const {
-  std::string msg = "every file server failed; the verified part is kept for a rerun:";
+  std::string msg = verified_chunks() > 0
+                        ? "every file server failed; the verified part is kept for a rerun:"
+                        : "every file server failed; no chunk was verified, nothing is kept:";
   if (servers.empty()) return "no file server holds this file";
   for (const auto& s : servers) {
     // One line per server: what came from the network is escaped, newlines included.
@@ -68,7 +81,7 @@ std::string DownloadEngine::all_servers_failed_message() const {
 }
 
 DownloadReport DownloadEngine::run() {
-  auto t0 = Clock::now();
+  started = Clock::now();
   report.path = options.output;
   report.uid = manifest.uid;
   report.name = manifest.name;
@@ -80,7 +93,13 @@ DownloadReport DownloadEngine::run() {
   for (const auto& loc : manifest.locations)
     if (loc.healthy) add_server(loc);
   run_inner();
-  report.seconds = seconds_between(t0, Clock::now());
+  // A failure keeps nothing useless: a part without a verified chunk goes (an interrupt is the
+  // user's pause, not a failure: what arrived stays, as before).
+  if (!report.ok && report.exit_code != exit_code::kInterrupted && verified_chunks() == 0)
+    part.discard();
+  auto end = Clock::now();
+  report_progress(end, true);
+  report.seconds = seconds_between(started, end);
   report.average_speed =
       report.seconds > 0 ? static_cast<double>(report.bytes_fetched) / report.seconds : 0;
   for (const auto& s : servers) report.servers.push_back(s.report);
@@ -140,14 +159,10 @@ void DownloadEngine::run_inner() {
       } else if (code == exit_code::kDeadline) {
         char secs_text[32];
         std::snprintf(secs_text, sizeof secs_text, "%g", options.deadline_s);
-        set_result(code, std::string("the deadline of ") + secs_text + " s passed; " +
-                             std::to_string(planner->verified_count()) + " of " +
-                             std::to_string(planner->size()) +
-                             " chunks are verified and kept for a rerun");
+        set_result(code,
+                   std::string("the deadline of ") + secs_text + " s passed; " + kept_message());
       } else if (code == exit_code::kInterrupted) {
-        set_result(code, "interrupted; " + std::to_string(planner->verified_count()) + " of " +
-                             std::to_string(planner->size()) +
-                             " chunks are verified and kept for a rerun");
+        set_result(code, "interrupted; " + kept_message());
       } else {
         set_result(code, fatal ? fatal_message : "download failed");
       }

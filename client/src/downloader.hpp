@@ -5,10 +5,11 @@
 // writeback), and a PrefixHasher thread hashes the verified prefix of the file. Chunks are the
 // manifest's; each request is `GET <location>/v1/content/<uid>` with `Range: bytes=a-b` and the
 // download token; the response must be 206 with exactly that Content-Range; bytes go straight to
-// their offset in one preallocated `PATH.dfd-part` (whole blocks at a time) and are hashed as they
-// arrive; a chunk counts only once its digest matches the manifest. A state file `PATH.dfd-state`
-// records verified chunks for resume. See docs/client.md for the scheduling, failure and resume
-// rules.
+// their offset in one `PATH.dfd-part` (whole blocks at a time; sparse until the first chunk is
+// verified, then preallocated) and are hashed as they arrive; a chunk counts only once its digest
+// matches the manifest. A state file `PATH.dfd-state` records verified chunks for resume; a
+// failed download without any verified chunk removes both. See docs/client.md for the
+// scheduling, failure and resume rules.
 //
 // Code structure (the engine is DownloadEngine, internal, in download_engine.hpp):
 //   downloader.cpp          run(): open the part, the attempts, the result message, commit.

@@ -21,20 +21,6 @@ std::string errno_message(const std::string& what, const std::string& path, int 
   return what + " " + path + ": " + std::strerror(err);
 }
 
-// Bytes free for us on the file system holding `path` (root may use the reserved blocks too).
-std::uint64_t free_bytes(const std::string& path) {
-  struct statvfs vfs {};
-  if (::statvfs(dir_of(path).c_str(), &vfs) != 0) return UINT64_MAX;  // unknown: do not refuse
-  std::uint64_t blocks = ::geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail;
-  return blocks * static_cast<std::uint64_t>(vfs.f_frsize);
-}
-
-std::string space_message(const std::string& path, std::uint64_t needed, std::uint64_t free) {
-  return "not enough free space for " + path + ": the download needs " + human_size(needed) + " (" +
-         std::to_string(needed) + " bytes) more, " + dir_of(path) + " has " + human_size(free) +
-         " free; make room (or use -o on another disk) and run again";
-}
-
 // "" when `needed` more bytes fit next to `path`.
 std::string check_space(const std::string& path, std::uint64_t needed) {
   std::uint64_t free = free_bytes(path);
@@ -57,6 +43,29 @@ PartOpen fail(int fd, std::string error) {
 }
 }  // namespace
 
+// Root may use the reserved blocks too.
+std::uint64_t free_bytes(const std::string& path) {
+  struct statvfs vfs {};
+  if (::statvfs(dir_of(path).c_str(), &vfs) != 0) return UINT64_MAX;  // unknown: do not refuse
+  std::uint64_t blocks = ::geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail;
+  return blocks * static_cast<std::uint64_t>(vfs.f_frsize);
+}
+
+std::uint64_t unallocated_bytes(int fd, std::uint64_t size) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return 0;
+  std::uint64_t allocated = static_cast<std::uint64_t>(st.st_blocks) * 512;
+  return allocated < size ? size - allocated : 0;
+}
+
+std::string space_message(const std::string& path, std::uint64_t needed, std::uint64_t free,
+                          const std::string& cause) {
+  return (cause.empty() ? "not enough free space for " + path : cause) + ": the download needs " +
+         human_size(needed) + " (" + std::to_string(needed) + " bytes) more, " + dir_of(path) +
+         " has " + human_size(free) + " (" + std::to_string(free) +
+         " bytes) free; make room (or use -o on another disk) and " + "run again";
+}
+
 std::string refuse_non_regular(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return "";
@@ -73,9 +82,8 @@ PartOpen open_part_to_resume(const std::string& path, std::uint64_t size) {
   if (auto e = check_opened(fd, path, st); !e.empty()) return fail(fd, e);
   if (static_cast<std::uint64_t>(st.st_size) != size)
     return fail(fd, path + " changed size; remove it and run again");
-  std::uint64_t allocated = static_cast<std::uint64_t>(st.st_blocks) * 512;
-  if (allocated < size) {
-    if (auto e = check_space(path, size - allocated); !e.empty()) return fail(fd, e);
+  if (std::uint64_t needed = unallocated_bytes(fd, size); needed > 0) {
+    if (auto e = check_space(path, needed); !e.empty()) return fail(fd, e);
   }
   return {fd, ""};
 }
@@ -88,18 +96,25 @@ PartOpen create_part(const std::string& path, std::uint64_t size) {
   if (fd < 0) return fail(-1, errno_message("cannot create", path, errno));
   struct stat st {};
   if (auto e = check_opened(fd, path, st); !e.empty()) return fail(fd, e);
-  if (size > 0) {
-    int e = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
-    if (e == EOPNOTSUPP || e == EINVAL) e = ::ftruncate(fd, static_cast<off_t>(size)) ? errno : 0;
-    if (e) {
-      ::unlink(path.c_str());
-      if (e == ENOSPC || e == EDQUOT) return fail(fd, space_message(path, size, free_bytes(path)));
-      std::string m = errno_message("cannot allocate", path, e);
-      if (e == EFBIG) m += " (disk full or file size limit)";
-      return fail(fd, m);
-    }
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    int e = errno;
+    ::unlink(path.c_str());
+    std::string m = errno_message("cannot size", path, e);
+    if (e == EFBIG) m += " (disk full or file size limit)";
+    return fail(fd, m);
   }
   return {fd, ""};
+}
+
+std::string preallocate_part(int fd, const std::string& path, std::uint64_t size) {
+  if (size == 0) return "";
+  std::uint64_t needed = unallocated_bytes(fd, size);
+  int e = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
+  if (e == 0 || e == EOPNOTSUPP || e == EINVAL) return "";  // sparse where it cannot
+  if (e == ENOSPC || e == EDQUOT) return space_message(path, needed, free_bytes(path));
+  std::string m = errno_message("cannot allocate", path, e);
+  if (e == EFBIG) m += " (disk full or file size limit)";
+  return m;
 }
 
 }  // namespace dfd::client

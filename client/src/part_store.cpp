@@ -34,12 +34,13 @@ std::string io_message(const std::string& what, const std::string& path, int err
   return m;
 }
 
-PartStore::PartStore(const Manifest& manifest, std::string output, bool force)
+PartStore::PartStore(const Manifest& manifest, std::string output, bool force, bool preallocate)
     : manifest_(manifest),
       output_(std::move(output)),
       part_path_(output_ + ".dfd-part"),
       state_path_(output_ + ".dfd-state"),
-      force_(force) {}
+      force_(force),
+      preallocate_(preallocate) {}
 
 PartStore::~PartStore() {
   if (fd_ >= 0) ::close(fd_);
@@ -101,6 +102,27 @@ int PartStore::write_at(const char* p, std::size_t n, std::uint64_t off) {
   return 0;
 }
 
+std::string PartStore::write_error(int err) const {
+  if (err != ENOSPC && err != EDQUOT) return io_message("cannot write", part_path_, err);
+  return space_message(
+      part_path_, std::max<std::uint64_t>(unallocated_bytes(fd_, manifest_.size), 1),
+      free_bytes(part_path_), "cannot write " + part_path_ + " (" + std::strerror(err) + ")");
+}
+
+std::string PartStore::chunk_verified() {
+  if (!preallocate_ || preallocated_) return "";
+  preallocated_ = true;
+  return preallocate_part(fd_, part_path_, manifest_.size);
+}
+
+void PartStore::discard() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  fd_ = -1;
+  ::unlink(part_path_.c_str());
+  ::unlink(state_path_.c_str());
+}
+
 std::string PartStore::save(const std::vector<bool>& verified, bool always) {
   if (!always && !changed_) return "";
   DownloadState st;
@@ -109,8 +131,12 @@ std::string PartStore::save(const std::vector<bool>& verified, bool always) {
   st.chunk_size = manifest_.chunk_size;
   st.alg = manifest_.alg;
   st.verified = verified;
-  if (int e = save_state(state_path_, st))
+  if (int e = save_state(state_path_, st)) {
+    if (e == ENOSPC || e == EDQUOT)
+      return space_message(state_path_, encode_state(st).size(), free_bytes(state_path_),
+                           "cannot write " + state_path_ + " (" + std::strerror(e) + ")");
     return io_message("cannot write state file", state_path_, e);
+  }
   changed_ = false;
   return "";
 }

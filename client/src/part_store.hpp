@@ -8,6 +8,12 @@
 // part otherwise. commit() makes the finished part the output: fsync, rename, fsync of the
 // directory, state file removed. Errors are plain messages naming the path (exit kLocalIo).
 //
+// Nothing useless is kept (issue 13): a fresh part is sparse; with `preallocate` it is allocated
+// whole once the first chunk of the run is verified (chunk_verified()), never before; discard()
+// removes a part holding no verified chunk and its state file when the download fails
+// (not when it is interrupted). A disk
+// that fills up is reported with the path, the bytes still needed and the bytes free.
+//
 // Thread-safety: none; owned by the download loop's thread (the HashWorker only gets fd() for
 // writeback hints).
 #pragma once
@@ -25,7 +31,7 @@ std::string io_message(const std::string& what, const std::string& path, int err
 
 class PartStore {
  public:
-  PartStore(const Manifest& manifest, std::string output, bool force);
+  PartStore(const Manifest& manifest, std::string output, bool force, bool preallocate);
   ~PartStore();
   PartStore(const PartStore&) = delete;
   PartStore& operator=(const PartStore&) = delete;
@@ -44,6 +50,15 @@ class PartStore {
 
   // Writes `n` bytes at `offset` (in pieces of at most 32 KiB). Returns 0 or errno.
   int write_at(const char* data, std::size_t n, std::uint64_t offset);
+  // The message for a failed write_at (errno `err`): how much space is needed where, when full.
+  std::string write_error(int err) const;
+
+  // A chunk was verified: the first one preallocates the part (with `preallocate`). Returns ""
+  // or the error.
+  std::string chunk_verified();
+
+  // The download failed with no verified chunk in the part: removes the part and the state file.
+  void discard();
 
   // Something verified changed: the next save_if_changed() writes the state file.
   void mark_changed() { changed_ = true; }
@@ -64,6 +79,8 @@ class PartStore {
   std::string part_path_;
   std::string state_path_;
   bool force_ = false;
+  bool preallocate_ = true;
+  bool preallocated_ = false;
   int fd_ = -1;
   std::vector<bool> resumed_;
   bool resumed_any_ = false;

@@ -15,6 +15,7 @@
 #include "cli_cluster.hpp"
 #include "downloader.hpp"
 #include "harness.hpp"
+#include "small_disk.hpp"
 #include "state_file.hpp"
 #include "util.hpp"
 
@@ -276,41 +277,12 @@ TEST(LocalFiles, HardLinkedPartIsRefused) {
   EXPECT_TRUE(read_file(victim) == before) << "the hard-linked victim changed";
 }
 
-namespace {
-// A tmpfs of `size` mounted at `dir` while it lives (needs root; ok() is false otherwise).
-class SmallDisk {
- public:
-  SmallDisk(const std::string& dir, const std::string& size) : dir_(dir) {
-    std::filesystem::create_directories(dir);
-    ok_ = dfd::test::run({"mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir}).status == 0;
-  }
-  ~SmallDisk() {
-    if (ok_) dfd::test::run({"umount", "-l", dir_});
-  }
-  bool ok() const { return ok_; }
-  // Fills the file system up to its last byte with `file`.
-  void fill(const std::string& file) {
-    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::string block(1 << 16, 'f');
-    while (::write(fd, block.data(), block.size()) > 0) {
-    }
-    while (::write(fd, block.data(), 1) > 0) {
-    }
-    ::close(fd);
-  }
-
- private:
-  std::string dir_;
-  bool ok_ = false;
-};
-}  // namespace
-
 // Client disk full (issue 11 suite): a download that does not fit says how much space it needs
 // before fetching anything; a disk that fills up later keeps the verified chunks; a rerun with
 // room completes.
 TEST(LocalFiles, DiskFullNamesTheSpaceNeededAndKeepsVerifiedChunks) {
   Cluster c(24 * kMiB);
-  SmallDisk disk(c.dir.file("small"), "32m");
+  dfd::test::SmallDisk disk(c.dir.file("small"), "32m");
   if (!disk.ok()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
   c.login();
   std::string out = c.dir.file("small/out.bin"), filler = c.dir.file("small/filler");
@@ -352,6 +324,58 @@ TEST(LocalFiles, DiskFullNamesTheSpaceNeededAndKeepsVerifiedChunks) {
   ASSERT_EQ(done.status, 0) << done.output;
   EXPECT_TRUE(read_file(out) == *c.file.data);
   EXPECT_GE(report_of(done.output)["chunks_resumed"].get<std::size_t>(), kept->verified_count());
+}
+
+// Issue 13: a disk that fills up before any chunk is verified. The part was not preallocated
+// (only what arrived is allocated), the message names the path, the bytes still needed and the
+// bytes free (exit 9, in the --json report too), and nothing useless is left: no part, no state.
+TEST(LocalFiles, DiskFullBeforeAnyVerifiedChunkKeepsNothing) {
+  Cluster c(6 * kMiB);
+  dfd::test::SmallDisk disk(c.dir.file("small"), "8m");
+  if (!disk.ok()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
+  c.login();
+  // Every server stops after 512 KiB (no 1 MiB chunk completes) until released.
+  for (auto& s : c.fs) s->faults.stall_after = 512 << 10;
+  std::string out = c.dir.file("small/out.bin"), part = out + ".dfd-part";
+  std::vector<std::string> args = {
+      dfd::test::bin("dfd"), "get", "7", "-o", out, "--json", "--no-progress",
+      "--stall-timeout",     "30"};
+  dfd::test::Process p(args, c.env);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto stalled = [&] {
+    for (auto& s : c.fs)
+      if (s->body_bytes.load() < (512u << 10)) return false;
+    return exists(part);
+  };
+  while (!stalled() && p.running() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(stalled()) << p.log();
+  struct stat st {};
+  ASSERT_EQ(::stat(part.c_str(), &st), 0);
+  EXPECT_EQ(static_cast<std::uint64_t>(st.st_size), 6 * kMiB);
+  EXPECT_LT(static_cast<std::uint64_t>(st.st_blocks) * 512, 6 * kMiB) << "preallocated too early";
+  dfd::test::SmallDisk::fill(c.dir.file("small/filler"));
+  for (auto& s : c.fs) {
+    s->faults.stall_after = -1;
+    s->release_stall();
+  }
+  ASSERT_EQ(p.wait(std::chrono::seconds(60)), 9) << p.log();
+  auto rep = report_of(p.log());
+  ASSERT_TRUE(rep.is_object()) << p.log();
+  EXPECT_EQ(rep["ok"], false);
+  EXPECT_EQ(rep["exit_code"], 9);
+  EXPECT_EQ(rep["chunks_fetched"], 0);
+  std::string error = rep["error"].get<std::string>();
+  std::printf("disk full mid-download: %s\n", error.c_str());
+  EXPECT_NE(error.find("cannot write " + part + " (No space left on device): the download needs "),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find(" bytes) more, " + c.dir.file("small") + " has "), std::string::npos)
+      << error;
+  EXPECT_NE(error.find(" bytes) free; make room"), std::string::npos) << error;
+  EXPECT_FALSE(exists(part));
+  EXPECT_FALSE(exists(out + ".dfd-state"));
+  EXPECT_FALSE(exists(out));
 }
 
 // Issue 11 #11: a server sending a few bytes a second (never silent, never stalled) held its
