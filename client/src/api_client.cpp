@@ -232,6 +232,7 @@ nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
     int code = exit_code::kServer;
     if (a.status == 401 || a.status == 403) code = exit_code::kAuth;
     if (a.status == 404) code = exit_code::kNotFound;
+    if (a.status == 429) code = exit_code::kThrottled;
     throw CliError(code, context + ": " + msg);
   }
 }

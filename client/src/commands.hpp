@@ -42,8 +42,13 @@ struct GetOptions {
 
 int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin);
 int cmd_logout(const GlobalOptions& g);
-int cmd_ls(const GlobalOptions& g, bool json);
-int cmd_info(const GlobalOptions& g, const std::string& id, bool json);
+// `globs`: only names matching one of these fnmatch(3) patterns (none: every file).
+int cmd_ls(const GlobalOptions& g, bool json, const std::vector<std::string>& globs = {});
+// `file`: a name, id or uid prefix (file_selector.hpp).
+int cmd_info(const GlobalOptions& g, const std::string& file, bool json);
 int cmd_get(const GlobalOptions& g, const GetOptions& o);
+// The one JSON document of `dfd get --json` when it failed before cmd_get ran (a command line
+// CLI11 refused, a bad --cacert): {"ok": false, "exit_code", "error", ...} on stdout.
+void print_get_failure_json(int exit_code, const std::string& error);
 
 }  // namespace dfd::client

@@ -1,6 +1,7 @@
 // dfd: the command line. The only translation unit that includes CLI11.
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -37,18 +38,30 @@ int main(int argc, char** argv) {
   auto* logout = app.add_subcommand("logout", "forget the stored login");
 
   bool ls_json = false;
-  auto* ls = app.add_subcommand("ls", "list the files");
+  std::vector<std::string> ls_globs;  // issue 13 (address): dfd ls GLOB...
+  auto* ls = app.add_subcommand("ls", "list the files (LIVE: a file server holding it is up)");
+  ls->add_option(
+      "GLOB", ls_globs,
+      "only the names matching one of these shell patterns (quote them: 'movies/*.iso')");
   ls->add_flag("--json", ls_json, "print JSON");
 
   std::string info_id;
   bool info_json = false;
   auto* info = app.add_subcommand("info", "show a file's manifest");
-  info->add_option("ID", info_id, "file id")->required();
+  info->add_option("FILE", info_id, "the file: its name, id (or id:N) or uid prefix (uid:HEX)")
+      ->required();
   info->add_flag("--json", info_json, "print JSON");
 
   GetOptions go;
   auto* get = app.add_subcommand("get", "download a file from every file server holding it");
-  get->add_option("ID", go.id, "file id (none: list the files and ask)");
+  // Issue 13 (address): names, ids and uid prefixes, several at once, --parallel.
+  get->add_option("FILE", go.ids,
+                  "the files: names (exact), ids (or id:N, name:N for a name of digits) or uid "
+                  "prefixes (4+ hex digits, or uid:HEX); none: list the files and ask");
+  get->add_option("--parallel", go.parallel,
+                  "download this many of the files at once, sharing --connections (default 1: "
+                  "one after another)")
+      ->check(CLI::Range(1, 64));
   get->add_option("-o,--output", go.output, "output path (default: the file's name)");
   get->add_option("--connections", go.connections,
                   "total connections (default min(16, 4 x servers), at least 8)")
@@ -57,7 +70,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   get->add_option("--zone", go.zone, "your zone (its servers are listed first)");
   get->add_flag("--no-progress", go.no_progress, "no live progress line");
-  get->add_flag("--json", go.json, "print the report as JSON on stdout");
+  get->add_flag("--json", go.json,
+                "print one JSON document on stdout, on failure too (ok, exit_code, error)");
   get->add_flag("--force", go.force, "overwrite an existing output file");
   get->add_option("--stall-timeout", go.stall_timeout_s,
                   "seconds without data before a request fails (default 5)")
@@ -112,6 +126,13 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
+    // Issue 13 (address): `dfd get --json` prints its one JSON document for a bad command line too.
+    bool get_json = false;
+    for (int i = 1, seen_get = 0; i < argc; ++i) {
+      seen_get = seen_get || std::string(argv[i]) == "get";
+      get_json = get_json || (seen_get && std::string(argv[i]) == "--json");
+    }
+    if (rc != 0 && get_json) print_get_failure_json(exit_code::kUsage, e.what());
     return rc == 0 ? 0 : exit_code::kUsage;
   }
 
@@ -119,14 +140,16 @@ int main(int argc, char** argv) {
     set_tls_settings(tls_settings_from(tls));
     if (*login) return cmd_login(g, email, password_stdin);
     if (*logout) return cmd_logout(g);
-    if (*ls) return cmd_ls(g, ls_json);
+    if (*ls) return cmd_ls(g, ls_json, ls_globs);
     if (*info) return cmd_info(g, info_id, info_json);
     if (*get) return cmd_get(g, go);
   } catch (const CliError& e) {
     std::fprintf(stderr, "dfd: %s\n", printable(e.what(), true).c_str());
+    if (*get && go.json) print_get_failure_json(e.exit_code, e.what());  // e.g. a bad --cacert
     return e.exit_code;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dfd: %s\n", printable(e.what(), true).c_str());
+    if (*get && go.json) print_get_failure_json(exit_code::kFailure, e.what());
     return exit_code::kFailure;
   }
   return exit_code::kUsage;

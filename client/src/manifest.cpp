@@ -179,6 +179,8 @@ std::vector<FileEntry> parse_file_list(const nlohmann::json& j) {
     e.name = get<std::string>(f, "name");
     e.size = get<std::uint64_t>(f, "size");
     if (f.contains("digest") && f.at("digest").is_object()) read_digest(f, e.alg, e.digest);
+    if (f.contains("available") && f.at("available").is_boolean())
+      e.available = f.at("available").get<bool>();
     out.push_back(std::move(e));
   }
   return out;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +77,9 @@ struct FileEntry {
   std::uint64_t size = 0;
   std::string alg;
   std::string digest;
+  // At least one file server holding it is live (the list's `available`); nullopt when the info
+  // server does not say.
+  std::optional<bool> available;
 };
 std::vector<FileEntry> parse_file_list(const nlohmann::json& j);
 

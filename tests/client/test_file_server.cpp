@@ -94,8 +94,8 @@ std::string TestServer::url() const {
 }
 
 void TestServer::serve_content(const std::string& uid, std::shared_ptr<const std::string> data) {
-  uid_ = uid;
-  data_ = std::move(data);
+  std::lock_guard<std::mutex> lk(mu_);
+  content_[uid] = std::move(data);
 }
 
 void TestServer::set_tokens(std::set<std::string> tokens) {
@@ -284,7 +284,7 @@ bool TestServer::handle(int fd, const std::string& method, const std::string& ta
   std::string path = target.substr(0, target.find('?'));
   auto auth = headers.count("authorization") ? headers.at("authorization") : "";
   std::string bearer = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "";
-  if (path.rfind("/v1/content/", 0) == 0) return send_content(fd, headers);
+  if (path.rfind("/v1/content/", 0) == 0) return send_content(fd, path.substr(12), headers);
   ++info_requests;
   if (int status = faults.info_status.load();
       status != 0 && manifest_requests.load() >= faults.info_status_after.load())
@@ -335,7 +335,8 @@ bool TestServer::handle(int fd, const std::string& method, const std::string& ta
   return send_json(fd, 404, err("not_found", "no route"));
 }
 
-bool TestServer::send_content(int fd, const std::map<std::string, std::string>& headers) {
+bool TestServer::send_content(int fd, const std::string& uid,
+                              const std::map<std::string, std::string>& headers) {
   ++content_requests;
   auto stall_at = faults.stall_after.load();
   if (stall_at >= 0 && static_cast<std::int64_t>(body_bytes.load()) >= stall_at)
@@ -351,9 +352,16 @@ bool TestServer::send_content(int fd, const std::map<std::string, std::string>& 
     if (fc > 0) faults.fail_count--;
     return send_json(fd, faults.fail_status.load(), err("boom", "injected failure"));
   }
-  if (!data_) return send_json(fd, 404, err("not_found", "no such file"));
+  std::shared_ptr<const std::string> data;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    auto it = content_.find(uid);
+    if (it != content_.end()) data = it->second;
+    if (!data && content_.size() == 1) data = content_.begin()->second;
+  }
+  if (!data) return send_json(fd, 404, err("not_found", "no such file"));
   if (faults.endless_headers) return send_endless_headers(fd);
-  const std::string& d = *data_;
+  const std::string& d = *data;
   std::uint64_t a = 0, b = d.size() ? d.size() - 1 : 0;
   bool ranged = false;
   if (headers.count("range")) {

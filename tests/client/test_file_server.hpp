@@ -72,7 +72,8 @@ class TestServer {
   std::string url() const;
   const std::string& id() const { return id_; }
 
-  // Content role: serve `data` under /v1/content/{uid} for requests carrying one of the tokens.
+  // Content role: serve `data` under /v1/content/{uid} for requests carrying one of the tokens
+  // (several uids: call it once per file; a server holding one file serves it for any uid).
   void serve_content(const std::string& uid, std::shared_ptr<const std::string> data);
   void set_tokens(std::set<std::string> tokens);
 
@@ -98,7 +99,8 @@ class TestServer {
   void serve_conn(int fd);
   bool handle(int fd, const std::string& method, const std::string& target,
               const std::map<std::string, std::string>& headers, const std::string& body);
-  bool send_content(int fd, const std::map<std::string, std::string>& headers);
+  bool send_content(int fd, const std::string& uid,
+                    const std::map<std::string, std::string>& headers);
   bool send_json(int fd, int status, const nlohmann::json& j);
   bool send_endless_json(int fd, std::int64_t limit);
   bool send_endless_headers(int fd);
@@ -118,8 +120,8 @@ class TestServer {
   std::vector<std::thread> conns_;  // guarded by mu_
   std::set<int> conn_fds_;          // guarded by mu_
   std::set<std::string> tokens_;    // guarded by mu_
-  std::string uid_;
-  std::shared_ptr<const std::string> data_;
+  // uid -> bytes (under mu_); a request for another uid gets the only one when there is one.
+  std::map<std::string, std::shared_ptr<const std::string>> content_;
   // info role
   std::string email_, password_, user_token_ = "user-token-1";
   std::vector<TestFile> files_;
