@@ -130,8 +130,13 @@ struct DownloadEngine {
   std::deque<int> freed_servers;  // servers that just freed a slot get the next chunk first
   Clock::time_point started{};    // run() began
   RateWindow speed;               // of report.bytes_received
-  RateLimiter limiter{options.limit_rate, options.per_server_rate};  // the speed limits
-  std::size_t unthrottle_first = 0;  // rotates: each paused transfer gets to resume first
+  // The speed limits: the command's (shared by its downloads), or this download's own.
+  std::shared_ptr<RateLimiter> limiter =
+      options.rate_limiter
+          ? options.rate_limiter
+          : std::make_shared<RateLimiter>(options.limit_rate, options.per_server_rate);
+  std::vector<std::size_t> limiter_slots;  // per server: its bucket in `limiter` (by URL)
+  std::size_t unthrottle_first = 0;        // rotates: each paused transfer gets to resume first
 
   void fail_fatal(int code, std::string message);
 
@@ -206,6 +211,7 @@ struct DownloadEngine {
   // libcurl's receive buffer and low-speed limit of a new transfer under the speed limits.
   long receive_buffer() const;
   long min_speed() const;
+  std::size_t limiter_slot(int server);
 
   // ------------------------------------------------------------ download_progress.cpp
   Progress progress(Clock::time_point now, bool final);

@@ -85,7 +85,7 @@ bool DownloadEngine::worth_duplicating(std::size_t chunk, int holder, int idle,
   if (silent(*t, now)) return true;
   // Under --limit-rate every byte of a second copy is taken from the first one's budget: only a
   // silent copy is worth it (a per-server limit is another matter: the idle server's own budget).
-  if (limiter.limits_total()) return false;
+  if (limiter->limits_total()) return false;
   double idle_chunk_s = servers[static_cast<std::size_t>(idle)].ema_chunk_s;
   if (idle_chunk_s <= 0) return false;  // nothing known about the idle server yet
   double elapsed = seconds_between(t->start, now);

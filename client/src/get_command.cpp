@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -25,6 +26,7 @@
 #include "file_selector.hpp"
 #include "get_report.hpp"
 #include "location_policy.hpp"
+#include "rate_limiter.hpp"
 #include "util.hpp"
 
 namespace dfd::client {
@@ -108,8 +110,11 @@ class PathsInUse {
 };
 
 struct GetContext {
-  explicit GetContext(const GetOptions& options) : go(options) {}
+  explicit GetContext(const GetOptions& options)
+      : go(options),
+        limiter(std::make_shared<RateLimiter>(options.limit_rate, options.per_server_rate)) {}
   const GetOptions& go;
+  std::shared_ptr<RateLimiter> limiter;  // --limit-rate, --per-server-rate: for every file
   SteadyTime deadline{};
   PathsInUse paths;
 };
@@ -177,6 +182,7 @@ void download(InfoApi* api, const std::string& id, GetContext& ctx, std::size_t 
     o.stop_after_chunks = go.stop_after_chunks;
     o.limit_rate = go.limit_rate;
     o.per_server_rate = go.per_server_rate;
+    o.rate_limiter = ctx.limiter;  // the files of one command share the limits
     o.interrupt = &g_interrupted;
     ProgressLine line(show_progress && !go.no_progress && ::isatty(STDERR_FILENO));
     o.on_progress = [&](const Progress& p) { line.show(p); };

@@ -165,6 +165,32 @@ TEST(LimitRate, ALowLimitWithManyConnections) {
   EXPECT_LT(t.cpu, t.wall * 0.4);
 }
 
+// Several files in one command share the limit: two 6 MiB files in parallel at --limit-rate 3M
+// take 4 s together (each with a limit of its own: 2 s).
+TEST(LimitRate, SeveralFilesInParallelShareTheLimit) {
+  Cluster c(6 * kMiB, kMiB);
+  TestFile second = c.file;
+  second.id = 8;
+  second.name = "second.bin";
+  second.data = random_bytes(6 * kMiB, 43);
+  second.uid = digest_hex(second.alg, second.data->data(), second.data->size());
+  for (auto& s : c.fs) s->serve_content(second.uid, second.data);
+  c.info.serve_info("ann@example.org", "s3cret", {c.file, second}, c.locs, c.tokens);
+  c.login();
+  const double expected = 12.0 / 3.0;
+  TempDir out;
+  auto t = timed([&] {
+    return c.dfd({"get", "7", "8", "--parallel", "2", "-o", out.path() + "/", "--no-progress",
+                  "--limit-rate", "3M"});
+  });
+  ASSERT_EQ(t.r.status, 0) << t.r.output;
+  EXPECT_EQ(read_file(out.file("second.bin")), *second.data);
+  std::printf("--limit-rate 3M, 2 x 6 MiB with --parallel 2: %.2f s (expected %.1f s)\n", t.wall,
+              expected);
+  EXPECT_GE(t.wall, expected * 0.9);
+  EXPECT_LE(t.wall, expected * 1.25);
+}
+
 TEST(RateOptions, BadRatesAreUsageErrors) {
   Cluster c(kMiB, kMiB);
   for (const char* bad : {"-1M", "fast", "20Q", "1e3", "99999999999T"}) {
