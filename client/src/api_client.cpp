@@ -136,7 +136,8 @@ InfoApi::Attempt InfoApi::attempt(const std::string& server, const std::string& 
   if (!token_.empty()) h = curl_slist_append(h, ("Authorization: Bearer " + token_).c_str());
   apply_curl_policy(c);
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  // --timeout bounds the whole call, connect included (issue 13).
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
@@ -173,10 +174,16 @@ InfoApi::Attempt InfoApi::attempt(const std::string& server, const std::string& 
 
 namespace {
 // Why `server` counts as unavailable after attempt `a`: "HTTP 503: <its message>", libcurl's
-// reason, or the broken TLS handshake (with the client-certificate hint where it fits).
+// reason, no answer within the timeout, or the broken TLS handshake (with the client-certificate
+// hint where it fits).
 std::string unavailable_reason(const InfoApi::Attempt& a,
                                const std::optional<nlohmann::json>& parsed,
-                               const std::string& server) {
+                               const std::string& server, std::chrono::milliseconds timeout) {
+  if (a.rc == CURLE_OPERATION_TIMEDOUT) {
+    char s[32];
+    std::snprintf(s, sizeof s, "%g", static_cast<double>(timeout.count()) / 1000);
+    return std::string("no answer within ") + s + " s (--timeout)";
+  }
   if (a.rc == CURLE_OK) {
     std::string msg = parsed ? server_message(*parsed) : "";
     return "HTTP " + std::to_string(a.status) + (msg.empty() ? "" : ": " + msg);
@@ -208,7 +215,9 @@ nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
         break;
       case ReplyClass::kUnavailable: {
         only_tls = only_tls && a.rc == CURLE_SSL_CONNECT_ERROR;
-        auto step = failover_.unavailable(unavailable_reason(a, parsed, server));
+        auto step = failover_.unavailable(
+            unavailable_reason(a, parsed, server, failover_.options().attempt_timeout),
+            a.rc == CURLE_OPERATION_TIMEDOUT);
         if (step.give_up)
           throw InfoUnavailable(only_tls ? exit_code::kTls : exit_code::kServer,
                                 context + ": no info server answered (" +

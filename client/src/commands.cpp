@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -33,6 +36,14 @@ std::vector<std::string> resolve_servers(const GlobalOptions& g, const Credentia
   throw CliError(exit_code::kUsage, "no server given: use --server URL[,URL...] or set DFD_SERVER");
 }
 
+// Every info-server call of a command: each attempt (connect + whole answer) within --timeout.
+InfoApi info_api(const GlobalOptions& g, std::vector<std::string> servers, std::string token) {
+  Failover::Options f;
+  f.attempt_timeout =
+      std::chrono::milliseconds(static_cast<long>(std::ceil(std::max(g.timeout_s, 0.001) * 1000)));
+  return InfoApi(std::move(servers), std::move(token), f);
+}
+
 }  // namespace
 
 // The token goes only to servers of the list it was obtained with (servers sharing one database
@@ -48,7 +59,7 @@ InfoApi logged_in_api(const GlobalOptions& g) {
     throw CliError(exit_code::kAuth, "not logged in to " + join_server_list(outside) +
                                          " (logged in to " + join_server_list(stored) +
                                          "): run 'dfd login' first");
-  return InfoApi(servers, creds->token);
+  return info_api(g, servers, creds->token);
 }
 
 namespace {
@@ -93,7 +104,7 @@ int cmd_login(const GlobalOptions& g, const std::string& email, bool password_st
   }
   auto servers = resolve_servers(g, old ? &*old : nullptr);
   std::string pw = read_password(password_stdin);
-  InfoApi api(servers, "");
+  InfoApi api = info_api(g, servers, "");
   auto r = api.login(email, pw);
   save_credentials({join_server_list(servers), r.token, r.expires_at, r.email});
   std::printf("logged in to %s as %s%s\n", printable(api.server()).c_str(),
@@ -116,8 +127,9 @@ int cmd_logout(const GlobalOptions& g) {
     return exit_code::kOk;
   }
   try {
-    InfoApi(creds->server.empty() ? resolve_servers(g, nullptr) : parse_server_list(creds->server),
-            creds->token)
+    info_api(g,
+             creds->server.empty() ? resolve_servers(g, nullptr) : parse_server_list(creds->server),
+             creds->token)
         .logout();
   } catch (const CliError& e) {
     std::fprintf(stderr, "dfd: warning: %s (the local login is removed anyway)\n",

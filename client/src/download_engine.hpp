@@ -14,6 +14,8 @@
 //                           strikes, backoff, drops, token renewal.
 //   download_progress.cpp   the Progress callback.
 //   download_window.cpp     the streaming hooks of -o -: window_bytes and on_prefix.
+//   download_throttle.cpp   --limit-rate / --per-server-rate: the limiter's pause and resume of
+//                           transfers (rate_limiter.hpp).
 //   part_store.{hpp,cpp}    PATH.dfd-part and PATH.dfd-state: open/resume, write, save, reverify,
 //                           commit (a class of its own).
 //   http_fault.{hpp,cpp}    the HTTP status -> Fault rule.
@@ -40,6 +42,7 @@
 #include "http_fault.hpp"
 #include "part_store.hpp"
 #include "prefix_hasher.hpp"
+#include "rate_limiter.hpp"
 #include "server_pacer.hpp"
 
 namespace dfd::client {
@@ -85,7 +88,8 @@ struct Transfer {
   long status = 0;
   std::string content_range;
   HeaderBudget header_bytes;
-  bool checked = false;  // status and Content-Range accepted
+  bool checked = false;    // status and Content-Range accepted
+  bool throttled = false;  // paused by the speed limiter: its next bytes wait inside libcurl
   Fault fault = Fault::kNone;
   std::string why;
   int io_error = 0;
@@ -127,6 +131,13 @@ struct DownloadEngine {
   std::deque<int> freed_servers;  // servers that just freed a slot get the next chunk first
   Clock::time_point started{};    // run() began
   RateWindow speed;               // of report.bytes_received
+  // The speed limits: the command's (shared by its downloads), or this download's own.
+  std::shared_ptr<RateLimiter> limiter =
+      options.rate_limiter
+          ? options.rate_limiter
+          : std::make_shared<RateLimiter>(options.limit_rate, options.per_server_rate);
+  std::vector<std::size_t> limiter_slots;  // per server: its bucket in `limiter` (by URL)
+  std::size_t unthrottle_first = 0;        // rotates: each paused transfer gets to resume first
 
   void fail_fatal(int code, std::string message);
 
@@ -198,6 +209,17 @@ struct DownloadEngine {
   // options.on_prefix with what the whole-file hasher has consumed (the last chunk only when
   // `final`: after the whole-file digest matched).
   void report_prefix(bool final);
+  // ------------------------------------------------------------ download_throttle.cpp
+  // In the body callback: may `t` take these `n` bytes now (they are counted), or must it pause
+  // (t.throttled; the callback returns CURL_WRITEFUNC_PAUSE)?
+  bool admit(Transfer& t, std::size_t n);
+  // Resumes the paused transfers whose limits allow it again; returns how long until the next
+  // one may resume (Clock::duration::max() when none is paused).
+  Clock::duration unthrottle(Clock::time_point now);
+  // libcurl's receive buffer and low-speed limit of a new transfer under the speed limits.
+  long receive_buffer() const;
+  long min_speed() const;
+  std::size_t limiter_slot(int server);
 
   // ------------------------------------------------------------ download_progress.cpp
   Progress progress(Clock::time_point now, bool final);

@@ -68,7 +68,7 @@ bool DownloadEngine::usable(const FileServer& s, Clock::time_point now) const {
 // server may take a second copy of its chunk at once, not only in the end game, and its server
 // gets no new chunk while it is silent. The stall timeout (longer) still ends the copy itself.
 bool DownloadEngine::silent(const Transfer& t, Clock::time_point now) const {
-  return t.easy && !t.slot_freed && now - t.last_data > options.silent_after;
+  return t.easy && !t.slot_freed && !t.throttled && now - t.last_data > options.silent_after;
 }
 
 bool DownloadEngine::has_silent_copy(int si, Clock::time_point now) const {
@@ -84,6 +84,9 @@ bool DownloadEngine::worth_duplicating(std::size_t chunk, int holder, int idle,
   Transfer* t = find_copy(chunk, holder);
   if (!t) return false;
   if (silent(*t, now)) return true;
+  // Under --limit-rate every byte of a second copy is taken from the first one's budget: only a
+  // silent copy is worth it (a per-server limit is another matter: the idle server's own budget).
+  if (limiter->limits_total()) return false;
   double idle_chunk_s = servers[static_cast<std::size_t>(idle)].ema_chunk_s;
   if (idle_chunk_s <= 0) return false;  // nothing known about the idle server yet
   double elapsed = seconds_between(t->start, now);

@@ -28,6 +28,7 @@ int DownloadEngine::loop() {
                              [](const FileServer& s) { return !s.report.dropped; });
       if (!any) return exit_code::kIncomplete;
     }
+    unthrottle(Clock::now());
     int running = 0;
     curl_multi_perform(multi, &running);
     reap();
@@ -47,7 +48,12 @@ int DownloadEngine::loop() {
       last_progress = now;
     }
     int numfds = 0;
-    curl_multi_poll(multi, nullptr, 0, transfers.empty() ? 20 : 100, &numfds);
+    auto wait = std::chrono::milliseconds(transfers.empty() ? 20 : 100);
+    auto throttled_for = unthrottle(Clock::now());
+    if (throttled_for < wait)  // sleep until the speed limit lets a paused transfer go on
+      wait = std::max(std::chrono::milliseconds(1),
+                      std::chrono::ceil<std::chrono::milliseconds>(throttled_for));
+    curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait.count()), &numfds);
   }
   return 0;
 }
@@ -86,11 +92,11 @@ void DownloadEngine::start_transfer(int si, std::size_t chunk, bool duplicate,
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options.connect_timeout.count()));
-  if (options.min_speed > 0) {
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, options.min_speed);
+  if (min_speed() > 0) {
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, min_speed());
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.min_speed_time.count()));
   }
-  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024L);
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, receive_buffer());
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &DownloadEngine::on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
@@ -141,6 +147,7 @@ size_t DownloadEngine::on_header(char* p, size_t sz, size_t n, void* ud) {
 
 size_t DownloadEngine::on_body(char* p, size_t sz, size_t n, void* ud) {
   auto* t = static_cast<Transfer*>(ud);
+  if (!t->owner->admit(*t, sz * n)) return CURL_WRITEFUNC_PAUSE;
   return t->owner->accept_body(*t, p, sz * n);
 }
 
@@ -291,7 +298,7 @@ void DownloadEngine::check_digests() {
 
 void DownloadEngine::check_stalls(Clock::time_point now) {
   for (auto& t : transfers) {
-    if (!t->easy) continue;
+    if (!t->easy || t->throttled) continue;  // a paused transfer is silent because we said so
     if (now - t->last_data >= options.stall_timeout) {
       t->fault = Fault::kTransport;
       t->why =

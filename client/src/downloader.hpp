@@ -30,6 +30,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,8 @@
 #include "manifest.hpp"
 
 namespace dfd::client {
+
+class RateLimiter;  // rate_limiter.hpp
 
 // One file server as the live view shows it (issue 13: `dfd get -v`).
 struct ServerProgress {
@@ -98,6 +101,9 @@ struct DownloadOptions {
   // server's. Accurate to +-10 % over 10 s.
   double limit_rate = 0;
   double per_server_rate = 0;
+  // Set: the limits of several downloads together (the files of one `dfd get`, also in parallel
+  // threads), and limit_rate/per_server_rate are ignored. Unset: one made from them.
+  std::shared_ptr<RateLimiter> rate_limiter;
   // false: no preallocation at all (a sparse part; used for -o -). true: the part is preallocated
   // only once the first chunk is verified (never before), and a part holding no verified chunk is
   // removed when the download fails.

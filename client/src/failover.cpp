@@ -31,7 +31,11 @@ ReplyClass classify_reply(CURLcode rc, long status) {
 Failover::Failover(std::vector<std::string> servers) : Failover(std::move(servers), Options{}) {}
 
 Failover::Failover(std::vector<std::string> servers, Options options)
-    : servers_(std::move(servers)), options_(options), last_reason_(servers_.size()) {
+    : servers_(std::move(servers)),
+      options_(options),
+      round_size_(servers_.size()),
+      last_reason_(servers_.size()),
+      timed_out_(servers_.size(), false) {
   if (servers_.empty()) throw std::invalid_argument("Failover: no server");
   if (options_.rounds < 1) options_.rounds = 1;
 }
@@ -39,20 +43,29 @@ Failover::Failover(std::vector<std::string> servers, Options options)
 void Failover::begin() {
   started_at_ = current_;
   failed_in_round_ = 0;
+  round_size_ = servers_.size();
   round_ = 0;
   std::fill(last_reason_.begin(), last_reason_.end(), std::string());
+  std::fill(timed_out_.begin(), timed_out_.end(), false);
 }
 
 void Failover::answered() {
   failed_in_round_ = 0;
 }
 
-Failover::Step Failover::unavailable(const std::string& reason) {
+Failover::Step Failover::unavailable(const std::string& reason, bool timed_out) {
   last_reason_[current_] = reason.empty() ? "unavailable" : reason;
-  current_ = (current_ + 1) % servers_.size();
-  if (++failed_in_round_ < servers_.size()) return {};
+  if (timed_out) timed_out_[current_] = true;
+  auto live = static_cast<std::size_t>(std::count(timed_out_.begin(), timed_out_.end(), false));
+  if (live > 0) {  // the next server this call may still ask, in list order
+    do {
+      current_ = (current_ + 1) % servers_.size();
+    } while (timed_out_[current_]);
+  }
+  if (++failed_in_round_ < round_size_ && live > 0) return {};
   failed_in_round_ = 0;
-  if (++round_ >= options_.rounds) return {true, {}};
+  round_size_ = live;
+  if (++round_ >= options_.rounds || live == 0) return {true, {}};
   auto wait = options_.first_backoff;
   for (int i = 1; i < round_ && wait < options_.max_backoff; ++i) wait *= 2;
   return {false, std::min(wait, options_.max_backoff)};

@@ -10,6 +10,9 @@
 // *fatal*: it is reported as it is, not hidden behind the next server. When every server of the
 // list was unavailable (a round), the call waits (1 s, then 2 s, bounded) and tries the whole
 // list again, at most `rounds` rounds in all, then gives up naming every server and its reason.
+// A server that did not answer within the attempt timeout (--timeout, issue 13) had its whole
+// chance: it is not asked again by the same call, so one hung server costs one timeout, and a
+// list of hung servers fails after one timeout each, not after `rounds` of them.
 // A server that answered stays the first one asked by the next call of the same Failover, so a
 // dead server costs one failed connect per command, not one per call.
 //
@@ -40,7 +43,7 @@ class Failover {
     int rounds = 3;                                    // whole-list passes before giving up (>= 1)
     std::chrono::milliseconds first_backoff{1000};     // wait after the first failed round
     std::chrono::milliseconds max_backoff{2000};       // the wait doubles up to this
-    std::chrono::milliseconds attempt_timeout{30000};  // one request to one server, at most
+    std::chrono::milliseconds attempt_timeout{10000};  // one request to one server, at most
   };
   struct Step {
     bool give_up = false;
@@ -61,8 +64,9 @@ class Failover {
   // current() answered: it stays current() for the next calls.
   void answered();
   // current() was unavailable for `reason`: moves to the next server; says whether to wait
-  // first or to give up (every round spent).
-  Step unavailable(const std::string& reason);
+  // first or to give up (every round spent, or every server timed out). `timed_out`: it did not
+  // answer within the attempt timeout; this call asks it no more.
+  Step unavailable(const std::string& reason, bool timed_out = false);
 
   // Every server this call asked, once each in list order from where the call began, with the
   // reason of its last failure: "http://a:1 (connection refused), http://b:2 (HTTP 503: busy)".
@@ -75,8 +79,10 @@ class Failover {
   std::size_t current_ = 0;
   std::size_t started_at_ = 0;
   std::size_t failed_in_round_ = 0;
+  std::size_t round_size_ = 0;  // servers asked in this round (those that have not timed out)
   int round_ = 0;
   std::vector<std::string> last_reason_;  // per server, this call; "" = not asked
+  std::vector<bool> timed_out_;           // per server, this call
 };
 
 }  // namespace dfd::client

@@ -27,6 +27,7 @@
 #include "location_policy.hpp"
 #include "output_path.hpp"
 #include "progress_view.hpp"
+#include "rate_limiter.hpp"
 #include "stdout_stream.hpp"
 #include "util.hpp"
 
@@ -69,9 +70,12 @@ class PathsInUse {
 };
 
 struct GetContext {
-  explicit GetContext(const GetOptions& options) : go(options) {}
+  explicit GetContext(const GetOptions& options)
+      : go(options),
+        limiter(std::make_shared<RateLimiter>(options.limit_rate, options.per_server_rate)) {}
   const GetOptions& go;
-  bool several = false;  // more than one file argument
+  bool several = false;                  // more than one file argument
+  std::shared_ptr<RateLimiter> limiter;  // --limit-rate, --per-server-rate: for every file
   SteadyTime deadline{};
   PathsInUse paths;
 };
@@ -148,6 +152,9 @@ void download(InfoApi* api, const std::string& id, GetContext& ctx, std::size_t 
     o.deadline = ctx.deadline;
     o.deadline_s = go.deadline_s;
     o.stop_after_chunks = go.stop_after_chunks;
+    o.limit_rate = go.limit_rate;
+    o.per_server_rate = go.per_server_rate;
+    o.rate_limiter = ctx.limiter;  // the files of one command share the limits
     o.interrupt = &g_interrupted;
     ProgressView view(show_progress
                           ? ProgressView::mode_for(go.quiet, go.no_progress, STDERR_FILENO)

@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "curl_policy.hpp"
 #include "help_text.hpp"
+#include "units.hpp"
 #include "util.hpp"
 
 namespace {
@@ -159,6 +160,30 @@ int main(int argc, char** argv) {
                 "came over https (otherwise they are skipped)");
   get->add_option("--stop-after-chunks", go.stop_after_chunks)
       ->group("");  // test hook: stop like an interrupt after N chunks
+
+  // Speed limits of `dfd get` and the timeout of every info-server call (issue 13; RATE is
+  // parsed by units.hpp's parse_rate).
+  app.add_option("--timeout", g.timeout_s,
+                 "seconds each info-server call may take, connect and whole answer (default 10); "
+                 "then the next server of --server's list, or exit 4")
+      ->check(CLI::Range(0.1, 86400.0));
+  auto rate_option = [get](const std::string& name, double& target, const std::string& help) {
+    get->add_option_function<std::string>(
+           name,
+           [&target, name](const std::string& text) {
+             auto bytes = parse_rate(text);
+             if (!bytes)
+               throw CLI::ValidationError(name, "'" + text + "' is not a rate: use " + kRateSyntax);
+             target = *bytes;
+           },
+           help)
+        ->type_name("RATE");
+  };
+  rate_option("--limit-rate", go.limit_rate,
+              "at most RATE bytes/s for the whole download, every server together: 500K, 20M, "
+              "1.5G (K/M/G = 1024 powers; 0 = no limit)");
+  rate_option("--per-server-rate", go.per_server_rate,
+              "at most RATE bytes/s from each file server (0 = no limit)");
 
   // ---- admin (issue 13): dfd user add|list|disable|enable|passwd, dfd revoke ----
   AdminOptions ao;

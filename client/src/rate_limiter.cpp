@@ -60,18 +60,28 @@ TokenBucket& RateLimiter::bucket(std::size_t server, Clock::time_point now) {
   return servers_[server];
 }
 
+std::size_t RateLimiter::server_slot(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, added] = slots_.emplace(key, slots_.size());
+  (void)added;
+  return it->second;
+}
+
 bool RateLimiter::may_receive(std::size_t server, Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mu_);
   bool total_open = total_.open(now);
   bool server_open = per_server_rate_ <= 0 || bucket(server, now).open(now);
   return total_open && server_open;
 }
 
 void RateLimiter::received(std::size_t server, std::size_t n, Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mu_);
   total_.take(static_cast<double>(n), now);
   if (per_server_rate_ > 0) bucket(server, now).take(static_cast<double>(n), now);
 }
 
 RateLimiter::Clock::duration RateLimiter::until_open(std::size_t server, Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mu_);
   auto wait = total_.until_open(now);
   if (per_server_rate_ > 0) wait = std::max(wait, bucket(server, now).until_open(now));
   return wait;

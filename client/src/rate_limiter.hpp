@@ -22,11 +22,19 @@
 // piece. Burst: at most rate x 100 ms of unused tokens are kept (a pause in the download does not
 // buy a later burst).
 //
-// Thread-safety: none; one RateLimiter per download, used on the transfer loop's thread.
+// Several files of one command (`dfd get A B --parallel 2 --limit-rate 20M`) share one
+// RateLimiter (DownloadOptions::rate_limiter): the limits are the command's, and a server serving
+// both files has one bucket (server_slot() by its URL).
+//
+// Thread-safety: TokenBucket none. RateLimiter: every member may be called from any thread (the
+// parallel downloads of one command run on threads of their own).
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <map>
+#include <mutex>
+#include <string>
 #include <vector>
 
 namespace dfd::client {
@@ -66,11 +74,18 @@ class RateLimiter {
 
   // `total` bytes/s for the whole download, `per_server` bytes/s for each server; 0 = none.
   RateLimiter(double total, double per_server, Clock::time_point now = Clock::now());
+  RateLimiter(const RateLimiter&) = delete;
+  RateLimiter& operator=(const RateLimiter&) = delete;
 
   // Is any limit set?
   bool limited() const { return total_.limited() || per_server_rate_ > 0; }
-  // May a transfer from server `server` (an index, any value: buckets are made on first use)
-  // take bytes now?
+  // Is the whole download limited (not only each server)?
+  bool limits_total() const { return total_.limited(); }
+  // The bucket index of the file server known as `key` (its URL): the same for every download
+  // sharing this limiter, made on first use.
+  std::size_t server_slot(const std::string& key);
+  // May a transfer from server `server` (a server_slot(), or any index: buckets are made on
+  // first use) take bytes now?
   bool may_receive(std::size_t server, Clock::time_point now);
   // `n` body bytes from `server` were accepted.
   void received(std::size_t server, std::size_t n, Clock::time_point now);
@@ -85,10 +100,12 @@ class RateLimiter {
   double share(std::size_t connections_total, std::size_t connections_per_server) const;
 
  private:
-  TokenBucket& bucket(std::size_t server, Clock::time_point now);
-  TokenBucket total_;
+  TokenBucket& bucket(std::size_t server, Clock::time_point now);  // mu_ held
+  std::mutex mu_;
+  TokenBucket total_;  // its rate and per_server_rate_ never change: read without mu_
   double per_server_rate_ = 0;
   std::vector<TokenBucket> servers_;
+  std::map<std::string, std::size_t> slots_;
 };
 
 }  // namespace dfd::client

@@ -86,6 +86,49 @@ TEST(FailoverPolicy, OneServerIsRetriedRoundByRound) {
   EXPECT_THROW(Failover({}), std::invalid_argument);
 }
 
+// --timeout (issue 13): a server that did not answer in time is not asked again by the same call;
+// the others still get their rounds, and when every server timed out the call gives up at once.
+TEST(FailoverPolicy, AServerThatTimedOutIsNotAskedAgainByTheSameCall) {
+  Failover f({"http://a", "http://b", "http://c"}, {3, 100ms, 150ms});
+  f.begin();
+  auto s = f.unavailable("no answer within 2 s", true);
+  EXPECT_FALSE(s.give_up);
+  EXPECT_EQ(f.current(), "http://b");
+  EXPECT_EQ(f.unavailable("refused").wait, 0ms);
+  s = f.unavailable("refused");  // round 1 over (a, b, c)
+  EXPECT_FALSE(s.give_up);
+  EXPECT_EQ(s.wait, 100ms);
+  EXPECT_EQ(f.current(), "http://b");  // a is skipped from now on
+  EXPECT_EQ(f.unavailable("refused").wait, 0ms);
+  EXPECT_EQ(f.current(), "http://c");
+  s = f.unavailable("no answer within 2 s", true);  // round 2 over (b, c): only b is left
+  EXPECT_FALSE(s.give_up);
+  EXPECT_EQ(f.current(), "http://b");
+  s = f.unavailable("refused");  // round 3 over
+  EXPECT_TRUE(s.give_up);
+  EXPECT_EQ(f.tried(),
+            "http://a (no answer within 2 s), http://b (refused), http://c (no answer within 2 s)");
+  f.begin();  // the next call asks everyone again
+  EXPECT_EQ(f.current(), "http://b");
+  f.unavailable("refused");
+  EXPECT_EQ(f.current(), "http://c");
+  f.unavailable("refused");
+  EXPECT_EQ(f.current(), "http://a");
+}
+
+TEST(FailoverPolicy, WhenEveryServerTimedOutTheCallGivesUpWithoutWaiting) {
+  Failover one({"http://a"}, {3, 100ms, 150ms});
+  one.begin();
+  auto s = one.unavailable("no answer within 2 s", true);
+  EXPECT_TRUE(s.give_up);
+  EXPECT_EQ(one.rounds_done(), 1);
+  Failover two({"http://a", "http://b"}, {3, 100ms, 150ms});
+  two.begin();
+  EXPECT_FALSE(two.unavailable("t", true).give_up);
+  EXPECT_EQ(two.current(), "http://b");
+  EXPECT_TRUE(two.unavailable("t", true).give_up);
+}
+
 TEST(ServerList, ParsesNormalizesAndDeduplicates) {
   EXPECT_EQ(parse_server_list("http://a:1/"), std::vector<std::string>{"http://a:1"});
   EXPECT_EQ(parse_server_list(" https://a:1 , http://b:2/,https://a:1"),

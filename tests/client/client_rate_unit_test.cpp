@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <thread>
 
 #include "rate_limiter.hpp"
 #include "units.hpp"
@@ -179,4 +181,42 @@ TEST(RateLimiterTest, ReadSizeAndShare) {
   EXPECT_EQ(RateLimiter(0, 0, t0).share(16, 4), 0.0);
   EXPECT_EQ(RateLimiter(1600, 0, t0).share(16, 4), 100.0);
   EXPECT_EQ(RateLimiter(1600, 200, t0).share(16, 4), 50.0);
+}
+
+TEST(RateLimiterTest, ServersAreKnownByKeyAcrossDownloads) {
+  RateLimiter l(0, 1000 * 1000, t0);
+  std::size_t a = l.server_slot("http://127.0.0.1:1");
+  std::size_t b = l.server_slot("http://127.0.0.1:2");
+  EXPECT_NE(a, b);
+  EXPECT_EQ(l.server_slot("http://127.0.0.1:1"), a);  // a second download finds the same bucket
+  l.received(a, 200000, t0);
+  EXPECT_FALSE(l.may_receive(a, t0));
+  EXPECT_TRUE(l.may_receive(b, t0));
+}
+
+TEST(RateLimiterTest, ThreadsSharingOneLimiterTogetherKeepTheRate) {
+  // Two downloads on their own threads (real clock, 0.5 s): together at most the rate plus the
+  // burst and one piece each (a limiter without its lock would lose updates and let more through).
+  const double rate = 4.0 * 1024 * 1024;
+  RateLimiter l(rate, 0);
+  auto pump = [&](double& mine) {
+    auto end = Clock::now() + 500ms;
+    while (Clock::now() < end) {
+      auto now = Clock::now();
+      if (l.may_receive(0, now)) {
+        l.received(0, 4096, now);
+        mine += 4096;
+      } else {
+        std::this_thread::sleep_for(std::chrono::duration_cast<std::chrono::microseconds>(
+            std::min<Clock::duration>(l.until_open(0, now), 5ms)));
+      }
+    }
+  };
+  double first = 0, second = 0;
+  std::thread one(pump, std::ref(first)), two(pump, std::ref(second));
+  one.join();
+  two.join();
+  EXPECT_LE(first + second, rate * 0.5 + rate * 0.1 + 2 * 4096);
+  EXPECT_GT(first, 0);
+  EXPECT_GT(second, 0);
 }
