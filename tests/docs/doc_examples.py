@@ -10,8 +10,9 @@ The examples are the fenced blocks marked ```console. In them:
     ("..." in it matches anything);
   - "$ echo $?" followed by a number: the command before it must exit with that number; every
     other command must exit 0;
-  - a line "^C" (the user pressed Ctrl-C): the command runs until a *.dfd-state file appears
-    under the working folder, then gets SIGINT, and must exit 130.
+  - a line "^C" (the user pressed Ctrl-C): the command runs until a *.dfd-state file under the
+    working folder marks a chunk verified (a non-zero digit in its "verified" bitmap), then gets
+    SIGINT, and must exit 130.
 
 All commands of the document run in order in one bash process (so `cd` and `export` carry over),
 in a scratch working folder, with HOME set to a scratch home and stdin from --stdin-file (the
@@ -121,7 +122,7 @@ def script_for(commands: List[Command], replace: List[tuple], workdir: str) -> s
                 f"( eval {shlex.quote(body)} ) >\"$__out\" 2>&1 <\"$DOC_STDIN\" &",
                 "__pid=$!; set +m",
                 "for __i in $(seq 1 600); do",
-                "  [ -n \"$(find . -name '*.dfd-state' -newer \"$__mark\" 2>/dev/null | head -1)\" ] && break",
+                "  grep -qsE '\"verified\": *\"[0-9a-f]*[1-9a-f]' $(find . -name '*.dfd-state' -newer \"$__mark\" 2>/dev/null) /dev/null && break",
                 "  kill -0 $__pid 2>/dev/null || break",
                 "  sleep 0.1",
                 "done",
