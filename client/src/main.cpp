@@ -43,6 +43,58 @@ bool option_takes_value(const CLI::App& app, std::string_view name) {
   return false;
 }
 
+// One look for every value in --help: a word (N, SECONDS, PATH...) instead of CLI11's types and
+// ranges ("UINT:INT in [1 - 256]"; a value out of range is still refused, saying the range);
+// positionals show only their name. Choices (--role's {user,admin}) stay.
+void name_option_values(CLI::App& app) {
+  static const std::vector<std::pair<std::string, std::string>> kWords = {
+      {"--server", "URL"},
+      {"--cacert", "FILE"},
+      {"--cert", "FILE"},
+      {"--key", "FILE"},
+      {"--timeout", "SECONDS"},
+      {"--output", "PATH"},
+      {"--dir", "DIR"},
+      {"--parallel", "N"},
+      {"--connections", "N"},
+      {"--per-server", "N"},
+      {"--zone", "ZONE"},
+      {"--stall-timeout", "SECONDS"},
+      {"--silent-after", "SECONDS"},
+      {"--min-speed", "BYTES/S"},
+      {"--min-speed-time", "SECONDS"},
+      {"--deadline", "SECONDS"},
+      {"--manifest", "FILE"},
+      {"--email", "EMAIL"},
+      {"--name", "NAME"},
+      {"--role", "ROLE"},
+      {"--limit-rate", "RATE"},
+      {"--per-server-rate", "RATE"}};
+  for (CLI::Option* o : app.get_options()) {
+    if (o->get_type_size_max() == 0 || o->get_name().empty()) continue;
+    if (o->get_lnames().empty() && o->get_snames().empty()) {
+      o->type_name("");  // a positional: "FILE ..." rather than "FILE TEXT ..."
+      continue;
+    }
+    std::string name = o->get_lnames().empty() ? "" : "--" + o->get_lnames().front();
+    for (const auto& [option, word] : kWords) {
+      if (option != name) continue;
+      o->type_name(word);
+      for (int i = 0;; ++i) {
+        CLI::Validator* v = nullptr;
+        try {
+          v = o->get_validator(i);
+        } catch (const CLI::OptionNotFound&) {
+          break;
+        }
+        if (v->get_description().rfind('{', 0) != 0) v->description("");
+      }
+    }
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    name_option_values(*sub);
+}
+
 bool given_on_command_line(const CLI::App& app, std::string_view name) {
   if (const CLI::Option* o = app.get_option_no_throw(std::string(name)); o && o->count() > 0)
     return true;
@@ -102,7 +154,7 @@ int main(int argc, char** argv) {
   info->add_flag("--json", info_json, "print JSON");
 
   GetOptions go;
-  auto* get = app.add_subcommand("get", "download a file from every file server holding it");
+  auto* get = app.add_subcommand("get", "download files from every file server holding them");
   // Issue 13 (address): names, ids and uid prefixes, several at once, --parallel.
   get->add_option("FILE", go.ids,
                   "the files: names (exact), ids (or id:N, name:N for a name of digits) or uid "
@@ -220,6 +272,7 @@ int main(int argc, char** argv) {
   help->fallthrough(false);
   app.footer(main_help_footer());
   get->footer(get_help_footer());
+  name_option_values(app);
   std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
   args = options_after_command(
       args,
