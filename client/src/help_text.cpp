@@ -40,7 +40,7 @@ std::string main_help_footer() {
       "  dfd get big.iso                     download big.iso into this folder\n"
       "  dfd get a.iso b.iso -d ~/Downloads  two files into a folder\n"
       "  dfd get big.iso --limit-rate 20M    at most 20 MiB/s\n"
-      "  dfd get big.iso -o - | tar x        verified bytes to stdout\n"
+      "  dfd get big.iso -o - | sha256sum    verified bytes to stdout\n"
       "\n"
       "Environment:\n"
       "  DFD_SERVER       info server URL[,URL...] (like --server)\n"
