@@ -26,6 +26,7 @@
 #include "get_report.hpp"
 #include "location_policy.hpp"
 #include "output_path.hpp"
+#include "progress_view.hpp"
 #include "stdout_stream.hpp"
 #include "util.hpp"
 
@@ -36,32 +37,6 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_signal(int) {
   g_interrupted = true;
 }
-
-class ProgressLine {
- public:
-  explicit ProgressLine(bool on) : on_(on) {}
-  ~ProgressLine() { end(); }
-  void show(const Progress& p) {
-    if (!on_) return;
-    double pct = p.total_bytes ? 100.0 * static_cast<double>(p.done_bytes) /
-                                     static_cast<double>(p.total_bytes)
-                               : 100.0;
-    std::string eta = p.eta_s < 0 ? "--" : human_duration(p.eta_s);
-    std::fprintf(stderr, "\r%5.1f%%  %s / %s  %s  ETA %s  servers %zu/%zu\x1b[K", pct,
-                 human_size(p.done_bytes).c_str(), human_size(p.total_bytes).c_str(),
-                 human_rate(p.speed).c_str(), eta.c_str(), p.servers_active, p.servers_usable);
-    std::fflush(stderr);
-    shown_ = true;
-  }
-  void end() {
-    if (shown_) std::fputc('\n', stderr);
-    shown_ = false;
-  }
-
- private:
-  bool on_;
-  bool shown_ = false;
-};
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
@@ -174,8 +149,11 @@ void download(InfoApi* api, const std::string& id, GetContext& ctx, std::size_t 
     o.deadline_s = go.deadline_s;
     o.stop_after_chunks = go.stop_after_chunks;
     o.interrupt = &g_interrupted;
-    ProgressLine line(show_progress && !go.no_progress && ::isatty(STDERR_FILENO));
-    o.on_progress = [&](const Progress& p) { line.show(p); };
+    ProgressView view(show_progress
+                          ? ProgressView::mode_for(go.quiet, go.no_progress, STDERR_FILENO)
+                          : ProgressView::Mode::kOff,
+                      go.verbose, stderr, STDERR_FILENO);
+    o.on_progress = [&](const Progress& p) { view.show(p); };
     if (api)
       o.renew = [&](std::string& err) -> std::optional<Manifest> {
         try {
@@ -189,7 +167,8 @@ void download(InfoApi* api, const std::string& id, GetContext& ctx, std::size_t 
       };
     out.report = Downloader(std::move(m), o).run();
     out.ran = true;
-    line.end();
+    view.finish(out.report.ok);
+    if (view.last()) out.progress = *view.last();
     if (stream) {
       stream->finish(out.report);
       out.stream_summary = stream->summary();
@@ -334,7 +313,8 @@ int finish(const GetOptions& go, const std::vector<FileOutcome>& outcomes, bool 
       const auto& o = outcomes.front();
       bool streamed = !o.stream_summary.empty();  // -o -: stdout carries the file's bytes
       if (o.ran && o.report.exit_code != exit_code::kExists)
-        std::fprintf(streamed ? stderr : stdout, "%s", report_to_text(o.report).c_str());
+        std::fprintf(streamed ? stderr : stdout, "%s",
+                     report_to_text(o.report, o.progress ? &*o.progress : nullptr).c_str());
       if (streamed) std::fprintf(stderr, "%s\n", o.stream_summary.c_str());
     } else {
       std::printf("%s", summary_table(outcomes).c_str());

@@ -77,6 +77,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   get->add_option("--zone", go.zone, "your zone (its servers are listed first)");
   get->add_flag("--no-progress", go.no_progress, "no live progress line");
+  // Progress display (issue 13): -q quiet, -v the live per-server view.
+  get->add_flag("-q,--quiet", go.quiet,
+                "no progress and no text report (errors still go to stderr; the exit code tells)");
+  get->add_flag("-v,--verbose", go.verbose,
+                "a live line per file server under the progress line: bytes, speed, connections, "
+                "state (a terminal only)");
   get->add_flag("--json", go.json,
                 "print one JSON document on stdout, on failure too (ok, exit_code, error)");
   get->add_flag("--force", go.force, "overwrite an existing output file");
