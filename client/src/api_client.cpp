@@ -267,23 +267,34 @@ void InfoApi::logout() {
   }
 }
 
-std::vector<FileEntry> InfoApi::list() {
-  std::vector<FileEntry> all;
-  const int limit = 500;
-  for (int offset = 0;; offset += limit) {
-    auto j = call("GET",
-                  "/v1/files?limit=" + std::to_string(limit) + "&offset=" + std::to_string(offset),
-                  nullptr, "cannot list files");
-    auto page = parse_file_list(j);
-    all.insert(all.end(), page.begin(), page.end());
-    if (all.size() > kMaxListedFiles)
-      throw CliError(exit_code::kServer, "cannot list files: the info server lists more than " +
-                                             std::to_string(kMaxListedFiles) + " files; refused");
+void InfoApi::get_pages(const std::string& path, const std::string& what, std::size_t max_items,
+                        const std::function<std::size_t(const nlohmann::json&)>& take) {
+  constexpr std::size_t kPage = 500;
+  std::size_t taken = 0;
+  for (std::size_t offset = 0;; offset += kPage) {
+    auto j =
+        call("GET", path + "?limit=" + std::to_string(kPage) + "&offset=" + std::to_string(offset),
+             nullptr, "cannot list " + what);
+    const std::size_t page = take(j);
+    taken += page;
+    if (taken > max_items)
+      throw CliError(exit_code::kServer, "cannot list " + what +
+                                             ": the info server lists more than " +
+                                             std::to_string(max_items) + " " + what + "; refused");
     std::uint64_t total = j.contains("total") && j["total"].is_number_unsigned()
                               ? j["total"].get<std::uint64_t>()
-                              : all.size();
-    if (page.empty() || all.size() >= total || page.size() < static_cast<std::size_t>(limit)) break;
+                              : taken;
+    if (page == 0 || taken >= total || page < kPage) break;
   }
+}
+
+std::vector<FileEntry> InfoApi::list() {
+  std::vector<FileEntry> all;
+  get_pages("/v1/files", "files", kMaxListedFiles, [&](const nlohmann::json& j) {
+    auto page = parse_file_list(j);
+    all.insert(all.end(), page.begin(), page.end());
+    return page.size();
+  });
   return all;
 }
 

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "admin_commands.hpp"
 #include "commands.hpp"
 #include "curl_policy.hpp"
 #include "util.hpp"
@@ -111,6 +112,33 @@ int main(int argc, char** argv) {
   get->add_option("--stop-after-chunks", go.stop_after_chunks)
       ->group("");  // test hook: stop like an interrupt after N chunks
 
+  // ---- admin (issue 13): dfd user add|list|disable|enable|passwd, dfd revoke ----
+  AdminOptions ao;
+  auto* user = app.add_subcommand("user", "manage users (admin only, except your own password)");
+  user->require_subcommand(1);
+  auto* user_add = user->add_subcommand("add", "add a user (the password is asked twice)");
+  user_add->add_option("EMAIL", ao.email, "the new user's e-mail")->required();
+  user_add->add_option("--name", ao.name, "display name");
+  user_add->add_option("--role", ao.role, "user (default) or admin")
+      ->check(CLI::IsMember({"user", "admin"}));
+  user_add->add_flag("--password-stdin", ao.password_stdin, "read the password from stdin");
+  auto* user_list = user->add_subcommand("list", "list the users: id, e-mail, name, role, state");
+  user_list->add_flag("--json", ao.json, "print JSON");
+  auto* user_disable = user->add_subcommand(
+      "disable", "disable a user: no login, every session and download token ends");
+  user_disable->add_option("USER", ao.user, "e-mail or user id")->required();
+  auto* user_enable = user->add_subcommand("enable", "let a disabled user log in again");
+  user_enable->add_option("USER", ao.user, "e-mail or user id")->required();
+  auto* user_passwd = user->add_subcommand(
+      "passwd", "change a password: your own (asks the current one) or, as an admin, a user's");
+  user_passwd->add_option("USER", ao.user, "e-mail or user id (default: yourself)");
+  user_passwd->add_flag("--password-stdin", ao.password_stdin,
+                        "read from stdin: for your own password the current one, then the new "
+                        "one (one line each)");
+  auto* revoke = app.add_subcommand(
+      "revoke", "end every session and revoke every download token of a user (admin)");
+  revoke->add_option("USER", ao.user, "e-mail or user id")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -132,6 +160,13 @@ int main(int argc, char** argv) {
     if (*ls) return cmd_ls(g, ls_json, ls_globs);
     if (*info) return cmd_info(g, info_id, info_json);
     if (*get) return cmd_get(g, go);
+    // admin (issue 13)
+    if (*user_add) return cmd_user_add(g, ao);
+    if (*user_list) return cmd_user_list(g, ao);
+    if (*user_disable) return cmd_user_set_disabled(g, ao, true);
+    if (*user_enable) return cmd_user_set_disabled(g, ao, false);
+    if (*user_passwd) return cmd_user_passwd(g, ao);
+    if (*revoke) return cmd_revoke(g, ao);
   } catch (const CliError& e) {
     std::fprintf(stderr, "dfd: %s\n", printable(e.what(), true).c_str());
     if (*get && go.json) print_get_failure_json(e.exit_code, e.what());  // e.g. a bad --cacert
