@@ -5,10 +5,13 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <thread>
 
 #include "bounded_json.hpp"
 #include "curl_policy.hpp"
+#include "info_status.hpp"
 #include "util.hpp"
 
 namespace dfd::client {
@@ -20,6 +23,7 @@ struct Reply {
   std::string body;
   bool body_too_big = false;
   HeaderBudget headers;
+  std::optional<long> retry_after;  // a Retry-After header in seconds (info_status.hpp)
 };
 
 size_t collect(char* p, size_t s, size_t n, void* ud) {
@@ -32,8 +36,14 @@ size_t collect(char* p, size_t s, size_t n, void* ud) {
   return s * n;
 }
 
-size_t count_header(char*, size_t s, size_t n, void* ud) {
-  return static_cast<Reply*>(ud)->headers.add(s * n) ? s * n : 0;
+size_t count_header(char* p, size_t s, size_t n, void* ud) {
+  auto* r = static_cast<Reply*>(ud);
+  if (!r->headers.add(s * n)) return 0;
+  static constexpr std::string_view kRetryAfter = "retry-after:";
+  std::string_view line(p, s * n);
+  if (line.size() > kRetryAfter.size() && lower(line.substr(0, kRetryAfter.size())) == kRetryAfter)
+    r->retry_after = parse_retry_after(line.substr(kRetryAfter.size()));
+  return s * n;
 }
 
 // The server's error message, escaped and cut to a sensible length.
@@ -98,6 +108,7 @@ struct InfoApi::Attempt {
   long status = 0;
   std::string error;  // libcurl's reason when rc != CURLE_OK
   std::string body;
+  std::optional<long> retry_after;
 };
 
 InfoApi::Attempt InfoApi::attempt(const std::string& server, const std::string& method,
@@ -157,6 +168,7 @@ InfoApi::Attempt InfoApi::attempt(const std::string& server, const std::string& 
   if (a.rc == CURLE_OPERATION_TIMEDOUT && by_deadline) throw deadline_passed(context);
   if (a.rc != CURLE_OK) a.error = printable(err[0] ? err : curl_easy_strerror(a.rc));
   a.body = std::move(resp.body);
+  a.retry_after = resp.retry_after;
   return a;
 }
 
@@ -227,13 +239,9 @@ nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
                        context + ": the info server sent an unusable reply (" + why + ")");
       return std::move(*parsed);
     }
-    std::string msg = parsed ? server_message(*parsed) : "";
-    if (msg.empty()) msg = "HTTP " + std::to_string(a.status);
-    int code = exit_code::kServer;
-    if (a.status == 401 || a.status == 403) code = exit_code::kAuth;
-    if (a.status == 404) code = exit_code::kNotFound;
-    if (a.status == 429) code = exit_code::kThrottled;
-    throw CliError(code, context + ": " + msg);
+    throw CliError(exit_code_for_info_status(a.status),
+                   info_error_message(context, a.status, parsed ? server_message(*parsed) : "",
+                                      a.retry_after));
   }
 }
 
@@ -268,23 +276,34 @@ void InfoApi::logout() {
   }
 }
 
-std::vector<FileEntry> InfoApi::list() {
-  std::vector<FileEntry> all;
-  const int limit = 500;
-  for (int offset = 0;; offset += limit) {
-    auto j = call("GET",
-                  "/v1/files?limit=" + std::to_string(limit) + "&offset=" + std::to_string(offset),
-                  nullptr, "cannot list files");
-    auto page = parse_file_list(j);
-    all.insert(all.end(), page.begin(), page.end());
-    if (all.size() > kMaxListedFiles)
-      throw CliError(exit_code::kServer, "cannot list files: the info server lists more than " +
-                                             std::to_string(kMaxListedFiles) + " files; refused");
+void InfoApi::get_pages(const std::string& path, const std::string& what, std::size_t max_items,
+                        const std::function<std::size_t(const nlohmann::json&)>& take) {
+  constexpr std::size_t kPage = 500;
+  std::size_t taken = 0;
+  for (std::size_t offset = 0;; offset += kPage) {
+    auto j =
+        call("GET", path + "?limit=" + std::to_string(kPage) + "&offset=" + std::to_string(offset),
+             nullptr, "cannot list " + what);
+    const std::size_t page = take(j);
+    taken += page;
+    if (taken > max_items)
+      throw CliError(exit_code::kServer, "cannot list " + what +
+                                             ": the info server lists more than " +
+                                             std::to_string(max_items) + " " + what + "; refused");
     std::uint64_t total = j.contains("total") && j["total"].is_number_unsigned()
                               ? j["total"].get<std::uint64_t>()
-                              : all.size();
-    if (page.empty() || all.size() >= total || page.size() < static_cast<std::size_t>(limit)) break;
+                              : taken;
+    if (page == 0 || taken >= total || page < kPage) break;
   }
+}
+
+std::vector<FileEntry> InfoApi::list() {
+  std::vector<FileEntry> all;
+  get_pages("/v1/files", "files", kMaxListedFiles, [&](const nlohmann::json& j) {
+    auto page = parse_file_list(j);
+    all.insert(all.end(), page.begin(), page.end());
+    return page.size();
+  });
   return all;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,19 @@ class InfoApi {
   std::vector<FileEntry> list();  // follows limit/offset pages
   nlohmann::json manifest_json(const std::string& id, const std::string& zone);
   Manifest manifest(const std::string& id, const std::string& zone);
+  // Any other route (admin_api.cpp): `body` (null: none; POST sends it as JSON) to `path`; the
+  // parsed 2xx reply. Failures are thrown like every call: "<context>: <the server's message>",
+  // 401/403 → kAuth, 404 → kNotFound, 429 → kThrottled, other answers → kServer.
+  nlohmann::json request(const std::string& method, const std::string& path,
+                         const nlohmann::json* body, const std::string& context) {
+    return call(method, path, body, context);
+  }
+  // GET `path`?limit=&offset= page by page (a listing like /v1/files): `take` gets each parsed
+  // reply and returns how many `what` ("files", "users") it held. Stops at an empty or short
+  // page, or once the reply's `total` were taken; CliError(kServer) beyond `max_items`. Errors
+  // say "cannot list <what>: ...".
+  void get_pages(const std::string& path, const std::string& what, std::size_t max_items,
+                 const std::function<std::size_t(const nlohmann::json&)>& take);
   // The server the next call goes to first (the last one that answered).
   const std::string& server() const { return failover_.current(); }
   const std::vector<std::string>& servers() const { return failover_.servers(); }

@@ -59,6 +59,11 @@ class ChunkPlanner {
   std::size_t verified_count() const { return verified_count_; }
   std::size_t verified_prefix() const { return prefix_; }  // leading verified chunks
   std::size_t unassigned() const { return unassigned_.size(); }
+  // The chunk assign() would hand out next (the lowest missing chunk without a copy), if any.
+  std::optional<std::size_t> first_unassigned() const {
+    if (unassigned_.empty()) return std::nullopt;
+    return *unassigned_.begin();
+  }
   std::size_t in_flight() const { return in_flight_.size(); }
   bool done() const { return verified_count_ == state_.size(); }
   std::vector<bool> verified_bitmap() const;

@@ -1,6 +1,5 @@
 #include "commands.hpp"
 
-#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include "cli_common.hpp"
 #include "credentials.hpp"
 #include "file_selector.hpp"
+#include "password_input.hpp"
 #include "server_list.hpp"
 #include "text_table.hpp"
 #include "util.hpp"
@@ -64,24 +64,7 @@ InfoApi logged_in_api(const GlobalOptions& g) {
 
 namespace {
 std::string read_password(bool from_stdin) {
-  std::string pw;
-  if (!from_stdin && ::isatty(STDIN_FILENO)) {
-    std::fprintf(stderr, "Password: ");
-    std::fflush(stderr);
-    termios old{};
-    bool have = ::tcgetattr(STDIN_FILENO, &old) == 0;
-    if (have) {
-      termios quiet = old;
-      quiet.c_lflag &= static_cast<tcflag_t>(~ECHO);
-      quiet.c_lflag |= ECHONL;
-      ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    }
-    std::getline(std::cin, pw);
-    if (have) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-  } else {
-    std::getline(std::cin, pw);
-  }
-  while (!pw.empty() && (pw.back() == '\r' || pw.back() == '\n')) pw.pop_back();
+  std::string pw = read_secret("Password: ", from_stdin);
   if (pw.empty()) throw CliError(exit_code::kUsage, "login failed: empty password");
   return pw;
 }

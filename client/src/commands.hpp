@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ struct GetOptions {
   std::string manifest_file;              // --manifest FILE: use this manifest, no info server
   bool allow_insecure_locations = false;  // send the token to http:// locations of an https
                                           // manifest (location_policy.hpp)
+  std::uint64_t stream_window = 0;  // -o -: test hook (hidden --stream-window BYTES); 0 = default
 };
 
 int cmd_login(const GlobalOptions& g, const std::string& email, bool password_stdin);

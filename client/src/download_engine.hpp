@@ -15,6 +15,7 @@
 //   download_progress.cpp   the Progress callback.
 //   download_throttle.cpp   --limit-rate / --per-server-rate: the limiter's pause and resume of
 //                           transfers (rate_limiter.hpp).
+//   download_window.cpp     the streaming hooks of -o -: window_bytes and on_prefix.
 //   part_store.{hpp,cpp}    PATH.dfd-part and PATH.dfd-state: open/resume, write, save, reverify,
 //                           commit (a class of its own).
 //   http_fault.{hpp,cpp}    the HTTP status -> Fault rule.
@@ -212,6 +213,14 @@ struct DownloadEngine {
   long receive_buffer() const;
   long min_speed() const;
   std::size_t limiter_slot(int server);
+
+  // ------------------------------------------------------------ download_window.cpp (-o -)
+  std::uint64_t prefix_reported = 0;  // bytes [0, n) handed to options.on_prefix
+  // options.window_bytes: may the next fresh chunk be fetched now?
+  bool next_chunk_in_window() const;
+  // options.on_prefix with what the whole-file hasher has consumed (the last chunk only when
+  // `final`: after the whole-file digest matched).
+  void report_prefix(bool final);
 
   // ------------------------------------------------------------ download_progress.cpp
   Progress progress(Clock::time_point now, bool final);

@@ -49,7 +49,8 @@ std::optional<DownloadEngine::ChunkChoice> DownloadEngine::choose_chunk(int si,
     if (c) return ChunkChoice{*c, true};
   }
   if (planner->unassigned() > 0 && !paced(si)) return std::nullopt;
-  if (auto c = planner->assign(si, now)) return ChunkChoice{*c, false};
+  if (next_chunk_in_window())
+    if (auto c = planner->assign(si, now)) return ChunkChoice{*c, false};
   if (active_duplicates >= max_duplicates) return std::nullopt;
   auto c = planner->assign_duplicate(si, now, [&](std::size_t chunk, int holder) {
     return worth_duplicating(chunk, holder, si, now);

@@ -12,6 +12,7 @@ int DownloadEngine::loop() {
   auto last_save = Clock::now();
   auto last_progress = Clock::time_point{};
   while (!planner->done()) {
+    report_prefix(false);  // first: it may block (a slow reader of -o -)
     auto now = Clock::now();
     if (options.interrupt && options.interrupt->load()) return exit_code::kInterrupted;
     if (hook_stop()) return exit_code::kInterrupted;

@@ -177,6 +177,7 @@ void DownloadEngine::run_inner() {
     prefix_hasher.reset();
     if (digest == manifest.digest) {
       report.digest_verified = true;
+      report_prefix(true);
       break;
     }
     if (attempt == 0 && trusted) {

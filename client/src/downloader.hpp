@@ -160,7 +160,9 @@ struct DownloadReport {
 };
 
 nlohmann::json report_to_json(const DownloadReport& r);
-std::string report_to_text(const DownloadReport& r);
+// `last`: the run's last Progress, or null. A server that was not dropped but ended backing off
+// (its last request failed) is shown with that state and its reason, never as "ok".
+std::string report_to_text(const DownloadReport& r, const Progress* last = nullptr);
 
 class Downloader {
  public:

@@ -24,17 +24,20 @@ bool starts_with(std::string_view s, std::string_view p) {
   return s.substr(0, p.size()) == p;
 }
 
-// A prefix long enough to tell `files` apart (at least 12 characters, the whole uid at most).
+// A prefix long enough to tell `files` apart (at least 12 characters, the whole uid at most):
+// neighbours in sorted order share the longest prefixes.
 std::size_t distinguishing_length(const std::vector<FileEntry>& files) {
+  std::vector<std::string> uids;
+  for (const auto& f : files) uids.push_back(f.uid);
+  std::sort(uids.begin(), uids.end());
   std::size_t n = 12;
-  for (std::size_t i = 0; i < files.size(); ++i)
-    for (std::size_t j = i + 1; j < files.size(); ++j) {
-      const auto& a = files[i].uid;
-      const auto& b = files[j].uid;
-      std::size_t k = 0;
-      while (k < a.size() && k < b.size() && a[k] == b[k]) ++k;
-      n = std::max(n, k + 1);
-    }
+  for (std::size_t i = 1; i < uids.size(); ++i) {
+    const auto& a = uids[i - 1];
+    const auto& b = uids[i];
+    std::size_t k = 0;
+    while (k < a.size() && k < b.size() && a[k] == b[k]) ++k;
+    n = std::max(n, k + 1);
+  }
   return n;
 }
 
@@ -129,11 +132,15 @@ FileEntry select_file(const std::vector<FileEntry>& files, const FileSpec& spec)
 
 std::string candidate_table(const std::vector<FileEntry>& files) {
   std::size_t ulen = distinguishing_length(files);
+  std::size_t shown = std::min(files.size(), kMaxCandidatesShown);
   std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "SIZE", "UID"}};
-  for (const auto& f : files)
-    rows.push_back({std::to_string(f.id), printable(f.name), human_size(f.size),
-                    printable(f.uid.substr(0, ulen))});
-  return format_table(rows, {false, false, true, false}, "  ");
+  for (std::size_t i = 0; i < shown; ++i)
+    rows.push_back({std::to_string(files[i].id), printable(files[i].name),
+                    human_size(files[i].size), printable(files[i].uid.substr(0, ulen))});
+  std::string out = format_table(rows, {false, false, true, false}, "  ");
+  if (shown < files.size())
+    out += "  ... and " + std::to_string(files.size() - shown) + " more (see 'dfd ls')\n";
+  return out;
 }
 
 std::vector<FileEntry> matching_globs(std::vector<FileEntry> files,

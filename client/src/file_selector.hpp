@@ -55,8 +55,9 @@ struct AmbiguousFile : CliError {
 FileEntry select_file(const std::vector<FileEntry>& files, const FileSpec& spec);
 
 // Candidates as lines "  ID  NAME  SIZE  UID-PREFIX" (names through printable()), each line
-// ending in '\n'. The uid is cut to the shortest prefix (at least 12 characters) that tells the
-// candidates apart.
+// ending in '\n': the first kMaxCandidatesShown, then "... and N more". The uid is cut to the
+// shortest prefix (at least 12 characters) that tells the candidates apart.
+constexpr std::size_t kMaxCandidatesShown = 20;
 std::string candidate_table(const std::vector<FileEntry>& files);
 
 // The files whose name matches at least one of `globs` (fnmatch(3) without flags: `*` also

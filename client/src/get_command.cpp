@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <sys/stat.h>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -26,7 +25,10 @@
 #include "file_selector.hpp"
 #include "get_report.hpp"
 #include "location_policy.hpp"
+#include "output_path.hpp"
+#include "progress_view.hpp"
 #include "rate_limiter.hpp"
+#include "stdout_stream.hpp"
 #include "util.hpp"
 
 namespace dfd::client {
@@ -36,32 +38,6 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_signal(int) {
   g_interrupted = true;
 }
-
-class ProgressLine {
- public:
-  explicit ProgressLine(bool on) : on_(on) {}
-  ~ProgressLine() { end(); }
-  void show(const Progress& p) {
-    if (!on_) return;
-    double pct = p.total_bytes ? 100.0 * static_cast<double>(p.done_bytes) /
-                                     static_cast<double>(p.total_bytes)
-                               : 100.0;
-    std::string eta = p.eta_s < 0 ? "--" : human_duration(p.eta_s);
-    std::fprintf(stderr, "\r%5.1f%%  %s / %s  %s  ETA %s  servers %zu/%zu\x1b[K", pct,
-                 human_size(p.done_bytes).c_str(), human_size(p.total_bytes).c_str(),
-                 human_rate(p.speed).c_str(), eta.c_str(), p.servers_active, p.servers_usable);
-    std::fflush(stderr);
-    shown_ = true;
-  }
-  void end() {
-    if (shown_) std::fputc('\n', stderr);
-    shown_ = false;
-  }
-
- private:
-  bool on_;
-  bool shown_ = false;
-};
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
@@ -73,22 +49,6 @@ void install_signal_handlers() {
   ::sigaction(SIGTERM, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   ::signal(SIGXFSZ, SIG_IGN);  // a file size limit becomes EFBIG, reported like a full disk
-}
-
-// -o names a folder: it ends in '/' or is an existing directory.
-bool names_folder(const std::string& output) {
-  struct stat st {};
-  return !output.empty() && output != "-" &&
-         (output.back() == '/' || (::stat(output.c_str(), &st) == 0 && S_ISDIR(st.st_mode)));
-}
-
-// Where a file named `name` goes: -d DIR or -o DIR/ → DIR/NAME (the last component of the catalog
-// name), -o FILE → FILE, nothing → NAME in the current directory.
-std::string output_for(const GetOptions& go, const std::string& name) {
-  std::string dir = go.output_dir;
-  if (dir.empty() && names_folder(go.output)) dir = go.output;
-  if (dir.empty()) return go.output.empty() ? default_output_name(name) : go.output;
-  return dir + (dir.back() == '/' ? "" : "/") + default_output_name(name);
 }
 
 // The output paths in use by this command's downloads: two arguments whose files have the same
@@ -115,6 +75,7 @@ struct GetContext {
         limiter(std::make_shared<RateLimiter>(options.limit_rate, options.per_server_rate)) {}
   const GetOptions& go;
   std::shared_ptr<RateLimiter> limiter;  // --limit-rate, --per-server-rate: for every file
+  bool several = false;                  // more than one file argument
   SteadyTime deadline{};
   PathsInUse paths;
 };
@@ -135,13 +96,20 @@ Manifest read_manifest_file(const std::string& path) {
 void download(InfoApi* api, const std::string& id, GetContext& ctx, std::size_t connections,
               bool show_progress, FileOutcome& out) {
   const GetOptions& go = ctx.go;
-  std::string claimed;
+  std::string claimed;  // the output path, this command's own claim on it (PathsInUse)
+  OutputLock lock;      // and the other processes' (output_lock.hpp)
+  auto claim = [&](const std::string& path) {
+    if (!ctx.paths.claim(path))
+      throw CliError(exit_code::kLocked, "another file of this command is being written to " +
+                                             path + ": give one file per -o, or get it alone");
+    claimed = path;
+    lock = claim_output(path, go.force);
+  };
   try {
-    // Refuse early (before a download token is issued) when -o names an existing file.
-    if (!go.output.empty() && !names_folder(go.output) && go.output_dir.empty() && !go.force &&
-        ::access(go.output.c_str(), F_OK) == 0)
-      throw CliError(exit_code::kExists,
-                     go.output + " already exists (use --force to overwrite it)");
+    // -o FILE (under -d too) is claimed (folders, lock, --force) before a download token is asked
+    // for; -o DIR/, -d DIR or no -o once the manifest has the name.
+    if (!is_stdout_output(go.output))
+      if (auto path = output_path_without_name(go.output, go.output_dir)) claim(*path);
     Manifest m;
     LocationPolicy policy;
     // Any https server in the list counts: a renewed manifest may come from another server.
@@ -162,12 +130,16 @@ void download(InfoApi* api, const std::string& id, GetContext& ctx, std::size_t 
     out.report.uid = m.uid;
     out.report.size = m.size;
     DownloadOptions o;
-    o.output = output_for(go, m.name);
-    out.report.path = o.output;
-    if (!ctx.paths.claim(o.output))
-      throw CliError(exit_code::kLocked, "another file of this command is being written to " +
-                                             o.output + ": give -o per file or download it alone");
-    claimed = o.output;
+    std::unique_ptr<StdoutStream> stream;  // -o -
+    if (is_stdout_output(go.output)) {
+      stream = std::make_unique<StdoutStream>();
+      stream->configure(o, m.chunk_size, go.stream_window, [] { g_interrupted = true; });
+    } else {
+      if (claimed.empty())
+        claim(resolve_output_path(go.output, go.output_dir, m.name, ctx.several));
+      o.output = claimed;
+    }
+    out.report.path = stream ? "-" : o.output;
     o.force = go.force;
     o.connections = connections;
     o.per_server = go.per_server ? go.per_server : 4;
@@ -184,8 +156,11 @@ void download(InfoApi* api, const std::string& id, GetContext& ctx, std::size_t 
     o.per_server_rate = go.per_server_rate;
     o.rate_limiter = ctx.limiter;  // the files of one command share the limits
     o.interrupt = &g_interrupted;
-    ProgressLine line(show_progress && !go.no_progress && ::isatty(STDERR_FILENO));
-    o.on_progress = [&](const Progress& p) { line.show(p); };
+    ProgressView view(show_progress
+                          ? ProgressView::mode_for(go.quiet, go.no_progress, STDERR_FILENO)
+                          : ProgressView::Mode::kOff,
+                      go.verbose, stderr, STDERR_FILENO);
+    o.on_progress = [&](const Progress& p) { view.show(p); };
     if (api)
       o.renew = [&](std::string& err) -> std::optional<Manifest> {
         try {
@@ -199,7 +174,12 @@ void download(InfoApi* api, const std::string& id, GetContext& ctx, std::size_t 
       };
     out.report = Downloader(std::move(m), o).run();
     out.ran = true;
-    line.end();
+    view.finish(out.report.ok);
+    if (view.last()) out.progress = *view.last();
+    if (stream) {
+      stream->finish(out.report);
+      out.stream_summary = stream->summary();
+    }
   } catch (const CliError& e) {
     set_failed(out, e.exit_code, e.what());
   } catch (const std::exception& e) {
@@ -338,8 +318,11 @@ int finish(const GetOptions& go, const std::vector<FileOutcome>& outcomes, bool 
   } else if (!go.quiet) {
     if (!several) {
       const auto& o = outcomes.front();
+      bool streamed = !o.stream_summary.empty();  // -o -: stdout carries the file's bytes
       if (o.ran && o.report.exit_code != exit_code::kExists)
-        std::printf("%s", report_to_text(o.report).c_str());
+        std::fprintf(streamed ? stderr : stdout, "%s",
+                     report_to_text(o.report, o.progress ? &*o.progress : nullptr).c_str());
+      if (streamed) std::fprintf(stderr, "%s\n", o.stream_summary.c_str());
     } else {
       std::printf("%s", summary_table(outcomes).c_str());
     }
@@ -371,10 +354,14 @@ int cmd_get(const GlobalOptions& g, const GetOptions& go) {
   std::vector<FileOutcome> outcomes(std::max<std::size_t>(1, args.size()));
   for (std::size_t i = 0; i < args.size(); ++i) outcomes[i].arg = args[i];
   GetContext ctx{go};
+  ctx.several = several;
   try {
-    if (several && go.output == "-")
-      throw CliError(exit_code::kUsage, "-o - streams one file: give one file");
-    if (several && !go.output.empty() && !names_folder(go.output))
+    if (is_stdout_output(go.output)) {
+      // --manifest FILE names its file (not picked from a listing)
+      std::size_t named =
+          go.manifest_file.empty() ? args.size() : std::max<std::size_t>(1, args.size());
+      check_stdout_streaming(go.json, go.output_dir, named, ::isatty(STDOUT_FILENO));
+    } else if (several && output_path_without_name(go.output, go.output_dir))
       throw CliError(exit_code::kUsage, "-o " + go.output + " names one file but " +
                                             std::to_string(args.size()) +
                                             " files are asked for: use -o DIR/ or -d DIR");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ struct FileOutcome {
   DownloadReport report;              // ok/exit_code/error always set; the rest when known
   std::vector<FileEntry> candidates;  // the files an ambiguous argument matches
   bool ran = false;                   // the downloader ran (its text report is worth printing)
+  std::string stream_summary;         // -o -: what was streamed (stdout_stream.hpp); else ""
+  std::optional<Progress> progress;   // the run's last Progress (server states for the report)
 };
 
 // One download's share of the connection budget of `dfd get --parallel N`: `budget` connections

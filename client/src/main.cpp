@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "admin_commands.hpp"
 #include "commands.hpp"
 #include "curl_policy.hpp"
 #include "units.hpp"
@@ -62,7 +63,15 @@ int main(int argc, char** argv) {
                   "download this many of the files at once, sharing --connections (default 1: "
                   "one after another)")
       ->check(CLI::Range(1, 64));
-  get->add_option("-o,--output", go.output, "output path (default: the file's name)");
+  // Output (issue 13: -o FILE | DIR/ | -, -d DIR; client/src/output_path.hpp, stdout_stream.hpp).
+  get->add_option("-o,--output", go.output,
+                  "where to save: FILE; DIR/ or an existing DIR (DIR/NAME); - for stdout (the "
+                  "verified bytes in order; report on stderr; no --json). Missing folders are "
+                  "created. Default: the file's name in the current folder");
+  get->add_option("-d,--dir", go.output_dir,
+                  "save into this folder as DIR/NAME (created when missing); with -o REL: DIR/REL");
+  get->add_option("--stream-window", go.stream_window)
+      ->group("");  // test hook: the -o - window in bytes (default max(64 MiB, 16 chunks))
   get->add_option("--connections", go.connections,
                   "total connections (default min(16, 4 x servers), at least 8)")
       ->check(CLI::Range(1, 256));
@@ -70,6 +79,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   get->add_option("--zone", go.zone, "your zone (its servers are listed first)");
   get->add_flag("--no-progress", go.no_progress, "no live progress line");
+  // Progress display (issue 13): -q quiet, -v the live per-server view.
+  get->add_flag("-q,--quiet", go.quiet,
+                "no progress and no text report (errors still go to stderr; the exit code tells)");
+  get->add_flag("-v,--verbose", go.verbose,
+                "a live line per file server under the progress line: bytes, speed, connections, "
+                "state (a terminal only)");
   get->add_flag("--json", go.json,
                 "print one JSON document on stdout, on failure too (ok, exit_code, error)");
   get->add_flag("--force", go.force, "overwrite an existing output file");
@@ -122,6 +137,33 @@ int main(int argc, char** argv) {
   rate_option("--per-server-rate", go.per_server_rate,
               "at most RATE bytes/s from each file server (0 = no limit)");
 
+  // ---- admin (issue 13): dfd user add|list|disable|enable|passwd, dfd revoke ----
+  AdminOptions ao;
+  auto* user = app.add_subcommand("user", "manage users (admin only, except your own password)");
+  user->require_subcommand(1);
+  auto* user_add = user->add_subcommand("add", "add a user (the password is asked twice)");
+  user_add->add_option("EMAIL", ao.email, "the new user's e-mail")->required();
+  user_add->add_option("--name", ao.name, "display name");
+  user_add->add_option("--role", ao.role, "user (default) or admin")
+      ->check(CLI::IsMember({"user", "admin"}));
+  user_add->add_flag("--password-stdin", ao.password_stdin, "read the password from stdin");
+  auto* user_list = user->add_subcommand("list", "list the users: id, e-mail, name, role, state");
+  user_list->add_flag("--json", ao.json, "print JSON");
+  auto* user_disable = user->add_subcommand(
+      "disable", "disable a user: no login, every session and download token ends");
+  user_disable->add_option("USER", ao.user, "e-mail or user id")->required();
+  auto* user_enable = user->add_subcommand("enable", "let a disabled user log in again");
+  user_enable->add_option("USER", ao.user, "e-mail or user id")->required();
+  auto* user_passwd = user->add_subcommand(
+      "passwd", "change a password: your own (asks the current one) or, as an admin, a user's");
+  user_passwd->add_option("USER", ao.user, "e-mail or user id (default: yourself)");
+  user_passwd->add_flag("--password-stdin", ao.password_stdin,
+                        "read from stdin: for your own password the current one, then the new "
+                        "one (one line each)");
+  auto* revoke = app.add_subcommand(
+      "revoke", "end every session and revoke every download token of a user (admin)");
+  revoke->add_option("USER", ao.user, "e-mail or user id")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -143,6 +185,13 @@ int main(int argc, char** argv) {
     if (*ls) return cmd_ls(g, ls_json, ls_globs);
     if (*info) return cmd_info(g, info_id, info_json);
     if (*get) return cmd_get(g, go);
+    // admin (issue 13)
+    if (*user_add) return cmd_user_add(g, ao);
+    if (*user_list) return cmd_user_list(g, ao);
+    if (*user_disable) return cmd_user_set_disabled(g, ao, true);
+    if (*user_enable) return cmd_user_set_disabled(g, ao, false);
+    if (*user_passwd) return cmd_user_passwd(g, ao);
+    if (*revoke) return cmd_revoke(g, ao);
   } catch (const CliError& e) {
     std::fprintf(stderr, "dfd: %s\n", printable(e.what(), true).c_str());
     if (*get && go.json) print_get_failure_json(e.exit_code, e.what());  // e.g. a bad --cacert

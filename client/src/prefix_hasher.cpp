@@ -33,6 +33,11 @@ void PrefixHasher::advance(std::uint64_t bytes) {
   cv_.notify_all();
 }
 
+bool PrefixHasher::failed() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return error_ != 0;
+}
+
 std::uint64_t PrefixHasher::hashed() const {
   std::lock_guard<std::mutex> lk(mu_);
   return done_;
@@ -73,6 +78,8 @@ void PrefixHasher::run() {
       }
       hasher_.update(buf.data(), static_cast<std::size_t>(n));
       from += static_cast<std::uint64_t>(n);
+      std::lock_guard<std::mutex> progress(mu_);  // hashed() moves block by block (for -o -)
+      done_ = from;
     }
     lk.lock();
     done_ = from;

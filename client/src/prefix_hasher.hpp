@@ -31,7 +31,8 @@ class PrefixHasher {
   // Waits until all `size` bytes are hashed (advance(size) must have been called). Returns true
   // and the hex digest, or false and an error text (read error).
   bool finish(std::string& out);
-  std::uint64_t hashed() const;
+  std::uint64_t hashed() const;  // bytes hashed so far (grows block by block)
+  bool failed() const;           // a read error stopped it (finish() says which)
 
  private:
   void run();

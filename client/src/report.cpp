@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "downloader.hpp"
+#include "progress_view.hpp"
 #include "util.hpp"
 
 namespace dfd::client {
@@ -50,7 +51,7 @@ nlohmann::json report_to_json(const DownloadReport& r) {
           {"servers", servers}};
 }
 
-std::string report_to_text(const DownloadReport& r) {
+std::string report_to_text(const DownloadReport& r, const Progress* last) {
   std::string out;
   char line[512];
   std::snprintf(line, sizeof line, "%s: %s, %zu chunks (%zu resumed), %s in %.2f s, %s%s\n",
@@ -69,6 +70,8 @@ std::string report_to_text(const DownloadReport& r) {
                        ? 100.0 * static_cast<double>(s.bytes) / static_cast<double>(r.bytes_fetched)
                        : 0.0;
     std::string status = printable(s.dropped ? "dropped: " + s.drop_reason : "ok");
+    for (const auto& sp : last ? last->servers : std::vector<ServerProgress>{})
+      if (!s.dropped && sp.id == s.id && sp.state == "backing-off") status = server_state_text(sp);
     std::snprintf(line, sizeof line, "  %-*s %10s %5.1f%% %6zu %7zu %7zu  %s\n",
                   static_cast<int>(w), printable(s.id).c_str(), human_size(s.bytes).c_str(), share,
                   s.chunks, s.retries, s.strikes, status.c_str());

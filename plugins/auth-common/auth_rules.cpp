@@ -117,13 +117,24 @@ Status check_records(std::string_view who, const DownloadTokenRecord* records, s
   return Status::Ok();
 }
 
+Status check_new_password(std::string_view who, std::string_view password) {
+  if (password.empty()) return Status::InvalidArgument(std::string(who) + ": empty password");
+  return Status::Ok();
+}
+
+UserPage user_page(std::size_t limit, std::size_t offset) {
+  constexpr auto kMax = static_cast<std::size_t>(INT64_MAX);
+  return UserPage{static_cast<std::int64_t>(std::min(limit, kMax)),
+                  static_cast<std::int64_t>(std::min(offset, kMax))};
+}
+
 Result<std::string> check_new_user(std::string_view who, std::string_view email,
                                    std::string_view password, std::string_view role) {
   if (!plausible_email(email)) {
     return Status::InvalidArgument(std::string(who) + ": not an e-mail address: '" +
                                    std::string(email.substr(0, 64)) + "'");
   }
-  if (password.empty()) return Status::InvalidArgument(std::string(who) + ": empty password");
+  DFD_RETURN_IF_ERROR(check_new_password(who, password));
   std::string r = role.empty() ? "user" : std::string(role);
   if (r != "admin" && r != "user") {
     return Status::InvalidArgument(std::string(who) + ": role must be 'admin' or 'user', not '" +

@@ -79,6 +79,17 @@ Health probe_health(std::string_view context, Probe&& probe) noexcept {
 // every scope non-empty; otherwise kInvalidArgument prefixed with `who` (and nothing is stored).
 Status check_records(std::string_view who, const DownloadTokenRecord* records, std::size_t n);
 
+// A new password (create_user, set_password): kInvalidArgument ("WHO: empty password") when
+// empty. Length limits beyond that are the info server's (docs/api.md).
+Status check_new_password(std::string_view who, std::string_view password);
+
+// list_users()'s bounds as SQL parameters (BIGINT): both capped at INT64_MAX.
+struct UserPage {
+  std::int64_t limit = 0;
+  std::int64_t offset = 0;
+};
+UserPage user_page(std::size_t limit, std::size_t offset);
+
 // A new user's role: "" → "user"; "admin"/"user" kept; otherwise kInvalidArgument prefixed with
 // `who`. The e-mail and password rules too (plausible e-mail, non-empty password).
 Result<std::string> check_new_user(std::string_view who, std::string_view email,

@@ -82,6 +82,13 @@ const pg::Statement kRevokeDownloadsOf{"auth_revoke_downloads_of",
 const pg::Statement kSelectRevokedOf{"auth_select_revoked_of",
                                      "SELECT token_hash FROM auth_download_tokens WHERE user_id = "
                                      "$1 AND expires_at > $2 AND revoked"};
+const pg::Statement kListUsers{
+    "auth_list_users",
+    "SELECT id, email, name, role, disabled FROM auth_users ORDER BY id LIMIT $1 OFFSET $2"};
+const pg::Statement kCountUsers{"auth_count_users", "SELECT count(*) FROM auth_users"};
+const pg::Statement kSetPassword{
+    "auth_set_password",
+    "UPDATE auth_users SET salt = $2, kdf_iterations = $3, password_hash = $4 WHERE id = $1"};
 const pg::Statement kPing{"auth_ping", "SELECT 1"};
 
 }  // namespace dfd::auth_postgres

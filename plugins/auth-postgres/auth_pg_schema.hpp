@@ -32,6 +32,9 @@ extern const pg::Statement kSetUserDisabled;     // $1 id $2 bool
 extern const pg::Statement kDeleteUserTokensOf;  // $1 user
 extern const pg::Statement kRevokeDownloadsOf;   // $1 user $2 now
 extern const pg::Statement kSelectRevokedOf;     // $1 user $2 now → hashes
+extern const pg::Statement kListUsers;    // $1 limit $2 offset → id, email, name, role, disabled
+extern const pg::Statement kCountUsers;   // → count
+extern const pg::Statement kSetPassword;  // $1 id $2 salt $3 iterations $4 hash
 extern const pg::Statement kPing;
 
 }  // namespace dfd::auth_postgres

@@ -59,9 +59,10 @@ pg::Params row_params(const DownloadTokenRecord& r) {
   return {r.token_hash, r.scope, param(r.user_id), param(unix_seconds(r.expires_at))};
 }
 
-User user_of(const pg::Rows& r, int first_col) {
-  return User{r.int64(0, first_col), r.text(0, first_col + 1), r.text(0, first_col + 2),
-              r.text(0, first_col + 3)};
+// The user in columns first_col.. (id, email, name, role) of row `row`.
+User user_of(const pg::Rows& r, int first_col, int row = 0) {
+  return User{r.int64(row, first_col), r.text(row, first_col + 1), r.text(row, first_col + 2),
+              r.text(row, first_col + 3)};
 }
 
 class PostgresAuth final : public Auth {
@@ -301,18 +302,7 @@ class PostgresAuth final : public Auth {
   // The flag and, when disabling, the deletion of the user's sessions in one transaction.
   Status set_user_disabled(std::int64_t user_id, bool disabled) noexcept override {
     return guard("auth-postgres: set_user_disabled", [&]() -> Status {
-      bool found = false;
-      DFD_RETURN_IF_ERROR(pool().transaction(Retry::kSafe, [&](pg::Connection& c) -> Status {
-        auto u = c.run(kSetUserDisabled, {param(user_id), flag(disabled)});
-        if (!u.ok()) return u.status();
-        found = u->affected() > 0;
-        if (!found || !disabled) return Status::Ok();
-        return c.run(kDeleteUserTokensOf, {param(user_id)}).status();
-      }));
-      if (!found) {
-        return Status::NotFound("auth-postgres: no user with id " + std::to_string(user_id));
-      }
-      return Status::Ok();
+      return update_user(kSetUserDisabled, {param(user_id), flag(disabled)}, user_id, disabled);
     });
   }
 
@@ -340,7 +330,62 @@ class PostgresAuth final : public Auth {
     });
   }
 
+  // ---- ABI minor 2: listing users, changing a password ----
+
+  Result<std::vector<UserEntry>> list_users(std::size_t limit,
+                                            std::size_t offset) noexcept override {
+    return guard("auth-postgres: list_users", [&]() -> Result<std::vector<UserEntry>> {
+      const auto page = auth_common::user_page(limit, offset);
+      auto r = pool().run(kListUsers, {param(page.limit), param(page.offset)}, Retry::kSafe);
+      if (!r.ok()) return r.status();
+      std::vector<UserEntry> users;
+      for (int i = 0; i < r->size(); ++i) users.push_back({user_of(*r, 0, i), r->boolean(i, 4)});
+      return users;
+    });
+  }
+
+  Result<std::int64_t> count_users() noexcept override {
+    return guard("auth-postgres: count_users", [&]() -> Result<std::int64_t> {
+      auto r = pool().run(kCountUsers, {}, Retry::kSafe);
+      if (!r.ok()) return r.status();
+      return r->int64(0, 0);
+    });
+  }
+
+  // The new hash and the deletion of the user's sessions in one transaction (idempotent as a
+  // whole: a retry writes the same hash); the KDF runs first, with no connection held.
+  Status set_password(std::int64_t user_id, std::string_view new_password) noexcept override {
+    return guard("auth-postgres: set_password", [&]() -> Status {
+      DFD_RETURN_IF_ERROR(auth_common::check_new_password(kWho, new_password));
+      auto stored = kdf_->hash(new_password);
+      if (!stored.ok()) return stored.status();
+      return update_user(
+          kSetPassword,
+          {param(user_id), stored->salt_hex, param(stored->iterations), stored->hash_hex}, user_id,
+          true);
+    });
+  }
+
  private:
+  // Runs `update` (on the users row of `user_id`) and, when it changed the row and
+  // `end_sessions`, deletes the user's user tokens: in one transaction, retry-safe as a whole.
+  // kNotFound when there is no such user.
+  Status update_user(const pg::Statement& update, const pg::Params& params, std::int64_t user_id,
+                     bool end_sessions) {
+    bool found = false;
+    DFD_RETURN_IF_ERROR(pool().transaction(Retry::kSafe, [&](pg::Connection& c) -> Status {
+      auto u = c.run(update, params);
+      if (!u.ok()) return u.status();
+      found = u->affected() > 0;
+      if (!found || !end_sessions) return Status::Ok();
+      return c.run(kDeleteUserTokensOf, {param(user_id)}).status();
+    }));
+    if (!found) {
+      return Status::NotFound("auth-postgres: no user with id " + std::to_string(user_id));
+    }
+    return Status::Ok();
+  }
+
   // Inserts records at(0)..at(n-1) in one transaction (first record of a hash wins), then counts
   // them towards the next purge. Retry-safe as a whole.
   template <typename At>

@@ -78,6 +78,9 @@ enum StmtId : int {
   kDeleteUserTokensOf,
   kRevokeDownloadsOf,
   kSelectRevokedOf,
+  kListUsers,
+  kCountUsers,
+  kSetPassword,
   kPing,
   kBegin,
   kCommit,
@@ -111,6 +114,9 @@ constexpr const char* kStmtSql[kStmtCount] = {
     // unexpired rows through download_tokens_expires, once per logout or admin revocation.
     "UPDATE download_tokens SET revoked = 1 WHERE user_id = ?1 AND expires_at > ?2 AND revoked = 0",
     "SELECT token_hash FROM download_tokens WHERE user_id = ?1 AND expires_at > ?2 AND revoked = 1",
+    "SELECT id, email, name, role, disabled FROM users ORDER BY id LIMIT ?1 OFFSET ?2",
+    "SELECT count(*) FROM users",
+    "UPDATE users SET salt = ?2, kdf_iterations = ?3, password_hash = ?4 WHERE id = ?1",
     "SELECT 1",
     "BEGIN IMMEDIATE",
     "COMMIT",
@@ -688,23 +694,9 @@ class SqliteAuth final : public Auth {
   // The flag and, when disabling, the deletion of the user's sessions in one transaction.
   Status set_user_disabled(std::int64_t user_id, bool disabled) noexcept override {
     return guard("auth-sqlite: set_user_disabled", [&]() -> Status {
-      auto lease = pool_->acquire();
-      if (!lease.ok()) return lease.status();
-      bool found = false;
-      DFD_RETURN_IF_ERROR(lease->transaction("set user disabled", [&]() -> Status {
-        Stmt s = lease->stmt(kSetUserDisabled);
-        s.bind(1, user_id);
-        s.bind(2, std::int64_t{disabled ? 1 : 0});
-        DFD_RETURN_IF_ERROR(step_status(s.step(), lease.value()->db, "set user disabled"));
-        found = sqlite3_changes(lease.value()->db) > 0;
-        if (!found || !disabled) return Status::Ok();
-        Stmt d = lease->stmt(kDeleteUserTokensOf);
-        d.bind(1, user_id);
-        return step_status(d.step(), lease.value()->db, "delete user tokens");
-      }));
-      if (!found)
-        return Status::NotFound("auth-sqlite: no user with id " + std::to_string(user_id));
-      return Status::Ok();
+      return update_user(
+          user_id, kSetUserDisabled, [&](Stmt& s) { s.bind(2, std::int64_t{disabled ? 1 : 0}); },
+          disabled, "set user disabled");
     });
   }
 
@@ -744,7 +736,82 @@ class SqliteAuth final : public Auth {
     });
   }
 
+  // ---- ABI minor 2: listing users, changing a password ----
+
+  Result<std::vector<UserEntry>> list_users(std::size_t limit,
+                                            std::size_t offset) noexcept override {
+    return guard("auth-sqlite: list_users", [&]() -> Result<std::vector<UserEntry>> {
+      const auto page = auth_common::user_page(limit, offset);
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      Stmt s = lease->stmt(kListUsers);
+      s.bind(1, page.limit);
+      s.bind(2, page.offset);
+      std::vector<UserEntry> users;
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW) {
+        users.push_back(
+            UserEntry{User{s.int64(0), s.text(1), s.text(2), s.text(3)}, s.int64(4) != 0});
+      }
+      DFD_RETURN_IF_ERROR(step_status(rc, lease.value()->db, "list users"));
+      return users;
+    });
+  }
+
+  Result<std::int64_t> count_users() noexcept override {
+    return guard("auth-sqlite: count_users", [&]() -> Result<std::int64_t> {
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      Stmt s = lease->stmt(kCountUsers);
+      int rc = s.step();
+      if (rc != SQLITE_ROW) return Status::IoError(sqlite_error(lease.value()->db, "count users"));
+      return s.int64(0);
+    });
+  }
+
+  // The new hash and the deletion of the user's sessions in one transaction; the KDF runs first,
+  // outside every lock.
+  Status set_password(std::int64_t user_id, std::string_view new_password) noexcept override {
+    return guard("auth-sqlite: set_password", [&]() -> Status {
+      DFD_RETURN_IF_ERROR(auth_common::check_new_password("auth-sqlite", new_password));
+      auto stored = kdf_->hash(new_password);
+      if (!stored.ok()) return stored.status();
+      return update_user(
+          user_id, kSetPassword,
+          [&](Stmt& s) {
+            s.bind(2, stored->salt_hex);
+            s.bind(3, stored->iterations);
+            s.bind(4, stored->hash_hex);
+          },
+          true, "set password");
+    });
+  }
+
  private:
+  // Steps `update` (on one users row: ?1 is the id, `bind` binds the rest) and, when it changed
+  // the row and `end_sessions`, deletes the user's user tokens: in one transaction. kNotFound
+  // when there is no such user.
+  template <typename Bind>
+  Status update_user(std::int64_t user_id, StmtId update, Bind&& bind, bool end_sessions,
+                     std::string_view what) {
+    auto lease = pool_->acquire();
+    if (!lease.ok()) return lease.status();
+    bool found = false;
+    DFD_RETURN_IF_ERROR(lease->transaction(what, [&]() -> Status {
+      Stmt s = lease->stmt(update);
+      s.bind(1, user_id);
+      bind(s);
+      DFD_RETURN_IF_ERROR(step_status(s.step(), lease.value()->db, what));
+      found = sqlite3_changes(lease.value()->db) > 0;
+      if (!found || !end_sessions) return Status::Ok();
+      Stmt d = lease->stmt(kDeleteUserTokensOf);
+      d.bind(1, user_id);
+      return step_status(d.step(), lease.value()->db, "delete user tokens");
+    }));
+    if (!found) return Status::NotFound("auth-sqlite: no user with id " + std::to_string(user_id));
+    return Status::Ok();
+  }
+
   // The user and whether it is disabled; kNotFound for an unknown id.
   Result<std::pair<User, bool>> select_user_by_id(std::int64_t user_id) {
     auto lease = pool_->acquire();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,6 +15,11 @@
 #include "dfd/status.hpp"
 
 namespace dfd::info {
+
+// The longest e-mail or password a route reads (bytes).
+inline constexpr std::size_t kMaxField = 1024;
+// A user token's lifetime: 0 asks the auth plugin for its own (auth-sqlite's user_token_ttl_s).
+inline constexpr std::chrono::seconds kUserTokenTtl{0};
 
 inline std::string dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -101,11 +107,38 @@ inline std::optional<std::int64_t> id_param(const HttpRequest& q, const char* na
   return static_cast<std::int64_t>(id);
 }
 
+// The paging query parameters of a listing (GET /v1/files, GET /v1/users): `limit` 1..1000
+// (default 100) and `offset` >= 0 (default 0). False after answering 400.
+inline bool page_params(const HttpRequest& q, HttpResponse& r, std::uint64_t& limit,
+                        std::uint64_t& offset) {
+  limit = 100;
+  offset = 0;
+  auto it = q.query.find("limit");
+  if (it != q.query.end() && (!parse_uint(it->second, 1000, limit) || limit == 0)) {
+    set_json_error(r, 400, "invalid_argument", "'limit' must be an integer from 1 to 1000");
+    return false;
+  }
+  it = q.query.find("offset");
+  if (it != q.query.end() && !parse_uint(it->second, 1000000000000ULL, offset)) {
+    set_json_error(r, 400, "invalid_argument", "'offset' must be a non-negative integer");
+    return false;
+  }
+  return true;
+}
+
 // A string field of a JSON object: nullopt when absent or not a string.
 inline std::optional<std::string> string_field(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_string()) return std::nullopt;
   return it->get<std::string>();
+}
+
+// A new password (POST /v1/users, POST /v1/users/{id}/password): a string of 8 to 1024 bytes.
+// False after answering 400.
+inline bool new_password_ok(const std::optional<std::string>& password, HttpResponse& r) {
+  if (password && password->size() >= 8 && password->size() <= 1024) return true;
+  set_json_error(r, 400, "invalid_argument", "'password' must be a string of 8 to 1024 characters");
+  return false;
 }
 
 inline bool plausible_email(const std::string& e) {

@@ -10,17 +10,8 @@ using json = nlohmann::json;
 
 void InfoServer::list_files(const HttpRequest& q, HttpResponse& r) {
   if (!authenticate(q, r)) return;
-  std::uint64_t limit = 100, offset = 0;
-  auto it = q.query.find("limit");
-  if (it != q.query.end() && (!parse_uint(it->second, 1000, limit) || limit == 0)) {
-    set_json_error(r, 400, "invalid_argument", "'limit' must be an integer from 1 to 1000");
-    return;
-  }
-  it = q.query.find("offset");
-  if (it != q.query.end() && !parse_uint(it->second, 1000000000000ULL, offset)) {
-    set_json_error(r, 400, "invalid_argument", "'offset' must be a non-negative integer");
-    return;
-  }
+  std::uint64_t limit = 0, offset = 0;
+  if (!page_params(q, r, limit, offset)) return;
   FilePage page = catalog_->list(limit, offset, now_ms(), heartbeat_timeout_ms_);
   std::string body = "{\"files\":[";
   for (std::size_t i = 0; i < page.files.size(); ++i) {

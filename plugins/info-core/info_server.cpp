@@ -291,10 +291,17 @@ Status InfoServer::start() noexcept {
     // Abilities of ABI minor 1 (auth.hpp) only on plugins built with them.
     users_admin_ = plugin_abi_minor(*users_) >= 1;
     dl_revoke_ = plugin_abi_minor(*dl_auth_) >= 1;
+    // And those of minor 2.
+    users_list_ = plugin_abi_minor(*users_) >= 2;
     if (!users_admin_) {
       log_.warn(
           "the users' auth plugin predates ABI minor 1: disabling users and revoking a "
           "user's tokens are not available");
+    }
+    if (!users_list_) {
+      log_.warn(
+          "the users' auth plugin predates ABI minor 2: listing users and changing passwords "
+          "are not available");
     }
     DFD_RETURN_IF_ERROR(audit_.open(audit_path_).with_context(name_ + ": audit_log"));
     broker_ = host_.find<Broker>();
@@ -339,6 +346,10 @@ Status InfoServer::start() noexcept {
     DFD_RETURN_IF_ERROR(http.add("GET", "/v1/files", wrap(&InfoServer::list_files)));
     DFD_RETURN_IF_ERROR(http.add("GET", "/v1/files/:id", wrap(&InfoServer::manifest)));
     DFD_RETURN_IF_ERROR(http.add("POST", "/v1/users", wrap(&InfoServer::add_user)));
+    DFD_RETURN_IF_ERROR(http.add("GET", "/v1/users", wrap(&InfoServer::list_users)));
+    DFD_RETURN_IF_ERROR(http.add("GET", "/v1/users/me", wrap(&InfoServer::current_user)));
+    DFD_RETURN_IF_ERROR(
+        http.add("POST", "/v1/users/:id/password", wrap(&InfoServer::change_password)));
     DFD_RETURN_IF_ERROR(http.add("POST", "/v1/users/:id/disable", wrap(&InfoServer::disable_user)));
     DFD_RETURN_IF_ERROR(http.add("POST", "/v1/users/:id/enable", wrap(&InfoServer::enable_user)));
     DFD_RETURN_IF_ERROR(

@@ -4,8 +4,8 @@
 //
 // The class is split by job over several files: info_server.cpp (config, lifecycle, events, the
 // refresh of a shared store), catalog_routes.cpp (listing, manifests, servers),
-// session_routes.cpp (login, logout), user_routes.cpp (users: add, disable, enable, revoke
-// tokens).
+// session_routes.cpp (login, logout), user_routes.cpp (users: add, list, me, disable, enable,
+// revoke tokens), password_routes.cpp (a password change by an admin or by the user).
 //
 // Threading: HTTP handlers run concurrently on the host's HTTP threads; event handlers run on the
 // broker's thread. Both reach the plugin only through a Gate that stop() closes, so nothing of
@@ -104,6 +104,19 @@ class InfoServer : public Info {
   Status ensure_admin();
   std::optional<User> authenticate(const HttpRequest& q, HttpResponse& r);
   void take_back(const Status& st);
+  // A password checked under the login throttle (login, and a user changing their own password):
+  // what happened, for the route to answer in its own words.
+  struct PasswordCheck {
+    enum Outcome { kRight, kThrottled, kWrong, kDisabled, kError } outcome = kError;
+    std::optional<User> user;      // kRight
+    std::int64_t retry_after = 0;  // kThrottled: seconds
+    Status error;                  // kError (and kDisabled: the plugin's answer)
+    bool throttle_down = false;    // kError: the throttle's store failed (answer 503)
+  };
+  PasswordCheck throttled_password_check(const std::string& account, const std::string& address,
+                                         const std::string& email, const std::string& password);
+  // Logs a kError check and answers it (503 when the throttle failed, else by its code).
+  void answer_check_error(const PasswordCheck& check, HttpResponse& r);
   // authenticate() and a 403 unless the caller is an admin.
   std::optional<User> authenticate_admin(const HttpRequest& q, HttpResponse& r);
   std::int64_t now_ms() const;
@@ -137,6 +150,16 @@ class InfoServer : public Info {
   void enable_user(const HttpRequest& q, HttpResponse& r);
   void set_disabled(const HttpRequest& q, HttpResponse& r, bool disabled);
   void revoke_user_tokens(const HttpRequest& q, HttpResponse& r);
+  void list_users(const HttpRequest& q, HttpResponse& r);
+  // 501 for the routes that need ABI minor 2 of the users' auth plugin.
+  static void not_supported_v2(HttpResponse& r);
+  void current_user(const HttpRequest& q, HttpResponse& r);
+  void change_password(const HttpRequest& q, HttpResponse& r);
+  // change_password()'s check of the caller's current password: true when right, else false
+  // after answering (403 wrong or disabled, 429 throttled, 503). It counts in the login throttle
+  // like a login (throttled_password_check).
+  bool check_current_password(const HttpRequest& q, HttpResponse& r, const User& caller,
+                              const std::string& current);
   void list_servers(const HttpRequest& q, HttpResponse& r);
 
   HostServices& host_;
@@ -159,6 +182,7 @@ class InfoServer : public Info {
   Auth* dl_auth_ = nullptr;
   bool users_admin_ = false;  // users_ was built with ABI minor >= 1 (user administration)
   bool dl_revoke_ = false;    // dl_auth_ was built with ABI minor >= 1 (revoke a user's tokens)
+  bool users_list_ = false;   // users_ was built with ABI minor >= 2 (list users, set password)
   Broker* broker_ = nullptr;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<LoginThrottle> limiter_;

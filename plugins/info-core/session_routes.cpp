@@ -6,15 +6,61 @@ namespace dfd::info {
 
 namespace {
 using json = nlohmann::json;
-// User tokens: 0 asks the auth plugin for its own configured lifetime (auth-sqlite's
-// user_token_ttl_s).
-constexpr std::chrono::seconds kUserTokenTtl{0};
-constexpr std::size_t kMaxField = 1024;
 }  // namespace
 
 // A reservation that could not be taken back stays a failure until it leaves the window.
 void InfoServer::take_back(const Status& st) {
   if (!st.ok()) log_.warn("login throttle: " + st.to_string());
+}
+
+// The attempt is reserved before the password is checked: parallel guesses cannot outrun the
+// limit (login_limiter.hpp). A wrong password keeps its reservation (a failure); a right one, a
+// disabled account and a store error take it back.
+InfoServer::PasswordCheck InfoServer::throttled_password_check(const std::string& account,
+                                                               const std::string& address,
+                                                               const std::string& email,
+                                                               const std::string& password) {
+  PasswordCheck out;
+  auto reserved = limiter_->reserve(account, address);
+  if (!reserved.ok()) {
+    out.outcome = PasswordCheck::kError;
+    out.error = reserved.status();
+    out.throttle_down = true;
+    return out;
+  }
+  const LoginThrottle::Attempt& attempt = *reserved;
+  if (attempt.retry_after > 0) {
+    out.outcome = PasswordCheck::kThrottled;
+    out.retry_after = attempt.retry_after;
+    return out;
+  }
+  auto user = users_->check_password(email, password);
+  if (user.ok()) {
+    take_back(limiter_->succeeded(attempt));
+    out.outcome = PasswordCheck::kRight;
+    out.user = std::move(user.value());
+    return out;
+  }
+  const Code c = user.status().code();
+  if (c == Code::kUnauthenticated || c == Code::kNotFound) {
+    out.outcome = PasswordCheck::kWrong;  // the reservation stays: it was a failure
+    return out;
+  }
+  take_back(limiter_->cancelled(attempt));
+  out.outcome = c == Code::kPermissionDenied ? PasswordCheck::kDisabled : PasswordCheck::kError;
+  out.error = user.status();
+  return out;
+}
+
+void InfoServer::answer_check_error(const PasswordCheck& check, HttpResponse& r) {
+  log_.error((check.throttle_down ? "login throttle: " : "check_password: ") +
+             check.error.to_string());
+  if (check.throttle_down) {
+    set_json_error(r, 503, "unavailable", "logins cannot be checked right now; retry shortly");
+    r.headers.emplace_back("Retry-After", "1");
+  } else {
+    set_error(r, check.error);
+  }
 }
 
 void InfoServer::login(const HttpRequest& q, HttpResponse& r) {
@@ -33,48 +79,34 @@ void InfoServer::login(const HttpRequest& q, HttpResponse& r) {
   }
   const std::string account = lower(*email);
   const std::string address = client_of(q);
-  // Reserve the attempt before the password is checked: parallel guesses cannot outrun the
-  // limit (login_limiter.hpp).
-  auto reserved = limiter_->reserve(account, address);
-  if (!reserved.ok()) {
-    log_.error("login throttle: " + reserved.status().to_string());
-    set_json_error(r, 503, "unavailable", "logins cannot be checked right now; retry shortly");
-    r.headers.emplace_back("Retry-After", "1");
-    return;
-  }
-  const LoginThrottle::Attempt& attempt = *reserved;
-  if (attempt.retry_after > 0) {
-    logins_["rate_limited"]->add();
-    audit("login_throttled",
-          json{{"account", account}, {"address", address}, {"retry_after_s", attempt.retry_after}});
-    rate_limited(r, "too many failed logins", attempt.retry_after);
-    return;
-  }
-  auto user = users_->check_password(*email, *password);
-  if (!user.ok()) {
-    Code c = user.status().code();
-    if (c == Code::kPermissionDenied) {  // the right password of a disabled account
-      take_back(limiter_->cancelled(attempt));
+  PasswordCheck check = throttled_password_check(account, address, *email, *password);
+  switch (check.outcome) {
+    case PasswordCheck::kRight:
+      break;
+    case PasswordCheck::kThrottled:
+      logins_["rate_limited"]->add();
+      audit("login_throttled",
+            json{{"account", account}, {"address", address}, {"retry_after_s", check.retry_after}});
+      rate_limited(r, "too many failed logins", check.retry_after);
+      return;
+    case PasswordCheck::kDisabled:  // the right password of a disabled account
       logins_["disabled"]->add();
       audit("login_failed",
             json{{"account", account}, {"address", address}, {"reason", "disabled"}});
       set_json_error(r, 403, "permission_denied", "this account is disabled");
       return;
-    }
-    if (c == Code::kUnauthenticated || c == Code::kNotFound) {
-      logins_["failed"]->add();  // the reservation stays: it was a failure
+    case PasswordCheck::kWrong:
+      logins_["failed"]->add();
       audit("login_failed",
             json{{"account", account}, {"address", address}, {"reason", "wrong_credentials"}});
       log_.info("failed login from " + (address.empty() ? std::string("?") : address));
       unauthorized(r, "invalid email or password");
       return;
-    }
-    take_back(limiter_->cancelled(attempt));
-    log_.error("check_password: " + user.status().to_string());
-    set_error(r, user.status());
-    return;
+    case PasswordCheck::kError:
+      answer_check_error(check, r);
+      return;
   }
-  take_back(limiter_->succeeded(attempt));
+  const std::optional<User>& user = check.user;
   auto token = users_->issue_user_token(user->id, kUserTokenTtl);
   if (!token.ok()) {
     log_.error("issue_user_token: " + token.status().to_string());

@@ -1,6 +1,6 @@
-// info-core: the user routes of the info API (docs/api.md, "Users"): add a user, disable or
-// enable one, revoke every token of one — admin only — and the revocation of a user's download
-// tokens that logout shares.
+// info-core: the user routes of the info API (docs/api.md, "Users"): add a user, list them,
+// disable or enable one, revoke every token of one — admin only — the caller's own user, and the
+// revocation of a user's download tokens that logout shares.
 #include "api_json.hpp"
 #include "dfd/events.hpp"
 #include "info_server.hpp"
@@ -9,11 +9,17 @@ namespace dfd::info {
 
 namespace {
 using json = nlohmann::json;
-constexpr std::size_t kMaxField = 1024;
 
 void not_supported(HttpResponse& r) {
   set_json_error(r, 501, "not_supported",
                  "the auth plugin that stores users cannot disable users or revoke their tokens");
+}
+
+// A user of GET /v1/users.
+json listed_user_json(const UserEntry& e) {
+  json j = user_json(e.user);
+  j["disabled"] = e.disabled;
+  return j;
 }
 }  // namespace
 
@@ -57,11 +63,7 @@ void InfoServer::add_user(const HttpRequest& q, HttpResponse& r) {
     set_json_error(r, 400, "invalid_argument", "'email' must be an e-mail address");
     return;
   }
-  if (!password || password->size() < 8 || password->size() > kMaxField) {
-    set_json_error(r, 400, "invalid_argument",
-                   "'password' must be a string of 8 to 1024 characters");
-    return;
-  }
+  if (!new_password_ok(password, r)) return;
   if (!name || name->size() > 200) {
     set_json_error(r, 400, "invalid_argument", "'name' must be a string of at most 200 bytes");
     return;
@@ -92,6 +94,40 @@ void InfoServer::add_user(const HttpRequest& q, HttpResponse& r) {
                              {"address", client_of(q)}});
   r.status = 201;
   r.body = dump(user_json(*user));
+}
+
+// Admin only; paging like GET /v1/files. Needs ABI minor 2 (list_users, count_users).
+void InfoServer::list_users(const HttpRequest& q, HttpResponse& r) {
+  if (!authenticate_admin(q, r)) return;
+  if (!users_list_) return not_supported_v2(r);
+  std::uint64_t limit = 0, offset = 0;
+  if (!page_params(q, r, limit, offset)) return;
+  auto total = users_->count_users();
+  auto users = total.ok() ? users_->list_users(limit, offset) : total.status();
+  if (!users.ok()) {
+    if (users.status().code() == Code::kNotSupported) return not_supported_v2(r);
+    log_.error("list_users: " + users.status().to_string());
+    set_error(r, users.status());
+    return;
+  }
+  json list = json::array();
+  for (const UserEntry& e : *users) list.push_back(listed_user_json(e));
+  r.status = 200;
+  r.body = dump(json{{"users", list}, {"total", *total}});
+}
+
+// Any logged-in user: who the token belongs to.
+void InfoServer::current_user(const HttpRequest& q, HttpResponse& r) {
+  auto caller = authenticate(q, r);
+  if (!caller) return;
+  r.status = 200;
+  r.body = dump(user_json(*caller));
+}
+
+void InfoServer::not_supported_v2(HttpResponse& r) {
+  set_json_error(r, 501, "not_supported",
+                 "the auth plugin that stores users cannot list users or change passwords "
+                 "(it predates ABI minor 2)");
 }
 
 std::optional<InfoServer::AdminCall> InfoServer::admin_call(const HttpRequest& q, HttpResponse& r) {

@@ -101,6 +101,32 @@ TEST_F(AuthPostgres, ADisabledUserIsDisabledForEveryInstance) {
   EXPECT_EQ(a->auth().find_user_by_id(u->id)->email, "dan@example.com");
 }
 
+// ABI minor 2: a password changed through one instance holds for every instance at once (the old
+// one refused, every session ended), with a new salt in the table; the listing is the same.
+TEST_F(AuthPostgres, APasswordChangedThroughOneInstanceHoldsForEvery) {
+  auto a = open(), b = open();
+  ASSERT_TRUE(a && b);
+  auto u = a->auth().create_user("fay@example.com", "Fay", "old password", "user");
+  ASSERT_TRUE(u.ok());
+  auto t = b->auth().issue_user_token(u->id, seconds(600));
+  ASSERT_TRUE(t.ok());
+  const std::string salt_before =
+      query("SELECT salt FROM auth_users WHERE id = " + std::to_string(u->id));
+  ASSERT_TRUE(a->auth().set_password(u->id, "new password").ok());
+  EXPECT_NE(query("SELECT salt FROM auth_users WHERE id = " + std::to_string(u->id)), salt_before);
+  EXPECT_EQ(b->auth().check_password("fay@example.com", "old password").status().code(),
+            Code::kUnauthenticated);
+  EXPECT_TRUE(b->auth().check_password("fay@example.com", "new password").ok());
+  EXPECT_EQ(b->auth().verify_user_token(t->token).status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(query("SELECT count(*) FROM auth_users WHERE password_hash LIKE '%new password%'"),
+            "0\n");
+  auto listed = b->auth().list_users(10, 0);
+  ASSERT_TRUE(listed.ok()) << listed.status().to_string();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].user.email, "fay@example.com");
+  EXPECT_EQ(b->auth().count_users().value(), 1);
+}
+
 TEST_F(AuthPostgres, DownloadTokensAreRememberedAndRevokedAcrossInstances) {
   auto info1 = open(), info2 = open();
   ASSERT_TRUE(info1 && info2);

@@ -361,6 +361,25 @@ TEST_F(AuthSqlite, PasswordsAreSaltedHashes) {
   EXPECT_EQ(rows[0].substr(0, rows[0].find('|')).size(), 32u) << "16-byte salt in hex";
 }
 
+// ABI minor 2: set_password stores a new salt (even for the same password) and never the
+// password, and moves the account to the configured iterations.
+TEST_F(AuthSqlite, SetPasswordStoresANewSalt) {
+  auto s = open();
+  auto u = s->auth().create_user("u1@example.com", "U1", "same password", "user");
+  ASSERT_TRUE(u.ok());
+  auto before = query(db(), "SELECT salt, kdf_iterations, password_hash FROM users");
+  ASSERT_TRUE(s->auth().set_password(u->id, "same password").ok());
+  auto after = query(db(), "SELECT salt, kdf_iterations, password_hash FROM users");
+  ASSERT_EQ(before.size(), 1u);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_NE(before[0].substr(0, 32), after[0].substr(0, 32)) << "a new salt";
+  EXPECT_NE(before[0], after[0]);
+  EXPECT_NE(after[0].find("|1000|"), std::string::npos) << after[0];
+  EXPECT_EQ(after[0].find("same password"), std::string::npos);
+  EXPECT_TRUE(s->auth().check_password("u1@example.com", "same password").ok());
+  EXPECT_EQ(s->host().log_text().find("same password"), std::string::npos) << "password logged";
+}
+
 TEST_F(AuthSqlite, UserTokens) {
   auto s = open();
   Auth& a = s->auth();

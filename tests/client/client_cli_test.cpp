@@ -489,9 +489,13 @@ TEST(ClientGet, InterruptKeepsStateAndExits130) {
 TEST(ClientGet, LocalWriteErrorsAreReportedPlainly) {
   Cluster c(4 * kMiB);
   c.login();
-  auto r = c.dfd({"get", "7", "-o", c.dir.file("no/such/dir/out.bin"), "--no-progress"});
+  // Missing folders are created (issue 13); a file in the way of one is a local error.
+  dfd::test::write_file(c.dir.file("plain"), "x");
+  auto r = c.dfd({"get", "7", "-o", c.dir.file("plain/dir/out.bin"), "--no-progress"});
   EXPECT_EQ(r.status, 9) << r.output;
-  EXPECT_NE(r.output.find("No such file or directory"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("cannot create the folder " + c.dir.file("plain") + ": Not a directory"),
+            std::string::npos)
+      << r.output;
   // A file size limit (like a full disk): the allocation fails with EFBIG.
   auto sh = dfd::test::run({"bash", "-c", "ulimit -f 1024; exec \"$0\" \"$@\"",
                             dfd::test::bin("dfd"), "get", "7", "-o", c.out(), "--no-progress"},

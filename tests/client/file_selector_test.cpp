@@ -169,6 +169,13 @@ TEST(SelectFile, CandidateTableTellsLongSharedPrefixesApart) {
   EXPECT_NE(table.find(a.substr(0, 18)), std::string::npos) << table;
   EXPECT_NE(table.find(b.substr(0, 18)), std::string::npos) << table;
   EXPECT_EQ(table.find(a.substr(0, 19)), std::string::npos) << table;
+  // Many candidates: the first 20, then how many more.
+  std::vector<FileEntry> many;
+  for (int i = 0; i < 25; ++i) many.push_back(entry(i, "same", uid("ab" + std::to_string(10 + i))));
+  table = candidate_table(many);
+  EXPECT_NE(table.find("... and 5 more"), std::string::npos) << table;
+  EXPECT_EQ(table.find("  20  "), std::string::npos) << table;
+  EXPECT_NE(table.find("  19  "), std::string::npos) << table;
   // A name with a control character is escaped.
   table = candidate_table({entry(1, "evil\x1b[2J", uid("1"))});
   EXPECT_EQ(table.find('\x1b'), std::string::npos);

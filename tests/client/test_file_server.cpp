@@ -223,12 +223,12 @@ bool TestServer::write_all(int fd, const char* p, std::size_t n) {
   return true;
 }
 
-bool TestServer::send_json(int fd, int status, const nlohmann::json& j) {
+bool TestServer::send_json(int fd, int status, const nlohmann::json& j,
+                           const std::string& extra_headers) {
   std::string body = j.dump();
   std::string head = "HTTP/1.1 " + std::to_string(status) +
-                     " X\r\nContent-Type: application/json\r\n"
-                     "Content-Length: " +
-                     std::to_string(body.size()) + "\r\n\r\n";
+                     " X\r\nContent-Type: application/json\r\n" + extra_headers +
+                     "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
   return write_all(fd, head.data(), head.size()) && write_all(fd, body.data(), body.size());
 }
 
@@ -288,7 +288,10 @@ bool TestServer::handle(int fd, const std::string& method, const std::string& ta
   ++info_requests;
   if (int status = faults.info_status.load();
       status != 0 && manifest_requests.load() >= faults.info_status_after.load())
-    return send_json(fd, status, err("unavailable", "info fault " + std::to_string(status)));
+    return send_json(fd, status, err("unavailable", "info fault " + std::to_string(status)),
+                     faults.info_retry_after.load() > 0
+                         ? "Retry-After: " + std::to_string(faults.info_retry_after.load()) + "\r\n"
+                         : "");
   if (path == "/v1/auth/login" && method == "POST") {
     auto j = nlohmann::json::parse(body, nullptr, false);
     if (j.is_discarded() || j.value("email", "") != email_ || j.value("password", "") != password_)

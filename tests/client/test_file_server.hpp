@@ -42,6 +42,7 @@ struct Faults {
   // answered with this status and a JSON error while it is non-zero.
   std::atomic<int> info_status{0};
   std::atomic<std::uint64_t> info_status_after{0};  // ... once this many manifests were served
+  std::atomic<int> info_retry_after{0};  // > 0: those answers carry "Retry-After: N" (issue 13)
 };
 
 // Everything one file needs in the info API.
@@ -101,7 +102,8 @@ class TestServer {
               const std::map<std::string, std::string>& headers, const std::string& body);
   bool send_content(int fd, const std::string& uid,
                     const std::map<std::string, std::string>& headers);
-  bool send_json(int fd, int status, const nlohmann::json& j);
+  bool send_json(int fd, int status, const nlohmann::json& j,
+                 const std::string& extra_headers = "");
   bool send_endless_json(int fd, std::int64_t limit);
   bool send_endless_headers(int fd);
   bool trickle(int fd, const char* p, std::uint64_t n);

@@ -210,6 +210,42 @@ TEST_F(ClientE2E, ExistingOutputRefusedWithoutForce) {
   EXPECT_EQ(sha256_file(path), g->big_sha);
 }
 
+// Issue 13: files named on the command line by name and uid prefix, three in one command at once
+// (--parallel 3, one shared connection budget), into one folder, one JSON document.
+TEST_F(ClientE2E, ThreeFilesByNameAndUidPrefixInOneCommand) {
+  const std::string third = "a third file, on fs-b only\n";
+  auto& fsb = g->server("fs-b");
+  write_file(fsb.root() + "/third.txt", third);
+  std::string small_uid;
+  bool third_live = false;
+  auto end = Clock::now() + 20s;
+  while (!third_live && Clock::now() < end) {
+    fsb.proc->signal(SIGHUP);  // rescan: third.txt is announced
+    std::this_thread::sleep_for(100ms);
+    auto ls = g->dfd({"ls", "--json", "small.txt", "third.txt"});
+    auto j = json::parse(ls.output, nullptr, false);
+    if (ls.status != 0 || j.is_discarded()) continue;
+    for (const auto& f : j["files"]) {
+      if (f["name"] == "small.txt") small_uid = f["uid"];
+      if (f["name"] == "third.txt") third_live = f["available"] == true;
+    }
+  }
+  ASSERT_TRUE(third_live) << "third.txt never listed as live";
+  ASSERT_FALSE(small_uid.empty());
+  auto r = g->dfd({"get", "big.bin", small_uid.substr(0, 8), "third.txt", "--parallel", "3",
+                   "--connections", "6", "-d", out_dir_->path(), "--json", "--no-progress"});
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto rep = report_of(r.output);
+  ASSERT_TRUE(rep.is_object()) << r.output;
+  EXPECT_EQ(rep["ok"], true);
+  ASSERT_EQ(rep["files"].size(), 3u) << rep.dump();
+  EXPECT_EQ(rep["files"][1]["name"], "small.txt");
+  EXPECT_EQ(rep["files"][0]["servers"].size(), 3u);  // big.bin from the three servers
+  EXPECT_EQ(sha256_file(out("big.bin")), g->big_sha);
+  EXPECT_EQ(read_file(out("small.txt")), read_file(g->small_path));
+  EXPECT_EQ(read_file(out("third.txt")), third);
+}
+
 // Issue 3, criterion 3: aria2c with a download token, from the three file servers at once.
 TEST_F(ClientE2E, Aria2cFromThreeServersByteIdentical) {
   if (run({"sh", "-c", "command -v aria2c"}).status != 0) GTEST_SKIP() << "aria2c not installed";

@@ -129,6 +129,45 @@ class FakeAuth : public Auth {
     return Status::Ok();
   }
 
+  // ABI minor 1 (only what the routes of ABI minor 2 need) and minor 2.
+  Result<User> find_user_by_id(std::int64_t user_id) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    for (auto& [email, up] : users) {
+      if (up.first.id == user_id) return up.first;
+    }
+    return Status::NotFound("no user with id " + std::to_string(user_id));
+  }
+  Result<std::vector<UserEntry>> list_users(std::size_t limit,
+                                            std::size_t offset) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    std::vector<UserEntry> all;
+    for (auto& [email, up] : users) all.push_back({up.first, false});
+    std::sort(all.begin(), all.end(),
+              [](const UserEntry& a, const UserEntry& b) { return a.user.id < b.user.id; });
+    if (offset >= all.size()) return std::vector<UserEntry>{};
+    all.erase(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(offset));
+    if (all.size() > limit) all.resize(limit);
+    return all;
+  }
+  Result<std::int64_t> count_users() noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    return static_cast<std::int64_t>(users.size());
+  }
+  // Like the real stores: every user token of the user ends.
+  Status set_password(std::int64_t user_id, std::string_view password) noexcept override {
+    std::lock_guard<std::mutex> g(mu);
+    if (password.empty()) return Status::InvalidArgument("empty password");
+    for (auto& [email, up] : users) {
+      if (up.first.id != user_id) continue;
+      up.second = std::string(password);
+      for (auto it = user_tokens.begin(); it != user_tokens.end();) {
+        it = it->second == user_id ? user_tokens.erase(it) : std::next(it);
+      }
+      return Status::Ok();
+    }
+    return Status::NotFound("no user with id " + std::to_string(user_id));
+  }
+
   static TimePoint clock_now() { return std::chrono::system_clock::now(); }
 
   std::mutex mu;

@@ -49,11 +49,13 @@ inline std::string lasting_store(TempDir& dir) {
 // One info plugin instance over doubles: info-sqlite with its catalog in a file of the env's
 // TempDir, or, built with DFD_INFO_TEST_POSTGRES, info-postgres on a fresh database of the test
 // binary's PostgreSQL (tests/support/postgres_fixture.hpp). `store`: share another env's store
-// (its `store` member: a SQLite path or a PostgreSQL DSN); null: a fresh one. Members are
+// (its `store` member: a SQLite path or a PostgreSQL DSN); null: a fresh one. `users`: the auth
+// plugin the info plugin finds (outliving the env); null: the env's FakeAuth. Members are
 // destroyed in reverse: the plugin first.
 struct InfoEnv {
   explicit InfoEnv(std::map<std::string, ConfigValue> extra = {},
-                   const std::string* shared_store = nullptr, bool start = true) {
+                   const std::string* shared_store = nullptr, bool start = true,
+                   Auth* users = nullptr) {
     ::setenv("DFD_TEST_INFO_ADMIN_PW", kAdminPw, 1);
     std::map<std::string, ConfigValue> cfg{
         {"admin_email", std::string(kAdmin)},
@@ -75,7 +77,7 @@ struct InfoEnv {
 #endif
     for (auto& [k, v] : extra) cfg[k] = v;
     host = std::make_unique<FakeHost>(cfg, kInfoPlugin);
-    host->add_plugin(PluginKind::kAuth, "auth-fake", &auth);
+    host->add_plugin(PluginKind::kAuth, "auth-fake", users ? users : &auth);
     host->add_plugin(PluginKind::kBroker, "broker-fake", &broker);
     auto p = load_plugin(kInfoPlugin, *host, start);
     status = p.status();

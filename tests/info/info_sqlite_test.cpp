@@ -4,6 +4,8 @@
 // PostgreSQL (info_env.hpp).
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
 #include <cstdlib>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -357,6 +359,9 @@ TEST(InfoSqliteAuth, EveryRouteButLoginNeedsAUserToken) {
                                                           {"GET", "/v1/files/1"},
                                                           {"GET", "/v1/servers"},
                                                           {"POST", "/v1/users"},
+                                                          {"GET", "/v1/users"},
+                                                          {"GET", "/v1/users/me"},
+                                                          {"POST", "/v1/users/1/password"},
                                                           {"POST", "/v1/auth/logout"}};
   for (auto& [m, p] : routes) {
     for (std::string tok : {"", "bogus"}) {
@@ -846,6 +851,217 @@ TEST(InfoSqliteUsers, AdminAddsUsersOthersCannot) {
                     json{{"email", "dee@example.com"}, {"password", "dee-password"}}.dump());
   ASSERT_EQ(d.status, 201);
   EXPECT_EQ(json::parse(d.body)["role"], "user");
+}
+
+// Issue 13: listing users, the caller's own user, password changes (auth ABI minor 2).
+std::string token_of(const HttpResponse& r) {
+  json j = json::parse(r.body, nullptr, false);
+  return j.is_object() && j.contains("token") && j["token"].is_string()
+             ? j["token"].get<std::string>()
+             : "";
+}
+
+std::string password_body(const std::string& pw, const std::string& current = "") {
+  json j{{"password", pw}};
+  if (!current.empty()) j["current_password"] = current;
+  return j.dump();
+}
+
+TEST(InfoSqliteUsers, AnAdminListsUsersPageByPage) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  std::string admin = env.admin_token();
+  for (const char* e : {"b@example.com", "c@example.com", "d@example.com"}) {
+    ASSERT_TRUE(env.auth.create_user(e, std::string("name of ") + e, "password-1", "user").ok());
+  }
+  auto r = env.call("GET", "/v1/users", admin);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["total"], 4);
+  ASSERT_EQ(j["users"].size(), 4u);
+  EXPECT_EQ(j["users"][0]["email"], kAdmin);
+  EXPECT_EQ(j["users"][0]["role"], "admin");
+  EXPECT_EQ(j["users"][1], (json{{"id", 2},
+                                 {"email", "b@example.com"},
+                                 {"name", "name of b@example.com"},
+                                 {"role", "user"},
+                                 {"disabled", false}}));
+  for (auto& u : j["users"]) EXPECT_FALSE(u.contains("password")) << u.dump();
+
+  auto page = env.call("GET", "/v1/users", admin, {{"limit", "2"}, {"offset", "1"}});
+  ASSERT_EQ(page.status, 200) << page.body;
+  json p = json::parse(page.body);
+  EXPECT_EQ(p["total"], 4);
+  ASSERT_EQ(p["users"].size(), 2u);
+  EXPECT_EQ(p["users"][0]["email"], "b@example.com");
+  EXPECT_EQ(p["users"][1]["email"], "c@example.com");
+  auto past = env.call("GET", "/v1/users", admin, {{"offset", "10"}});
+  ASSERT_EQ(past.status, 200);
+  EXPECT_TRUE(json::parse(past.body)["users"].empty());
+  for (auto bad : std::vector<std::map<std::string, std::string>>{
+           {{"limit", "0"}}, {{"limit", "1001"}}, {{"limit", "x"}}, {{"offset", "-1"}}}) {
+    auto b = env.call("GET", "/v1/users", admin, bad);
+    EXPECT_EQ(b.status, 400) << bad.begin()->first << "=" << bad.begin()->second;
+    EXPECT_EQ(error_of(b)["code"], "invalid_argument");
+  }
+  // Only an admin.
+  auto c = env.login("c@example.com", "password-1");
+  ASSERT_EQ(c.status, 200);
+  auto denied = env.call("GET", "/v1/users", token_of(c));
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(error_of(denied)["code"], "permission_denied");
+}
+
+TEST(InfoSqliteUsers, MeIsTheCaller) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  std::string user = env.user_token("me@example.com");
+  auto r = env.call("GET", "/v1/users/me", user);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["email"], "me@example.com");
+  EXPECT_EQ(j["role"], "user");
+  EXPECT_TRUE(j["id"].is_number_integer());
+}
+
+TEST(InfoSqliteUsers, AnAdminSetsAnotherUsersPasswordAndTheirSessionsEnd) {
+  TempDir dir;
+  const std::string audit = dir.file("audit.log");
+  InfoEnv env({{"audit_log", audit}});
+  ASSERT_TRUE(env.status.ok()) << env.status.to_string();
+  std::string admin = env.admin_token();
+  std::string bob = env.user_token("bob@example.com");
+  const std::string bob_id = std::to_string(env.auth.find_user("bob@example.com")->id);
+
+  auto r = env.call("POST", "/v1/users/" + bob_id + "/password", admin, {},
+                    password_body("bob-new-password"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["user"]["email"], "bob@example.com");
+  EXPECT_EQ(j["sessions_ended"], true);
+  EXPECT_FALSE(j.contains("token"));  // not the admin's to hand out
+  EXPECT_EQ(header(r, "Cache-Control"), "no-store");
+  EXPECT_EQ(env.call("GET", "/v1/users/me", bob).status, 401);  // bob's session ended
+  EXPECT_EQ(env.call("GET", "/v1/users/me", admin).status, 200);
+  EXPECT_EQ(env.login("bob@example.com", "user-password").status, 401);
+  EXPECT_EQ(env.login("bob@example.com", "bob-new-password").status, 200);
+
+  EXPECT_EQ(
+      env.call("POST", "/v1/users/999/password", admin, {}, password_body("long-enough")).status,
+      404);
+  EXPECT_EQ(
+      env.call("POST", "/v1/users/x/password", admin, {}, password_body("long-enough")).status,
+      400);
+  for (std::string bad : {password_body("short"), std::string("[]"), std::string("{"),
+                          json{{"password", 12345678}}.dump(), std::string("{}")}) {
+    auto b = env.call("POST", "/v1/users/" + bob_id + "/password", admin, {}, bad);
+    EXPECT_EQ(b.status, 400) << bad;
+    EXPECT_EQ(error_of(b)["code"], "invalid_argument");
+  }
+  // A line in the audit log, never the password.
+  std::string log = read_file(audit);
+  EXPECT_NE(log.find("\"event\":\"user_password_changed\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"self\":false"), std::string::npos) << log;
+  EXPECT_EQ(log.find("bob-new-password"), std::string::npos) << log;
+  EXPECT_EQ(env.host->log_text().find("bob-new-password"), std::string::npos);
+}
+
+TEST(InfoSqliteUsers, AUserChangesOnlyTheirOwnPasswordAndNeedsTheCurrentOne) {
+  InfoEnv env;
+  ASSERT_TRUE(env.status.ok());
+  std::string admin = env.admin_token();
+  std::string bob = env.user_token("bob@example.com");
+  const std::string bob_id = std::to_string(env.auth.find_user("bob@example.com")->id);
+  const std::string admin_id = std::to_string(env.auth.find_user(kAdmin)->id);
+
+  // Not another user's, not even with that user's password.
+  auto other = env.call("POST", "/v1/users/" + admin_id + "/password", bob, {},
+                        password_body("taken-over-1", kAdminPw));
+  EXPECT_EQ(other.status, 403);
+  EXPECT_EQ(error_of(other)["code"], "permission_denied");
+  // The own one needs the current password: missing → 400, wrong → 403.
+  const std::string own = "/v1/users/" + bob_id + "/password";
+  EXPECT_EQ(env.call("POST", own, bob, {}, password_body("bob-new-password")).status, 400);
+  auto wrong = env.call("POST", own, bob, {}, password_body("bob-new-password", "not-it-at-all"));
+  EXPECT_EQ(wrong.status, 403);
+  EXPECT_EQ(error_of(wrong)["message"], "the current password is wrong");
+  EXPECT_EQ(env.login("bob@example.com", "user-password").status, 200);  // unchanged
+
+  auto ok = env.call("POST", own, bob, {}, password_body("bob-new-password", "user-password"));
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  json j = json::parse(ok.body);
+  EXPECT_EQ(j["user"]["email"], "bob@example.com");
+  // Every session ended, this one goes on with a fresh token.
+  const std::string fresh = token_of(ok);
+  ASSERT_FALSE(fresh.empty());
+  EXPECT_TRUE(j["expires_at"].is_string());
+  EXPECT_EQ(env.call("GET", "/v1/users/me", bob).status, 401);
+  EXPECT_EQ(env.call("GET", "/v1/users/me", fresh).status, 200);
+  EXPECT_EQ(env.login("bob@example.com", "user-password").status, 401);
+  EXPECT_EQ(env.login("bob@example.com", "bob-new-password").status, 200);
+
+  // An admin changing their own password gives the current one too.
+  const std::string admin_own = "/v1/users/" + admin_id + "/password";
+  EXPECT_EQ(env.call("POST", admin_own, admin, {}, password_body("admin-new-password")).status,
+            400);
+  EXPECT_EQ(
+      env.call("POST", admin_own, admin, {}, password_body("admin-new-password", kAdminPw)).status,
+      200);
+}
+
+// A wrong current password counts in the login throttle (docs/api.md): guessing it through the
+// password route is no faster than through the login.
+TEST(InfoSqliteUsers, WrongCurrentPasswordsCountInTheLoginThrottle) {
+  InfoEnv env({{"login_max_failures", std::int64_t(3)}});
+  ASSERT_TRUE(env.status.ok()) << env.status.to_string();
+  std::string bob = env.user_token("bob@example.com");
+  const std::string own =
+      "/v1/users/" + std::to_string(env.auth.find_user("bob@example.com")->id) + "/password";
+  for (int i = 0; i < 3; ++i) {
+    auto r = env.call("POST", own, bob, {},
+                      password_body("bob-new-password", "guess-" + std::to_string(i)));
+    EXPECT_EQ(r.status, 403) << r.body;
+  }
+  auto limited = env.call("POST", own, bob, {}, password_body("bob-new-password", "user-password"));
+  ASSERT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(error_of(limited)["code"], "rate_limited");
+  EXPECT_GE(std::atoi(header(limited, "Retry-After").c_str()), 1);
+  // The same counters as a login's.
+  EXPECT_EQ(env.login("bob@example.com", "user-password").status, 429);
+  EXPECT_EQ(env.call("GET", "/v1/users/me", bob).status, 200);  // the session itself stays
+}
+
+// An auth plugin built against ABI minor 1 has no list_users/set_password slots: 501, and the
+// other routes work.
+TEST(InfoSqliteUsers, APluginOfMinor1Answers501ForTheRoutesOfMinor2) {
+  void* lib = dlopen(DFD_TEST_AUTH_MINOR1, RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(lib, nullptr) << dlerror();
+  void* sym = dlsym(lib, kEntrySymbol);
+  ASSERT_NE(sym, nullptr);
+  auto entry = reinterpret_cast<PluginEntryFn*>(*static_cast<void* const*>(sym));
+  const PluginDescriptor* d = entry();
+  ASSERT_EQ(d->abi_minor, 1u);
+  FakeHost plugin_host;
+  Status error;
+  Plugin* made = d->create(plugin_host, &error);
+  ASSERT_NE(made, nullptr) << error.to_string();
+  auto* old_auth = static_cast<Auth*>(made);
+  {
+    InfoEnv env({}, nullptr, true, old_auth);
+    ASSERT_TRUE(env.status.ok()) << env.status.to_string();
+    EXPECT_NE(env.host->log_text().find("predates ABI minor 2"), std::string::npos);
+    std::string admin = env.admin_token();
+    auto list = env.call("GET", "/v1/users", admin);
+    EXPECT_EQ(list.status, 501) << list.body;
+    EXPECT_EQ(error_of(list)["code"], "not_supported");
+    auto pw = env.call("POST", "/v1/users/1/password", admin, {},
+                       password_body("admin-new-password", kAdminPw));
+    EXPECT_EQ(pw.status, 501) << pw.body;
+    EXPECT_EQ(env.login(kAdmin, kAdminPw).status, 200);  // the password did not change
+    EXPECT_EQ(env.call("GET", "/v1/users/me", admin).status, 200);
+  }
+  d->destroy(made);
+  dlclose(lib);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,6 +33,13 @@ struct User {
   std::string role;  // "admin" or "user"
 };
 
+// One row of list_users() (ABI minor 2): a user and whether it is disabled. A struct of its own so
+// that User's layout, which crosses the plugin boundary since minor 0, never changes.
+struct UserEntry {
+  User user;
+  bool disabled = false;
+};
+
 struct IssuedToken {
   std::string token;  // the secret, given to the caller once; never stored or logged
   TimePoint expires_at;
@@ -176,6 +183,32 @@ class Auth : public Plugin {
                                            std::vector<std::string>* hashes) noexcept {
     (void)user_id, (void)hashes;
     return Status::NotSupported("this auth plugin does not remember the tokens it issued");
+  }
+
+  // ---- ABI minor 2 (appended; SQLite iVersion style) ----
+  // A plugin built against minor 0 or 1 lacks these slots: call them only on a plugin whose
+  // descriptor's abi_minor is >= 2 (info-core checks with plugin_abi_minor() and answers 501
+  // otherwise). The defaults answer kNotSupported.
+
+  // At most `limit` users in id order, skipping the first `offset`; disabled ones included (with
+  // their flag). An offset past the end gives an empty list. `limit` 0 gives an empty list.
+  virtual Result<std::vector<UserEntry>> list_users(std::size_t limit,
+                                                    std::size_t offset) noexcept {
+    (void)limit, (void)offset;
+    return Status::NotSupported("this auth plugin cannot list users");
+  }
+  // How many users exist (disabled ones included), for paging.
+  virtual Result<std::int64_t> count_users() noexcept {
+    return Status::NotSupported("this auth plugin cannot list users");
+  }
+  // Replaces the password of `user_id`: a new random KDF salt, the configured iterations. It
+  // also ends every session of the user: all of the user's user tokens are deleted in the same
+  // transaction (the caller issues a fresh token if the user's own session should go on). The
+  // disabled flag and download tokens are left as they are. kNotFound for an unknown id,
+  // kInvalidArgument for an empty password. The password is never stored or logged.
+  virtual Status set_password(std::int64_t user_id, std::string_view new_password) noexcept {
+    (void)user_id, (void)new_password;
+    return Status::NotSupported("this auth plugin cannot change passwords");
   }
 };
 

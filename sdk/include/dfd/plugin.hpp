@@ -32,7 +32,8 @@ namespace dfd {
 inline constexpr std::uint32_t kAbiMajor = 2;
 // Minor 1 (appended, see auth.hpp): Auth::find_user_by_id, set_user_disabled, user_disabled,
 // revoke_user_tokens, revoke_download_tokens_of.
-inline constexpr std::uint32_t kAbiMinor = 1;
+// Minor 2 (appended, see auth.hpp): Auth::list_users, count_users, set_password.
+inline constexpr std::uint32_t kAbiMinor = 2;
 
 #define DFD_STRINGIFY_INNER(x) #x
 #define DFD_STRINGIFY(x) DFD_STRINGIFY_INNER(x)

@@ -23,6 +23,11 @@
 //   random garbage → never kValid (empty → kInvalid); two tokens for one scope differ; the issued
 //   record carries sha256_hex(token), the scope, the user and the expiry; revoke by hash →
 //   kRevoked; remember of the own record is idempotent; concurrent issue + verify from 4 threads.
+// For a plugin that stores users (supports_users(); the others skip these), ABI minor 2:
+//   list_users pages in id order with the disabled flag, count_users counts them all;
+//   set_password makes the old password fail and the new one work, ends every user token of the
+//   user (not of others), keeps the disabled flag, and refuses an unknown id (kNotFound) and an
+//   empty password (kInvalidArgument).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -287,6 +292,86 @@ TEST_P(AuthConformance, ConcurrentIssueAndVerify) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
+}
+
+// ---- users, ABI minor 2 (only for plugins that store users) ----
+
+TEST_P(AuthConformance, ListUsersPagesInIdOrderWithTheDisabledFlag) {
+  if (!auth().supports_users()) GTEST_SKIP() << "this plugin stores no users";
+  std::vector<std::int64_t> ids;
+  for (const char* e : {"ann@example.com", "bob@example.com", "cy@example.com"}) {
+    auto u = auth().create_user(e, std::string("N ") + e, "password-1", "user");
+    ASSERT_TRUE(u.ok()) << u.status().to_string();
+    ids.push_back(u->id);
+  }
+  ASSERT_TRUE(auth().set_user_disabled(ids[1], true).ok());
+  auto count = auth().count_users();
+  ASSERT_TRUE(count.ok()) << count.status().to_string();
+  EXPECT_EQ(*count, 3);
+  auto all = auth().list_users(100, 0);
+  ASSERT_TRUE(all.ok()) << all.status().to_string();
+  ASSERT_EQ(all->size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*all)[i].user.id, ids[i]);
+    EXPECT_EQ((*all)[i].disabled, i == 1) << i;
+    EXPECT_EQ((*all)[i].user.role, "user");
+  }
+  EXPECT_EQ((*all)[0].user.email, "ann@example.com");
+  EXPECT_EQ((*all)[0].user.name, "N ann@example.com");
+  auto first = auth().list_users(2, 0);
+  auto rest = auth().list_users(2, 2);
+  auto past = auth().list_users(2, 10);
+  auto none = auth().list_users(0, 0);
+  ASSERT_TRUE(first.ok() && rest.ok() && past.ok() && none.ok());
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[1].user.id, ids[1]);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].user.id, ids[2]);
+  EXPECT_TRUE(past->empty());
+  EXPECT_TRUE(none->empty());
+  // Absurd bounds are not an error (they are clamped).
+  auto huge = auth().list_users(SIZE_MAX, SIZE_MAX);
+  ASSERT_TRUE(huge.ok()) << huge.status().to_string();
+  EXPECT_TRUE(huge->empty());
+}
+
+TEST_P(AuthConformance, SetPasswordReplacesItAndEndsTheUsersSessions) {
+  if (!auth().supports_users()) GTEST_SKIP() << "this plugin stores no users";
+  auto u = auth().create_user("dee@example.com", "Dee", "old-password", "user");
+  auto other = auth().create_user("eve@example.com", "Eve", "eve-password", "user");
+  ASSERT_TRUE(u.ok() && other.ok());
+  auto t1 = auth().issue_user_token(u->id, std::chrono::seconds(600));
+  auto t2 = auth().issue_user_token(u->id, std::chrono::seconds(600));
+  auto t_other = auth().issue_user_token(other->id, std::chrono::seconds(600));
+  ASSERT_TRUE(t1.ok() && t2.ok() && t_other.ok());
+
+  ASSERT_TRUE(auth().set_password(u->id, "new-password").ok());
+  EXPECT_EQ(auth().check_password("dee@example.com", "old-password").status().code(),
+            dfd::Code::kUnauthenticated);
+  auto ok = auth().check_password("dee@example.com", "new-password");
+  ASSERT_TRUE(ok.ok()) << ok.status().to_string();
+  EXPECT_EQ(ok->id, u->id);
+  // Every session of that user ended; another user's did not.
+  EXPECT_FALSE(auth().verify_user_token(t1->token).ok());
+  EXPECT_FALSE(auth().verify_user_token(t2->token).ok());
+  EXPECT_TRUE(auth().verify_user_token(t_other->token).ok());
+  // A token issued afterwards works.
+  auto t3 = auth().issue_user_token(u->id, std::chrono::seconds(600));
+  ASSERT_TRUE(t3.ok());
+  EXPECT_TRUE(auth().verify_user_token(t3->token).ok());
+
+  EXPECT_EQ(auth().set_password(u->id, "").code(), dfd::Code::kInvalidArgument);
+  EXPECT_TRUE(auth().check_password("dee@example.com", "new-password").ok());
+  EXPECT_EQ(auth().set_password(987654321, "whatever-1").code(), dfd::Code::kNotFound);
+
+  // The disabled flag stays as it is.
+  ASSERT_TRUE(auth().set_user_disabled(u->id, true).ok());
+  ASSERT_TRUE(auth().set_password(u->id, "third-password").ok());
+  EXPECT_EQ(auth().check_password("dee@example.com", "third-password").status().code(),
+            dfd::Code::kPermissionDenied);
+  auto d = auth().user_disabled(u->id);
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(*d);
 }
 
 #endif  // DFD_AUTH_CONFORMANCE_INTERFACE_ONLY
