@@ -13,9 +13,9 @@
 //   download_outcomes.cpp   what an ended copy means: verified (advance_verified_prefix()),
 //                           strikes, backoff, drops, token renewal.
 //   download_progress.cpp   the Progress callback.
-//   download_window.cpp     the streaming hooks of -o -: window_bytes and on_prefix.
 //   download_throttle.cpp   --limit-rate / --per-server-rate: the limiter's pause and resume of
 //                           transfers (rate_limiter.hpp).
+//   download_window.cpp     the streaming hooks of -o -: window_bytes and on_prefix.
 //   part_store.{hpp,cpp}    PATH.dfd-part and PATH.dfd-state: open/resume, write, save, reverify,
 //                           commit (a class of its own).
 //   http_fault.{hpp,cpp}    the HTTP status -> Fault rule.
@@ -202,13 +202,6 @@ struct DownloadEngine {
   bool renew_token();
   void save_state(bool always);
 
-  // ------------------------------------------------------------ download_window.cpp (-o -)
-  std::uint64_t prefix_reported = 0;  // bytes [0, n) handed to options.on_prefix
-  // options.window_bytes: may the next fresh chunk be fetched now?
-  bool next_chunk_in_window() const;
-  // options.on_prefix with what the whole-file hasher has consumed (the last chunk only when
-  // `final`: after the whole-file digest matched).
-  void report_prefix(bool final);
   // ------------------------------------------------------------ download_throttle.cpp
   // In the body callback: may `t` take these `n` bytes now (they are counted), or must it pause
   // (t.throttled; the callback returns CURL_WRITEFUNC_PAUSE)?
@@ -220,6 +213,14 @@ struct DownloadEngine {
   long receive_buffer() const;
   long min_speed() const;
   std::size_t limiter_slot(int server);
+
+  // ------------------------------------------------------------ download_window.cpp (-o -)
+  std::uint64_t prefix_reported = 0;  // bytes [0, n) handed to options.on_prefix
+  // options.window_bytes: may the next fresh chunk be fetched now?
+  bool next_chunk_in_window() const;
+  // options.on_prefix with what the whole-file hasher has consumed (the last chunk only when
+  // `final`: after the whole-file digest matched).
+  void report_prefix(bool final);
 
   // ------------------------------------------------------------ download_progress.cpp
   Progress progress(Clock::time_point now, bool final);

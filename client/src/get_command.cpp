@@ -74,8 +74,8 @@ struct GetContext {
       : go(options),
         limiter(std::make_shared<RateLimiter>(options.limit_rate, options.per_server_rate)) {}
   const GetOptions& go;
-  bool several = false;                  // more than one file argument
   std::shared_ptr<RateLimiter> limiter;  // --limit-rate, --per-server-rate: for every file
+  bool several = false;                  // more than one file argument
   SteadyTime deadline{};
   PathsInUse paths;
 };

@@ -232,8 +232,8 @@ int main(int argc, char** argv) {
         ->type_name("RATE");
   };
   rate_option("--limit-rate", go.limit_rate,
-              "at most RATE bytes/s for the whole download, every server together: 500K, 20M, "
-              "1.5G (K/M/G = 1024 powers; 0 = no limit)");
+              "at most RATE bytes/s for the whole command, every file and server together: 500K, "
+              "20M, 1.5G (K/M/G = 1024 powers; 0 = no limit)");
   rate_option("--per-server-rate", go.per_server_rate,
               "at most RATE bytes/s from each file server (0 = no limit)");
 
