@@ -108,7 +108,7 @@ struct Reader {
              "'" + printable(n.as_string()->get()) + "' is not a rate (" + kRateSyntax + ")");
       return *r;
     }
-    if (n.is_integer() || n.is_floating_point()) return number(n, key, 0, 1e15);
+    if (n.is_integer() || n.is_floating_point()) return number(n, key, 0, kMaxRate);
     fail(n, key, std::string("expected a rate like \"20M\" or a number, got ") + type_name(n));
   }
   bool boolean(const toml::node& n, std::string_view key) const {
@@ -170,7 +170,7 @@ ClientConfig parse_client_config(std::string_view text, const std::string& file)
     } else if (key == "per_server_rate") {
       c.per_server_rate = r.rate(v, key);
     } else if (key == "timeout") {
-      c.timeout_s = r.number(v, key, 0.001, 86400);
+      c.timeout_s = r.number(v, key, 0.1, 86400);  // as --timeout
     } else if (key == "cacert") {
       c.cacert = r.path(v, key);
     } else if (key == "cert") {

@@ -129,7 +129,7 @@ TEST(ClientConfigParse, ErrorsNameFileLineAndKey) {
       {"limit_rate = \"fast\"\n", "c.toml:1: key 'limit_rate': 'fast' is not a rate"},
       {"limit_rate = true\n", "c.toml:1: key 'limit_rate': expected a rate like \"20M\""},
       {"limit_rate = -5\n", "c.toml:1: key 'limit_rate': -5 is out of range"},
-      {"timeout = 0\n", "c.toml:1: key 'timeout': 0 is out of range"},
+      {"timeout = 0.05\n", "c.toml:1: key 'timeout': 0.05 is out of range [0.1, 86400]"},
       {"timeout = \"10\"\n", "c.toml:1: key 'timeout': expected a number, got a string"},
       {"server = \"\"\n", "c.toml:1: key 'server': must not be empty"},
       {"zone = \"a\\u001b[2J\"\n", "c.toml:1: key 'zone': control characters are not allowed"},
