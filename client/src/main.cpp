@@ -287,7 +287,23 @@ int main(int argc, char** argv) {
   try {
     app.parse(std::move(args));
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
+    // --help and --version print as CLI11 does; a usage error is one "dfd: " line like every
+    // other error, naming where the options are.
+    int rc = e.get_exit_code() == 0 ? app.exit(e) : 1;
+    if (rc != 0) {
+      std::string command;
+      for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
+        sub = sub->get_subcommands().front();
+        command += " " + sub->get_name();
+      }
+      std::string what = e.what();
+      std::string name;
+      if (command.empty() && !words.empty() && words.front()[0] != '-' &&
+          !command_of(app, {words.front()}, name))
+        what = "unknown command '" + words.front() + "'";
+      std::fprintf(stderr, "dfd: %s (see 'dfd help%s')\n", printable(what).c_str(),
+                   command.c_str());
+    }
     // Issue 13 (address): `dfd get --json` prints its one JSON document for a bad command line too.
     bool get_json = false;
     bool seen_get = false;
@@ -303,7 +319,7 @@ int main(int argc, char** argv) {
     std::string name;
     const CLI::App* cmd = command_of(app, help_words, name);
     if (!cmd) {
-      std::fprintf(stderr, "dfd: help: no command '%s'; the commands are listed by 'dfd help'\n",
+      std::fprintf(stderr, "dfd: help: unknown command '%s' (see 'dfd help')\n",
                    printable(help_words.empty() ? "" : help_words.back()).c_str());
       return exit_code::kUsage;
     }

@@ -59,7 +59,11 @@ has "Examples:"
 run 0 "$DFD" help get
 cmp -s "$T/out" "$T/help-get" || fail "'dfd help get' differs from 'dfd get --help'"
 run 2 "$DFD" help nosuch
-has "dfd: help: no command 'nosuch'"
+has "dfd: help: unknown command 'nosuch' (see 'dfd help')"
+run 2 "$DFD" nosuch
+has "dfd: unknown command 'nosuch' (see 'dfd help')"
+run 2 "$DFD" get --no-such-option
+has "dfd: The following argument was not expected: --no-such-option (see 'dfd help get')"
 pass "dfd help [COMMAND] = --help, with examples, environment and every exit code"
 
 # ---------------------------------------------------------------- options before the command
