@@ -296,7 +296,7 @@ TEST_F(ClientAdminCli, GuessingTheCurrentPasswordIsThrottled) {
   }
   r = carol.dfd({"user", "passwd", "--password-stdin"}, "carol-password\nnew-carol-password\n");
   EXPECT_EQ(r.status, kThrottled) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("retry in"));
+  EXPECT_THAT(r.output, HasSubstr("try again in"));
   EXPECT_EQ(carol.dfd({"ls"}).status, 0);  // the session itself stays
 }
 
