@@ -62,7 +62,7 @@ def extract(markdown: str) -> List[Command]:
                 text = line[2:]
                 while text.endswith("\\") and i + 1 < len(lines):
                     i += 1
-                    text = text[:-1] + "\n" + lines[i]
+                    text = text + "\n" + lines[i]  # bash reads the backslash-newline
                 m = HEREDOC.search(text)
                 if m:
                     delim = m.group(2)
