@@ -39,6 +39,21 @@ int main(int argc, char** argv) {
                                         std::to_string(dfd::kAbiMajor) + "." +
                                         std::to_string(dfd::kAbiMinor) + ", " +
                                         dfd::kBuildSignature + ")");
+  app.footer(
+      "Examples:\n"
+      "  dfd-host --config configs/all-in-one.toml --check   validate, print the plugins, exit\n"
+      "  dfd-host --config configs/info.toml                 serve until SIGINT/SIGTERM\n"
+      "  dfd-host keygen --out /etc/dfd/keys --name fs-a1    a key pair for signed events\n"
+      "\n"
+      "Environment: only what the config names with ${VAR} or ${VAR:-default}.\n"
+      "\n"
+      "Exit codes:\n"
+      "  0  stopped cleanly; --check found no problem; keygen wrote the keys\n"
+      "  1  a failure at start or while running (the message is on stderr)\n"
+      "  2  a bad command line, no --config, or a config file that cannot be read or parsed\n"
+      "  3  shutdown did not finish in time (the watchdog ended the process)\n"
+      "\n"
+      "More: man dfd-host, docs/host.md.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -234,6 +234,9 @@ if [ -x "$HOST" ]; then
     sed -E 's/^[ ,]//' | sort -u | while read -r o; do
     grep -qE -- "(^|[^a-zA-Z-])$o([^a-zA-Z-]|$)" "$T/page" || fail "man/dfd-host.1 lacks $o"
   done
+  "$HOST" --help | sed -n '/^Exit codes:/,/^$/p' | grep -oE '^  [0-9]+ ' | while read -r code; do
+    grep -qE "^ +$code( +[A-Za-z]|$)" "$T/page" || fail "man/dfd-host.1 EXIT STATUS lacks $code"
+  done
   rc=0
   "$HOST" --no-such-option >/dev/null 2>&1 || rc=$?
   [ $rc = 2 ] || fail "dfd-host --no-such-option: exit $rc, want 2 (man/dfd-host.1)"
