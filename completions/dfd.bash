@@ -14,6 +14,8 @@ _dfd_global_opts="--server --cacert --cert --key --timeout -h --help --version"
 # The options of one command (after the global ones, which every command takes too).
 _dfd_command_opts() {
   case $1 in
+  # Before the command name (dfd moves options after it): every command's options.
+  "") echo "$(_dfd_command_opts get) $(_dfd_command_opts login) $(_dfd_command_opts user-add)" ;;
   login) echo "--email --password-stdin" ;;
   logout | revoke | help) echo "" ;;
   ls) echo "--json" ;;

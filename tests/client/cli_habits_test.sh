@@ -169,6 +169,7 @@ complete_words() {
 [ "$(complete_words dfd get --li)" = --limit-rate ] || fail "dfd get --li<TAB>: '$(complete_words dfd get --li)'"
 [ "$(complete_words dfd --zone a get --per-server-r)" = --per-server-rate ] || fail "dfd --zone a get --per-server-r<TAB>"
 [ "$(complete_words dfd --ser)" = --server ] || fail "dfd --ser<TAB>: '$(complete_words dfd --ser)'"
+[ "$(complete_words dfd --zo)" = --zone ] || fail "dfd --zo<TAB>: '$(complete_words dfd --zo)'"
 [ "$(complete_words dfd help ge)" = get ] || fail "dfd help ge<TAB>"
 [ "$(complete_words dfd user l)" = list ] || fail "dfd user l<TAB>: '$(complete_words dfd user l)'"
 mkdir -p "$T/cwd/sub dir" && touch "$T/cwd/file.txt"
@@ -196,8 +197,9 @@ if command -v zsh >/dev/null; then
   }
   [ "$(zsh_complete "dfd g")" = get ] || fail "zsh: dfd g<TAB>: '$(zsh_complete "dfd g")'"
   [ "$(zsh_complete "dfd get --li")" = --limit-rate ] || fail "zsh: dfd get --li<TAB>"
-  [ "$(zsh_complete "dfd get --zone a --per-server-r")" = --per-server-rate ] ||
-    fail "zsh: dfd get --zone a --per-server-r<TAB>"
+  [ "$(zsh_complete "dfd --zone a get --per-server-r")" = --per-server-rate ] ||
+    fail "zsh: dfd --zone a get --per-server-r<TAB>"
+  [ "$(zsh_complete "dfd --zo")" = --zone ] || fail "zsh: dfd --zo<TAB>"
   [ "$(zsh_complete "dfd user l")" = list ] || fail "zsh: dfd user l<TAB>"
   got=$(zsh_complete "$T/catalog/dfd get bi" | tr '\n' '|')
   [ "$got" = "big.iso|bigger one.iso|" ] || fail "zsh: dfd get bi<TAB> with a catalog: '$got'"
