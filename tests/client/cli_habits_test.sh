@@ -4,8 +4,11 @@
 # - options before the command name work like after it;
 # - the config file: found by DFD_CONFIG / XDG_CONFIG_HOME, precedence command line > environment
 #   > file, errors name file:line:key (exit 2);
-# - bash completion (completions/dfd.bash) completes commands, options and names, and every option
-#   any `dfd COMMAND --help` prints is in both completion files and in man/dfd.1;
+# - usage errors are one "dfd: ..." line naming the help to read;
+# - bash completion (completions/dfd.bash, through COMP_WORDS) and zsh completion (completions/_dfd,
+#   through zpty + compinit: tests/client/zsh_complete.zsh; skipped without zsh) complete commands,
+#   options and names, and every option any `dfd COMMAND --help` prints is in both completion
+#   files and in man/dfd.1;
 # - the man pages render without groff warnings and name every option of dfd-host --help;
 # - `cmake --install` puts the man pages and the completions under the prefix.
 # Usage: cli_habits_test.sh BUILD_DIR SOURCE_DIR
