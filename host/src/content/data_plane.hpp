@@ -62,6 +62,8 @@ struct DataPlaneOptions {
   // Issue 12: TLS. Both set → the data plane accepts only TLS (PEM certificate chain and key).
   std::string tls_cert{};
   std::string tls_key{};
+  // Issue 14: the access log (access_log.hpp): a file path, "-" for stderr, "" for none.
+  std::string access_log{};
 };
 
 class DataPlane {
@@ -80,6 +82,8 @@ class DataPlane {
   void stop(int grace_ms) noexcept;
   // The token store changed (a token.issued/revoked event was applied): re-check parked requests.
   void notify_tokens_changed() noexcept;
+  // Reopens the access log file by its path (after a log rotation); nothing without one.
+  void reopen_access_log() noexcept;
 
   std::string bound_address() const;  // "127.0.0.1:PORT" after start()
   int port() const noexcept;
