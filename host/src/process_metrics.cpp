@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -73,19 +74,20 @@ std::optional<ProcessStat> parse_proc_stat(std::string_view text, long ticks, lo
   return p;
 }
 
-std::optional<double> parse_boot_time(std::string_view proc_stat) {
-  std::istringstream in{std::string(proc_stat)};
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("btime ", 0) == 0) return number(line.substr(6));
+std::optional<double> boot_time_seconds() {
+  timespec real{}, boot{};
+  if (::clock_gettime(CLOCK_REALTIME, &real) != 0 || ::clock_gettime(CLOCK_BOOTTIME, &boot) != 0) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  return static_cast<double>(real.tv_sec - boot.tv_sec) +
+         static_cast<double>(real.tv_nsec - boot.tv_nsec) / 1e9;
 }
 
 std::string render_process_metrics() {
   std::ostringstream os;
   auto stat = parse_proc_stat(read_proc("/proc/self/stat"), ::sysconf(_SC_CLK_TCK),
                               ::sysconf(_SC_PAGESIZE));
-  auto boot = parse_boot_time(read_proc("/proc/stat"));
+  auto boot = boot_time_seconds();
   rlimit nofile{};
   std::optional<double> max_fds;
   if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {

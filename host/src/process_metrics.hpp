@@ -6,7 +6,8 @@
 //   process_open_fds                 open file descriptors
 //   process_max_fds                  RLIMIT_NOFILE (soft limit)
 //   process_start_time_seconds       start time, seconds since the Unix epoch
-// A value that cannot be read is left out (never a made-up 0).
+// A value that cannot be read is left out (never a made-up 0). Only /proc/self is read, so the
+// series work under systemd's ProcSubset=pid.
 //
 // Thread-safety: pure functions plus reads of /proc; callable from any thread.
 #pragma once
@@ -28,8 +29,10 @@ struct ProcessStat {
 // are counted after its last ')'). `ticks` = sysconf(_SC_CLK_TCK), `page` = the page size.
 std::optional<ProcessStat> parse_proc_stat(std::string_view text, long ticks, long page);
 
-// The "btime" line of /proc/stat: boot time in seconds since the epoch.
-std::optional<double> parse_boot_time(std::string_view proc_stat);
+// The boot time in seconds since the epoch, from the clocks (CLOCK_REALTIME - CLOCK_BOOTTIME, the
+// base of /proc/PID/stat's start time) rather than /proc/stat, which a systemd unit with
+// ProcSubset=pid cannot read.
+std::optional<double> boot_time_seconds();
 
 // The process_* families in the text exposition format 0.0.4, for this process.
 std::string render_process_metrics();

@@ -311,10 +311,15 @@ TEST(ProcessMetrics, ParsesProcStatPastACommandNameWithSpacesAndParentheses) {
   EXPECT_FALSE(dfd::host::parse_proc_stat("garbage", 100, 4096).has_value());
 }
 
-TEST(ProcessMetrics, BootTime) {
-  EXPECT_EQ(dfd::host::parse_boot_time("cpu  1 2 3\nbtime 1764460000\nprocesses 9\n"),
-            1764460000.0);
-  EXPECT_FALSE(dfd::host::parse_boot_time("cpu 1 2 3\n").has_value());
+TEST(ProcessMetrics, BootTimeFromTheClocksMatchesProcStat) {
+  auto boot = dfd::host::boot_time_seconds();
+  ASSERT_TRUE(boot.has_value());
+  // /proc/stat's btime (whole seconds) is the kernel's own figure of the same thing.
+  std::string stat = dfd::test::read_file("/proc/stat");
+  auto at = stat.find("\nbtime ");
+  ASSERT_NE(at, std::string::npos);
+  double btime = std::stod(stat.substr(at + 7));
+  EXPECT_NEAR(*boot, btime, 2.0);
 }
 
 TEST(ProcessMetrics, RenderReadsThisProcess) {

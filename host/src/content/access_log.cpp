@@ -192,11 +192,11 @@ void AccessLog::submit(std::string& lines) {
     std::lock_guard<std::mutex> g(mu_);
     if (pending_.size() + lines.size() > kMaxPendingBytes) {
       dropped_.add(static_cast<double>(count_lines(lines)));
-    } else if (pending_.empty()) {
-      pending_.swap(lines);  // the common case: no copy
-      wake = true;
     } else {
-      pending_ += lines;
+      // The writer sleeps until the first line of a batch, then gathers for kGatherTime or
+      // kWriteBytes: a few wake-ups per second, whatever the request rate.
+      wake = pending_.empty() || pending_.size() + lines.size() >= kWriteBytes;
+      pending_ += lines;  // a copy, so the loop's buffer keeps its capacity
     }
   }
   lines.clear();
@@ -214,8 +214,10 @@ void AccessLog::reopen() {
 void AccessLog::run() {
   std::string batch;
   std::unique_lock<std::mutex> lock(mu_);
+  auto urgent = [this] { return stop_ || reopen_ || pending_.size() >= kWriteBytes; };
   while (true) {
     cv_.wait(lock, [this] { return stop_ || reopen_ || !pending_.empty(); });
+    cv_.wait_for(lock, kGatherTime, urgent);
     bool reopen = reopen_;
     reopen_ = false;
     batch.clear();
