@@ -267,7 +267,6 @@ int run_host(const HostOptions& options) {
 
   int sig = wait_for_termination(*log, [&] {
     if (content) content->rescan();
-    if (content) content->reopen_logs();  // issue 14 (observe): the access log after a rotation
     if (event_signing.broker) {
       if (Status st = event_signing.broker->reload_trusted_keys(); !st.ok()) {
         log->error("[events] trusted_keys not reloaded (the old keys stay): {}", st.message());

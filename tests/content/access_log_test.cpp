@@ -3,6 +3,7 @@
 // sent (or the one the server made, echoed in the response), never the token or the query.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -163,6 +164,26 @@ TEST_F(AccessLogTest, AResponseCutOffByTheClientIsLoggedIncomplete) {
   EXPECT_EQ((*cut)["complete"], false);
   EXPECT_LT((*cut)["bytes"].get<std::uint64_t>(), big.size());
   EXPECT_EQ((*cut)["file_name"], "big.bin");
+}
+
+TEST_F(AccessLogTest, ARotatedFileIsFollowedWithoutASignal) {
+  start_logging();
+  ASSERT_EQ(get(uid_, {bearer(token_), "Range: bytes=0-0", "X-Request-Id: before-1"}).status, 206);
+  // The writer gathers lines for a moment: wait until the first one is in the file.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (read_file(log_path_).find("before-1") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_NE(read_file(log_path_).find("before-1"), std::string::npos);
+  ASSERT_EQ(::rename(log_path_.c_str(), (log_path_ + ".1").c_str()), 0);  // what logrotate does
+  ASSERT_EQ(get(uid_, {bearer(token_), "Range: bytes=0-0", "X-Request-Id: after-1"}).status, 206);
+  auto now = stop_and_read();
+  auto old = read_lines(log_path_ + ".1");
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0]["request_id"], "after-1");
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0]["request_id"], "before-1");
 }
 
 TEST_F(AccessLogTest, AnUnwritableLogRefusesToStart) {

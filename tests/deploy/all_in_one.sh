@@ -34,7 +34,7 @@ print(*[x.getsockname()[1] for x in s])')
   export DFD_SERVER=$scheme://127.0.0.1:$cport XDG_CONFIG_HOME=$T/$mode/xdg
   if [ "$mode" = tls ]; then export DFD_CA_BUNDLE=$T/pki/ca.pem; else unset DFD_CA_BUNDLE; fi
 
-  wait_http_200 "$DFD_SERVER/healthz" $host_pid "$T/$mode/host.log" "[$mode] the all-in-one dfd-host"
+  wait_healthz "$DFD_SERVER" $host_pid "$T/$mode/host.log" "[$mode] the all-in-one dfd-host"
   pass "[$mode] all-in-one host healthy ($DFD_SERVER)"
 
   printf '%s\n' "$password" | "$DFD" login --email solo@dfd.local --password-stdin || fail "[$mode] dfd login"

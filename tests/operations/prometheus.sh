@@ -53,7 +53,7 @@ env DFD_STATE_DIR="$T/state" DFD_STORAGE_ROOT="$T/files" \
 host_pid=$!
 CLEANUPS+=("kill -KILL $host_pid 2>/dev/null")
 export DFD_SERVER=https://127.0.0.1:$cport XDG_CONFIG_HOME=$T/xdg DFD_CA_BUNDLE=$T/pki/ca.pem
-wait_http_200 "$DFD_SERVER/livez" $host_pid "$T/host.log" "the all-in-one dfd-host"
+wait_healthz "$DFD_SERVER" $host_pid "$T/host.log" "the all-in-one dfd-host"
 grep -q "access log to '$T/access.log'" "$T/host.log" || fail "dfd-host did not say where its access log goes"
 pass "all-in-one dfd-host up (HTTPS, admin token, access log)"
 

@@ -203,42 +203,49 @@ void AccessLog::submit(std::string& lines) {
   if (wake) cv_.notify_one();
 }
 
-void AccessLog::reopen() {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    reopen_ = true;
-  }
-  cv_.notify_one();
-}
-
 void AccessLog::run() {
   std::string batch;
   std::unique_lock<std::mutex> lock(mu_);
-  auto urgent = [this] { return stop_ || reopen_ || pending_.size() >= kWriteBytes; };
+  auto urgent = [this] { return stop_ || pending_.size() >= kWriteBytes; };
   while (true) {
-    cv_.wait(lock, [this] { return stop_ || reopen_ || !pending_.empty(); });
+    cv_.wait(lock, [this] { return stop_ || !pending_.empty(); });
     cv_.wait_for(lock, kGatherTime, urgent);
-    bool reopen = reopen_;
-    reopen_ = false;
     batch.clear();
     batch.swap(pending_);
     bool stop = stop_;
     lock.unlock();
-    if (!batch.empty()) write_all(batch);
-    if (reopen && path_ != "-") {
-      int fd = open_append(path_);
-      if (fd < 0) {
-        log_.error("[content] access_log '" + path_ +
-                   "': cannot reopen (the old file stays): " + std::strerror(errno));
-      } else {
-        ::close(fd_);
-        fd_ = fd;
-        error_logged_ = false;
-      }
+    if (!batch.empty()) {
+      follow_rotation();
+      write_all(batch);
     }
     lock.lock();
     if (stop && pending_.empty()) return;
   }
+}
+
+// A file moved away or deleted (logrotate) is left to its new owner: the lines go to a new file at
+// the path. If that cannot be created, the old file keeps them (and the error is logged once).
+void AccessLog::follow_rotation() {
+  if (path_ == "-") return;
+  struct stat named {
+  }, open{};
+  bool same = ::stat(path_.c_str(), &named) == 0 && ::fstat(fd_, &open) == 0 &&
+              named.st_dev == open.st_dev && named.st_ino == open.st_ino;
+  if (same) return;
+  int fd = open_append(path_);
+  if (fd < 0) {
+    if (!reopen_logged_) {
+      reopen_logged_ = true;
+      log_.error("[content] access_log '" + path_ + "': the file was moved or deleted and a new " +
+                 "one cannot be created (" + std::strerror(errno) + "); writing to the old one");
+    }
+    return;
+  }
+  ::close(fd_);
+  fd_ = fd;
+  reopen_logged_ = false;
+  error_logged_ = false;
+  log_.info("[content] access_log '" + path_ + "': the file was rotated; writing to a new one");
 }
 
 void AccessLog::write_all(const std::string& bytes) {
@@ -257,7 +264,7 @@ void AccessLog::write_all(const std::string& bytes) {
     if (n <= 0) {
       write_errors_.add(1);
       if (!error_logged_) {
-        error_logged_ = true;  // once until the next successful reopen
+        error_logged_ = true;  // once until the file is reopened
         log_.error("[content] access_log '" + path_ + "': write failed: " +
                    std::string(n < 0 ? std::strerror(errno) : "nothing written") +
                    "; lines are lost until it works again");

@@ -16,8 +16,12 @@
 // further lines are dropped and counted (dfd_content_access_log_dropped_total) instead of slowing
 // the data plane.
 //
-// Thread-safety: append_access_line() is pure. AccessLog::submit() and reopen() may be called
-// from any thread; the destructor (from the owner) writes what is pending and joins the writer.
+// Rotation: before each write the writer checks that the path still names the file it has open
+// (stat, at most 10 times a second); when the file was moved or deleted (logrotate) it opens a
+// new one at the path, so no signal is needed. Truncation in place (copytruncate) works as is.
+//
+// Thread-safety: append_access_line() is pure. AccessLog::submit() may be called from any thread;
+// the destructor (from the owner) writes what is pending and joins the writer.
 #pragma once
 
 #include <chrono>
@@ -81,13 +85,12 @@ class AccessLog {
 
   // Takes the lines in `lines` (whole lines; `lines` is left empty). Never waits for I/O.
   void submit(std::string& lines);
-  // Reopens the file by its path on the writer thread (after a log rotation; SIGHUP).
-  void reopen();
 
  private:
   AccessLog(std::string path, int fd, Logger& log, Metrics& metrics);
   void run();
   void write_all(const std::string& bytes);
+  void follow_rotation();
 
   std::string path_;
   int fd_;
@@ -98,9 +101,9 @@ class AccessLog {
   std::mutex mu_;
   std::condition_variable cv_;
   std::string pending_;
-  bool reopen_ = false;
   bool stop_ = false;
   bool error_logged_ = false;
+  bool reopen_logged_ = false;
   std::thread writer_;  // last: starts after the members it uses exist
 };
 

@@ -561,11 +561,6 @@ void ContentService::rescan() noexcept {
   m.cv.notify_all();
 }
 
-void ContentService::reopen_logs() noexcept {
-  Impl& m = *impl_;
-  if (m.started.load() && m.plane) m.plane->reopen_access_log();
-}
-
 Health ContentService::health() const noexcept {
   const Impl& m = *impl_;
   if (!m.started.load() || !m.plane || !m.plane->running())

@@ -94,8 +94,6 @@ class ContentService {
   void stop(int grace_ms) noexcept;
   // Rescans storage now (SIGHUP); publishes the changes. Thread-safe.
   void rescan() noexcept;
-  // Reopens the access log file (SIGHUP, after a log rotation). Thread-safe.
-  void reopen_logs() noexcept;
   Health health() const noexcept;
   // The bound data-plane address "127.0.0.1:PORT" and public URL (after start()).
   std::string bound_address() const;

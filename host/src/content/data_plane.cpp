@@ -119,11 +119,6 @@ void DataPlane::notify_tokens_changed() noexcept {
   for (auto& l : m.loops) l->post_tokens_changed();
 }
 
-void DataPlane::reopen_access_log() noexcept {
-  std::lock_guard<std::mutex> g(impl_->lifecycle_mu);
-  if (impl_->ctx.access_log) impl_->ctx.access_log->reopen();
-}
-
 std::string DataPlane::bound_address() const {
   return impl_->ctx.listener.bound_address();
 }

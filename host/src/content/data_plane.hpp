@@ -82,8 +82,6 @@ class DataPlane {
   void stop(int grace_ms) noexcept;
   // The token store changed (a token.issued/revoked event was applied): re-check parked requests.
   void notify_tokens_changed() noexcept;
-  // Reopens the access log file by its path (after a log rotation); nothing without one.
-  void reopen_access_log() noexcept;
 
   std::string bound_address() const;  // "127.0.0.1:PORT" after start()
   int port() const noexcept;
