@@ -1,10 +1,12 @@
 // Issue 14 (observe): the data plane's access log and X-Request-Id, in process over real loopback
 // sockets (data_plane_fixture.hpp): one JSON line per answered request, with the id the client
 // sent (or the one the server made, echoed in the response), never the token or the query.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <sstream>
@@ -184,6 +186,33 @@ TEST_F(AccessLogTest, ARotatedFileIsFollowedWithoutASignal) {
   EXPECT_EQ(now[0]["request_id"], "after-1");
   ASSERT_EQ(old.size(), 1u);
   EXPECT_EQ(old[0]["request_id"], "before-1");
+  EXPECT_THAT(host_.log_text(), HasSubstr("the file was rotated; writing to a new one"));
+}
+
+TEST_F(AccessLogTest, DashWritesToStandardError) {
+  // The plane takes its own copy of stderr when it starts: point stderr at a file for that moment.
+  std::string captured = dir_.file("stderr.txt");
+  int file = ::open(captured.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(file, 0);
+  int saved = ::dup(2);
+  ::dup2(file, 2);
+  host::DataPlaneOptions o;
+  o.access_log = "-";
+  start(o);
+  ::dup2(saved, 2);
+  ::close(saved);
+  ::close(file);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(
+        get(uid_, {bearer(token_), "Range: bytes=0-0", "X-Request-Id: stderr-" + std::to_string(i)})
+            .status,
+        206);
+  }
+  plane_->stop(1000);
+  auto lines = read_lines(captured);
+  ASSERT_EQ(lines.size(), 3u) << read_file(captured);
+  for (int i = 0; i < 3; ++i) EXPECT_NE(by_id(lines, "stderr-" + std::to_string(i)), nullptr);
+  EXPECT_THAT(host_.log_text(), HasSubstr("data plane: access log to stderr"));
 }
 
 TEST_F(AccessLogTest, AnUnwritableLogRefusesToStart) {
