@@ -95,6 +95,20 @@ TEST(StatusAuditTail, ReadsOnlyTheLastBytesOfABigLog) {
   EXPECT_TRUE(t->complete);  // the limit was reached
 }
 
+TEST(StatusAuditTail, TheCutFirstLineIsDroppedEvenWhenItsEndParses) {
+  test::TempDir dir;
+  const std::string path = dir.file("audit.log");
+  // A read of the last bytes starts right at the '{' of a damaged line: that piece is valid JSON
+  // but not a line of the log.
+  const std::string cut = "garbage {\"event\":\"manifest\",\"n\":-1}\n";
+  const std::string last = line(1, "manifest");
+  write(path, line(0, "manifest") + cut + last);
+  auto t = read_audit_tail(path, cut.size() - 8 + last.size(), 10, "manifest");
+  ASSERT_TRUE(t.ok());
+  ASSERT_EQ(t->entries.size(), 1u);
+  EXPECT_EQ(t->entries[0]["n"], 1);
+}
+
 TEST(StatusAuditTail, MissingFileIsNotFoundAndEmptyFileIsEmpty) {
   test::TempDir dir;
   auto t = read_audit_tail(dir.file("none.log"), 1024, 10, "");
