@@ -227,6 +227,7 @@ def run(repo, build, tmp):
         d.find_element(By.ID, "login-button").click()
 
         check_page(d, wait, server, email, ids, before, build)
+        check_user_view(d, wait, server, token)
     finally:
         browser.close()
         say("chromedriver and chromium stopped")
@@ -249,8 +250,40 @@ def check_page(d, wait, server, email, ids, before, build):
     wait.until(lambda drv: drv.find_element(By.ID, "login-view").is_displayed())
     check(d.execute_script("return sessionStorage.getItem('dfd.status.token') === null"),
           "logout forgets the token")
+    check(not d.find_elements(By.CSS_SELECTOR, "tr[data-server-id], tr[data-file-name], "
+                                               "tr[data-download]"),
+          "logout leaves no data of the session in the page")
     check(api(server, "/v1/users/me", page_token)[0] == 401,
           "logout revoked the page's token on the server")
+
+
+def check_user_view(d, wait, server, admin_token):
+    """A user who is not an admin: servers and files, no locations, no admin data; the page
+    refreshes by itself."""
+    user, pw = "viewer@dfd.local", "viewer-password-1"
+    st, _ = api(server, "/v1/users", admin_token, {"email": user, "password": pw, "role": "user"})
+    check(st == 201, "a non-admin user created (POST /v1/users: %d)" % st)
+    d.find_element(By.ID, "email").clear()
+    d.find_element(By.ID, "email").send_keys(user)
+    d.find_element(By.ID, "password").send_keys(pw)
+    d.find_element(By.ID, "login-button").click()
+    wait.until(lambda drv: drv.find_elements(By.CSS_SELECTOR, 'tr[data-file-name="big.bin"]') and
+               drv.find_elements(By.CSS_SELECTOR, 'tr[data-server-id="%s"]' % KILLED))
+    row = d.find_element(By.CSS_SELECTOR, 'tr[data-server-id="%s"]' % KILLED)
+    check(row.get_attribute("data-health") == "down", "a user sees %s DOWN too" % KILLED)
+    files = d.find_element(By.CSS_SELECTOR, 'tr[data-file-name="big.bin"]')
+    check(not files.find_elements(By.CSS_SELECTOR, "[data-location]") and
+          "admin only" in files.text, "a user sees files without locations: %r" % files.text)
+    check(d.find_element(By.ID, "downloads-note").text == "Needs an admin account." and
+          not d.find_element(By.ID, "downloads-table").is_displayed() and
+          not d.find_element(By.ID, "tokens-view").is_displayed(),
+          "a user sees no downloads and no token rate")
+    first = d.find_element(By.ID, "updated").text
+    WebDriverWait(d, 15).until(lambda drv: drv.find_element(By.ID, "updated").text != first)
+    check(True, "the page refreshed by itself (%s -> %s)" %
+          (first, d.find_element(By.ID, "updated").text))
+    errors = [m for m in d.get_log("browser") if m.get("level") == "SEVERE"]
+    check(not errors, "no console error as a user: %s" % errors)
 
 
 def check_dom(d, wait, email, ids, before):

@@ -147,12 +147,23 @@
     timer = null;
   }
 
+  // Nothing of a session stays in the page after it ends (the next login may be another user).
+  function clearData() {
+    for (const id of ['zones', 'files', 'downloads']) $(id).replaceChildren();
+    for (const id of ['sum-servers', 'sum-files', 'sum-rate', 'sum-tokens']) $(id).textContent = '–';
+    for (const id of ['tokens-text', 'updated', 'who']) $(id).textContent = '';
+    const canvas = $('tokens-chart');
+    canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
+    $('fetch-error').hidden = true;
+  }
+
   function forget(message) {
     generation++;
     stopRefresh();
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(USER_KEY);
     userNames = null;
+    clearData();
     showLogin(message);
   }
 
