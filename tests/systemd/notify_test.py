@@ -240,7 +240,15 @@ name = "test-info"
             fail("dfd-host did not exit")
 
     def kill(self):
+        """Ends dfd-host (and a wrapper: a killed strace would leave its tracee running)."""
         if self.proc.poll() is None:
+            if self.wrapped:
+                path = "/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)
+                try:
+                    for child in open(path).read().split():
+                        os.kill(int(child), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
             self.proc.kill()
             self.proc.wait()
         self.log_file.close()
