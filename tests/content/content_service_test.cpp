@@ -96,6 +96,15 @@ TEST(ContentOptions, ErrorsNameFileLineAndKey) {
   EXPECT_NE(o.status().message().find("key 'listen'"), std::string::npos);
   o = parse("[content]\npublic_url = \"ftp://x\"\n");
   EXPECT_FALSE(o.ok());
+  // Issue 14: a host name passed the old HOST:PORT test and failed only when the data plane bound.
+  o = parse("[content]\nlisten = \"fs-a1:9101\"\n");
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("cfg.toml:2: [content] key 'listen': 'fs-a1:9101': the host "
+                                      "must be a numeric IPv4 or [IPv6] address"),
+            std::string::npos)
+      << o.status().message();
+  EXPECT_TRUE(parse("[content]\nlisten = \"[::1]:0\"\n").ok());
+  EXPECT_FALSE(parse("[content]\nlisten = \"127.0.0.1:70000\"\n").ok());
 }
 
 // Collects events published on the broker.
