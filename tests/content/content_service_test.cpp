@@ -346,6 +346,20 @@ TEST_F(ContentServiceTest, TokensFromABatchEventAndMalformedRecordsSkipped) {
       << host_.log_text();
 }
 
+// Issue 14: without SIGHUP, a file copied in after the start is found by the periodic rescan
+// (rescan_interval_s; default 60, 1 here), and one removed is withdrawn.
+TEST_F(ContentServiceTest, PeriodicRescanPicksUpFilesWithoutASignal) {
+  host::ContentOptions o;
+  o.rescan_interval_s = 1;
+  start(o);
+  ASSERT_TRUE(events_.wait_for("file.available.fs-t1", uid_));
+  std::string added = "copied in after the start\n";
+  write_file(dir_.file("root/later.txt"), added);
+  ::unlink(dir_.file("root/sub/b.txt").c_str());
+  EXPECT_TRUE(events_.wait_for("file.available.fs-t1", sha256_hex(added), 1, 10s));
+  EXPECT_TRUE(events_.wait_for("file.removed.fs-t1", sha256_hex("hello\n"), 1, 10s));
+}
+
 TEST_F(ContentServiceTest, RescanPublishesChangesAndHeartbeatsRepublish) {
   host::ContentOptions o;
   o.heartbeat_interval_ms = 50;
