@@ -35,6 +35,22 @@ need_build() {
 # http_code URL...: the status code curl gets (000: no HTTP answer); trusts $DFD_CA_BUNDLE if set.
 http_code() { curl ${DFD_CA_BUNDLE:+--cacert "$DFD_CA_BUNDLE"} -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" || true; }
 
+# wait_healthz URL PID LOG WHAT: waits (30 s at most) until URL/healthz answers 200; fails with
+# LOG's tail when the process PID exits first or the deadline passes.
+wait_healthz() {
+  local url=$1 pid=$2 log=$3 what=$4 _
+  for _ in $(seq 1 300); do
+    [ "$(http_code "$url/healthz")" = 200 ] && return 0
+    kill -0 "$pid" 2>/dev/null || {
+      cat "$log" >&2
+      fail "$what exited during start"
+    }
+    sleep 0.1
+  done
+  tail -n 30 "$log" >&2
+  fail "/healthz of $what is not 200"
+}
+
 # file_id NAME: the catalog id of NAME from `dfd ls --json` (current DFD_SERVER, XDG_CONFIG_HOME).
 file_id() {
   "$DFD" ls --json | python3 -c '
@@ -52,4 +68,31 @@ alive() {
     [ -n "$st" ] && [ "$st" != Z ] && printf '%s ' "$p"
   done
   return 0
+}
+
+# wait_listed OUT NAME...: waits (at most 30 s) until `dfd ls` (current DFD_SERVER,
+# XDG_CONFIG_HOME) lists every NAME, its output in OUT; fails with that output otherwise.
+wait_listed() {
+  local out=$1 name missing
+  shift
+  for _ in $(seq 1 150); do
+    missing=0
+    if "$DFD" ls >"$out" 2>&1; then
+      for name in "$@"; do grep -q "$name" "$out" || missing=1; done
+      [ $missing = 0 ] && return 0
+    fi
+    sleep 0.2
+  done
+  cat "$out" >&2
+  fail "dfd ls does not list $*"
+}
+
+# stop_host PID WHAT: SIGTERM, at most 15 s for the exit, which must be status 0.
+stop_host() {
+  local pid=$1 what=$2 rc=0
+  kill -TERM "$pid"
+  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  wait "$pid" || rc=$?
+  [ $rc = 0 ] || fail "$what exited $rc after SIGTERM, want 0"
 }
