@@ -31,6 +31,9 @@ TEST(ContentOptions, DefaultsAndValues) {
   EXPECT_EQ(o->threads, 2);
   EXPECT_EQ(o->token_wait_ms, 2000);
   EXPECT_EQ(o->max_ranges, 16);
+  EXPECT_EQ(o->rescan_interval_s, 60);  // issue 14: new files show up within a minute
+  EXPECT_EQ(o->public_url, "");         // the bound address (content_service.hpp)
+  EXPECT_TRUE(parse("[content]\nrescan_interval_s = 0\n").ok());  // 0 = at start and SIGHUP only
   o = parse(
       "[content]\nlisten = \"127.0.0.1:9101\"\npublic_url = \"http://h:9101/\"\nthreads = 4\n"
       "chunk_size = 1048576\ndigest = \"sha512\"\nindex_db = \"/x/i.db\"\ntoken_wait_ms = 10\n"
@@ -93,6 +96,15 @@ TEST(ContentOptions, ErrorsNameFileLineAndKey) {
   EXPECT_NE(o.status().message().find("key 'listen'"), std::string::npos);
   o = parse("[content]\npublic_url = \"ftp://x\"\n");
   EXPECT_FALSE(o.ok());
+  // Issue 14: a host name passed the old HOST:PORT test and failed only when the data plane bound.
+  o = parse("[content]\nlisten = \"fs-a1:9101\"\n");
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("cfg.toml:2: [content] key 'listen': 'fs-a1:9101': the host "
+                                      "must be a numeric IPv4 or [IPv6] address"),
+            std::string::npos)
+      << o.status().message();
+  EXPECT_TRUE(parse("[content]\nlisten = \"[::1]:0\"\n").ok());
+  EXPECT_FALSE(parse("[content]\nlisten = \"127.0.0.1:70000\"\n").ok());
 }
 
 // Collects events published on the broker.
@@ -205,6 +217,29 @@ class ContentServiceTest : public ::testing::Test {
   std::string content_, uid_, url_;
 };
 
+// Issue 14: a digest the plugin does not offer is refused before anything starts (the host runs
+// this in --check and before every start), naming file, line and key.
+TEST_F(ContentServiceTest, DigestTheDigestPluginLacksIsRefusedWithFileLineAndKey) {
+  toml::table t = toml::parse(std::string_view("[content]\nthreads = 2\ndigest = \"md5\"\n"),
+                              std::string_view("cfg.toml"));
+  const toml::table& content = *t["content"].as_table();
+  auto o = host::parse_content_options(content, "cfg.toml");
+  ASSERT_TRUE(o.ok()) << o.status().to_string();  // the table itself is well-formed
+  Status st =
+      host::check_content_digest(*o, *digest_.as<Digest>(), "digest-openssl", content, "cfg.toml");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_EQ(st.message().rfind("cfg.toml:3: [content] key 'digest': 'md5' is not offered by "
+                               "digest-openssl (it offers sha256",
+                               0),
+            0u)
+      << st.message();
+  o->digest = "SHA512";  // names are compared without case, as digest-openssl does
+  EXPECT_TRUE(
+      host::check_content_digest(*o, *digest_.as<Digest>(), "digest-openssl", content, "cfg.toml")
+          .ok());
+}
+
 TEST_F(ContentServiceTest, ServesIndexedFilesWithTokensFromEvents) {
   host::ContentOptions o;
   o.token_wait_ms = 3000;
@@ -309,6 +344,20 @@ TEST_F(ContentServiceTest, TokensFromABatchEventAndMalformedRecordsSkipped) {
   }
   EXPECT_NE(host_.log_text().find("malformed record(s) of a token.issued event"), std::string::npos)
       << host_.log_text();
+}
+
+// Issue 14: without SIGHUP, a file copied in after the start is found by the periodic rescan
+// (rescan_interval_s; default 60, 1 here), and one removed is withdrawn.
+TEST_F(ContentServiceTest, PeriodicRescanPicksUpFilesWithoutASignal) {
+  host::ContentOptions o;
+  o.rescan_interval_s = 1;
+  start(o);
+  ASSERT_TRUE(events_.wait_for("file.available.fs-t1", uid_));
+  std::string added = "copied in after the start\n";
+  write_file(dir_.file("root/later.txt"), added);
+  ::unlink(dir_.file("root/sub/b.txt").c_str());
+  EXPECT_TRUE(events_.wait_for("file.available.fs-t1", sha256_hex(added), 1, 10s));
+  EXPECT_TRUE(events_.wait_for("file.removed.fs-t1", sha256_hex("hello\n"), 1, 10s));
 }
 
 TEST_F(ContentServiceTest, RescanPublishesChangesAndHeartbeatsRepublish) {
