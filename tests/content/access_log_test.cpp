@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -218,12 +219,25 @@ TEST_F(AccessLogTest, DashWritesToStandardError) {
 TEST_F(AccessLogTest, AnUnwritableLogRefusesToStart) {
   host::DataPlaneOptions o;
   o.listen = "127.0.0.1:0";
-  o.access_log = dir_.file("no/such/dir/access.log");
+  { std::ofstream(dir_.file("a-file")) << "x"; }  // a folder that cannot be made
+  o.access_log = dir_.file("a-file/logs/access.log");
   plane_ = std::make_unique<host::DataPlane>(host_.logger(), host_.metrics(), auth_, source_, o);
   Status s = plane_->start();
   ASSERT_FALSE(s.ok());
-  EXPECT_THAT(s.message(), HasSubstr("access_log '" + o.access_log + "': cannot open"));
+  EXPECT_THAT(s.message(),
+              HasSubstr("access_log '" + o.access_log + "': cannot create its folder"));
   plane_.reset();
+}
+
+TEST_F(AccessLogTest, MissingFoldersAreMadeAtStart) {
+  host::DataPlaneOptions o;
+  o.listen = "127.0.0.1:0";
+  o.access_log = dir_.file("logs/dfd/access.log");
+  plane_ = std::make_unique<host::DataPlane>(host_.logger(), host_.metrics(), auth_, source_, o);
+  ASSERT_TRUE(plane_->start().ok());
+  plane_->stop(1000);
+  plane_.reset();
+  EXPECT_EQ(::access(o.access_log.c_str(), F_OK), 0);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 namespace dfd::host {
 
@@ -85,26 +86,6 @@ std::string_view target_path(std::string_view target) noexcept {
   return target.substr(0, target.find_first_of("?#"));
 }
 
-std::string access_log_path_problem(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) {
-    if (!S_ISREG(st.st_mode)) return "is not a regular file";
-    if (::access(path.c_str(), W_OK) != 0)
-      return "is not writable: " + std::string(std::strerror(errno));
-    return "";
-  }
-  if (errno != ENOENT) return "cannot be checked: " + std::string(std::strerror(errno));
-  std::string dir = path.substr(0, path.rfind('/'));
-  if (dir.empty()) dir = "/";
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return "cannot be created: its directory '" + dir + "' does not exist";
-  }
-  if (::access(dir.c_str(), W_OK) != 0) {
-    return "cannot be created in '" + dir + "': " + std::string(std::strerror(errno));
-  }
-  return "";
-}
-
 std::string address_text(const std::string& key) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (key.size() == 4 && ::inet_ntop(AF_INET, key.data(), buf, sizeof buf)) return buf;
@@ -155,6 +136,14 @@ int open_append(const std::string& path) {
 
 Result<std::unique_ptr<AccessLog>> AccessLog::open(const std::string& path, Logger& log,
                                                    Metrics& metrics) {
+  if (path != "-") {  // the option was judged with check_creatable_file: make missing folders
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    if (ec) {
+      return Status::IoError("[content] access_log '" + path +
+                             "': cannot create its folder: " + ec.message());
+    }
+  }
   int fd = path == "-" ? ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3) : open_append(path);
   if (fd < 0) {
     return Status::IoError("[content] access_log '" + path +

@@ -63,10 +63,6 @@ void append_access_line(std::string& out, const AccessEntry& e);
 // The path part of a request target: everything before '?' or '#'.
 std::string_view target_path(std::string_view target) noexcept;
 
-// Why `path` cannot be opened as an access log ("" when it can): an existing file must be a
-// writable regular file, a new one needs a writable directory. Creates nothing (--check).
-std::string access_log_path_problem(const std::string& path);
-
 // address_key() text ("127.0.0.1", "::1"); "" for an empty or malformed key.
 std::string address_text(const std::string& key);
 

@@ -183,8 +183,8 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
       if (o.access_log != "-") {
         o.access_log =
             (std::filesystem::absolute(file).parent_path() / o.access_log).lexically_normal();
-        std::string why = access_log_path_problem(o.access_log);
-        if (!why.empty()) return r.error("access_log", "'" + o.access_log + "' " + why);
+        Status st = check_creatable_file(o.access_log);  // missing folders: made at start
+        if (!st.ok()) return r.error("access_log", st.message());
       }
     }
     return o;
