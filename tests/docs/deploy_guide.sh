@@ -160,7 +160,10 @@ for d in /etc/dfd /var/lib/dfd /usr/bin/dfd-host /usr/bin/dfd /lib/systemd/syste
   [ ! -e "$d" ] || left+=("$d")
 done
 id dfd >/dev/null 2>&1 && left+=("user dfd")
-pgrep -u dfd >/dev/null 2>&1 && left+=("processes of user dfd")
+for f in "$SHIM"/state/dfd-*.json; do
+  [ -e "$f" ] || continue
+  if systemctl is-active "$(basename "$f" .json)" >/dev/null; then left+=("$(basename "$f" .json) running"); fi
+done
 ls /etc/systemd/system/*.wants/dfd-* >/dev/null 2>&1 && left+=("enable symlinks")
 [ ${#left[@]} = 0 ] || { echo "FAIL: left after the guide's purge: ${left[*]}"; exit 1; }
 echo "ok: every command of docs/deploy.md ran; nothing of dfd is left"
