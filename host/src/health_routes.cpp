@@ -40,15 +40,24 @@ void deny(HttpResponse& r) {
 
 }  // namespace
 
+bool host_ready(const HealthSources& s, std::string* waiting_for) {
+  std::string waiting;
+  for (const auto& p : s.plugins.plugins()) {
+    bool counts = p->desc->kind != PluginKind::kBroker || !s.file_server_role;
+    if (counts && !p->instance->health().healthy)
+      waiting += (waiting.empty() ? "" : ", ") + p->name;
+  }
+  if (s.file_server_role && (!s.content || !s.content->health().healthy)) {
+    waiting += waiting.empty() ? "[content]" : ", [content]";
+  }
+  if (waiting_for) *waiting_for = waiting;
+  return waiting.empty();
+}
+
 Status add_health_routes(RouteTable& routes, const HealthSources& s, AdminGate gate) {
   auto livez = [](const HttpRequest&, HttpResponse& r) { r.body = R"({"status":"alive"})"; };
   auto readyz = [s](const HttpRequest&, HttpResponse& r) {
-    bool ready = true;
-    for (const auto& p : s.plugins.plugins()) {
-      bool counts = p->desc->kind != PluginKind::kBroker || !s.file_server_role;
-      if (counts && !p->instance->health().healthy) ready = false;
-    }
-    if (s.file_server_role && (!s.content || !s.content->health().healthy)) ready = false;
+    bool ready = host_ready(s);
     r.status = ready ? 200 : 503;
     r.body = ready ? R"({"status":"ready"})" : R"({"status":"not_ready"})";
   };

@@ -52,6 +52,10 @@ struct HealthSources {
   std::string events_detail;  // one line (events_setup.hpp)
 };
 
+// What /readyz answers (above): true when the host can serve. `waiting_for`, if given, gets the
+// names of what is not ready, comma-separated ("broker-rabbitmq, [content]"); empty when ready.
+bool host_ready(const HealthSources& sources, std::string* waiting_for = nullptr);
+
 Status add_health_routes(RouteTable& routes, const HealthSources& sources, AdminGate gate);
 
 }  // namespace dfd::host

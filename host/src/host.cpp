@@ -19,6 +19,7 @@
 #include "metrics.hpp"
 #include "plugin_loader.hpp"
 #include "route_table.hpp"
+#include "service_notify.hpp"
 #include "state_dir_check.hpp"
 
 #ifndef DFD_VERSION
@@ -91,20 +92,54 @@ std::string public_url_for(const HostConfig& cfg, const ContentOptions* content)
   return std::string(cfg.server.tls_cert.empty() ? "http" : "https") + "://" + cfg.server.listen;
 }
 
-// Waits for SIGINT/SIGTERM; SIGHUP triggers `on_hup`. Returns the terminating signal.
-template <typename F>
-int wait_for_termination(spdlog::logger& log, F&& on_hup) {
+// Waits for SIGINT/SIGTERM and returns the terminating signal. SIGHUP calls `on_hup`, which
+// reloads and returns a rescan ticket (0: nothing left running). Issue 14 (systemd): meanwhile it
+// tells the service manager (service_notify.hpp) READY=1 the first time `ready(&waiting_for)`
+// holds (what /readyz answers; until then STATUS names what is not ready), and around a SIGHUP
+// RELOADING=1, then READY=1 once `rescan_finished(ticket)`. While either is pending it looks
+// every 100 ms; otherwise it sleeps in sigwait.
+template <typename Ready, typename Hup, typename Finished>
+int wait_for_termination(spdlog::logger& log, ServiceNotifier& notifier, const std::string& serving,
+                         Ready&& ready, Hup&& on_hup, Finished&& rescan_finished) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
+  bool announced = false;     // READY=1 sent
+  std::string waiting = "-";  // what STATUS last said was not ready
+  std::uint64_t reload = 0;   // the ticket of a SIGHUP rescan READY=1 waits for
   for (;;) {
+    if (!announced) {
+      std::string now;
+      if (ready(&now)) {
+        announced = true;
+        notifier.ready(serving);
+      } else if (now != waiting) {
+        waiting = now;
+        notifier.status("started, not ready yet; waiting for: " + now);
+      }
+    }
+    if (reload != 0 && rescan_finished(reload)) {
+      reload = 0;
+      notifier.ready(serving);
+    }
     int sig = 0;
-    if (sigwait(&set, &sig) != 0) continue;
+    if (!announced || reload != 0) {
+      timespec tick{0, 100 * 1000 * 1000};
+      sig = sigtimedwait(&set, nullptr, &tick);
+      if (sig < 0) continue;  // the tick passed (EAGAIN) or EINTR
+    } else if (sigwait(&set, &sig) != 0) {
+      continue;
+    }
     if (sig == SIGHUP) {
       log.info("SIGHUP: rescanning");
-      on_hup();
+      if (announced) notifier.reloading("SIGHUP: rescanning the storage, re-reading trusted keys");
+      std::uint64_t ticket = on_hup();
+      if (announced) {
+        reload = ticket;
+        if (reload == 0) notifier.ready(serving);
+      }
       continue;
     }
     return sig;
@@ -265,16 +300,28 @@ int run_host(const HostOptions& options) {
             DFD_VERSION, identity.id, identity.zone, control.scheme(), control.port(),
             plugins.plugins().size());
 
-  int sig = wait_for_termination(*log, [&] {
-    if (content) content->rescan();
-    if (event_signing.broker) {
-      if (Status st = event_signing.broker->reload_trusted_keys(); !st.ok()) {
-        log->error("[events] trusted_keys not reloaded (the old keys stay): {}", st.message());
-      }
-    }
-  });
+  // Issue 14 (systemd): Type=notify readiness, reload and stop notifications.
+  auto notifier = ServiceNotifier::from_environment(log);
+  std::string serving = std::string("serving: control plane on ") + control.scheme() + " port " +
+                        std::to_string(control.port()) +
+                        (content ? ", data plane at " + content->public_url() : std::string());
+  int sig = wait_for_termination(
+      *log, *notifier, serving,
+      [&](std::string* waiting_for) { return host_ready(health, waiting_for); },
+      [&]() -> std::uint64_t {
+        std::uint64_t ticket = content ? content->request_rescan() : 0;
+        if (event_signing.broker) {
+          if (Status st = event_signing.broker->reload_trusted_keys(); !st.ok()) {
+            log->error("[events] trusted_keys not reloaded (the old keys stay): {}", st.message());
+          }
+        }
+        return ticket;
+      },
+      [&](std::uint64_t ticket) { return !content || content->rescan_finished(ticket); });
+  const char* sig_name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+  notifier->stopping(std::string(sig_name) + ": shutting down");
   auto grace = std::chrono::milliseconds(cfg.server.shutdown_grace_ms);
-  log->info("{}: shutting down (grace {} ms)", sig == SIGINT ? "SIGINT" : "SIGTERM", grace.count());
+  log->info("{}: shutting down (grace {} ms)", sig_name, grace.count());
   // A stuck handler or plugin must not keep the process alive for ever: after two grace periods
   // plus 10 s the watchdog gives up and exits with status 3.
   ShutdownWatchdog watchdog(log, 2 * grace + std::chrono::seconds(10));

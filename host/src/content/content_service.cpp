@@ -252,6 +252,9 @@ struct ContentService::Impl {
   std::condition_variable cv;
   bool stop_requested = false;
   bool rescan_requested = false;
+  // Rescans asked for (request_rescan's tickets) and the last ticket a finished rescan covered.
+  std::uint64_t rescan_tickets = 0;
+  std::uint64_t rescan_tickets_done = 0;
   // Publishing state (control thread only).
   std::map<std::string, std::shared_ptr<const IndexedFile>> pending_available;
   std::set<std::string> pending_removed;
@@ -411,11 +414,14 @@ struct ContentService::Impl {
       if (stop_requested) break;
       bool rescan_now = rescan_requested || Clock::now() >= next_rescan;
       rescan_requested = false;
+      std::uint64_t covers = rescan_tickets;  // every ticket issued before this scan began
       lk.unlock();
       if (rescan_now) {
         do_rescan();
         if (opt.rescan_interval_s > 0) next_rescan = Clock::now() + rescan_every;
         if (ctx.broker) flush_pending();
+        std::lock_guard<std::mutex> g(mu);
+        rescan_tickets_done = std::max(rescan_tickets_done, covers);
       }
       if (ctx.broker && Clock::now() >= next_beat) {
         heartbeat();
@@ -538,13 +544,26 @@ void ContentService::stop(int grace_ms) noexcept {
 }
 
 void ContentService::rescan() noexcept {
+  request_rescan();
+}
+
+std::uint64_t ContentService::request_rescan() noexcept {
   Impl& m = *impl_;
-  if (!m.started.load()) return;
+  if (!m.started.load()) return 0;
+  std::uint64_t ticket;
   {
     std::lock_guard<std::mutex> g(m.mu);
     m.rescan_requested = true;
+    ticket = ++m.rescan_tickets;
   }
   m.cv.notify_all();
+  return ticket;
+}
+
+bool ContentService::rescan_finished(std::uint64_t ticket) const noexcept {
+  const Impl& m = *impl_;
+  std::lock_guard<std::mutex> g(m.mu);
+  return m.rescan_tickets_done >= ticket;
 }
 
 Health ContentService::health() const noexcept {

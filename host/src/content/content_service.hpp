@@ -91,6 +91,12 @@ class ContentService {
   void stop(int grace_ms) noexcept;
   // Rescans storage now (SIGHUP); publishes the changes. Thread-safe.
   void rescan() noexcept;
+  // rescan() that returns a ticket (0 when not started): rescan_finished(ticket) becomes true
+  // once a rescan that began after the call has finished and its changes were handed to the
+  // broker (a failed rescan finishes too; its error is in health()). Thread-safe; never blocks
+  // on a rescan. The host waits for it between RELOADING=1 and READY=1 (service_notify.hpp).
+  std::uint64_t request_rescan() noexcept;
+  bool rescan_finished(std::uint64_t ticket) const noexcept;
   Health health() const noexcept;
   // The bound data-plane address "127.0.0.1:PORT" and public URL (after start()).
   std::string bound_address() const;

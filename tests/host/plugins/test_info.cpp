@@ -1,7 +1,10 @@
 // test-info: a test-only info-kind plugin for the host's integration tests. Routes:
 //   GET  /test/slow?ms=N      logs "slow request started", sleeps N ms, answers {"slept_ms": N}
 //   GET|POST /test/echo/:id   answers what the host handed it (params, query, headers, body)
-// Config: healthy (bool), detail (string), fail_start (bool).
+// Config: healthy (bool), detail (string), fail_start (bool), healthy_file (string: when set, the
+// plugin is healthy only while that file exists; issue 14's readiness test creates it).
+#include <sys/stat.h>
+
 #include <chrono>
 #include <thread>
 
@@ -17,7 +20,8 @@ class TestInfo final : public dfd::Info {
   explicit TestInfo(dfd::HostServices& host) : host_(host) {}
 
   dfd::Status init() {
-    DFD_RETURN_IF_ERROR(host_.config().allow_only({"healthy", "detail", "fail_start"}));
+    DFD_RETURN_IF_ERROR(
+        host_.config().allow_only({"healthy", "detail", "fail_start", "healthy_file"}));
     auto healthy = host_.config().bool_or("healthy", true);
     if (!healthy.ok()) return healthy.status();
     healthy_ = *healthy;
@@ -27,6 +31,9 @@ class TestInfo final : public dfd::Info {
     auto fail = host_.config().bool_or("fail_start", false);
     if (!fail.ok()) return fail.status();
     fail_start_ = *fail;
+    auto healthy_file = host_.config().string_or("healthy_file", "");
+    if (!healthy_file.ok()) return healthy_file.status();
+    healthy_file_ = *healthy_file;
     return dfd::Status::Ok();
   }
 
@@ -66,13 +73,20 @@ class TestInfo final : public dfd::Info {
 
   void stop() noexcept override { host_.logger().info("test-info stopped"); }
 
-  dfd::Health health() const noexcept override { return {healthy_, detail_}; }
+  dfd::Health health() const noexcept override {
+    struct stat st;
+    if (!healthy_file_.empty() && ::stat(healthy_file_.c_str(), &st) != 0) {
+      return {false, "waiting for " + healthy_file_};
+    }
+    return {healthy_, detail_};
+  }
 
  private:
   dfd::HostServices& host_;
   bool healthy_ = true;
   bool fail_start_ = false;
   std::string detail_;
+  std::string healthy_file_;
 };
 
 const dfd::PluginKind kNeeds[] = {dfd::PluginKind::kDigest};
