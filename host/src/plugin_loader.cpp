@@ -76,7 +76,11 @@ std::vector<std::string> PluginSet::search_dirs(const HostConfig& cfg) {
   boost::system::error_code ec;
   auto exe = boost::dll::program_location(ec);
   if (!ec) {
-    dirs.push_back((fs::path(exe.string()).parent_path().parent_path() / "plugins").string());
+    // Installed (P/bin/dfd-host → P/lib/dfd/plugins), then the build tree (build/bin →
+    // build/plugins).
+    const fs::path up = fs::path(exe.string()).parent_path().parent_path();
+    dirs.push_back((up / "lib" / "dfd" / "plugins").string());
+    dirs.push_back((up / "plugins").string());
   }
   dirs.emplace_back(DFD_INSTALL_PLUGIN_DIR);
   // Drop repeats, keep order.

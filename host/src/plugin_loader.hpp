@@ -1,7 +1,8 @@
 // Loading, checking and running the plugins listed in a host config.
 //
 // Rules (docs/host.md "Loader"): each [[plugin]] name resolves to libdfd-NAME.so in the config's
-// plugin_path, then <dir of dfd-host>/../plugins, then <install prefix>/lib/dfd/plugins. The
+// plugin_path, then <dir of dfd-host>/../lib/dfd/plugins (installed), then <dir of
+// dfd-host>/../plugins (build tree), then the compiled-in <install prefix>/lib/dfd/plugins. The
 // library is loaded with Boost.DLL (RTLD_LOCAL | RTLD_NOW) on the main thread and checked, in this
 // order: entry symbol, descriptor size, ABI major, build signature, descriptor name; then no name
 // is listed twice and every required kind is present. Every create() runs before any start();

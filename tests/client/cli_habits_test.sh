@@ -254,11 +254,11 @@ if [ -x "$HOST" ]; then
     cat "$T/install.log" >&2
     fail "cmake --install"
   }
-  for f in bin/dfd share/man/man1/dfd.1 share/man/man1/dfd-host.1 \
-    share/bash-completion/completions/dfd share/zsh/site-functions/_dfd; do
+  for f in bin/dfd share/man/man1/dfd.1.gz share/man/man1/dfd-host.1.gz \
+    share/bash-completion/completions/dfd share/zsh/vendor-completions/_dfd; do
     [ -s "$T/prefix/$f" ] || fail "cmake --install did not write $f"
   done
-  MANPATH=$T/prefix/share/man man -w dfd-host | grep -q "^$T/prefix/share/man/man1/dfd-host.1" ||
+  MANPATH=$T/prefix/share/man man -w dfd-host | grep -q "^$T/prefix/share/man/man1/dfd-host.1.gz" ||
     fail "man does not find dfd-host in the installed prefix"
   pass "cmake --install puts dfd.1, dfd-host.1 and both completions under the prefix"
 fi

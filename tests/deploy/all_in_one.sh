@@ -34,18 +34,7 @@ print(*[x.getsockname()[1] for x in s])')
   export DFD_SERVER=$scheme://127.0.0.1:$cport XDG_CONFIG_HOME=$T/$mode/xdg
   if [ "$mode" = tls ]; then export DFD_CA_BUNDLE=$T/pki/ca.pem; else unset DFD_CA_BUNDLE; fi
 
-  for _ in $(seq 1 300); do
-    [ "$(http_code "$DFD_SERVER/healthz")" = 200 ] && break
-    kill -0 $host_pid 2>/dev/null || {
-      cat "$T/$mode/host.log" >&2
-      fail "[$mode] dfd-host exited during start"
-    }
-    sleep 0.1
-  done
-  [ "$(http_code "$DFD_SERVER/healthz")" = 200 ] || {
-    tail -n 30 "$T/$mode/host.log" >&2
-    fail "[$mode] /healthz of the all-in-one host is not 200"
-  }
+  wait_healthz "$DFD_SERVER" $host_pid "$T/$mode/host.log" "[$mode] the all-in-one dfd-host"
   pass "[$mode] all-in-one host healthy ($DFD_SERVER)"
 
   printf '%s\n' "$password" | "$DFD" login --email solo@dfd.local --password-stdin || fail "[$mode] dfd login"

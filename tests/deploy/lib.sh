@@ -35,6 +35,22 @@ need_build() {
 # http_code URL...: the status code curl gets (000: no HTTP answer); trusts $DFD_CA_BUNDLE if set.
 http_code() { curl ${DFD_CA_BUNDLE:+--cacert "$DFD_CA_BUNDLE"} -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" || true; }
 
+# wait_healthz URL PID LOG WHAT: waits (30 s at most) until URL/healthz answers 200; fails with
+# LOG's tail when the process PID exits first or the deadline passes.
+wait_healthz() {
+  local url=$1 pid=$2 log=$3 what=$4 _
+  for _ in $(seq 1 300); do
+    [ "$(http_code "$url/healthz")" = 200 ] && return 0
+    kill -0 "$pid" 2>/dev/null || {
+      cat "$log" >&2
+      fail "$what exited during start"
+    }
+    sleep 0.1
+  done
+  tail -n 30 "$log" >&2
+  fail "/healthz of $what is not 200"
+}
+
 # file_id NAME: the catalog id of NAME from `dfd ls --json` (current DFD_SERVER, XDG_CONFIG_HOME).
 file_id() {
   "$DFD" ls --json | python3 -c '

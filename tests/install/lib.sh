@@ -1,0 +1,76 @@
+# shellcheck shell=bash
+# Shared by the install tests (sourced after tests/deploy/lib.sh, which gives fail, pass, $T,
+# CLEANUPS, http_code and file_id): one all-in-one dfd-host from an installed layout serves a
+# verified download to an installed client.
+
+# free_ports N: N free loopback TCP ports, space-separated.
+free_ports() {
+  python3 -c '
+import socket, sys
+s = [socket.socket() for _ in range(int(sys.argv[1]))]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])' "$1"
+}
+
+# serve_and_get BIN_DIR CONFIG PLUGIN_DIR FILES STATE [RUN_AS...]
+# Starts BIN_DIR/dfd-host --config CONFIG (all-in-one: no RabbitMQ) serving FILES with state in
+# STATE, through the command prefix RUN_AS (e.g. setpriv ... to run it as another user); checks
+# that every dfd plugin it mapped comes from PLUGIN_DIR; logs in with BIN_DIR/dfd, waits for the
+# catalog, downloads big.bin and compares it with the source; stops the host with SIGTERM (exit 0).
+serve_and_get() {
+  local bin=$1 cfg=$2 plugin_dir=$3 files=$4 state=$5
+  shift 5
+  local cport dport password work=$T/serve
+  read -r cport dport < <(free_ports 2)
+  password=$(openssl rand -hex 12)
+  mkdir -p "$work"
+  "$@" env DFD_STATE_DIR="$state" DFD_STORAGE_ROOT="$files" \
+    DFD_CONTROL_LISTEN="127.0.0.1:$cport" DFD_CONTENT_LISTEN="127.0.0.1:$dport" \
+    DFD_ADMIN_EMAIL=installed@dfd.local DFD_ADMIN_PASSWORD="$password" \
+    "$bin/dfd-host" --config "$cfg" </dev/null >"$work/host.log" 2>&1 &
+  SERVE_PID=$!
+  CLEANUPS+=("kill -KILL $SERVE_PID 2>/dev/null")
+  local server=http://127.0.0.1:$cport _
+  wait_healthz "$server" "$SERVE_PID" "$work/host.log" "$bin/dfd-host"
+  local maps
+  maps=$(grep -o '/[^ ]*/libdfd-[^ /]*\.so$' "/proc/$SERVE_PID/maps" | sort -u)
+  [ -n "$maps" ] || fail "dfd-host (pid $SERVE_PID) mapped no dfd plugin"
+  if grep -v "^$plugin_dir/" <<<"$maps"; then
+    fail "dfd-host loaded the plugins above from outside $plugin_dir"
+  fi
+  pass "$bin/dfd-host serves $cfg with $(wc -l <<<"$maps") plugins from $plugin_dir"
+
+  export DFD_SERVER=$server XDG_CONFIG_HOME=$work/xdg
+  unset DFD_CA_BUNDLE
+  DFD=$bin/dfd
+  printf '%s\n' "$password" | "$DFD" login --email installed@dfd.local --password-stdin >/dev/null ||
+    fail "$DFD login"
+  local ok=0
+  for _ in $(seq 1 150); do
+    if "$DFD" ls >"$work/ls.txt" 2>&1 && grep -q big.bin "$work/ls.txt"; then
+      ok=1
+      break
+    fi
+    sleep 0.2
+  done
+  [ $ok = 1 ] || {
+    cat "$work/ls.txt" >&2
+    fail "$DFD ls does not list big.bin"
+  }
+  "$DFD" get "$(file_id big.bin)" -o "$work/got.bin" --no-progress >"$work/get.log" 2>&1 || {
+    cat "$work/get.log" >&2
+    fail "$DFD get big.bin"
+  }
+  cmp -s "$work/got.bin" "$files/big.bin" || fail "the downloaded big.bin differs from the source"
+  pass "$DFD login, ls and a verified get of big.bin"
+
+  kill -TERM "$SERVE_PID"
+  for _ in $(seq 1 150); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
+  local rc=0
+  wait "$SERVE_PID" || rc=$?
+  [ $rc = 0 ] || {
+    tail -n 20 "$work/host.log" >&2
+    fail "dfd-host exited $rc after SIGTERM, want 0"
+  }
+  pass "dfd-host stopped on SIGTERM (exit 0)"
+}
