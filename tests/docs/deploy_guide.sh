@@ -34,11 +34,17 @@ skip() {
 for tool in rabbitmq-server prometheus promtool openssl dpkg cpack curl setpriv; do
   command -v "$tool" >/dev/null || [ -x "/usr/lib/rabbitmq/bin/$tool" ] || skip "no $tool (scripts/setup)"
 done
-for p in dfd dfd-server; do
-  if dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q installed; then
-    echo "FAIL: $p is installed on this machine; this test installs and purges it" >&2
-    exit 1
-  fi
+# One machine-wide lock for the tests that install dfd's packages (ctest's RESOURCE_LOCK dpkg
+# covers one ctest run only; several checkouts share this machine): wait for the others.
+exec 9>/run/lock/dfd-packages.lock
+flock -w 900 9 || { echo "FAIL: /run/lock/dfd-packages.lock still held after 900 s" >&2; exit 1; }
+for p in dfd dfd-server dfd-sdk-dev; do
+  st=$(dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+  case "${st:1:1}" in
+    '' | n) ;;  # unknown, or not installed
+    *) echo "FAIL: $p is (partly) installed on this machine; this test installs and purges it" >&2
+       exit 1 ;;
+  esac
 done
 for d in /srv/dfd /etc/dfd /var/lib/dfd; do
   [ ! -e "$d" ] || { echo "FAIL: $d exists; this test makes and removes it" >&2; exit 1; }
@@ -146,7 +152,7 @@ printf '[Service]\nEnvironmentFile=%s\n' "$T/prometheus.args" >"$SHIM/system/pro
 export PATH=$T/bin:$PATH DFD_SYSTEMCTL_SHIM_DIR=$SHIM
 unset DFD_SERVER DFD_CA_BUNDLE DFD_CONFIG XDG_CONFIG_HOME
 echo "deploy_guide: ports amqps $AMQPS, prometheus $PROM, info $INFO, fs control $FSA $FSB $FSC, data $DATA_A $DATA_B $DATA_C; files in $T"
-python3 "$HERE/doc_examples.py" "$SRC_DIR/docs/deploy.md" --workdir "$T/home" --home "$T/home" \
+python3 "$HERE/doc_examples.py" "$SRC_DIR/docs/deploy.md" --workdir "$T/home" --home "$T/home" --stop-on-failure \
   --replace "scripts/package build=$SRC_DIR/scripts/package $BUILD_DIR" \
   --replace "build/packages/=$BUILD_DIR/packages/" \
   --replace "/etc/rabbitmq/=$T/etc-rabbitmq/" --replace "/etc/prometheus/=$T/etc-prometheus/" \
