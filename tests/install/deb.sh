@@ -20,10 +20,9 @@ source "$(dirname "$0")/lib.sh"
 command -v lintian >/dev/null || fail "lintian is missing (scripts/setup installs it)"
 PKGS=(dfd dfd-server dfd-sdk-dev)
 
-# One package test at a time on this machine, also across build trees (ctest's RESOURCE_LOCK
-# dpkg covers one ctest run only).
-exec 9>/run/lock/dfd-package-test.lock
-flock -w 600 9 || fail "another dfd package test holds /run/lock/dfd-package-test.lock"
+# One package test at a time on this machine, also across build trees.
+source "$SRC_DIR/scripts/lib/package-lock.sh"
+package_lock 900 || fail "no package lock"
 
 for p in "${PKGS[@]}"; do
   if dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'installed\|config-files'; then
@@ -62,7 +61,7 @@ pass "lintian: no error ($(grep -c '^W: ' "$T/lintian.txt" || true) warnings)"
 DIRS=(/usr/bin /usr/lib/dfd /usr/include /usr/lib/cmake /usr/share/doc /usr/share/man/man1
   /usr/share/bash-completion /usr/share/zsh /lib/systemd/system /usr/lib/systemd /etc /var/lib)
 snapshot() {
-  find "${DIRS[@]}" -xdev 2>/dev/null |
+  { find "${DIRS[@]}" -xdev 2>/dev/null || true; } |
     grep -v -e '^/var/lib/dpkg/' -e '^/var/lib/apt/' -e '^/var/lib/rabbitmq' -e '^/var/lib/postgresql' |
     grep -vx -e '/etc/passwd-' -e '/etc/group-' -e '/etc/shadow-' -e '/etc/gshadow-' |
     sort
@@ -70,6 +69,7 @@ snapshot() {
 snapshot >"$T/before.txt"
 for d in "${DEBS[@]}"; do dpkg-deb -c "$d"; done | awk '{print $6}' | sed 's|^\./|/|; s|/$||' |
   grep -v '^/$' | sort -u >"$T/package-files.txt"
+while read -r f; do [ ! -e "$f" ] || echo "$f"; done <"$T/package-files.txt" >"$T/preexisting.txt"
 
 purge_all() {
   local p
@@ -134,7 +134,7 @@ if ! diff "$T/before.txt" "$T/after.txt" >"$T/diff.txt"; then
 fi
 while read -r f; do
   [ -e "$f" ] || continue
-  grep -qx -- "$f" "$T/before.txt" || fail "$f (from a package) is left after the purge"
+  grep -qx -- "$f" "$T/preexisting.txt" || fail "$f (from a package) is left after the purge"
 done <"$T/package-files.txt"
 getent passwd dfd >/dev/null && fail "the user dfd is left after the purge"
 getent group dfd >/dev/null && fail "the group dfd is left after the purge"

@@ -304,7 +304,9 @@ def run_lifecycle(build, abstract=False, wrap=(), tmp=None, uid=None):
         # 2. A file copied in, then SIGHUP: RELOADING=1, READY=1, then announced.
         token = host.login()
         wait_for("first.txt listed", lambda: host.listed(token, "first.txt"))
-        late = b"copied in while the server runs\n" * 100
+        # 16 MiB: hashing it takes long enough that a READY=1 sent before the rescan finished
+        # would be caught by the index check below.
+        late = b"copied in while the server runs\n" * (1 << 19)
         with open(os.path.join(tmp, "late.bin.tmp"), "wb") as f:
             f.write(late)
         shutil.copy(os.path.join(tmp, "late.bin.tmp"), os.path.join(host.files, "late.bin"))
