@@ -28,6 +28,7 @@ import shlex
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -48,15 +49,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-def http(method, url, body=None, token=None):
-    """(status, body bytes); status 0 when nothing answers."""
+def http(method, url, body=None, token=None, tls=None):
+    """(status, body bytes); status 0 when nothing answers. `tls`: an ssl.SSLContext for https."""
     headers = {"Content-Type": "application/json"} if body is not None else {}
     if token:
         headers["Authorization"] = "Bearer " + token
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=10, context=tls) as r:
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
@@ -131,7 +132,8 @@ class NotifySocket:
 class AioHost:
     """A real all-in-one dfd-host in a temporary directory, stopped by PID."""
 
-    def __init__(self, build, tmp, notify_address, wrap=(), gate=True, uid=None):
+    def __init__(self, build, tmp, notify_address, wrap=(), gate=True, uid=None, pki=None):
+        """`pki`: a scripts/pki directory: HTTPS on both planes with its server.pem/.key."""
         build = os.path.abspath(build)
         self.tmp = tmp
         self.files = os.path.join(tmp, "files")
@@ -144,7 +146,14 @@ class AioHost:
         with open(os.path.join(tmp, "admin-pw"), "w") as f:
             f.write("admin-password-1\n")
         cp, dp = free_port(), free_port()
-        self.base = "http://127.0.0.1:%d" % cp
+        self.base = "%s://127.0.0.1:%d" % ("https" if pki else "http", cp)
+        self.tls = ssl.create_default_context(cafile=os.path.join(pki, "ca.pem")) if pki else None
+        server_tls = ""
+        if pki:  # a copy, so that the key belongs to the user the host runs as
+            os.makedirs(os.path.join(tmp, "tls"), exist_ok=True)
+            for name in ("server.pem", "server.key"):
+                shutil.copy(os.path.join(pki, name), os.path.join(tmp, "tls", name))
+            server_tls = 'tls_cert = "%s/tls/server.pem"\ntls_key = "%s/tls/server.key"\n' % (tmp, tmp)
         self.config = os.path.join(tmp, "aio.toml")
         test_plugins = os.path.join(build, "tests", "host", "plugins")
         gate_line = 'healthy_file = "%s"\n' % self.gate if gate else ""
@@ -158,7 +167,7 @@ listen = "127.0.0.1:{cp}"
 threads = 2
 state_dir = "{self.state}"
 shutdown_grace_ms = 2000
-
+{server_tls}
 [content]
 listen = "127.0.0.1:{dp}"
 chunk_size = 65536
@@ -211,7 +220,7 @@ name = "test-info"
             return f.read()
 
     def readyz(self):
-        return http("GET", self.base + "/readyz")[0]
+        return http("GET", self.base + "/readyz", tls=self.tls)[0]
 
     def pid(self):
         """dfd-host's PID: when wrapped, the last wrapper's child (setpriv execs what it runs;
@@ -231,14 +240,22 @@ name = "test-info"
             fail("dfd-host did not exit")
 
     def kill(self):
+        """Ends dfd-host (and a wrapper: a killed strace would leave its tracee running)."""
         if self.proc.poll() is None:
+            if self.wrapped:
+                path = "/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)
+                try:
+                    for child in open(path).read().split():
+                        os.kill(int(child), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
             self.proc.kill()
             self.proc.wait()
         self.log_file.close()
 
     def metric(self, name):
         """The value of an unlabelled series on /metrics (loopback: no admin token), or None."""
-        status, body = http("GET", self.base + "/metrics")
+        status, body = http("GET", self.base + "/metrics", tls=self.tls)
         for line in body.decode().splitlines() if status == 200 else []:
             if line.startswith(name + " "):
                 return float(line.split()[1])
@@ -247,14 +264,14 @@ name = "test-info"
     # --- the info API -----------------------------------------------------------------------
     def login(self):
         status, body = http("POST", self.base + "/v1/auth/login",
-                            {"email": "admin@example.com", "password": "admin-password-1"})
+                            {"email": "admin@example.com", "password": "admin-password-1"}, tls=self.tls)
         if status != 200:
             fail("login: %d %s" % (status, body))
         return json.loads(body)["token"]
 
     def listed(self, token, name):
         """The catalog entry named `name`, or None."""
-        status, body = http("GET", self.base + "/v1/files?limit=100", token=token)
+        status, body = http("GET", self.base + "/v1/files?limit=100", token=token, tls=self.tls)
         if status != 200:
             return None
         for f in json.loads(body)["files"]:
@@ -263,24 +280,25 @@ name = "test-info"
         return None
 
     def download(self, token, file_id):
-        status, body = http("GET", "%s/v1/files/%d" % (self.base, file_id), token=token)
+        status, body = http("GET", "%s/v1/files/%d" % (self.base, file_id), token=token, tls=self.tls)
         if status != 200:
             fail("manifest: %d %s" % (status, body))
         m = json.loads(body)
         url = "%s/v1/content/%s" % (m["locations"][0]["url"], m["uid"])
-        status, data = http("GET", url, token=m["download_token"])
+        status, data = http("GET", url, token=m["download_token"], tls=self.tls)
         if status != 200:
             fail("download: %d" % status)
         return data
 
 
-def run_lifecycle(build, abstract=False, wrap=(), tmp=None, uid=None):
+def run_lifecycle(build, abstract=False, wrap=(), tmp=None, uid=None, pki=None):
     """Steps 1-3 above, in `tmp` (kept) or a temporary directory (removed), as user `uid` if
-    given (through setpriv, outside `wrap`). Returns the host's log."""
+    given (through setpriv, outside `wrap`), over HTTPS with a scripts/pki directory `pki`.
+    Returns the host's log."""
     keep = tmp is not None
     tmp = tmp or tempfile.mkdtemp(prefix="dfd-notify-")
     notify = NotifySocket(tmp, abstract)
-    host = AioHost(build, tmp, notify.address, wrap, uid=uid)
+    host = AioHost(build, tmp, notify.address, wrap, uid=uid, pki=pki)
     try:
         # 1. Not ready while test-info waits for its file: STATUS names it, no READY=1.
         wait_for("/readyz 503", lambda: host.readyz() == 503, host.proc)

@@ -7,7 +7,8 @@ later (MemoryDenyWriteExecute=), and make everything but the state directory rea
 (ProtectSystem=strict, ReadOnlyPaths= for the storage root). Without a running systemd none of
 this can be applied here, so this test runs notify_test.py's whole lifecycle (start with the
 plugins loaded, readiness on an abstract NOTIFY_SOCKET, login, SIGHUP rescan, manifest and
-download, SIGTERM) under `strace -f` and checks every call dfd-host made against the settings of
+download, SIGTERM) twice, over plain HTTP and over HTTPS on both planes (scripts/pki), under
+`strace -f` and checks every call dfd-host made against the settings of
 packaging/systemd/dfd-host@.service, with the syscall groups expanded by
 `systemd-analyze syscall-filter`:
   - every system call is in the unit's allowed set;
@@ -15,9 +16,9 @@ packaging/systemd/dfd-host@.service, with the syscall groups expanded by
   - no mmap/mprotect/pkey_mprotect asks for PROT_EXEC together with PROT_WRITE, and no
     mprotect/pkey_mprotect adds PROT_EXEC;
   - every file opened for writing, created, renamed or removed is inside the state directory
-    (the storage root is only read).
+    (the storage root is only read; a thread's own /proc/self entries excepted).
 dfd-host runs as nobody (as the units run it as dfd, not root). A path through the code that this
-lifecycle does not take is not covered (e.g. RabbitMQ, TLS).
+lifecycle does not take is not covered (e.g. RabbitMQ, PostgreSQL).
 
 usage: unit_sandbox_test.py BUILD_DIR SOURCE_DIR
 """
@@ -119,7 +120,10 @@ def check_trace(trace, settings, groups, state_dir):
             writes = QUOTED.findall(line)
         for path in writes or []:
             full = os.path.normpath(path)
-            if not (full == state_dir or full.startswith(state_dir + "/") or full == "/dev/null"):
+            # A thread's own /proc entries (pthread_setname_np writes .../task/TID/comm) stay
+            # writable: ProtectSystem covers /usr, /boot, /etc and the rest, not /proc/self.
+            if not (full == state_dir or full.startswith(state_dir + "/") or full == "/dev/null"
+                    or full.startswith(("/proc/self/", "/proc/thread-self/"))):
                 problems.append("writes outside the state directory: " + line.strip())
     return problems, used
 
@@ -134,26 +138,33 @@ def main():
     groups = syscall_groups()
     out = tempfile.mkdtemp(prefix="dfd-sandbox-")
     try:
-        os.chmod(out, 0o711)  # the run directory inside is the host user's
-        run = os.path.join(out, "run")
-        os.mkdir(run)
-        trace = os.path.join(run, "trace")
+        os.chmod(out, 0o711)  # the run directories inside are the host user's
+        pki = os.path.join(out, "pki")
+        subprocess.run([os.path.join(source, "scripts", "pki"), pki, "server"], check=True,
+                       stdout=subprocess.DEVNULL)
         # Not as root: the units run dfd-host as `dfd`, and some libraries act differently for
         # root (SQLite fchown()s its journal to the database's owner only when run as root).
         uid = 65534 if os.geteuid() == 0 else None
-        # -qq: no attach/exit notes; -s 512: whole paths in the trace.
-        notify_test.run_lifecycle(build, abstract=True, tmp=run, uid=uid,
-                                  wrap=["strace", "-f", "-qq", "-s", "512", "-o", trace])
-        problems, used = check_trace(trace, settings, groups, os.path.join(run, "state"))
-        print("%d distinct system calls, %d lines of trace" % (len(used), sum(1 for _ in open(trace))))
-        if problems:
-            seen = []
+        failed = False
+        for label, tls in (("plain HTTP", None), ("HTTPS on both planes", pki)):
+            run = os.path.join(out, "run-" + ("tls" if tls else "plain"))
+            os.mkdir(run)
+            trace = os.path.join(run, "trace")
+            print("--- %s" % label)
+            # -qq: no attach/exit notes; -s 512: whole paths in the trace.
+            notify_test.run_lifecycle(build, abstract=True, tmp=run, uid=uid, pki=tls,
+                                      wrap=["strace", "-f", "-qq", "-s", "512", "-o", trace])
+            problems, used = check_trace(trace, settings, groups, os.path.join(run, "state"))
+            print("%s: %d distinct system calls in %d lines of trace, %d problems"
+                  % (label, len(used), sum(1 for _ in open(trace)), len(problems)))
+            shown = set()
             for p in problems:
-                key = p.split(":")[0] + p.split("(")[0][-30:]
-                if key not in [s[0] for s in seen]:
-                    seen.append((key, p))
-            for _, p in seen[:40]:
-                print("FAIL: " + p)
+                what = p.split(": ")[0] + " " + (CALL.match(p.split(": ", 1)[1]) or [None, ""])[0]
+                if what not in shown:
+                    shown.add(what)
+                    print("FAIL: " + p)
+            failed = failed or bool(problems)
+        if failed:
             return 1
         print("PASS")
         return 0
