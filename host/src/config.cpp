@@ -227,6 +227,12 @@ Status parse_server(const toml::table& t, const std::string& file, int table_lin
     s.log_level = *l;
   }
   DFD_RETURN_IF_ERROR(r.str("public_url", s.public_url));
+  if (!s.public_url.empty() && s.public_url.rfind("http://", 0) != 0 &&
+      s.public_url.rfind("https://", 0) != 0) {
+    return r.value_error("public_url",
+                         "'" + s.public_url + "' must start with http:// or https://");
+  }
+  while (!s.public_url.empty() && s.public_url.back() == '/') s.public_url.pop_back();
   DFD_RETURN_IF_ERROR(r.integer("max_body_bytes", s.max_body_bytes, 1024, 64 << 20));
   DFD_RETURN_IF_ERROR(r.integer("max_head_bytes", s.max_head_bytes, 1024, 1 << 20));
   DFD_RETURN_IF_ERROR(r.integer("header_timeout_ms", s.header_timeout_ms, 100, 3600 * 1000));

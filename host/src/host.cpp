@@ -78,6 +78,15 @@ Result<ContentPlugins> find_content_plugins(const HostConfig& cfg, const PluginS
                                       "missing:" +
                                       missing);
   }
+  // Issue 14 (config honesty): what the data plane would refuse at start, refused here, so that
+  // --check (which stops before start) reports it with file:line too.
+  std::string digest_name = "the digest plugin";
+  for (const auto& p : set.plugins()) {
+    if (p->instance.get() == c.digest) digest_name = p->name;
+  }
+  DFD_RETURN_IF_ERROR(
+      check_content_digest(options, *c.digest, digest_name, *cfg.content, cfg.file));
+  DFD_RETURN_IF_ERROR(check_content_paths(options, cfg.server.state_dir, *cfg.content, cfg.file));
   return c;
 }
 
@@ -194,10 +203,16 @@ int run_host(const HostOptions& options) {
       return fail(st.message());
     }
   }
+  // [content] public_url unset: [server] public_url, else the bound data-plane address.
+  if (content_options && content_options->public_url.empty()) {
+    content_options->public_url = cfg.server.public_url;
+  }
   ServerIdentity identity{cfg.server.id, cfg.server.zone,
                           public_url_for(cfg, content_options ? &*content_options : nullptr),
                           cfg.server.state_dir};
-  {
+  // Issue 14: --check has no side effects; the state_dir is made at start only (plugins check
+  // their paths below it without creating anything).
+  if (!options.check) {
     std::error_code ec;
     fs::create_directories(identity.state_dir, ec);
     if (ec || !fs::is_directory(identity.state_dir)) {
@@ -233,6 +248,8 @@ int run_host(const HostOptions& options) {
     if (!cp.ok()) return fail(cp.status().message());
     content_plugins = *cp;
   }
+  // Issue 14: the plugins' own cross-plugin checks, before --check reports and before any start.
+  if (Status st = plugins.check_all(cfg); !st.ok()) return fail(st.message());
 
   if (options.check) {
     for (const auto& p : plugins.plugins()) {

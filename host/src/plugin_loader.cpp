@@ -141,6 +141,19 @@ Status PluginSet::load(const HostConfig& cfg) {
   return st;
 }
 
+Status PluginSet::check_all(const HostConfig& cfg) {
+  return guard("checking plugins", [&]() -> Status {
+    for (LoadedPlugin* p : start_order_) {
+      if (!descriptor_has_check(*p->desc) || !p->desc->check) continue;
+      Status err = p->desc->check(p->instance.get());
+      if (!err.ok()) {
+        return Status(err.code(), where(cfg, *p) + p->file + ": check failed: " + err.to_string());
+      }
+    }
+    return Status::Ok();
+  });
+}
+
 Status PluginSet::load_one(const HostConfig& cfg, const PluginEntry& e,
                            const std::vector<std::string>& dirs) {
   auto p = std::make_unique<LoadedPlugin>();

@@ -95,6 +95,9 @@ class PluginSet {
 
   // Resolves, loads, checks and creates every plugin of `cfg`. On error nothing stays loaded.
   Status load(const HostConfig& cfg);
+  // Runs every plugin's descriptor `check` (ABI minor 3; skipped for older plugins) in start
+  // order, after load() and before start_all(); --check runs it too. Nothing is started.
+  Status check_all(const HostConfig& cfg);
   // Starts every plugin in dependency order; on error stops the started ones (reverse order).
   Status start_all();
   // Stops started plugins in reverse start order. Idempotent.

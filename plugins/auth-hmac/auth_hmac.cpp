@@ -27,6 +27,7 @@
 #include <unordered_map>
 
 #include "dfd/auth.hpp"
+#include "dfd/creatable_file.hpp"
 #include "dfd/events.hpp"
 #include "dfd/plugin.hpp"
 #include "dfd/private_file.hpp"
@@ -203,12 +204,13 @@ class HmacAuth final : public Auth {
                              "' does not exist (set create_key = true to generate "
                              "one, or: head -c 32 /dev/urandom > FILE; chmod 600 FILE)");
       }
-      Status c = create_key_file(*path);
+      // Made by start(), not here: dfd-host --check runs create() and must leave no file behind.
+      Status c = check_creatable_file(*path);
       if (!c.ok()) return cfg.error("key_file", c.message());
-      host_.logger().info("generated a new 32-byte key in '" + *path + "' (mode 0600)");
+    } else {
+      Status r = read_key_file(*path, &key_);
+      if (!r.ok()) return cfg.error("key_file", r.message());
     }
-    Status r = read_key_file(*path, &key_);
-    if (!r.ok()) return cfg.error("key_file", r.message());
 
     Metrics& m = host_.metrics();
     issued_ = &m.counter("dfd_auth_tokens_issued_total", "Download tokens issued by this server");
@@ -218,6 +220,23 @@ class HmacAuth final : public Auth {
     }
     key_path_ = *path;
     return Status::Ok();
+  }
+
+  // Generates the key file that init() found missing (create_key = true), then reads it.
+  Status start() noexcept override {
+    return guard("auth-hmac: start", [&]() -> Status {
+      if (!key_.empty()) return Status::Ok();
+      const Config& cfg = host_.config();
+      struct stat st {};
+      if (::lstat(key_path_.c_str(), &st) != 0 && errno == ENOENT) {
+        Status c = create_key_file(key_path_);
+        if (!c.ok()) return cfg.error("key_file", c.message());
+        host_.logger().info("generated a new 32-byte key in '" + key_path_ + "' (mode 0600)");
+      }
+      Status r = read_key_file(key_path_, &key_);
+      if (!r.ok()) return cfg.error("key_file", r.message());
+      return Status::Ok();
+    });
   }
 
   Health health() const noexcept override {

@@ -32,6 +32,7 @@
 #include "auth_rules.hpp"
 #include "auth_settings.hpp"
 #include "dfd/auth.hpp"
+#include "dfd/creatable_file.hpp"
 #include "dfd/events.hpp"
 #include "dfd/plugin.hpp"
 #include "group_commit.hpp"
@@ -390,43 +391,25 @@ class SqliteAuth final : public Auth {
     token_ttl_ = settings->token_ttl;
     user_token_ttl_ = settings->user_token_ttl;
 
-    std::filesystem::path path(*db);
-    if (path.has_parent_path()) {
-      std::error_code ec;
-      std::filesystem::create_directories(path.parent_path(), ec);
-      if (ec) {
-        return cfg.error(
-            "db", "cannot create directory '" + path.parent_path().string() + "': " + ec.message());
-      }
-    }
     auto kdf = auth_common::PasswordKdf::make("auth-sqlite", settings->kdf_iterations);
     if (!kdf.ok()) return kdf.status();
     kdf_.emplace(std::move(kdf.value()));
-
-    // A new database is private to the service user (SQLite gives its -wal and -shm files the
-    // same mode): it holds password hashes.
-    int fd = ::open(db->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      ::close(fd);
-    } else if (errno != EEXIST) {
-      return cfg.error("db", "cannot create '" + *db +
-                                 "': " + std::error_code(errno, std::generic_category()).message());
-    }
+    // Only judged here: dfd-host --check runs create() and must leave no file behind. start()
+    // makes the directory and the database.
+    if (Status st = check_creatable_file(*db); !st.ok()) return cfg.error("db", st.message());
     pool_ = std::make_unique<Pool>(*db);
     pool_->set_wal_listener([this](int pages) {
       if (pages >= kCheckpointPages && !ckpt_wanted_.exchange(true, std::memory_order_relaxed)) {
         ckpt_cv_.notify_one();
       }
     });
-    Status st = pool_->open_first();
-    if (!st.ok()) return cfg.error("db", st.message());
-
     metrics_.init(host_.metrics());
     return Status::Ok();
   }
 
   Status start() noexcept override {
     return guard("auth-sqlite: start", [&]() -> Status {
+      DFD_RETURN_IF_ERROR(open_database());
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
       purge(lease.value());
@@ -438,6 +421,34 @@ class SqliteAuth final : public Auth {
       host_.logger().info("token store '" + pool_->path() + "' ready");
       return Status::Ok();
     });
+  }
+
+  // Makes the database's directory and file (private to this user: it holds password hashes;
+  // SQLite gives its -wal and -shm files the same mode) and opens the first connection.
+  Status open_database() {
+    if (opened_) return Status::Ok();
+    const Config& cfg = host_.config();
+    const std::string& db = pool_->path();
+    std::filesystem::path path(db);
+    if (path.has_parent_path()) {
+      std::error_code ec;
+      std::filesystem::create_directories(path.parent_path(), ec);
+      if (ec) {
+        return cfg.error(
+            "db", "cannot create directory '" + path.parent_path().string() + "': " + ec.message());
+      }
+    }
+    int fd = ::open(db.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    } else if (errno != EEXIST) {
+      return cfg.error("db", "cannot create '" + db +
+                                 "': " + std::error_code(errno, std::generic_category()).message());
+    }
+    Status st = pool_->open_first();
+    if (!st.ok()) return cfg.error("db", st.message());
+    opened_ = true;
+    return Status::Ok();
   }
 
   void stop() noexcept override {
@@ -922,6 +933,7 @@ class SqliteAuth final : public Auth {
   std::chrono::seconds token_ttl_{3600};
   std::chrono::seconds user_token_ttl_{1209600};
   std::optional<auth_common::PasswordKdf> kdf_;  // set by init()
+  bool opened_ = false;                          // the database exists and is open (start())
   std::atomic<std::int64_t> writes_{0};
   // Checkpointer thread (checkpointer()).
   std::thread checkpointer_;

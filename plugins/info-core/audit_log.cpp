@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 namespace dfd::info {
 
@@ -14,6 +16,9 @@ AuditLog::~AuditLog() {
 
 Status AuditLog::open(const std::string& path) {
   if (path.empty()) return Status::Ok();
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);  // open() says why not
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     return Status::IoError("cannot open the audit log '" + path + "': " + std::strerror(errno));

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "api_json.hpp"
+#include "dfd/creatable_file.hpp"
 #include "dfd/events.hpp"
 #include "file_name.hpp"
 #include "plugin_abi.hpp"
@@ -194,6 +195,12 @@ Status InfoServer::init() {
     }
   }
   DFD_RETURN_IF_ERROR(str("audit_log", audit_path_));
+  // Opened (created) by start(); judged here so that dfd-host --check reports it.
+  if (!audit_path_.empty()) {
+    if (Status st = check_creatable_file(audit_path_); !st.ok()) {
+      return c.error("audit_log", st.message());
+    }
+  }
   return init_limits();
 }
 
@@ -254,40 +261,53 @@ Status InfoServer::init_limits() {
   return Status::Ok();
 }
 
+// Which auth plugins hold the users and check download tokens (keys `auth`, `download_auth`).
+// Looks only: run by check() (dfd-host --check) and start().
+Status InfoServer::find_auth_plugins() {
+  const Config& c = host_.config();
+  users_ = auth_name_.empty() ? host_.find<Auth>() : host_.find<Auth>(auth_name_);
+  if (!users_) {
+    return auth_name_.empty()
+               ? c.error("auth", "no auth plugin is listed")
+               : c.error("auth", "no auth plugin named '" + auth_name_ + "' is listed");
+  }
+  if (!users_->supports_users() && auth_name_.empty()) {
+    // HostServices finds a kind's first plugin or one by name (no enumeration): after the first
+    // auth plugin, try the ones that store users in this tree.
+    for (const char* name : {"auth-sqlite", "auth-postgres"}) {
+      Auth* alt = host_.find<Auth>(name);
+      if (alt && alt->supports_users()) {
+        users_ = alt;
+        break;
+      }
+    }
+  }
+  if (!users_->supports_users()) {
+    return c.error("auth",
+                   "the auth plugin " +
+                       (auth_name_.empty() ? std::string("listed first") : "'" + auth_name_ + "'") +
+                       " stores no users; list one that does (auth-sqlite) or name it "
+                       "with key 'auth'");
+  }
+  if (download_auth_name_.empty()) {
+    dl_auth_ = users_;
+  } else {
+    dl_auth_ = host_.find<Auth>(download_auth_name_);
+    if (!dl_auth_) {
+      return c.error("download_auth",
+                     "no auth plugin named '" + download_auth_name_ + "' is listed");
+    }
+  }
+  return Status::Ok();
+}
+
+Status InfoServer::check() {
+  return find_auth_plugins();
+}
+
 Status InfoServer::start() noexcept {
   return guard(name_ + ": start", [&]() -> Status {
-    users_ = auth_name_.empty() ? host_.find<Auth>() : host_.find<Auth>(auth_name_);
-    if (!users_) {
-      return Status::FailedPrecondition(
-          name_ + ": no auth plugin" +
-          (auth_name_.empty() ? std::string() : " named '" + auth_name_ + "'") + " is loaded");
-    }
-    if (!users_->supports_users() && auth_name_.empty()) {
-      // HostServices finds a kind's first plugin or one by name (no enumeration): after the first
-      // auth plugin, try the ones that store users in this tree.
-      for (const char* name : {"auth-sqlite", "auth-postgres"}) {
-        Auth* alt = host_.find<Auth>(name);
-        if (alt && alt->supports_users()) {
-          users_ = alt;
-          break;
-        }
-      }
-    }
-    if (!users_->supports_users()) {
-      return Status::FailedPrecondition(
-          name_ + ": the auth plugin " +
-          (auth_name_.empty() ? std::string("listed first") : "'" + auth_name_ + "'") +
-          " stores no users; list one that does (auth-sqlite) or name it with key 'auth'");
-    }
-    if (download_auth_name_.empty()) {
-      dl_auth_ = users_;
-    } else {
-      dl_auth_ = host_.find<Auth>(download_auth_name_);
-      if (!dl_auth_) {
-        return Status::FailedPrecondition(name_ + ": download_auth '" + download_auth_name_ +
-                                          "' is not loaded");
-      }
-    }
+    DFD_RETURN_IF_ERROR(find_auth_plugins().with_context(name_));
     // Abilities of ABI minor 1 (auth.hpp) only on plugins built with them.
     users_admin_ = plugin_abi_minor(*users_) >= 1;
     dl_revoke_ = plugin_abi_minor(*dl_auth_) >= 1;

@@ -79,6 +79,9 @@ class InfoServer : public Info {
   ~InfoServer() override { stop(); }
 
   Status init();
+  // The descriptor's check (ABI minor 3, DFD_PLUGIN_WITH_CHECK): the keys naming other plugins
+  // (`auth`, `download_auth`) name listed auth plugins that can do the job. Opens nothing.
+  Status check();
   Status start() noexcept override;
   void stop() noexcept override;
   Health health() const noexcept override;
@@ -93,6 +96,7 @@ class InfoServer : public Info {
   using Route = void (InfoServer::*)(const HttpRequest&, HttpResponse&);
 
   Status init_limits();
+  Status find_auth_plugins();
   Status open_stores();
   void refresh_loop();
   HttpHandler wrap(Route fn);

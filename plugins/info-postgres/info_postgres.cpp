@@ -85,8 +85,10 @@ namespace {
 const dfd::PluginKind kNeeds[] = {dfd::PluginKind::kAuth, dfd::PluginKind::kBroker};
 }
 
-DFD_PLUGIN(dfd::PluginKind::kInfo, "info-postgres", "1.0.0",
-           "Information server API with the catalog and login throttle in PostgreSQL (several "
-           "information servers on one database)",
-           kNeeds, 2, &dfd::create_plugin<dfd::info_postgres::InfoPostgres>,
-           &dfd::destroy_plugin<dfd::info_postgres::InfoPostgres>)
+DFD_PLUGIN_WITH_CHECK(
+    dfd::PluginKind::kInfo, "info-postgres", "1.0.0",
+    "Information server API with the catalog and login throttle in PostgreSQL (several "
+    "information servers on one database)",
+    kNeeds, 2, &dfd::create_plugin<dfd::info_postgres::InfoPostgres>,
+    &dfd::destroy_plugin<dfd::info_postgres::InfoPostgres>,
+    &dfd::check_plugin<dfd::info_postgres::InfoPostgres>)

@@ -1,6 +1,10 @@
 // info-sqlite: the information server's API (info-core, info_server.hpp) with the catalog in one
 // SQLite file (`db`) and the login throttle in this server's memory. One information server per
 // catalog; several share one catalog with info-postgres.
+#include <filesystem>
+#include <system_error>
+
+#include "dfd/creatable_file.hpp"
 #include "info_server.hpp"
 #include "sqlite_catalog_store.hpp"
 
@@ -17,10 +21,15 @@ class SqliteStores final : public info::InfoStores {
     auto db = c.get_string("db");
     if (!db.ok()) return db.status();
     if (db->empty()) return c.error("db", "must not be empty");
+    // Created by start() (open_catalog); judged here so that dfd-host --check reports it.
+    if (Status st = check_creatable_file(*db); !st.ok()) return c.error("db", st.message());
     path_ = *db;
     return Status::Ok();
   }
   Result<std::unique_ptr<info::CatalogStore>> open_catalog() override {
+    std::filesystem::path parent = std::filesystem::path(path_).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);  // open says why not
     auto store = SqliteCatalogStore::open(path_);
     if (!store.ok()) return store.status();
     return std::unique_ptr<info::CatalogStore>(std::move(store.value()));
@@ -49,7 +58,9 @@ namespace {
 const dfd::PluginKind kNeeds[] = {dfd::PluginKind::kAuth, dfd::PluginKind::kBroker};
 }
 
-DFD_PLUGIN(dfd::PluginKind::kInfo, "info-sqlite", "1.0.0",
-           "Information server API: login, catalog from events, manifests, download tokens", kNeeds,
-           2, &dfd::create_plugin<dfd::info_sqlite::InfoSqlite>,
-           &dfd::destroy_plugin<dfd::info_sqlite::InfoSqlite>)
+DFD_PLUGIN_WITH_CHECK(
+    dfd::PluginKind::kInfo, "info-sqlite", "1.0.0",
+    "Information server API: login, catalog from events, manifests, download tokens", kNeeds, 2,
+    &dfd::create_plugin<dfd::info_sqlite::InfoSqlite>,
+    &dfd::destroy_plugin<dfd::info_sqlite::InfoSqlite>,
+    &dfd::check_plugin<dfd::info_sqlite::InfoSqlite>)

@@ -11,7 +11,8 @@
 // with O_NOFOLLOW on each one. A link swapped in between the two steps therefore fails the walk
 // instead of escaping the root.
 //
-// Thread-safety: all state is fixed after init(); list/stat/open/health may run concurrently.
+// Thread-safety: all state is fixed after init() except the record of what the last listing left
+// out (under a mutex); list/stat/open/health may run concurrently.
 // A handle's read_at() is pread() and safe from many threads at once.
 #include <dirent.h>
 #include <fcntl.h>
@@ -24,7 +25,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -180,6 +183,7 @@ class FsStorage final : public Storage {
     return guard("storage-fs: list", [&]() -> Result<std::vector<FileEntry>> {
       ListState state;
       DFD_RETURN_IF_ERROR(walk_dir(root_real_, "", 0, state));
+      log_skipped(state.skipped);
       std::sort(state.out.begin(), state.out.end(),
                 [](const FileEntry& a, const FileEntry& b) { return a.path < b.path; });
       if (log_.enabled(LogLevel::kDebug)) {
@@ -237,7 +241,21 @@ class FsStorage final : public Storage {
     std::set<std::pair<dev_t, ino_t>> dirs_seen;  // breaks loops (bind mounts)
     std::size_t settling = 0;
     std::size_t refused_links = 0;
+    std::map<std::string, std::string> skipped;  // path -> why it is not offered
   };
+
+  // Issue 14: every entry a listing leaves out is logged at info level with its reason, once
+  // while it stays left out for that reason (a rescan every minute must not repeat it), and
+  // again when the reason changes or after it was offered in between.
+  void log_skipped(const std::map<std::string, std::string>& now) {
+    std::lock_guard<std::mutex> g(skipped_mu_);
+    for (const auto& [path, why] : now) {
+      auto it = skipped_logged_.find(path);
+      if (it != skipped_logged_.end() && it->second == why) continue;
+      log_.info("not offered: '" + printable(path) + "': " + why);
+    }
+    skipped_logged_ = now;
+  }
 
   bool settled(const struct stat& st) const {
     if (settle_ns_ == 0) return true;
@@ -337,30 +355,58 @@ class FsStorage final : public Storage {
 
     while (struct dirent* e = ::readdir(d)) {
       std::string name = e->d_name;
-      if (name.empty() || name[0] == '.') continue;  // ".", "..", dotfiles, dot-dirs
+      if (name == "." || name == "..") continue;
       std::string child_rel = rel.empty() ? name : rel + "/" + name;
       std::string child_abs = abs + "/" + name;
-      if (!is_safe_relative_path(child_rel)) continue;
+      auto skip = [&](std::string why) { state.skipped[child_rel] = std::move(why); };
+      if (name.empty() || name[0] == '.') {  // dotfiles, dot-dirs
+        skip("names starting with '.' are private and never served");
+        continue;
+      }
+      if (!is_safe_relative_path(child_rel)) {
+        skip("not a safe path (control characters, invalid UTF-8 or too long)");
+        continue;
+      }
       struct stat st {};
-      if (::fstatat(::dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (::fstatat(::dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        skip("cannot stat: " + errno_text(errno));
+        continue;
+      }
       if (S_ISLNK(st.st_mode)) {
-        if (!follow_symlinks_ || !resolve(child_rel).ok()) {
+        if (!follow_symlinks_) {
           ++state.refused_links;
+          skip("a symbolic link, and follow_symlinks = false");
           continue;
         }
-        if (::stat(child_abs.c_str(), &st) != 0) continue;
+        if (!resolve(child_rel).ok()) {
+          ++state.refused_links;
+          skip("a symbolic link that is dangling or leads out of the root or to a private path");
+          continue;
+        }
+        if (::stat(child_abs.c_str(), &st) != 0) {
+          skip("cannot stat the link's target: " + errno_text(errno));
+          continue;
+        }
         // A linked directory is not descended: its target lies inside the root and is listed
         // under its own path already (open() still resolves paths through it).
         if (S_ISDIR(st.st_mode)) continue;
       }
       if (S_ISDIR(st.st_mode)) {
-        if (depth + 1 < kMaxDepth)
+        if (depth + 1 < kMaxDepth) {
           DFD_RETURN_IF_ERROR(walk_dir(child_abs, child_rel, depth + 1, state));
+        } else {
+          skip("a directory " + std::to_string(kMaxDepth) + " levels deep (the limit)");
+        }
         continue;
       }
-      if (!S_ISREG(st.st_mode)) continue;
+      if (!S_ISREG(st.st_mode)) {
+        skip("not a regular file (a FIFO, socket or device)");
+        continue;
+      }
       if (!settled(st)) {
         ++state.settling;
+        skip("modified less than settle_ms = " + std::to_string(settle_ns_ / 1000000) +
+             " ago: still being written; the next rescan offers it");
         continue;
       }
       state.out.push_back({child_rel, static_cast<std::uint64_t>(st.st_size), mtime_ns_of(st)});
@@ -375,6 +421,8 @@ class FsStorage final : public Storage {
   UniqueFd root_fd_;
   std::int64_t settle_ns_ = 0;
   bool follow_symlinks_ = true;
+  std::mutex skipped_mu_;                              // list() may run concurrently
+  std::map<std::string, std::string> skipped_logged_;  // what the last listing left out
 };
 
 }  // namespace

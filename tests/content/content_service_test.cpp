@@ -31,6 +31,9 @@ TEST(ContentOptions, DefaultsAndValues) {
   EXPECT_EQ(o->threads, 2);
   EXPECT_EQ(o->token_wait_ms, 2000);
   EXPECT_EQ(o->max_ranges, 16);
+  EXPECT_EQ(o->rescan_interval_s, 60);  // issue 14: new files show up within a minute
+  EXPECT_EQ(o->public_url, "");         // the bound address (content_service.hpp)
+  EXPECT_TRUE(parse("[content]\nrescan_interval_s = 0\n").ok());  // 0 = at start and SIGHUP only
   o = parse(
       "[content]\nlisten = \"127.0.0.1:9101\"\npublic_url = \"http://h:9101/\"\nthreads = 4\n"
       "chunk_size = 1048576\ndigest = \"sha512\"\nindex_db = \"/x/i.db\"\ntoken_wait_ms = 10\n"
@@ -204,6 +207,29 @@ class ContentServiceTest : public ::testing::Test {
   std::unique_ptr<host::ContentService> service_;
   std::string content_, uid_, url_;
 };
+
+// Issue 14: a digest the plugin does not offer is refused before anything starts (the host runs
+// this in --check and before every start), naming file, line and key.
+TEST_F(ContentServiceTest, DigestTheDigestPluginLacksIsRefusedWithFileLineAndKey) {
+  toml::table t = toml::parse(std::string_view("[content]\nthreads = 2\ndigest = \"md5\"\n"),
+                              std::string_view("cfg.toml"));
+  const toml::table& content = *t["content"].as_table();
+  auto o = host::parse_content_options(content, "cfg.toml");
+  ASSERT_TRUE(o.ok()) << o.status().to_string();  // the table itself is well-formed
+  Status st =
+      host::check_content_digest(*o, *digest_.as<Digest>(), "digest-openssl", content, "cfg.toml");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_EQ(st.message().rfind("cfg.toml:3: [content] key 'digest': 'md5' is not offered by "
+                               "digest-openssl (it offers sha256",
+                               0),
+            0u)
+      << st.message();
+  o->digest = "SHA512";  // names are compared without case, as digest-openssl does
+  EXPECT_TRUE(
+      host::check_content_digest(*o, *digest_.as<Digest>(), "digest-openssl", content, "cfg.toml")
+          .ok());
+}
 
 TEST_F(ContentServiceTest, ServesIndexedFilesWithTokensFromEvents) {
   host::ContentOptions o;

@@ -27,7 +27,8 @@ const dfd::PluginDescriptor kDescriptor{sizeof(dfd::PluginDescriptor),
                                         nullptr,
                                         0,
                                         &create,
-                                        &destroy};
+                                        &destroy,
+                                        nullptr};
 
 const dfd::PluginDescriptor* entry_impl() noexcept {
   return &kDescriptor;

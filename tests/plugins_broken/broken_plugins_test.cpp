@@ -92,6 +92,34 @@ TEST(BrokenPlugins, CreateSucceedsWithGoodConfig) {
   EXPECT_THAT(r.output, HasSubstr("config OK"));
 }
 
+// Issue 14: the descriptor's `check` (ABI minor 3) runs in --check, after every create(), with
+// file:line:key in its refusal; a plugin built before minor 3 has none and is still accepted.
+TEST(BrokenPlugins, CheckRefusesWithFileLineAndKey) {
+  dfd::test::TempDir dir;
+  auto r = check(dir, {"broken-check\"\npartner = \"digest-opensll\"", "digest-openssl\""});
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_THAT(r.output,
+              HasSubstr("libdfd-broken-check.so: check failed: invalid_argument: " + r.config +
+                        ":9: [[plugin]] broken-check: key 'partner': no digest plugin "
+                        "named 'digest-opensll' is listed"));
+  EXPECT_THAT(r.output, Not(HasSubstr("config OK")));
+}
+
+TEST(BrokenPlugins, CheckSeesPluginsListedAfterIt) {
+  dfd::test::TempDir dir;
+  auto r = check(dir, {"broken-check\"\npartner = \"digest-openssl\"", "digest-openssl\""});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("config OK"));
+}
+
+TEST(BrokenPlugins, DescriptorOfMinor2WithoutCheckIsAccepted) {
+  dfd::test::TempDir dir;
+  auto r = check(dir, {"broken-old-minor\""});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("broken-old-minor"));
+  EXPECT_THAT(r.output, HasSubstr("config OK"));
+}
+
 TEST(BrokenPlugins, CreateRejectsUnknownKeyWithSuggestion) {
   dfd::test::TempDir dir;
   auto r = check(dir, {"broken-create\"\nanswr = 42"});

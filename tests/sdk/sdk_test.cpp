@@ -2,8 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstddef>
+#include <stdlib.h>
 
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+
+#include "dfd/creatable_file.hpp"
 #include "dfd/dfd.hpp"
 #include "dfd/events.hpp"
 
@@ -27,7 +32,9 @@ static_assert(offsetof(dfd::PluginDescriptor, requires_kinds) == 48);
 static_assert(offsetof(dfd::PluginDescriptor, requires_count) == 56);
 static_assert(offsetof(dfd::PluginDescriptor, create) == 64);
 static_assert(offsetof(dfd::PluginDescriptor, destroy) == 72);
-static_assert(sizeof(dfd::PluginDescriptor) == 80);
+static_assert(offsetof(dfd::PluginDescriptor, check) == 80);  // ABI minor 3
+static_assert(sizeof(dfd::PluginDescriptor) == 88);
+static_assert(dfd::kDescriptorMinSize == 80);  // a plugin of minor <= 2 is still accepted
 static_assert(static_cast<int>(dfd::PluginKind::kInfo) == 1);
 static_assert(static_cast<int>(dfd::PluginKind::kDigest) == 5);
 static_assert(static_cast<int>(dfd::Code::kOutOfRange) == 14);
@@ -187,4 +194,24 @@ TEST(Crypto, HexShaRandomCompare) {
   EXPECT_FALSE(dfd::constant_time_equals("abc", "abd"));
   EXPECT_FALSE(dfd::constant_time_equals("abc", "ab"));
   EXPECT_EQ(dfd::format_rfc3339(dfd::TimePoint(std::chrono::seconds(0))), "1970-01-01T00:00:00Z");
+}
+
+// Issue 14: create() judges a path it will make in start() with check_creatable_file, which
+// itself creates nothing.
+TEST(CreatableFile, JudgesWithoutCreating) {
+  char tmpl[] = "/tmp/dfd-creatable-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  EXPECT_TRUE(dfd::check_creatable_file(dir + "/new.db").ok());
+  EXPECT_TRUE(dfd::check_creatable_file(dir + "/a/b/new.db").ok());  // directories made later
+  EXPECT_FALSE(std::filesystem::exists(dir + "/new.db"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/a"));
+  { std::ofstream(dir + "/file") << "x"; }
+  EXPECT_TRUE(dfd::check_creatable_file(dir + "/file").ok());  // an existing file: writable
+  auto below_file = dfd::check_creatable_file(dir + "/file/x.db");
+  EXPECT_EQ(below_file.code(), dfd::Code::kInvalidArgument);
+  EXPECT_NE(below_file.message().find("'" + dir + "/file' is not a directory"), std::string::npos)
+      << below_file.message();
+  EXPECT_EQ(dfd::check_creatable_file(dir).code(), dfd::Code::kInvalidArgument);  // a directory
+  std::filesystem::remove_all(dir);
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -158,6 +159,47 @@ TEST_F(StorageFsTest, FileInSettleWindowIsSkippedThenListed) {
   host_->advance(std::chrono::milliseconds(600));  // the injected clock drives the window
   EXPECT_EQ(listed(*s), (std::vector<std::string>{"fresh.txt", "old.txt"}));
   EXPECT_EQ(read_all(*s, "fresh.txt"), "being written");
+}
+
+// Issue 14: what a listing leaves out is logged at info level with the reason, once while it
+// stays left out (a rescan every minute must not repeat it), and again after a change.
+TEST_F(StorageFsTest, EverySkippedEntryIsLoggedOnceAtInfoWithItsReason) {
+  write_file(root_ + "/fresh.txt", "being written");
+  write_file(root_ + "/.hidden", "private");
+  ASSERT_EQ(::mkfifo((root_ + "/pipe").c_str(), 0600), 0);
+  ASSERT_EQ(::symlink("/etc/hostname", (root_ + "/out-link").c_str()), 0);
+  auto* s = load({{"settle_ms", std::int64_t{500}}});
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(listed(*s).empty());
+  const std::string info = "[" + std::to_string(static_cast<int>(dfd::LogLevel::kInfo)) + "] ";
+  auto count = [&](const std::string& needle) {
+    std::string log = host_->log_text();
+    std::size_t n = 0;
+    for (auto at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++n;
+    return n;
+  };
+  const std::string fresh =
+      info +
+      "not offered: 'fresh.txt': modified less than settle_ms = 500 ago: still being written";
+  EXPECT_EQ(count(fresh), 1u) << host_->log_text();
+  EXPECT_EQ(count(info + "not offered: '.hidden': names starting with '.' are private"), 1u);
+  EXPECT_EQ(count(info + "not offered: 'pipe': not a regular file"), 1u);
+  EXPECT_EQ(count(info + "not offered: 'out-link': a symbolic link that is dangling or leads out"),
+            1u);
+
+  EXPECT_TRUE(listed(*s).empty());  // a second scan: nothing new to say
+  EXPECT_EQ(count(fresh), 1u) << host_->log_text();
+  EXPECT_EQ(count("not offered: 'pipe'"), 1u);
+
+  host_->advance(std::chrono::milliseconds(600));  // settled: offered, no longer logged
+  EXPECT_EQ(listed(*s), std::vector<std::string>{"fresh.txt"});
+  EXPECT_EQ(count(fresh), 1u);
+  // Being written again (modified "now" on the host's clock, which runs 600 ms ahead): said again.
+  write_file(root_ + "/fresh.txt", "rewritten");
+  struct timespec later[2] = {{::time(nullptr) + 10, 0}, {::time(nullptr) + 10, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (root_ + "/fresh.txt").c_str(), later, 0), 0);
+  EXPECT_TRUE(listed(*s).empty());
+  EXPECT_EQ(count(fresh), 2u) << host_->log_text();
 }
 
 TEST_F(StorageFsTest, SettleWindowWithRealTime) {

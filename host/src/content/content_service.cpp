@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -15,6 +16,7 @@
 
 #include "content/content_index.hpp"
 #include "content/data_plane.hpp"
+#include "dfd/creatable_file.hpp"
 #include "dfd/events.hpp"
 #include "suggest.hpp"
 #include "tls_files.hpp"
@@ -199,6 +201,39 @@ Status resolve_content_tls(ContentOptions& o, const std::string& server_cert,
     return r.error("tls", "is true but neither [content] nor [server] has tls_cert and tls_key");
   }
   return Status::Ok();
+}
+
+Status check_content_digest(const ContentOptions& o, const Digest& digest,
+                            const std::string& digest_name, const toml::table& table,
+                            const std::string& file) {
+  return guard("[content]", [&]() -> Status {
+    auto lower = [](std::string s) {
+      for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return s;
+    };
+    std::vector<std::string> offered = digest.algorithms();
+    std::string list;
+    for (const auto& a : offered) {
+      if (lower(a) == lower(o.digest)) return Status::Ok();
+      list += (list.empty() ? "" : ", ") + a;
+    }
+    return ContentTableReader{table, file}.error(
+        "digest", "'" + o.digest + "' is not offered by " + digest_name + " (it offers " +
+                      (list.empty() ? std::string("nothing") : list) + ")");
+  });
+}
+
+std::string index_db_path(const ContentOptions& o, const std::string& state_dir) {
+  if (!o.index_db.empty() || state_dir.empty()) return o.index_db;
+  return state_dir + "/index.db";
+}
+
+Status check_content_paths(const ContentOptions& o, const std::string& state_dir,
+                           const toml::table& table, const std::string& file) {
+  std::string db = index_db_path(o, state_dir);
+  if (db.empty()) return Status::Ok();
+  Status st = check_creatable_file(db);
+  return st.ok() ? st : ContentTableReader{table, file}.error("index_db", st.message());
 }
 
 // ------------------------------------------------------------------------------------ service
@@ -447,10 +482,7 @@ Status ContentService::start() noexcept {
     ContentIndexOptions io;
     io.chunk_size = m.opt.chunk_size;
     io.algorithm = m.opt.digest;
-    io.db_path = m.opt.index_db;
-    if (io.db_path.empty() && !m.ctx.server.state_dir.empty()) {
-      io.db_path = m.ctx.server.state_dir + "/index.db";
-    }
+    io.db_path = index_db_path(m.opt, m.ctx.server.state_dir);
     m.index =
         std::make_unique<ContentIndex>(m.ctx.storage, m.ctx.digest, m.ctx.log, m.ctx.metrics, io);
     DFD_RETURN_IF_ERROR(m.index->open().with_context("content index '" + io.db_path + "'"));

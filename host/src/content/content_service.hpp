@@ -28,9 +28,10 @@ struct ContentOptions {
   int threads = 2;                     // data-plane event-loop threads
   std::uint64_t chunk_size = 4 * 1024 * 1024;
   std::string digest = "sha256";
-  std::string index_db;       // default: <state_dir>/index.db
-  int token_wait_ms = 2000;   // how long an unknown token is waited for
-  int rescan_interval_s = 0;  // 0 = only at start and on SIGHUP
+  std::string index_db;      // default: <state_dir>/index.db
+  int token_wait_ms = 2000;  // how long an unknown token is waited for
+  // Issue 14: a file copied in after the start is picked up within a minute by default.
+  int rescan_interval_s = 60;  // also at start and on SIGHUP; 0 = only then
   int heartbeat_interval_ms = 2000;
   int idle_timeout_s = 60;    // keep-alive connections idle longer are closed
   int send_timeout_s = 60;    // a client that accepts no byte this long is dropped
@@ -67,6 +68,22 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
 Status resolve_content_tls(ContentOptions& o, const std::string& server_cert,
                            const std::string& server_key, const toml::table& table,
                            const std::string& file);
+
+// Refuses options that `digest` (the plugin named `digest_name`) cannot serve: `digest` must be
+// one of its algorithms() (compared without case). The error names file:line:key:
+// "cfg.toml:68: [content] key 'digest': 'md5' is not offered by digest-openssl (it offers ...)".
+// Opens nothing: dfd-host --check runs it, and so does every start, before any plugin starts.
+Status check_content_digest(const ContentOptions& o, const Digest& digest,
+                            const std::string& digest_name, const toml::table& table,
+                            const std::string& file);
+
+// The content index's file: `index_db`, else <state_dir>/index.db ("" without either).
+std::string index_db_path(const ContentOptions& o, const std::string& state_dir);
+
+// Refuses an index file start() could not create (dfd/creatable_file.hpp: judged, not made),
+// naming file:line of `index_db` (or of [content] for the default under `state_dir`).
+Status check_content_paths(const ContentOptions& o, const std::string& state_dir,
+                           const toml::table& table, const std::string& file);
 
 // What the service needs from the host; all references outlive the service.
 struct ContentContext {

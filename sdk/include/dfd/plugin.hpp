@@ -33,7 +33,8 @@ inline constexpr std::uint32_t kAbiMajor = 2;
 // Minor 1 (appended, see auth.hpp): Auth::find_user_by_id, set_user_disabled, user_disabled,
 // revoke_user_tokens, revoke_download_tokens_of.
 // Minor 2 (appended, see auth.hpp): Auth::list_users, count_users, set_password.
-inline constexpr std::uint32_t kAbiMinor = 2;
+// Minor 3 (appended): PluginDescriptor::check (below).
+inline constexpr std::uint32_t kAbiMinor = 3;
 
 #define DFD_STRINGIFY_INNER(x) #x
 #define DFD_STRINGIFY(x) DFD_STRINGIFY_INNER(x)
@@ -88,7 +89,13 @@ struct Health {
 };
 
 // Base of every plugin instance. The host calls, on the main thread and in this order:
-//   create() (in the descriptor) — parse and validate config; no threads, no sockets yet;
+//   create() (in the descriptor) — parse and validate config; no threads, no sockets yet, and
+//              no side effects: no file, directory or database is created (dfd-host --check
+//              runs create() on the real config and must leave the machine as it was; judge a
+//              path with dfd/creatable_file.hpp and make it in start());
+//   check()  (in the descriptor, ABI minor 3, optional) — after every create(), in start order:
+//              validate what needs the other plugins (find_plugin()), with no side effects
+//              either; --check runs it too, then stops;
 //   start()  — in dependency order; may look up other plugins, start threads, open sockets;
 //   stop()   — in reverse order; must join every thread it started; after it returns nothing
 //              of this plugin runs any more;
@@ -121,10 +128,24 @@ struct PluginDescriptor {
   Plugin* (*create)(HostServices& host, Status* error) noexcept;
   // Destroys an instance made by create() (after stop()).
   void (*destroy)(Plugin* instance) noexcept;
+  // ---- appended in ABI minor 3; the host reads it only when struct_size covers it ----
+  // Optional (null: nothing to check). Called once every plugin has been created, in start order,
+  // before any start(), by every start and by `dfd-host --check` (which then exits): validates
+  // the config against the other plugins, e.g. that a key naming another plugin names one of the
+  // right kind. It may call host.find_plugin() and the const queries of the plugins it finds
+  // (Auth::supports_users(), Digest::algorithms()); it must not open files or sockets, start
+  // threads or create anything. Errors name file:line:key like create()'s (Config::error).
+  Status (*check)(Plugin* instance) noexcept;
 };
 
-// The host reads at least the fields up to and including `destroy`.
-inline constexpr std::size_t kDescriptorMinSize = sizeof(PluginDescriptor);
+// The host reads at least the fields up to and including `destroy` (a plugin built before minor
+// 3 has no `check`).
+inline constexpr std::size_t kDescriptorMinSize =
+    offsetof(PluginDescriptor, destroy) + sizeof(PluginDescriptor::destroy);
+// True when `d` (already accepted: struct_size >= kDescriptorMinSize) has a `check` field.
+inline bool descriptor_has_check(const PluginDescriptor& d) noexcept {
+  return d.struct_size >= offsetof(PluginDescriptor, check) + sizeof(PluginDescriptor::check);
+}
 
 using PluginEntryFn = const PluginDescriptor*();
 
@@ -139,24 +160,31 @@ inline constexpr const char* kEntrySymbol = "dfd_plugin_entry";
 //              kNeeds, 1, &create_fs, &destroy_fs)
 //
 // `create` has the signature `dfd::Plugin* (dfd::HostServices&, dfd::Status*) noexcept`.
+// DFD_PLUGIN_WITH_CHECK takes a `check` function as well (`dfd::Status (dfd::Plugin*) noexcept`,
+// e.g. &dfd::check_plugin<T>).
 #define DFD_PLUGIN(KIND, NAME, VERSION, DESCRIPTION, REQUIRES, REQUIRES_COUNT, CREATE, DESTROY) \
-  namespace dfd_plugin_entry_ns {                                                               \
-  const ::dfd::PluginDescriptor* dfd_plugin_entry_impl() noexcept {                             \
-    static const ::dfd::PluginDescriptor d{sizeof(::dfd::PluginDescriptor),                     \
-                                           ::dfd::kAbiMajor,                                    \
-                                           ::dfd::kAbiMinor,                                    \
-                                           KIND,                                                \
-                                           DFD_BUILD_SIGNATURE,                                 \
-                                           NAME,                                                \
-                                           VERSION,                                             \
-                                           DESCRIPTION,                                         \
-                                           REQUIRES,                                            \
-                                           REQUIRES_COUNT,                                      \
-                                           CREATE,                                              \
-                                           DESTROY};                                            \
-    return &d;                                                                                  \
-  }                                                                                             \
-  }                                                                                             \
+  DFD_PLUGIN_WITH_CHECK(KIND, NAME, VERSION, DESCRIPTION, REQUIRES, REQUIRES_COUNT, CREATE,     \
+                        DESTROY, nullptr)
+#define DFD_PLUGIN_WITH_CHECK(KIND, NAME, VERSION, DESCRIPTION, REQUIRES, REQUIRES_COUNT, CREATE, \
+                              DESTROY, CHECK)                                                     \
+  namespace dfd_plugin_entry_ns {                                                                 \
+  const ::dfd::PluginDescriptor* dfd_plugin_entry_impl() noexcept {                               \
+    static const ::dfd::PluginDescriptor d{sizeof(::dfd::PluginDescriptor),                       \
+                                           ::dfd::kAbiMajor,                                      \
+                                           ::dfd::kAbiMinor,                                      \
+                                           KIND,                                                  \
+                                           DFD_BUILD_SIGNATURE,                                   \
+                                           NAME,                                                  \
+                                           VERSION,                                               \
+                                           DESCRIPTION,                                           \
+                                           REQUIRES,                                              \
+                                           REQUIRES_COUNT,                                        \
+                                           CREATE,                                                \
+                                           DESTROY,                                               \
+                                           CHECK};                                                \
+    return &d;                                                                                    \
+  }                                                                                               \
+  }                                                                                               \
   BOOST_DLL_ALIAS(dfd_plugin_entry_ns::dfd_plugin_entry_impl, dfd_plugin_entry)
 
 // Convenience for the common case: `create` builds `new T(host, &status)`-style objects.
@@ -180,5 +208,10 @@ Plugin* create_plugin(HostServices& host, Status* error) noexcept {
 template <typename T>
 void destroy_plugin(Plugin* p) noexcept {
   delete static_cast<T*>(p);
+}
+// For DFD_PLUGIN_WITH_CHECK: T has a member `dfd::Status check()` (see PluginDescriptor::check).
+template <typename T>
+Status check_plugin(Plugin* p) noexcept {
+  return guard("check", [&]() -> Status { return static_cast<T*>(p)->check(); });
 }
 }  // namespace dfd

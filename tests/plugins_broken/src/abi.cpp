@@ -13,6 +13,7 @@ const dfd::PluginDescriptor kDescriptor{sizeof(dfd::PluginDescriptor),
                                         nullptr,
                                         0,
                                         &dfd_broken::create_null,
-                                        &dfd_broken::destroy_null};
+                                        &dfd_broken::destroy_null,
+                                        nullptr};
 }
 DFD_BROKEN_ENTRY(kDescriptor)
