@@ -16,9 +16,9 @@
 # lists each info server and PostgreSQL.
 #
 # Needs from scripts/cluster: DIR, REPO, TLS, SCHEME, TIMEOUT, CURL_TLS, say, die, show_log_tail,
-# start_host, host_env, config_of, http_code, json, ours, STARTED_PIDS. Sets INFO_NAMES, INFO_URLS,
-# INFO_PIDS, INFO_LOGS, INFO_DIRS, INFO_CONFIG (also in the one-info-server mode, by
-# info_single).
+# start_host, host_env, config_of, http_code, json, ours, up_or_down, status_row, STARTED_PIDS.
+# Sets INFO_NAMES, INFO_URLS, INFO_PIDS, INFO_LOGS, INFO_DIRS, INFO_CONFIG (also in the
+# one-info-server mode, by info_single).
 
 POSTGRES=0
 INFO_SERVERS=""
@@ -201,28 +201,32 @@ info_cluster_env() {
 
 # info_stop_args: NAME:PID arguments of stop_pids for the information servers of cluster.env.
 info_stop_args() {
-  local pid
-  for pid in ${DFD_INFO_PIDS:-${DFD_INFO_PID:-}}; do echo "info-server:$pid"; done
+  local pid ids i=0
+  read -r -a ids <<<"${DFD_INFO_IDS:-info}"
+  for pid in ${DFD_INFO_PIDS:-${DFD_INFO_PID:-}}; do
+    echo "${ids[$i]:-info-server}:$pid"
+    i=$((i + 1))
+  done
 }
 
 # info_status: one status row per information server and one for PostgreSQL (after cluster.env
-# was sourced); returns 1 when one of them is not running.
+# was sourced; status_row of scripts/cluster); returns 1 when one of them is not running.
 info_status() {
   local bad=0 i state ids urls pids
   read -r -a ids <<<"${DFD_INFO_IDS:-info}"
   read -r -a urls <<<"${DFD_INFO_URLS:-$DFD_SERVER}"
   read -r -a pids <<<"${DFD_INFO_PIDS:-$DFD_INFO_PID}"
   for i in "${!pids[@]}"; do
-    state=$(ours "${pids[$i]}" && echo running || echo gone)
-    [ "$state" = running ] || bad=1
-    printf '%-8s %-8s %-8s %-8s %s\n' "${ids[$i]}" "${pids[$i]}" "$state" "$(http_code "${urls[$i]}/healthz")" "${urls[$i]}"
+    state=$(up_or_down "${pids[$i]}")
+    [ "$state" = up ] || bad=1
+    status_row "${ids[$i]}" "$state" "${pids[$i]}" "$(http_code "${urls[$i]}/healthz")" "${urls[$i]}"
   done
   if [ -n "${DFD_PG_DIR:-}" ]; then
-    if "$REPO/scripts/postgres" status "$DFD_PG_DIR" >/dev/null 2>&1; then state=running; else
-      state=gone
+    if "$REPO/scripts/postgres" status "$DFD_PG_DIR" >/dev/null 2>&1; then state=up; else
+      state=down
       bad=1
     fi
-    printf '%-8s %-8s %-8s %-8s %s\n' postgres "${DFD_PG_PID:-}" "$state" - "${DFD_PG_DSN:-}"
+    status_row postgres "$state" "${DFD_PG_PID:-}" - "${DFD_PG_DSN:-}"
   fi
   return $bad
 }

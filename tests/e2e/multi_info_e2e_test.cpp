@@ -327,7 +327,7 @@ TEST_F(MultiInfo, InfoOneKilledMidRunEveryCommandCompletes) {
   EXPECT_EQ(failed.load(), 0);
   for (auto& f : failures) ADD_FAILURE() << f;
   EXPECT_NE(http("GET", info_[0] + "/healthz").status, 200);  // info-1 really is gone
-  auto st = c_->status();  // says so: info-1 gone, info-2 and PostgreSQL running
+  auto st = c_->status();  // says so: info-1 down, info-2 and PostgreSQL up
   EXPECT_NE(st.status, 0) << st.output;
   auto row = [&](const std::string& part) {
     auto at = st.output.find("\n" + part + " ");
@@ -335,9 +335,9 @@ TEST_F(MultiInfo, InfoOneKilledMidRunEveryCommandCompletes) {
                ? ""
                : st.output.substr(at + 1, st.output.find('\n', at + 1) - at - 1);
   };
-  EXPECT_NE(row("info-1").find(" gone "), std::string::npos) << st.output;
-  EXPECT_NE(row("info-2").find(" running "), std::string::npos) << st.output;
-  EXPECT_NE(row("postgres").find(" running "), std::string::npos) << st.output;
+  EXPECT_NE(row("info-1").find(" down "), std::string::npos) << st.output;
+  EXPECT_NE(row("info-2").find(" up "), std::string::npos) << st.output;
+  EXPECT_NE(row("postgres").find(" up "), std::string::npos) << st.output;
 
   // Every manifest's token reaches the tap (confirmed before the manifest was answered); wait
   // for the deliveries, bounded.
