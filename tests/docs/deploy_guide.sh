@@ -34,10 +34,11 @@ skip() {
 for tool in rabbitmq-server prometheus promtool openssl dpkg cpack curl setpriv; do
   command -v "$tool" >/dev/null || [ -x "/usr/lib/rabbitmq/bin/$tool" ] || skip "no $tool (scripts/setup)"
 done
-# One machine-wide lock for the tests that install dfd's packages (ctest's RESOURCE_LOCK dpkg
-# covers one ctest run only; several checkouts share this machine): wait for the others.
-exec 9>/run/lock/dfd-packages.lock
-flock -w 900 9 || { echo "FAIL: /run/lock/dfd-packages.lock still held after 900 s" >&2; exit 1; }
+# The machine-wide lock of every test that installs dfd's packages (RESOURCE_LOCK dpkg orders
+# one ctest run only; build trees side by side run separate ones).
+# shellcheck source=scripts/lib/package-lock.sh
+source "$SRC_DIR/scripts/lib/package-lock.sh"
+package_lock 900
 for p in dfd dfd-server dfd-sdk-dev; do
   st=$(dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null || true)
   case "${st:1:1}" in
