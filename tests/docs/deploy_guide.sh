@@ -153,7 +153,8 @@ printf '[Service]\nEnvironmentFile=%s\n' "$T/prometheus.args" >"$SHIM/system/pro
 export PATH=$T/bin:$PATH DFD_SYSTEMCTL_SHIM_DIR=$SHIM
 unset DFD_SERVER DFD_CA_BUNDLE DFD_CONFIG XDG_CONFIG_HOME
 echo "deploy_guide: ports amqps $AMQPS, prometheus $PROM, info $INFO, fs control $FSA $FSB $FSC, data $DATA_A $DATA_B $DATA_C; files in $T"
-python3 "$HERE/doc_examples.py" "$SRC_DIR/docs/deploy.md" --workdir "$T/home" --home "$T/home" --stop-on-failure \
+# DFD_DEPLOY_GUIDE_DOC: another copy of the guide (to check that a broken step fails the test).
+python3 "$HERE/doc_examples.py" "${DFD_DEPLOY_GUIDE_DOC:-$SRC_DIR/docs/deploy.md}" --workdir "$T/home" --home "$T/home" --stop-on-failure \
   --replace "scripts/package build=$SRC_DIR/scripts/package $BUILD_DIR" \
   --replace "build/packages/=$BUILD_DIR/packages/" \
   --replace "/etc/rabbitmq/=$T/etc-rabbitmq/" --replace "/etc/prometheus/=$T/etc-prometheus/" \
