@@ -276,7 +276,8 @@ def supervise(u: Unit, report: int) -> None:
         write_state(u.name, st)
         tell(f"fail: {e}")
         os._exit(1)
-    st.update(pid=proc.pid, since=time.time(), argv=argv)
+    stop_s = re.sub(r"[^0-9.]", "", u.value("TimeoutStopSec", "30")) or "30"
+    st.update(pid=proc.pid, since=time.time(), argv=argv, timeout_stop=float(stop_s))
     if not notify:
         st["state"] = "active"
         write_state(u.name, st)
@@ -353,22 +354,23 @@ def start(name: str) -> int:
 
 
 def stop(name: str) -> int:
-    u = Unit(name)
-    st = read_state(u.name)
+    """By the recorded PID; works after the unit file is gone (a purged package)."""
+    unit = full_name(name)
+    st = read_state(unit)
     pid = st.get("pid")
     if not ours(st):
         return 0
     os.kill(pid, signal.SIGTERM)
-    limit = min(30.0, float(re.sub(r"[^0-9.]", "", u.value("TimeoutStopSec", "30")) or 30))
+    limit = min(30.0, float(st.get("timeout_stop", 30)))
     deadline = time.time() + limit
-    while ours(read_state(u.name)) and time.time() < deadline:
+    while ours(read_state(unit)) and time.time() < deadline:
         time.sleep(0.1)
     try:  # the rest of its "cgroup": whatever is left in its process group
         os.killpg(pid, signal.SIGKILL)
     except OSError:
         pass
     deadline = time.time() + 10
-    while read_state(u.name).get("state") not in ("inactive", "failed") and time.time() < deadline:
+    while read_state(unit).get("state") not in ("inactive", "failed") and time.time() < deadline:
         time.sleep(0.1)
     return 0
 
@@ -388,14 +390,14 @@ def reload(name: str) -> int:
 
 
 def status(name: str, verbose: bool) -> int:
-    u = Unit(name)
-    st = read_state(u.name)
+    st = read_state(full_name(name))
     is_active = active(st)
     state = st.get("state", "inactive") if is_active else (
         "failed" if st.get("state") == "failed" else "inactive")
     if not verbose:
         print(state)
         return 0 if is_active else 3
+    u = Unit(name)
     enabled = subprocess.run([REAL, "is-enabled", u.name], capture_output=True, text=True,
                              check=False).stdout.strip() or "disabled"
     since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(st["since"])) if "since" in st else ""
