@@ -230,6 +230,31 @@ std::vector<LiveLocation> Catalog::live_locations(const std::string& uid, const 
   return out;
 }
 
+std::vector<FileLocation> Catalog::locations(const std::string& uid, std::int64_t now_ms,
+                                             std::int64_t timeout_ms) const {
+  std::vector<FileLocation> out;
+  {
+    std::shared_lock<std::shared_mutex> r(mu_);
+    auto locs = locations_.find(uid);
+    if (locs == locations_.end()) return out;
+    for (const auto& [server_id, loc] : locs->second) {
+      FileLocation l{server_id, loc.zone, loc.url, false, loc.last_seen_ms};
+      auto srv = servers_.find(server_id);
+      if (srv != servers_.end()) {  // its latest heartbeat knows its zone and URL best
+        l.zone = srv->second.zone;
+        l.url = srv->second.url;
+        l.healthy = live(srv->second, now_ms, timeout_ms);
+        l.last_seen_ms = std::max(l.last_seen_ms, srv->second.last_heartbeat_ms);
+      }
+      out.push_back(std::move(l));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const FileLocation& a, const FileLocation& b) {
+    return std::tie(a.zone, a.server_id) < std::tie(b.zone, b.server_id);
+  });
+  return out;
+}
+
 std::vector<ServerState> Catalog::servers() const {
   std::shared_lock<std::shared_mutex> r(mu_);
   std::vector<ServerState> out;

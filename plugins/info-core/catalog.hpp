@@ -43,6 +43,15 @@ struct LiveLocation {
   std::string url;
 };
 
+// Where a file is, live or not (the status page: GET /v1/status/files).
+struct FileLocation {
+  std::string server_id;
+  std::string zone;
+  std::string url;
+  bool healthy = false;           // its server was heard within the timeout
+  std::int64_t last_seen_ms = 0;  // the server's latest heartbeat (or announcement)
+};
+
 // What a listing returns.
 struct FilePage {
   struct Entry {
@@ -80,6 +89,9 @@ class Catalog {
   // inside each group.
   std::vector<LiveLocation> live_locations(const std::string& uid, const std::string& zone,
                                            std::int64_t now_ms, std::int64_t timeout_ms) const;
+  // Every location of `uid`, live or not, ordered by (zone, server id).
+  std::vector<FileLocation> locations(const std::string& uid, std::int64_t now_ms,
+                                      std::int64_t timeout_ms) const;
   std::vector<ServerState> servers() const;
   std::size_t file_count() const;
   std::size_t live_server_count(std::int64_t now_ms, std::int64_t timeout_ms) const;

@@ -81,6 +81,7 @@ void InfoServer::manifest(const HttpRequest& q, HttpResponse& r) {
     }
   }
   tokens_issued_.add();
+  issued_rate_.add(steady_s());
   if (audit_.enabled()) {  // the hot path: no JSON built when the log is off
     audit("manifest", json{{"user_id", user->id},
                            {"file_id", *id},

@@ -15,6 +15,7 @@
 #include "dfd/events.hpp"
 #include "file_name.hpp"
 #include "plugin_abi.hpp"
+#include "status_page.hpp"
 
 namespace dfd::info {
 
@@ -99,6 +100,12 @@ InfoServer::InfoServer(HostServices& host, std::string name, std::unique_ptr<Inf
 
 std::int64_t InfoServer::now_ms() const {
   return unix_ms(host_.clock().now());
+}
+
+std::int64_t InfoServer::steady_s() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             host_.clock().steady_now().time_since_epoch())
+      .count();
 }
 
 void InfoServer::update_gauges() {
@@ -375,6 +382,11 @@ Status InfoServer::start() noexcept {
     DFD_RETURN_IF_ERROR(
         http.add("POST", "/v1/users/:id/revoke-tokens", wrap(&InfoServer::revoke_user_tokens)));
     DFD_RETURN_IF_ERROR(http.add("GET", "/v1/servers", wrap(&InfoServer::list_servers)));
+    // The status page (issue 14): its data (admin only) and the page itself.
+    DFD_RETURN_IF_ERROR(http.add("GET", "/v1/status/files", wrap(&InfoServer::status_files)));
+    DFD_RETURN_IF_ERROR(http.add("GET", "/v1/status/tokens", wrap(&InfoServer::status_tokens)));
+    DFD_RETURN_IF_ERROR(http.add("GET", "/v1/status/audit", wrap(&InfoServer::status_audit)));
+    DFD_RETURN_IF_ERROR(add_status_page_routes(http));
     update_gauges();
     if (stores_->refresh_period().count() > 0) refresher_ = std::thread([this] { refresh_loop(); });
     started_ = true;
@@ -590,11 +602,12 @@ std::optional<User> InfoServer::authenticate(const HttpRequest& q, HttpResponse&
   return std::nullopt;
 }
 
-std::optional<User> InfoServer::authenticate_admin(const HttpRequest& q, HttpResponse& r) {
+std::optional<User> InfoServer::authenticate_admin(const HttpRequest& q, HttpResponse& r,
+                                                   std::string_view what) {
   auto caller = authenticate(q, r);
   if (!caller) return std::nullopt;
   if (caller->role != "admin") {
-    set_json_error(r, 403, "permission_denied", "only an admin may manage users");
+    set_json_error(r, 403, "permission_denied", "only an admin may " + std::string(what));
     return std::nullopt;
   }
   return caller;

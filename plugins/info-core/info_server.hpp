@@ -5,7 +5,9 @@
 // The class is split by job over several files: info_server.cpp (config, lifecycle, events, the
 // refresh of a shared store), catalog_routes.cpp (listing, manifests, servers),
 // session_routes.cpp (login, logout), user_routes.cpp (users: add, list, me, disable, enable,
-// revoke tokens), password_routes.cpp (a password change by an admin or by the user).
+// revoke tokens), password_routes.cpp (a password change by an admin or by the user),
+// status_routes.cpp (the status page's data: files with locations, token rate, audit tail; the
+// page itself: status_page.hpp).
 //
 // Threading: HTTP handlers run concurrently on the host's HTTP threads; event handlers run on the
 // broker's thread. Both reach the plugin only through a Gate that stop() closes, so nothing of
@@ -37,6 +39,7 @@
 #include "login_limiter.hpp"
 #include "login_throttle.hpp"
 #include "manifest_limiter.hpp"
+#include "rate_window.hpp"
 #include "token_announcer.hpp"
 
 namespace dfd::info {
@@ -121,8 +124,9 @@ class InfoServer : public Info {
                                          const std::string& email, const std::string& password);
   // Logs a kError check and answers it (503 when the throttle failed, else by its code).
   void answer_check_error(const PasswordCheck& check, HttpResponse& r);
-  // authenticate() and a 403 unless the caller is an admin.
-  std::optional<User> authenticate_admin(const HttpRequest& q, HttpResponse& r);
+  // authenticate() and a 403 ("only an admin may <what>") unless the caller is an admin.
+  std::optional<User> authenticate_admin(const HttpRequest& q, HttpResponse& r,
+                                         std::string_view what = "manage users");
   std::int64_t now_ms() const;
   void update_gauges();
   // The client address of a request (client_address.hpp).
@@ -165,6 +169,12 @@ class InfoServer : public Info {
   bool check_current_password(const HttpRequest& q, HttpResponse& r, const User& caller,
                               const std::string& current);
   void list_servers(const HttpRequest& q, HttpResponse& r);
+  // The status page's data (status_routes.cpp), admin only.
+  void status_files(const HttpRequest& q, HttpResponse& r);
+  void status_tokens(const HttpRequest& q, HttpResponse& r);
+  void status_audit(const HttpRequest& q, HttpResponse& r);
+  // Seconds of the monotonic clock (RateWindow's time).
+  std::int64_t steady_s() const;
 
   HostServices& host_;
   Logger& log_;
@@ -208,6 +218,8 @@ class InfoServer : public Info {
   Counter& revocations_;
   Counter& revocation_failures_;
   Counter& audit_failures_;
+  // Download tokens handed out per second, the last minute (GET /v1/status/tokens).
+  RateWindow issued_rate_;
   std::map<std::string, Counter*> logins_;
   std::atomic<bool> name_rejection_logged_{false};
   std::atomic<bool> audit_failure_logged_{false};

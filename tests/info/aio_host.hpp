@@ -14,6 +14,18 @@
 
 namespace dfd::test {
 
+// The first admin every AioHost creates.
+inline constexpr const char* kAioAdmin = "admin@example.com";
+inline constexpr const char* kAioAdminPw = "admin-password-1";
+
+// The user token of a login reply, or "".
+inline std::string token_of(const HttpReply& r) {
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  return j.is_object() && j.contains("token") && j["token"].is_string()
+             ? j["token"].get<std::string>()
+             : "";
+}
+
 // TLS for an AioHost: `dir` is a scripts/pki directory; its server.pem/server.key make the
 // control plane HTTPS (set_http_tls for the harness's own calls).
 struct AioTls {
@@ -40,7 +52,7 @@ struct AioHost {
     }
     run({"mkdir", "-p", dir.file("files"), dir.file("state")});
     write_file(dir.file("files/hello.txt"), content);
-    write_file(dir.file("admin-pw"), "admin-password-1\n");
+    write_file(dir.file("admin-pw"), std::string(kAioAdminPw) + "\n");
     config = dir.file("aio.toml");
     write_file(config, R"([server]
 id = "aio-1"
@@ -80,7 +92,8 @@ name = "broker-local"
 name = "info-sqlite"
 db = ")" + dir.file("state/catalog.db") +
                            R"("
-admin_email = "admin@example.com"
+admin_email = ")" + std::string(kAioAdmin) +
+                           R"("
 admin_password_file = ")" + dir.file("admin-pw") +
                            R"("
 heartbeat_timeout_ms = 3000

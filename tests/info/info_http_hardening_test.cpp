@@ -22,13 +22,8 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr const char* kAdmin = "admin@example.com";
-constexpr const char* kAdminPw = "admin-password-1";
-
-std::string token_of(const HttpReply& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  return j.is_object() && j.contains("token") ? j["token"].get<std::string>() : "";
-}
+constexpr const char* kAdmin = kAioAdmin;
+constexpr const char* kAdminPw = kAioAdminPw;
 
 HttpReply add_user(const AioHost& aio, const std::string& admin, const std::string& email,
                    const std::string& pw) {
