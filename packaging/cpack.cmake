@@ -39,6 +39,8 @@ page and its bash and zsh completion.")
 
 set(CPACK_DEBIAN_DFD-SERVER_PACKAGE_NAME dfd-server)
 set(CPACK_DEBIAN_DFD-SERVER_PACKAGE_DEPENDS "adduser, passwd")
+# The split deployment's broker; info-postgres/auth-postgres talk to a PostgreSQL server.
+set(CPACK_DEBIAN_DFD-SERVER_PACKAGE_SUGGESTS "dfd, rabbitmq-server, postgresql")
 set(CPACK_DEBIAN_DFD-SERVER_PACKAGE_CONTROL_EXTRA
     ${CMAKE_CURRENT_SOURCE_DIR}/debian/dfd-server/postinst
     ${CMAKE_CURRENT_SOURCE_DIR}/debian/dfd-server/postrm
@@ -55,6 +57,8 @@ set(CPACK_DEBIAN_DFD-SDK-DEV_PACKAGE_NAME dfd-sdk-dev)
 set(CPACK_DEBIAN_DFD-SDK-DEV_PACKAGE_ARCHITECTURE all)
 set(CPACK_DEBIAN_DFD-SDK-DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DFD-SDK-DEV_PACKAGE_DEPENDS "libboost-dev (>= 1.74)")
+# dfd/testing/*_conformance.hpp (the conformance suites for a plugin's own tests) use GoogleTest.
+set(CPACK_DEBIAN_DFD-SDK-DEV_PACKAGE_SUGGESTS "libgtest-dev, dfd-server")
 set(CPACK_COMPONENT_DFD-SDK-DEV_DESCRIPTION
     "distributed file download system - plugin SDK
 The headers of the dfd plugin SDK (storage, auth, broker, digest and info
