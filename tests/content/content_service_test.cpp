@@ -363,6 +363,30 @@ TEST_F(ContentServiceTest, RescanPublishesChangesAndHeartbeatsRepublish) {
       404);
 }
 
+// Issue 14: a rescan ticket (what dfd-host waits for between RELOADING=1 and READY=1 under
+// systemd) is finished only once the rescan that began after the request has indexed the storage:
+// the new file is served as soon as the ticket says so.
+TEST_F(ContentServiceTest, RescanTicketFinishesOnceTheRescanIndexedTheStorage) {
+  start();
+  ASSERT_TRUE(events_.wait_for("file.available.fs-t1", uid_));
+  std::string added(4 << 20, 'q');  // 4 MiB: hashing it takes a moment
+  write_file(dir_.file("root/ticket.bin"), added);
+  std::string tok = issue(sha256_hex(added));
+  std::uint64_t ticket = service_->request_rescan();
+  ASSERT_GT(ticket, 0u);
+  EXPECT_FALSE(service_->rescan_finished(ticket + 1));  // not asked for yet
+  auto end = std::chrono::steady_clock::now() + 10s;
+  while (!service_->rescan_finished(ticket) && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(service_->rescan_finished(ticket));
+  auto r =
+      http("HEAD", url_ + "/v1/content/" + sha256_hex(added), {"Authorization: Bearer " + tok});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-length"], std::to_string(added.size()));
+  EXPECT_GT(service_->request_rescan(), ticket);
+}
+
 // A broker whose publish fails while `down` is set (fault injection for the retry path).
 class FlakyBroker : public Broker {
  public:
