@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include <arpa/inet.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -167,7 +169,12 @@ bool valid_listen(const std::string& s) {
   for (char c : port) {
     if (!std::isdigit(static_cast<unsigned char>(c))) return false;
   }
-  return std::stoi(port) <= 65535;
+  if (std::stoi(port) > 65535) return false;
+  // What the control plane can bind (control_plane.cpp): an IPv4 address or "localhost"; judged
+  // here so that --check refuses what a start would.
+  std::string host = s.substr(0, colon);
+  in_addr a{};
+  return host == "localhost" || ::inet_pton(AF_INET, host.c_str(), &a) == 1;
 }
 
 // [server] tls_cert, tls_key, tls_client_ca: resolved against `base`, then checked by building
@@ -214,7 +221,9 @@ Status parse_server(const toml::table& t, const std::string& file, int table_lin
   DFD_RETURN_IF_ERROR(r.str("zone", s.zone));
   DFD_RETURN_IF_ERROR(r.str("listen", s.listen));
   if (!valid_listen(s.listen)) {
-    return r.value_error("listen", "'" + s.listen + "' is not HOST:PORT");
+    return r.value_error("listen", "'" + s.listen +
+                                       "' is not HOST:PORT with an IPv4 address or localhost as "
+                                       "HOST (e.g. 127.0.0.1:9200, 0.0.0.0:9200)");
   }
   DFD_RETURN_IF_ERROR(r.integer("threads", s.threads, 1, 256));
   DFD_RETURN_IF_ERROR(r.str("state_dir", s.state_dir));

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   keygen->add_option("--name", key_name, "sender name: the server id, or the info server's name")
       ->required();
   app.add_flag("--check", options.check,
-               "load and validate the config and every plugin, print them, and exit");
+               "load and validate the config and every plugin, print them, and exit (creates "
+               "nothing, opens no socket)");
   app.add_option("--log-level", level, "trace|debug|info|warn|error|off (overrides [server])")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.set_version_flag("--version", std::string("dfd-host ") + DFD_VERSION + " (plugin ABI " +

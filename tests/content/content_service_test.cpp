@@ -96,6 +96,15 @@ TEST(ContentOptions, ErrorsNameFileLineAndKey) {
   EXPECT_NE(o.status().message().find("key 'listen'"), std::string::npos);
   o = parse("[content]\npublic_url = \"ftp://x\"\n");
   EXPECT_FALSE(o.ok());
+  // Issue 14: a host name passed the old HOST:PORT test and failed only when the data plane bound.
+  o = parse("[content]\nlisten = \"fs-a1:9101\"\n");
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("cfg.toml:2: [content] key 'listen': 'fs-a1:9101': the host "
+                                      "must be a numeric IPv4 or [IPv6] address"),
+            std::string::npos)
+      << o.status().message();
+  EXPECT_TRUE(parse("[content]\nlisten = \"[::1]:0\"\n").ok());
+  EXPECT_FALSE(parse("[content]\nlisten = \"127.0.0.1:70000\"\n").ok());
 }
 
 // Collects events published on the broker.
@@ -335,6 +344,20 @@ TEST_F(ContentServiceTest, TokensFromABatchEventAndMalformedRecordsSkipped) {
   }
   EXPECT_NE(host_.log_text().find("malformed record(s) of a token.issued event"), std::string::npos)
       << host_.log_text();
+}
+
+// Issue 14: without SIGHUP, a file copied in after the start is found by the periodic rescan
+// (rescan_interval_s; default 60, 1 here), and one removed is withdrawn.
+TEST_F(ContentServiceTest, PeriodicRescanPicksUpFilesWithoutASignal) {
+  host::ContentOptions o;
+  o.rescan_interval_s = 1;
+  start(o);
+  ASSERT_TRUE(events_.wait_for("file.available.fs-t1", uid_));
+  std::string added = "copied in after the start\n";
+  write_file(dir_.file("root/later.txt"), added);
+  ::unlink(dir_.file("root/sub/b.txt").c_str());
+  EXPECT_TRUE(events_.wait_for("file.available.fs-t1", sha256_hex(added), 1, 10s));
+  EXPECT_TRUE(events_.wait_for("file.removed.fs-t1", sha256_hex("hello\n"), 1, 10s));
 }
 
 TEST_F(ContentServiceTest, RescanPublishesChangesAndHeartbeatsRepublish) {

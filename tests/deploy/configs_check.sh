@@ -3,9 +3,9 @@
 # point at placed in a temp dir (state, storage root, and the files a deployment mounts: a TLS
 # certificate and key from scripts/pki, the broker's CA and a password file, an event signing key
 # from dfd-host keygen and a trusted_keys folder), and --check lists the plugins the config names.
-# A config naming a PostgreSQL plugin gets a private PostgreSQL (scripts/postgres: DFD_PG_DSN and
-# DFD_PG_PASSWORD_FILE from its postgres.env), since auth-postgres opens its pool (and migrates)
-# in create(), which --check runs.
+# A config naming a PostgreSQL plugin gets a password file and a DSN on a closed port: --check
+# opens no connection (auth-postgres and info-postgres connect in start(); tests/deploy/
+# check_honesty.sh checks that --check creates nothing).
 # No shipped config uses RabbitMQ's guest user or a password in its text.
 source "$(dirname "$0")/lib.sh"
 need_build
@@ -14,18 +14,14 @@ mkdir -p "$T/secrets"
 (
   umask 077
   openssl rand -hex 16 >"$T/secrets/amqp-password"
+  openssl rand -hex 16 >"$T/secrets/pg-password"
 )
 # The [events] keys the configs name (DFD_EVENTS_DIR/<server id>.key and the trust folders).
 for k in "info info" "fileserver fs-a" "fileserver fs-b" "fileserver fs-c"; do
   # shellcheck disable=SC2086
   "$SRC_DIR/scripts/event-keys" "$T/keys" $k >/dev/null
 done
-if grep -lq '^name = "[a-z]*-postgres"' "$SRC_DIR"/configs/*.toml; then
-  "$SRC_DIR/scripts/postgres" start "$T/pg" >/dev/null || fail "scripts/postgres start"
-  CLEANUPS+=("'$SRC_DIR/scripts/postgres' stop '$T/pg' >/dev/null 2>&1")
-  # shellcheck disable=SC1091
-  . "$T/pg/postgres.env"
-fi
+closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 n=0
 for cfg in "$SRC_DIR"/configs/*.toml; do
   name=$(basename "$cfg" .toml)
@@ -34,7 +30,8 @@ for cfg in "$SRC_DIR"/configs/*.toml; do
   out=$(env DFD_STATE_DIR="$T/$name/state" DFD_STORAGE_ROOT="$T/$name/files" \
     DFD_TLS_CERT="$T/pki/server.pem" DFD_TLS_KEY="$T/pki/server.key" \
     DFD_AMQP_CA_FILE="$T/pki/ca.pem" DFD_AMQP_PASSWORD_FILE="$T/secrets/amqp-password" \
-    DFD_EVENTS_DIR="$T/keys" DFD_PG_DSN="${DFD_PG_DSN:-}" DFD_PG_PASSWORD_FILE="${DFD_PG_PASSWORD_FILE:-}" \
+    DFD_EVENTS_DIR="$T/keys" DFD_PG_DSN="postgresql://dfd@127.0.0.1:$closed_port/dfd" \
+    DFD_PG_PASSWORD_FILE="$T/secrets/pg-password" \
     DFD_ADMIN_PASSWORD=check-only \
     "$HOST" --config "$cfg" --check 2>&1) || {
     echo "$out" >&2

@@ -110,7 +110,17 @@ TEST(HostConfig, BadValues) {
   EXPECT_EQ(error_of("[server]\nid = \"x\"\nthreads = 0\n"),
             "cfg.toml:3: [server] key 'threads': 0 is out of range [1, 256]");
   EXPECT_EQ(error_of("[server]\nid = \"x\"\nlisten = \"nowhere\"\n"),
-            "cfg.toml:3: [server] key 'listen': 'nowhere' is not HOST:PORT");
+            "cfg.toml:3: [server] key 'listen': 'nowhere' is not HOST:PORT with an IPv4 address "
+            "or localhost as HOST (e.g. 127.0.0.1:9200, 0.0.0.0:9200)");
+  // Issue 14: what the control plane cannot bind is refused here (and so by --check), not only
+  // at start.
+  EXPECT_THAT(error_of("[server]\nid = \"x\"\nlisten = \"info.example:9200\"\n"),
+              HasSubstr("cfg.toml:3: [server] key 'listen': 'info.example:9200' is not HOST:PORT"));
+  EXPECT_THAT(error_of("[server]\nid = \"x\"\nlisten = \"[::1]:9200\"\n"),
+              HasSubstr("cfg.toml:3: [server] key 'listen'"));
+  EXPECT_THAT(error_of("[server]\nid = \"x\"\npublic_url = \"ftp://x\"\n"),
+              HasSubstr("cfg.toml:3: [server] key 'public_url': 'ftp://x' must start with "
+                        "http:// or https://"));
   EXPECT_THAT(error_of("[server]\nid = \"x\"\nlog_level = \"loud\"\n"),
               HasSubstr("cfg.toml:3: [server] key 'log_level': unknown log level 'loud'"));
   EXPECT_EQ(error_of("[server]\nzone = \"z\"\n"),

@@ -16,6 +16,7 @@
 
 #include "content/content_index.hpp"
 #include "content/data_plane.hpp"
+#include "content/listener.hpp"
 #include "dfd/creatable_file.hpp"
 #include "dfd/events.hpp"
 #include "suggest.hpp"
@@ -85,17 +86,6 @@ struct ContentTableReader {
   }
 };
 
-bool valid_host_port(const std::string& s) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
-  std::string port = s.substr(colon + 1);
-  if (port.size() > 5) return false;
-  for (char c : port) {
-    if (c < '0' || c > '9') return false;
-  }
-  return std::stoi(port) <= 65535;
-}
-
 }  // namespace
 
 Result<ContentOptions> parse_content_options(const toml::table& table, const std::string& file) {
@@ -131,9 +121,10 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
     }
     ContentOptions o;
     DFD_RETURN_IF_ERROR(r.get_string("listen", o.listen));
-    if (!valid_host_port(o.listen)) {
-      return r.error("listen", "'" + o.listen + "' is not HOST:PORT (e.g. 127.0.0.1:9101)");
-    }
+    // The address the data plane binds at start, judged here (issue 14: --check refuses a host
+    // name, which passed the old HOST:PORT test and failed only at start).
+    if (Status st = check_listen_address(o.listen); !st.ok())
+      return r.error("listen", st.message());
     DFD_RETURN_IF_ERROR(r.get_string("public_url", o.public_url));
     if (!o.public_url.empty() && o.public_url.rfind("http://", 0) != 0 &&
         o.public_url.rfind("https://", 0) != 0) {

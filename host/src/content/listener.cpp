@@ -42,23 +42,40 @@ int open_reserve() noexcept {
   return ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-}  // namespace
-
-Status Listener::open(const std::string& listen) {
-  close();
+// The numeric address of `listen` (getaddrinfo without a lookup); the caller frees *res.
+Status resolve_listen(const std::string& listen, addrinfo** res) {
   std::string host, port;
-  if (!split_host_port(listen, &host, &port)) {
-    return Status::InvalidArgument("listen address '" + listen +
-                                   "' is not HOST:PORT (e.g. 127.0.0.1:9101)");
+  if (!split_host_port(listen, &host, &port) || port.size() > 5 || std::stoi(port) > 65535) {
+    return Status::InvalidArgument("'" + listen + "' is not HOST:PORT (e.g. 127.0.0.1:9101)");
   }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+  int gai = ::getaddrinfo(host.c_str(), port.c_str(), &hints, res);
+  if (gai != 0) {
+    return Status::InvalidArgument("'" + listen + "': the host must be a numeric IPv4 or [IPv6] " +
+                                   "address (" + gai_strerror(gai) + ")");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status check_listen_address(const std::string& listen) {
   addrinfo* res = nullptr;
-  int gai = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
-  if (gai != 0)
-    return Status::InvalidArgument("listen address '" + listen + "': " + gai_strerror(gai));
+  Status st = resolve_listen(listen, &res);
+  if (res) ::freeaddrinfo(res);
+  return st;
+}
+
+Status Listener::open(const std::string& listen) {
+  close();
+  addrinfo* res = nullptr;
+  if (Status st = resolve_listen(listen, &res); !st.ok()) {
+    if (res) ::freeaddrinfo(res);
+    return Status(st.code(), "listen address " + st.message());
+  }
   int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     ::freeaddrinfo(res);

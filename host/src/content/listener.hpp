@@ -20,6 +20,11 @@
 
 namespace dfd::host {
 
+// Ok when Listener::open() can use `listen` as an address: "HOST:PORT" or "[V6]:PORT" with a
+// numeric host (no name lookup) and a port 0..65535. Opens nothing (parse_content_options runs
+// it, so --check refuses what a start would). The error says what is wrong, without a prefix.
+Status check_listen_address(const std::string& listen);
+
 class Listener {
  public:
   Listener() = default;
