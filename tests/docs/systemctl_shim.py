@@ -23,8 +23,8 @@ Every started unit has a supervisor (a forked copy of this script, its own sessi
 notify socket, reaps the service and records its state in DIR/state/UNIT.json (pid, state,
 invocation id, supervisor pid). `stop` sends SIGTERM to the main PID, waits for it (at most
 TimeoutStopSec=, 90 s by default, capped at 30 s here), then SIGKILLs the service's process group
-(the rest of its "cgroup"). Environment: DFD_SYSTEMCTL_SHIM_DIR (required: state, logs and the
-test's own drop-ins in DIR/system/UNIT.d/*.conf), DFD_SYSTEMCTL_REAL (default /usr/bin/systemctl).
+(the rest of its "cgroup"). Environment: DFD_SYSTEMCTL_SHIM_DIR (required: state, logs, and the
+test's own drop-ins in DIR/system/UNIT.d/*.conf and units in DIR/system/, after the system's), DFD_SYSTEMCTL_REAL (default /usr/bin/systemctl).
 """
 import grp
 import json
@@ -81,7 +81,7 @@ class Unit:
     @staticmethod
     def _find(names: List[str]) -> Optional[str]:
         for n in names:
-            for d in UNIT_DIRS:
+            for d in UNIT_DIRS + ([os.path.join(SHIM_DIR, "system")] if SHIM_DIR else []):
                 p = os.path.join(d, n)
                 if os.path.isfile(p):
                     return p
