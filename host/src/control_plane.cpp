@@ -20,6 +20,7 @@
 #include <mutex>
 
 #include "bounded_http_handler.hpp"
+#include "request_id.hpp"
 #include "tls_listener.hpp"
 
 namespace dfd::host {
@@ -54,7 +55,17 @@ std::string lower(std::string s) {
 
 bool is_managed_header(const std::string& lower_name) {
   return lower_name == "content-length" || lower_name == "content-type" ||
-         lower_name == "connection" || lower_name == "transfer-encoding";
+         lower_name == "connection" || lower_name == "transfer-encoding" ||
+         lower_name == "x-request-id";  // issue 14: the host's (request_id.hpp)
+}
+
+// Issue 14: the request's id: its X-Request-Id when valid, else a fresh one (request_id.hpp).
+RequestId request_id_of(const Http::Request& req) {
+  thread_local RequestIdGenerator ids;  // one per reactor thread
+  RequestId id;
+  auto given = req.headers().tryGetRaw("X-Request-Id");
+  ids.assign(id, given ? std::string_view(given->value()) : std::string_view());
+  return id;
 }
 
 }  // namespace
@@ -120,6 +131,7 @@ class DispatchHandler final : public BoundedHttpHandler {
     HttpResponse resp;
     std::string route = "unmatched";
     const std::string method = Http::methodString(req.method());
+    const RequestId rid = request_id_of(req);
     bool close = false;
     try {
       if (st->draining.load()) {
@@ -141,25 +153,29 @@ class DispatchHandler final : public BoundedHttpHandler {
           route = m.pattern;
           HttpRequest hr = to_request(req, method);
           hr.params = std::move(m.params);
+          hr.headers["x-request-id"] = std::string(rid.view());  // the effective id
           try {
             (*m.handler)(hr, resp);
           } catch (const std::exception& e) {
-            st->log->error("handler {} {} threw: {}", method, route, e.what());
+            st->log->error("handler {} {} threw: {} (request {})", method, route, e.what(),
+                           rid.view());
             resp = HttpResponse{};
             set_json_error(resp, 500, "internal", "internal error");
           } catch (...) {
-            st->log->error("handler {} {} threw a non-standard exception", method, route);
+            st->log->error("handler {} {} threw a non-standard exception (request {})", method,
+                           route, rid.view());
             resp = HttpResponse{};
             set_json_error(resp, 500, "internal", "internal error");
           }
         }
       }
-      send(req, writer, resp, close, st, method, route, t0);
+      send(req, writer, resp, close, st, method, route, t0, rid.view());
     } catch (const std::exception& e) {
-      st->log->error("{} {}: cannot answer: {}", method, req.resource(), e.what());
+      st->log->error("{} {}: cannot answer: {} (request {})", method, req.resource(), e.what(),
+                     rid.view());
       st->end();
     } catch (...) {
-      st->log->error("{} {}: cannot answer", method, req.resource());
+      st->log->error("{} {}: cannot answer (request {})", method, req.resource(), rid.view());
       st->end();
     }
   }
@@ -189,7 +205,8 @@ class DispatchHandler final : public BoundedHttpHandler {
   static void send(const Http::Request& req, Http::ResponseWriter& writer, const HttpResponse& resp,
                    bool close, const std::shared_ptr<ControlPlane::State>& st,
                    const std::string& method, const std::string& route,
-                   std::chrono::steady_clock::time_point t0) {
+                   std::chrono::steady_clock::time_point t0, std::string_view request_id) {
+    writer.headers().add(std::make_shared<DynamicHeader>("X-Request-Id", std::string(request_id)));
     for (const auto& [name, value] : resp.headers) {
       // Managed by the server, or unsafe (a CR/LF would split the response).
       if (is_managed_header(lower(name)) || name.empty() ||
@@ -216,10 +233,12 @@ class DispatchHandler final : public BoundedHttpHandler {
       }
     }
     if (resp.status < 100 || resp.status > 599) {
-      st->log->error("{} {}: handler set invalid status {}", method, route, resp.status);
+      st->log->error("{} {}: handler set invalid status {} (request {})", method, route,
+                     resp.status, request_id);
       HttpResponse bad;
       set_json_error(bad, 500, "internal", "internal error");
-      send(req, writer, bad, close, st, method, route, t0);
+      writer.headers().clear();
+      send(req, writer, bad, close, st, method, route, t0, request_id);
       return;
     }
     const std::string status = std::to_string(resp.status);
@@ -238,8 +257,9 @@ class DispatchHandler final : public BoundedHttpHandler {
         .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (st->log->should_log(spdlog::level::debug)) {
       st->log->debug(
-          "{} {} {} {} bytes {:.3f} ms", method, req.resource(), status, bytes,
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+          "{} {} {} {} bytes {:.3f} ms (request {})", method, req.resource(), status, bytes,
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
+          request_id);
     }
     // Pistache 0.0.5 never closes a connection itself, whatever the Connection header says: once
     // a "Connection: close" response is written, end the connection (the peer's EOF follows).

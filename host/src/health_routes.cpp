@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "content/content_service.hpp"
+#include "process_metrics.hpp"
 
 namespace dfd::host {
 
@@ -90,7 +91,7 @@ Status add_health_routes(RouteTable& routes, const HealthSources& s, AdminGate g
   auto metrics = [s, gate](const HttpRequest& req, HttpResponse& r) {
     if (!gate.allows(req)) return deny(r);
     r.content_type = "text/plain; version=0.0.4";
-    r.body = s.metrics.render_prometheus();
+    r.body = s.metrics.render_prometheus() + render_process_metrics();  // issue 14: process_*
   };
   DFD_RETURN_IF_ERROR(routes.add("GET", "/livez", livez));
   DFD_RETURN_IF_ERROR(routes.add("GET", "/readyz", readyz));

@@ -2,6 +2,8 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "log_time.hpp"
+
 namespace dfd::host {
 
 spdlog::level::level_enum to_spdlog(LogLevel level) {
@@ -25,7 +27,7 @@ spdlog::level::level_enum to_spdlog(LogLevel level) {
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, LogLevel level) {
   static const auto sink = [] {
     auto s = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    s->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+    s->set_pattern(kLogLinePattern);  // local time with its UTC offset
     return s;
   }();
   auto logger = std::make_shared<spdlog::logger>(name, sink);

@@ -39,18 +39,7 @@ print(*[x.getsockname()[1] for x in s])')
 
   printf '%s\n' "$password" | "$DFD" login --email solo@dfd.local --password-stdin || fail "[$mode] dfd login"
   # The catalog fills from the content role's events on broker-local.
-  local ok=0
-  for _ in $(seq 1 150); do
-    if "$DFD" ls >"$T/$mode/ls.txt" 2>&1 && grep -q big.bin "$T/$mode/ls.txt" && grep -q odd.bin "$T/$mode/ls.txt"; then
-      ok=1
-      break
-    fi
-    sleep 0.2
-  done
-  [ $ok = 1 ] || {
-    cat "$T/$mode/ls.txt" >&2
-    fail "[$mode] dfd ls does not list the sample files"
-  }
+  wait_listed "$T/$mode/ls.txt" big.bin odd.bin
   pass "[$mode] dfd login + ls"
 
   local f id
@@ -84,12 +73,7 @@ print(*[x.getsockname()[1] for x in s])')
     pass "[tls] without the CA: exit 11; no plain http on the data plane"
   fi
 
-  kill -TERM $host_pid
-  for _ in $(seq 1 150); do kill -0 $host_pid 2>/dev/null || break; sleep 0.1; done
-  kill -0 $host_pid 2>/dev/null && kill -KILL $host_pid
-  local rc=0
-  wait $host_pid || rc=$?
-  [ $rc = 0 ] || fail "[$mode] dfd-host exited $rc after SIGTERM, want 0"
+  stop_host $host_pid "[$mode] dfd-host"
   pass "[$mode] SIGTERM: exit 0"
 }
 

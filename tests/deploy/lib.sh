@@ -69,3 +69,30 @@ alive() {
   done
   return 0
 }
+
+# wait_listed OUT NAME...: waits (at most 30 s) until `dfd ls` (current DFD_SERVER,
+# XDG_CONFIG_HOME) lists every NAME, its output in OUT; fails with that output otherwise.
+wait_listed() {
+  local out=$1 name missing
+  shift
+  for _ in $(seq 1 150); do
+    missing=0
+    if "$DFD" ls >"$out" 2>&1; then
+      for name in "$@"; do grep -q "$name" "$out" || missing=1; done
+      [ $missing = 0 ] && return 0
+    fi
+    sleep 0.2
+  done
+  cat "$out" >&2
+  fail "dfd ls does not list $*"
+}
+
+# stop_host PID WHAT: SIGTERM, at most 15 s for the exit, which must be status 0.
+stop_host() {
+  local pid=$1 what=$2 rc=0
+  kill -TERM "$pid"
+  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  wait "$pid" || rc=$?
+  [ $rc = 0 ] || fail "$what exited $rc after SIGTERM, want 0"
+}

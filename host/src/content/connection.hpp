@@ -16,8 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "content/content_index.hpp"
 #include "content/response_builder.hpp"
 #include "content/transport.hpp"
+#include "request_id.hpp"
 
 namespace dfd::host {
 
@@ -77,6 +79,16 @@ struct Conn {
   SteadyTime deadline = kNever;
   SteadyTime heap_time = kNever;
   SteadyTime head_start;  // accept time, or when the first byte of a later head arrived
+  // Issue 14: the request being answered. Its id (X-Request-Id, echoed in the response head and
+  // named in error log lines) and, only with an access log, what its entry needs (bounded by
+  // access_log.hpp's limits; written when the response is finished or the connection closes).
+  RequestId request_id;
+  bool access_pending = false;
+  SteadyTime request_start;
+  std::string access_method;
+  std::string access_target;
+  std::shared_ptr<const IndexedFile> access_file;
+  std::string remote_text;  // the peer's address as text, made at the first entry
 };
 
 }  // namespace dfd::host

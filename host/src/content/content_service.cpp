@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "content/access_log.hpp"
 #include "content/content_index.hpp"
 #include "content/data_plane.hpp"
 #include "content/listener.hpp"
@@ -110,7 +111,8 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
                                                    "auth",
                                                    "tls",
                                                    "tls_cert",
-                                                   "tls_key"};
+                                                   "tls_key",
+                                                   "access_log"};
     ContentTableReader r{table, file};
     for (const auto& [k, node] : table) {
       std::string key(k.str());
@@ -173,6 +175,17 @@ Result<ContentOptions> parse_content_options(const toml::table& table, const std
     if (const toml::node* n = table.get("tls")) {
       if (!n->is_boolean()) return r.error("tls", "expected a boolean, got " + type_name(*n));
       o.tls_off = !n->as_boolean()->get();
+    }
+    // Issue 14: checked without creating anything (--check has no side effects).
+    // "" (e.g. "${DFD_ACCESS_LOG:-}" unset) = none.
+    DFD_RETURN_IF_ERROR(r.get_string("access_log", o.access_log));
+    if (!o.access_log.empty()) {
+      if (o.access_log != "-") {
+        o.access_log =
+            (std::filesystem::absolute(file).parent_path() / o.access_log).lexically_normal();
+        std::string why = access_log_path_problem(o.access_log);
+        if (!why.empty()) return r.error("access_log", "'" + o.access_log + "' " + why);
+      }
     }
     return o;
   });
@@ -499,6 +512,7 @@ Status ContentService::start() noexcept {
     dp.max_connections_per_address = m.opt.max_connections_per_address;
     dp.max_parked = m.opt.max_parked;
     dp.max_parked_per_address = m.opt.max_parked_per_address;
+    dp.access_log = m.opt.access_log;
     if (m.opt.tls()) {
       dp.tls_cert = m.opt.tls_cert;
       dp.tls_key = m.opt.tls_key;

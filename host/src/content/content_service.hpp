@@ -50,6 +50,9 @@ struct ContentOptions {
   std::string tls_cert;
   std::string tls_key;
   bool tls_off = false;
+  // Issue 14: the data plane's access log (access_log.hpp): a file (relative to the config
+  // file's directory), "-" for stderr, "" (the default; also "${DFD_ACCESS_LOG:-}" unset) for none.
+  std::string access_log;
   bool tls() const { return !tls_off && !tls_cert.empty(); }
   // The data plane's URL at `address` ("127.0.0.1:PORT"): https:// when it serves TLS.
   std::string url_at(const std::string& address) const {

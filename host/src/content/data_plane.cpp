@@ -53,6 +53,12 @@ Status DataPlane::start() noexcept {
       if (!tls.ok()) return tls.status().with_context("data plane TLS");
       m.tls = std::move(tls).value();
     }
+    m.access_log.reset();
+    if (!m.opt.access_log.empty()) {
+      auto log = AccessLog::open(m.opt.access_log, m.log, m.metrics);
+      if (!log.ok()) return log.status();
+      m.access_log = std::move(log).value();
+    }
     DFD_RETURN_IF_ERROR(m.listener.open(m.opt.listen));
     m.loops.clear();
     for (int i = 0; i < n; ++i) {
@@ -61,6 +67,7 @@ Status DataPlane::start() noexcept {
       if (!s.ok()) {
         m.loops.clear();
         m.listener.close();
+        m.access_log.reset();
         return s.with_context("data plane");
       }
     }
@@ -81,6 +88,10 @@ Status DataPlane::start() noexcept {
                         "space from a " +
                             std::to_string(kStageSize / 1024) + " KiB buffer per transfer"));
     }
+    if (m.access_log) {
+      m.log.info("data plane: access log to " +
+                 (m.opt.access_log == "-" ? std::string("stderr") : "'" + m.opt.access_log + "'"));
+    }
     return Status::Ok();
   });
 }
@@ -98,6 +109,7 @@ void DataPlane::stop(int grace_ms) noexcept {
   // Connections handed over but never picked up are closed by the loops' inbox on destruction.
   m.loops.clear();
   m.listener.close();
+  m.access_log.reset();  // writes what the loops handed over, then joins its writer
 }
 
 void DataPlane::notify_tokens_changed() noexcept {

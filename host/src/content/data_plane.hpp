@@ -62,6 +62,8 @@ struct DataPlaneOptions {
   // Issue 12: TLS. Both set → the data plane accepts only TLS (PEM certificate chain and key).
   std::string tls_cert{};
   std::string tls_key{};
+  // Issue 14: the access log (access_log.hpp): a file path, "-" for stderr, "" for none.
+  std::string access_log{};
 };
 
 class DataPlane {

@@ -132,12 +132,14 @@ void EventLoop::run() {
     run_ready();
     run_timers(Steady::now());
     bury();
+    hand_access_lines();
     if (accept_paused_until_ != kNever && Steady::now() >= accept_paused_until_) {
       resume_accepting();
     }
   }
   for (auto& kv : conns_) close_conn(*kv.second);
   bury();
+  hand_access_lines();
   files_.clear();
 }
 
@@ -295,6 +297,7 @@ void EventLoop::add_conn(int fd, std::string address) {
   ctx_.active.add(1);
   if (raw->refusing) {
     raw->keep_alive = false;
+    begin_request(*raw, {}, {}, {});
     error_response(*raw, 503, "unavailable", "too many connections; retry later", false,
                    "Retry-After: 1\r\n");
   } else {
@@ -366,8 +369,9 @@ void EventLoop::on_conn_event(Conn& c, std::uint32_t ev) {
 void EventLoop::close_conn(Conn& c) {
   if (c.closed) return;
   c.closed = true;
-  set_state(c, ConnState::kLingering);  // leaves the idle list
-  c.io.reset();                         // the TLS session first: it refers to the socket
+  if (c.access_pending) log_access(c, false);  // before flush_body_bytes() zeroes the count
+  set_state(c, ConnState::kLingering);         // leaves the idle list
+  c.io.reset();                                // the TLS session first: it refers to the socket
   ::close(c.fd);
   c.fd = -1;
   flush_body_bytes(c);
@@ -583,6 +587,7 @@ void EventLoop::process(Conn& c) {
           if (p != HeadParse::kIncomplete) {
             c.len = 0;
             c.keep_alive = false;
+            begin_request(c, {}, {}, {});
             if (p == HeadParse::kTooLarge) {
               error_response(c, 431, "request_too_large", "request head exceeds the limit", false);
             } else if (p == HeadParse::kBadVersion) {
@@ -627,6 +632,7 @@ void EventLoop::consume(Conn& c, std::size_t n) {
 }
 
 void EventLoop::finish_response(Conn& c) {
+  if (c.access_pending) log_access(c, true);  // before flush_body_bytes() zeroes the count
   flush_body_bytes(c);
   c.pieces.clear();
   c.piece = 0;
@@ -684,6 +690,7 @@ void EventLoop::handle_request(Conn& c, const RequestHead& req) {
   if (ctx_.stopping.load()) keep = false;
   c.keep_alive = keep;
   bool head_only = req.method == "HEAD";
+  begin_request(c, req.method, req.target, req.request_id);
 
   if (req.bad_content_length) {
     error_response(c, 400, "bad_request", "malformed Content-Length", head_only);
@@ -737,6 +744,7 @@ void EventLoop::lookup_and_serve(Conn& c, const std::string& uid, bool head_only
     error_response(c, 404, "not_found", "no such file", head_only);
     return;
   }
+  if (c.access_pending) c.access_file = meta;
   auto opened = files_.get(meta);
   if (!opened.ok()) {
     if (opened.status().code() == Code::kNotFound) {
@@ -749,7 +757,8 @@ void EventLoop::lookup_and_serve(Conn& c, const std::string& uid, bool head_only
       error_response(c, 503, "unavailable", "out of resources; retry later", head_only,
                      "Retry-After: 1\r\n");
     } else {
-      ctx_.log.warn("data plane: opening '" + meta->path + "': " + opened.status().to_string());
+      ctx_.log.warn("data plane: opening '" + meta->path + "': " + opened.status().to_string() +
+                    " (request " + std::string(c.request_id.view()) + ")");
       error_response(c, 500, "io_error", "the file cannot be read", head_only);
     }
     return;
@@ -822,6 +831,48 @@ void EventLoop::resolve_parked(Conn& c, bool final) {
     deny(c, p.head_only, v);
   }
   process(c);
+}
+
+// ------------------------------------------------------------------- request ids, access log
+
+void EventLoop::begin_request(Conn& c, std::string_view method, std::string_view target,
+                              std::string_view given_id) {
+  request_ids_.assign(c.request_id, given_id);
+  if (!ctx_.access_log) return;
+  c.access_pending = true;
+  c.request_start = Steady::now();
+  c.status = 0;
+  c.access_method.assign(method.substr(0, kMaxMethodChars));
+  c.access_target.assign(target_path(target).substr(0, kMaxPathChars));
+  c.access_file.reset();
+}
+
+void EventLoop::log_access(Conn& c, bool complete) {
+  c.access_pending = false;
+  if (c.remote_text.empty()) c.remote_text = address_text(c.address);
+  AccessEntry e;
+  e.time = log_time_.format(std::chrono::system_clock::now());
+  e.request_id = c.request_id.view();
+  e.remote = c.remote_text;
+  e.method = c.access_method;
+  e.target = c.access_target;
+  e.status = c.status;
+  e.bytes = c.body_bytes;
+  e.duration_ms =
+      std::chrono::duration<double, std::milli>(Steady::now() - c.request_start).count();
+  e.complete = complete;
+  if (c.access_file) {
+    e.file_id = c.access_file->uid;
+    e.file_name = c.access_file->path;
+  }
+  append_access_line(access_lines_, e);
+  c.access_file.reset();
+  constexpr std::size_t kHandOverBytes = 64 * 1024;  // a long turn hands over early
+  if (access_lines_.size() >= kHandOverBytes) hand_access_lines();
+}
+
+void EventLoop::hand_access_lines() {
+  if (!access_lines_.empty() && ctx_.access_log) ctx_.access_log->submit(access_lines_);
 }
 
 }  // namespace dfd::host

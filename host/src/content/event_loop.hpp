@@ -29,6 +29,8 @@
 #include "content/plane_context.hpp"
 #include "content/response_writer.hpp"
 #include "content/token_gate.hpp"
+#include "log_time.hpp"
+#include "request_id.hpp"
 
 namespace dfd::host {
 
@@ -88,7 +90,15 @@ class EventLoop {
   void consume(Conn& c, std::size_t n);
   void finish_response(Conn& c);
   // Requests.
-  static ConnectionHeader connection_header(const Conn& c) { return {c.keep_alive, c.http10}; }
+  static ConnectionHeader connection_header(const Conn& c) {
+    return {c.keep_alive, c.http10, c.request_id.view()};
+  }
+  // Issue 14: a request starts (its id: `given` when valid, else a fresh one; with an access log,
+  // the entry's start) and ends (its access-log line, `complete` or cut off by a close).
+  void begin_request(Conn& c, std::string_view method, std::string_view target,
+                     std::string_view given_id);
+  void log_access(Conn& c, bool complete);
+  void hand_access_lines();
   void respond(Conn& c, BuiltResponse r, std::shared_ptr<OpenFile> file = nullptr);
   void error_response(Conn& c, int status, std::string_view code, std::string_view message,
                       bool head_only, std::string_view extra_headers = {});
@@ -121,6 +131,9 @@ class EventLoop {
   ResponseBuilder builder_;
   ResponseWriter writer_;
   std::unordered_map<int, Counter*> status_counters_;  // this loop's view of the metric family
+  RequestIdGenerator request_ids_;
+  LogTimeFormatter log_time_;
+  std::string access_lines_;  // access-log lines of this turn, handed over by hand_access_lines()
   std::size_t rr_ = 0;
   SteadyTime accept_paused_until_ = kNever;
   SteadyTime descriptors_warned_ = SteadyTime::min();

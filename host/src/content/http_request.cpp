@@ -158,6 +158,9 @@ HeadParse parse_request_head(const char* data, std::size_t len, std::size_t max_
       case 't':
         if (ascii_iequals(name, "transfer-encoding")) h.has_body = true;
         break;
+      case 'x':
+        if (ascii_iequals(name, "x-request-id")) h.request_id = value;
+        break;
       default:
         break;
     }

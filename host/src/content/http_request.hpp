@@ -30,6 +30,7 @@ struct RequestHead {
   bool connection_keep_alive = false;
   bool has_body = false;  // Content-Length > 0 or Transfer-Encoding present
   bool bad_content_length = false;
+  std::string_view request_id;  // X-Request-Id as sent (the last one); checked by request_id.hpp
 };
 
 enum class HeadParse {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "content/access_log.hpp"
 #include "content/connection_limits.hpp"
 #include "content/data_plane.hpp"
 #include "content/listener.hpp"
@@ -42,6 +43,10 @@ struct PlaneContext {
   // TLS (null when the data plane serves plain HTTP).
   std::unique_ptr<TlsContext> tls;
   Counter& tls_failures;
+
+  // The access log ([content] access_log; null without one). Declared before the loops, which
+  // hand it their lines until they stop.
+  std::unique_ptr<AccessLog> access_log;
 
   Listener listener;
   std::vector<std::unique_ptr<EventLoop>> loops;

@@ -20,6 +20,11 @@ void append_uint(std::string& s, std::uint64_t v) {
 }
 
 void end_head(std::string& h, ConnectionHeader conn) {
+  if (!conn.request_id.empty()) {
+    h += "X-Request-Id: ";
+    h += conn.request_id;
+    h += "\r\n";
+  }
   if (!conn.keep_alive) {
     h += "Connection: close\r\n";
   } else if (conn.http10) {

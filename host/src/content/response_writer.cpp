@@ -46,7 +46,8 @@ WriteResult ResponseWriter::write_direct(Conn& c) {
       r = c.io->send_file(c.file->fd, p.offset + c.sent, want);
       if (r.outcome == IoOutcome::kOk && r.n == 0) {
         log_.warn("data plane: file '" + c.file->meta->path +
-                  "' is shorter than indexed; closing the connection");
+                  "' is shorter than indexed; closing the connection (request " +
+                  std::string(c.request_id.view()) + ")");
         return WriteResult::kError;
       }
     }
@@ -105,7 +106,8 @@ bool ResponseWriter::fill_stage(Conn& c, std::uint64_t& budget) {
       auto r = c.file->handle->read_at(p.offset + c.sent, at, want);
       if (!r.ok() || *r == 0) {
         log_.warn("data plane: reading '" + c.file->meta->path + "' failed: " +
-                  (r.ok() ? std::string("unexpected end of file") : r.status().to_string()));
+                  (r.ok() ? std::string("unexpected end of file") : r.status().to_string()) +
+                  " (request " + std::string(c.request_id.view()) + ")");
         return false;
       }
       want = *r;
