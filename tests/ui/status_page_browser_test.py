@@ -117,8 +117,19 @@ def descendants(pid):
     return out
 
 
+def alive(pid):
+    """True while pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+        return stat[stat.rindex(")") + 2] != "Z"
+    except (OSError, ValueError, IndexError):
+        return False
+
+
 class Browser:
-    """Headless Chromium through chromedriver; close() leaves no process of theirs behind."""
+    """Headless Chromium through chromedriver. open() starts them; close() (also after an open()
+    that was interrupted half way) leaves no process of theirs behind."""
 
     def __init__(self, tmp, log_path):
         opts = webdriver.ChromeOptions()
@@ -129,15 +140,19 @@ class Browser:
                     "--user-data-dir=" + os.path.join(tmp, "chromium-profile")):
             opts.add_argument(arg)
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.options = opts
         self.service = Service(CHROMEDRIVER, log_path=log_path)
         self.driver = None
         self.pids = []
-        self.driver = webdriver.Chrome(service=self.service, options=opts)
-        self.pids = [self.service.process.pid] + descendants(self.service.process.pid)
+
+    def open(self):
+        self.driver = webdriver.Chrome(service=self.service, options=self.options)
+        return self.driver
 
     def close(self):
-        if self.service.process:
-            self.pids += descendants(self.service.process.pid)
+        process = getattr(self.service, "process", None)
+        if process is not None:
+            self.pids += [process.pid] + descendants(process.pid)
         if self.driver is not None:
             try:
                 self.driver.quit()
@@ -152,8 +167,10 @@ class Browser:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        left = [p for p in set(self.pids) if os.path.exists("/proc/%d" % p)
-                and open("/proc/%d/stat" % p).read().split()[2] != "Z"]
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in self.pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [p for p in set(self.pids) if alive(p)]
         if left:
             raise Failure("browser processes still alive: %s" % left)
 
@@ -216,7 +233,7 @@ def run(repo, build, tmp):
 
     browser = Browser(tmp, os.path.join(tmp, "chromedriver.log"))
     try:
-        d = browser.driver
+        d = browser.open()
         d.get(server + "/ui")
         wait = WebDriverWait(d, 20)
         wait.until(lambda drv: drv.find_element(By.ID, "login-view").is_displayed())
@@ -339,6 +356,12 @@ def main():
         if not os.access(path, os.X_OK):
             print("SKIP: %s is missing (scripts/setup installs chromium and chromium-driver)" % path)
             return SKIP
+    # A SIGTERM (ctest's timeout, a CI cancel) unwinds like an exception: the finally blocks
+    # stop the browser and the cluster.
+    def terminate(*_):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleanup
+        sys.exit(143)
+    signal.signal(signal.SIGTERM, terminate)
     tmp = tempfile.mkdtemp(prefix="dfd-ui-test.")
     t0 = time.monotonic()
     rc = 0
