@@ -290,19 +290,22 @@ def supervise(u: Unit, report: int) -> None:
             r, _, _ = select.select([sock], [], [], 0.1)
             if r:
                 data = sock.recv(4096).decode(errors="replace")
+                ready = False
                 for line in data.split("\n"):
                     k, _, v = line.partition("=")
                     if (k, v) == ("READY", "1"):
                         st["state"] = "active"
                         st["ready_count"] = st.get("ready_count", 0) + 1
-                        tell("ok")
+                        ready = True
                     elif (k, v) == ("RELOADING", "1"):
                         st["state"] = "reloading"
                     elif (k, v) == ("STOPPING", "1"):
                         st["state"] = "deactivating"
                     elif k == "STATUS":
                         st["status"] = v
-                write_state(u.name, st)
+                write_state(u.name, st)  # before the caller hears "ok": it may ask for status
+                if ready:
+                    tell("ok")
         else:
             time.sleep(0.1)
         rc = proc.poll()
