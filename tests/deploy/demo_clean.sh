@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # scripts/demo leaves the machine as it found it: it runs (--no-build: the build of this ctest,
 # 8 MiB samples, the default --dir) in its own PID and mount namespaces with a private, empty
-# /tmp (a tmpfs; the shared port registry of scripts/cluster and this test's directory bound into
-# it), so that other tests running meanwhile do not count. Afterwards:
+# /tmp (a tmpfs; the real /tmp, which holds scripts/cluster's shared port registry, and this
+# test's directory bound into it), so that other tests running meanwhile do not count. Afterwards:
 #   - no process is left in the namespace (the broker's Erlang VM and epmd included);
 #   - /tmp holds exactly what it held before (no cluster directory, no port reservation, no
 #     temporary file of the servers, the client or RabbitMQ);
@@ -19,23 +19,26 @@ unshare --mount --pid --fork --mount-proc true 2>/dev/null || {
   echo "skip: unshare --mount --pid does not work here"
   exit 77
 }
-REG=/tmp/dfd-cluster-ports # scripts/cluster's registry with the default TMPDIR
-mkdir -p "$REG"
-
 cat >"$T/inner.sh" <<'INNER'
 set -euo pipefail
-SRC_DIR=$1 BUILD_DIR=$2 T=$3 REG=$4
-# A private /tmp: keep handles on the real registry and test dir, cover /tmp, bind them back.
-exec 8<"$REG" 9<"$T"
+SRC_DIR=$1 BUILD_DIR=$2 T=$3
+# A private /tmp: keep handles on the real /tmp and the test dir, cover /tmp, bind them back. The
+# real /tmp comes back as a whole at /tmp/.outer (not the registry alone): other clusters remove
+# the registry when it empties, which would leave a bind of it pointing at a deleted folder.
+exec 8</tmp 9<"$T"
 mount --make-rprivate /
 mount -t tmpfs -o mode=1777 tmpfs /tmp
-mkdir -p "$REG"
-mount -c --bind /proc/self/fd/8 "$REG"
+OUTER=/tmp/.outer
+mkdir -p "$OUTER"
+mount -c --bind /proc/self/fd/8 "$OUTER"
 if [[ $T == /tmp/* ]]; then
   mkdir -p "$T"
   mount -c --bind /proc/self/fd/9 "$T"
 fi
 exec 8<&- 9<&-
+# scripts/cluster's shared registry, so that clusters outside this namespace are respected.
+export DFD_PORT_REGISTRY=$OUTER/dfd-cluster-ports
+REG=$DFD_PORT_REGISTRY
 unset TMPDIR
 
 # procs: the live processes of this namespace but this shell (PID 1), one "PID COMM" a line.
@@ -50,7 +53,7 @@ procs() {
   done
 }
 # tmp_list: every path under /tmp but the two bound back in.
-tmp_list() { find /tmp -mindepth 1 \( -path "$REG" -o -path "$T" \) -prune -o -print | sort; }
+tmp_list() { find /tmp -mindepth 1 \( -path "$OUTER" -o -path "$T" \) -prune -o -print | sort; }
 
 tmp_list >"$T/tmp.before"
 procs >"$T/procs.before"
@@ -69,8 +72,7 @@ grep -rlx /tmp/dfd-demo "$REG"/*/owner >"$T/reservations.after" 2>/dev/null || t
 INNER
 
 rc=0
-unshare --mount --pid --fork --mount-proc bash "$T/inner.sh" "$SRC_DIR" "$BUILD_DIR" "$T" "$REG" || rc=$?
-rmdir "$REG" 2>/dev/null || true
+unshare --mount --pid --fork --mount-proc bash "$T/inner.sh" "$SRC_DIR" "$BUILD_DIR" "$T" || rc=$?
 [ "$rc" = 0 ] || fail "the demo in its namespaces failed (exit $rc)"
 pass "scripts/demo --no-build --sample-size 8M ran in its own PID and mount namespaces (private /tmp)"
 
@@ -79,7 +81,7 @@ pass "no process left behind"
 if ! diff -u "$T/tmp.before" "$T/tmp.after" >"$T/tmp.diff"; then
   fail "the demo changed /tmp: $(grep '^[-+]/' "$T/tmp.diff" | head -n 20 | tr '\n' ' ')"
 fi
-[ ! -s "$T/reservations.after" ] || fail "port reservations of the demo left in $REG: $(cat "$T/reservations.after")"
+[ ! -s "$T/reservations.after" ] || fail "port reservations of the demo left in /tmp/dfd-cluster-ports: $(cat "$T/reservations.after")"
 pass "/tmp as before ($(wc -l <"$T/tmp.before") entries), no port reservation left"
 
 grep -q 'deleted (scripts/cluster down --purge)' "$T/demo.log" || fail "the demo does not say it deleted its directory"
