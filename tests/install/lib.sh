@@ -30,7 +30,7 @@ serve_and_get() {
     "$bin/dfd-host" --config "$cfg" </dev/null >"$work/host.log" 2>&1 &
   SERVE_PID=$!
   CLEANUPS+=("kill -KILL $SERVE_PID 2>/dev/null")
-  local server=http://127.0.0.1:$cport _
+  local server=http://127.0.0.1:$cport
   wait_healthz "$server" "$SERVE_PID" "$work/host.log" "$bin/dfd-host"
   local maps
   maps=$(grep -o '/[^ ]*/libdfd-[^ /]*\.so$' "/proc/$SERVE_PID/maps" | sort -u)
@@ -45,18 +45,7 @@ serve_and_get() {
   DFD=$bin/dfd
   printf '%s\n' "$password" | "$DFD" login --email installed@dfd.local --password-stdin >/dev/null ||
     fail "$DFD login"
-  local ok=0
-  for _ in $(seq 1 150); do
-    if "$DFD" ls >"$work/ls.txt" 2>&1 && grep -q big.bin "$work/ls.txt"; then
-      ok=1
-      break
-    fi
-    sleep 0.2
-  done
-  [ $ok = 1 ] || {
-    cat "$work/ls.txt" >&2
-    fail "$DFD ls does not list big.bin"
-  }
+  wait_listed "$work/ls.txt" big.bin
   "$DFD" get "$(file_id big.bin)" -o "$work/got.bin" --no-progress >"$work/get.log" 2>&1 || {
     cat "$work/get.log" >&2
     fail "$DFD get big.bin"
@@ -64,13 +53,6 @@ serve_and_get() {
   cmp -s "$work/got.bin" "$files/big.bin" || fail "the downloaded big.bin differs from the source"
   pass "$DFD login, ls and a verified get of big.bin"
 
-  kill -TERM "$SERVE_PID"
-  for _ in $(seq 1 150); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
-  local rc=0
-  wait "$SERVE_PID" || rc=$?
-  [ $rc = 0 ] || {
-    tail -n 20 "$work/host.log" >&2
-    fail "dfd-host exited $rc after SIGTERM, want 0"
-  }
+  stop_host "$SERVE_PID" "$bin/dfd-host"
   pass "dfd-host stopped on SIGTERM (exit 0)"
 }
