@@ -39,13 +39,16 @@ done
 # shellcheck source=scripts/lib/package-lock.sh
 source "$SRC_DIR/scripts/lib/package-lock.sh"
 package_lock 900
+present() {  # package $1 is (partly) installed or left its config files: anything but "n"
+  local st
+  st=$(dpkg-query -W -f '${db:Status-Abbrev}' "$1" 2>/dev/null || true)
+  case "${st:1:1}" in '' | n) return 1 ;; esac
+}
 for p in dfd dfd-server dfd-sdk-dev; do
-  st=$(dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-  case "${st:1:1}" in
-    '' | n) ;;  # unknown, or not installed
-    *) echo "FAIL: $p is (partly) installed on this machine; this test installs and purges it" >&2
-       exit 1 ;;
-  esac
+  if present "$p"; then
+    echo "FAIL: $p is (partly) installed on this machine; this test installs and purges it" >&2
+    exit 1
+  fi
 done
 for d in /srv/dfd /etc/dfd /var/lib/dfd; do
   [ ! -e "$d" ] || { echo "FAIL: $d exists; this test makes and removes it" >&2; exit 1; }
@@ -67,15 +70,19 @@ cleanup() {
       [ -e "$f" ] || continue
       unit=$(basename "$f" .json)
       DFD_SYSTEMCTL_SHIM_DIR=$SHIM python3 "$HERE/systemctl_shim.py" systemctl stop "$unit"
+      # Its supervisor ends with the service; if not, by PID, once sure the PID is still that
+      # supervisor (its environment names this shim folder).
       sup=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("supervisor",""))' "$f")
-      [ -z "$sup" ] || kill "$sup" 2>/dev/null
+      if [ -n "$sup" ] && tr '\0' '\n' <"/proc/$sup/environ" 2>/dev/null | grep -qxF "DFD_SYSTEMCTL_SHIM_DIR=$SHIM"; then
+        kill "$sup" 2>/dev/null
+      fi
     done
     [ -z "$EPMD_PORT" ] || ERL_EPMD_PORT=$EPMD_PORT ERL_EPMD_ADDRESS=127.0.0.1 epmd -kill >/dev/null 2>&1
     for l in /etc/systemd/system/*.wants/dfd-*.service; do
       [ -L "$l" ] && systemctl disable "$(basename "$l")" >/dev/null 2>&1
     done
     for p in dfd-server dfd dfd-sdk-dev; do
-      dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q installed && dpkg --purge "$p" >/dev/null
+      present "$p" && dpkg --purge "$p" >/dev/null
     done
     rm -rf /srv/dfd
   fi
