@@ -73,7 +73,7 @@ cleanup() {
       # Its supervisor ends with the service; if not, by PID, once sure the PID is still that
       # supervisor (its environment names this shim folder).
       sup=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("supervisor",""))' "$f")
-      if [ -n "$sup" ] && tr '\0' '\n' <"/proc/$sup/environ" 2>/dev/null | grep -qxF "DFD_SYSTEMCTL_SHIM_DIR=$SHIM"; then
+      if [ -n "$sup" ] && tr '\0' '\n' 2>/dev/null <"/proc/$sup/environ" | grep -qxF "DFD_SYSTEMCTL_SHIM_DIR=$SHIM"; then
         kill "$sup" 2>/dev/null
       fi
     done
