@@ -77,10 +77,12 @@ std::vector<std::string> PluginSet::search_dirs(const HostConfig& cfg) {
   auto exe = boost::dll::program_location(ec);
   if (!ec) {
     // Installed (P/bin/dfd-host → P/lib/dfd/plugins), then the build tree (build/bin →
-    // build/plugins).
+    // build/plugins); each only where it exists, so that "not found" lists real places.
     const fs::path up = fs::path(exe.string()).parent_path().parent_path();
-    dirs.push_back((up / "lib" / "dfd" / "plugins").string());
-    dirs.push_back((up / "plugins").string());
+    for (const char* rel : {"lib/dfd/plugins", "plugins"}) {
+      std::error_code dir_ec;
+      if (fs::is_directory(up / rel, dir_ec)) dirs.push_back((up / rel).string());
+    }
   }
   dirs.emplace_back(DFD_INSTALL_PLUGIN_DIR);
   // Drop repeats, keep order.
