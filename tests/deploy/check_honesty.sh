@@ -17,18 +17,7 @@ source "$(dirname "$0")/lib.sh"
 
 D=$T/deploy # everything a deployment mounts; its tree is compared around every --check
 mkdir -p "$D" "$T/out"
-"$SRC_DIR/scripts/pki" "$D/pki" server >/dev/null
-mkdir -p "$D/secrets"
-(
-  umask 077
-  openssl rand -hex 16 >"$D/secrets/amqp-password"
-  openssl rand -hex 16 >"$D/secrets/pg-password"
-)
-for k in "info info" "fileserver fs-a" "fileserver fs-b" "fileserver fs-c"; do
-  # shellcheck disable=SC2086
-  "$SRC_DIR/scripts/event-keys" "$D/keys" $k >/dev/null
-done
-closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+deployment_files "$D"
 
 # run_check NAME CONFIG [ARGS...]: dfd-host --config CONFIG ARGS with the deployment's variables;
 # state in $D/NAME/state, storage in $D/NAME/files; output in $T/out/NAME.txt.
@@ -37,9 +26,9 @@ run_check() {
   shift 2
   env DFD_STATE_DIR="$D/$name/state" DFD_STORAGE_ROOT="$D/$name/files" \
     DFD_TLS_CERT="$D/pki/server.pem" DFD_TLS_KEY="$D/pki/server.key" \
-    DFD_AMQP_URL="amqps://fs@127.0.0.1:$closed_port/" \
+    DFD_AMQP_URL="amqps://fs@127.0.0.1:$CLOSED_PORT/" \
     DFD_AMQP_CA_FILE="$D/pki/ca.pem" DFD_AMQP_PASSWORD_FILE="$D/secrets/amqp-password" \
-    DFD_EVENTS_DIR="$D/keys" DFD_PG_DSN="postgresql://dfd@127.0.0.1:$closed_port/dfd" \
+    DFD_EVENTS_DIR="$D/keys" DFD_PG_DSN="postgresql://dfd@127.0.0.1:$CLOSED_PORT/dfd" \
     DFD_PG_PASSWORD_FILE="$D/secrets/pg-password" DFD_ADMIN_PASSWORD=check-only \
     "$HOST" --config "$cfg" "$@" >"$T/out/$name.txt" 2>&1 </dev/null
 }
@@ -141,7 +130,7 @@ mkdir -p "$D/fs-a-run/files" "$D/fs-a-run/state"
 env DFD_STATE_DIR="$D/fs-a-run/state" DFD_STORAGE_ROOT="$D/fs-a-run/files" \
   DFD_CONTROL_LISTEN="127.0.0.1:$cport" DFD_CONTENT_LISTEN="127.0.0.1:$dport" \
   DFD_TLS_CERT="$D/pki/server.pem" DFD_TLS_KEY="$D/pki/server.key" \
-  DFD_AMQP_URL="amqps://fs-a@127.0.0.1:$closed_port/" \
+  DFD_AMQP_URL="amqps://fs-a@127.0.0.1:$CLOSED_PORT/" \
   DFD_AMQP_CA_FILE="$D/pki/ca.pem" DFD_AMQP_PASSWORD_FILE="$D/secrets/amqp-password" \
   DFD_EVENTS_DIR="$D/keys" \
   "$HOST" --config "$SRC_DIR/configs/fileserver-a.toml" >"$T/out/fs-a.log" 2>&1 </dev/null &
@@ -161,6 +150,5 @@ done
   tail -n 20 "$T/out/fs-a.log" >&2
   fail "configs/fileserver-a.toml with DFD_CONTENT_LISTEN=127.0.0.1:$dport advertises '$url'"
 }
-kill -TERM $host_pid
-wait $host_pid || fail "the file server did not stop cleanly on SIGTERM"
+stop_host $host_pid "the file server of configs/fileserver-a.toml"
 pass "configs/fileserver-a.toml with only the listen changed advertises $url"

@@ -9,19 +9,7 @@
 # No shipped config uses RabbitMQ's guest user or a password in its text.
 source "$(dirname "$0")/lib.sh"
 need_build
-"$SRC_DIR/scripts/pki" "$T/pki" server >/dev/null
-mkdir -p "$T/secrets"
-(
-  umask 077
-  openssl rand -hex 16 >"$T/secrets/amqp-password"
-  openssl rand -hex 16 >"$T/secrets/pg-password"
-)
-# The [events] keys the configs name (DFD_EVENTS_DIR/<server id>.key and the trust folders).
-for k in "info info" "fileserver fs-a" "fileserver fs-b" "fileserver fs-c"; do
-  # shellcheck disable=SC2086
-  "$SRC_DIR/scripts/event-keys" "$T/keys" $k >/dev/null
-done
-closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+deployment_files "$T"
 n=0
 for cfg in "$SRC_DIR"/configs/*.toml; do
   name=$(basename "$cfg" .toml)
@@ -30,7 +18,7 @@ for cfg in "$SRC_DIR"/configs/*.toml; do
   out=$(env DFD_STATE_DIR="$T/$name/state" DFD_STORAGE_ROOT="$T/$name/files" \
     DFD_TLS_CERT="$T/pki/server.pem" DFD_TLS_KEY="$T/pki/server.key" \
     DFD_AMQP_CA_FILE="$T/pki/ca.pem" DFD_AMQP_PASSWORD_FILE="$T/secrets/amqp-password" \
-    DFD_EVENTS_DIR="$T/keys" DFD_PG_DSN="postgresql://dfd@127.0.0.1:$closed_port/dfd" \
+    DFD_EVENTS_DIR="$T/keys" DFD_PG_DSN="postgresql://dfd@127.0.0.1:$CLOSED_PORT/dfd" \
     DFD_PG_PASSWORD_FILE="$T/secrets/pg-password" \
     DFD_ADMIN_PASSWORD=check-only \
     "$HOST" --config "$cfg" --check 2>&1) || {

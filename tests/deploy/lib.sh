@@ -35,6 +35,28 @@ need_build() {
 # http_code URL...: the status code curl gets (000: no HTTP answer); trusts $DFD_CA_BUNDLE if set.
 http_code() { curl ${DFD_CA_BUNDLE:+--cacert "$DFD_CA_BUNDLE"} -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" || true; }
 
+# deployment_files DIR: what the shipped configs read besides state and storage, made under DIR:
+# a certificate and key (DIR/pki, scripts/pki), password files for the broker and PostgreSQL
+# (DIR/secrets/amqp-password, pg-password; 0600) and the [events] keys of info, fs-a, fs-b, fs-c
+# (DIR/keys, scripts/event-keys). Sets CLOSED_PORT: a loopback port nothing listens on (for a
+# broker or database URL that --check must not connect to).
+deployment_files() {
+  local dir=$1 k
+  "$SRC_DIR/scripts/pki" "$dir/pki" server >/dev/null
+  mkdir -p "$dir/secrets"
+  (
+    umask 077
+    openssl rand -hex 16 >"$dir/secrets/amqp-password"
+    openssl rand -hex 16 >"$dir/secrets/pg-password"
+  )
+  for k in "info info" "fileserver fs-a" "fileserver fs-b" "fileserver fs-c"; do
+    # shellcheck disable=SC2086
+    "$SRC_DIR/scripts/event-keys" "$dir/keys" $k >/dev/null
+  done
+  # shellcheck disable=SC2034  # read by the tests that source this file
+  CLOSED_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+}
+
 # wait_healthz URL PID LOG WHAT: waits (30 s at most) until URL/healthz answers 200; fails with
 # LOG's tail when the process PID exits first or the deadline passes.
 wait_healthz() {
