@@ -21,7 +21,7 @@ placeholders (https://info.example.org:9200, /home/you ...) in commands and in t
 who types the commands against a real server gets what the test got.
 
   doc_examples.py DOC --list                     print the commands with their line numbers
-  doc_examples.py DOC --workdir D --home H --stdin-file F [--replace OLD=NEW ...]
+  doc_examples.py DOC --workdir D --home H --stdin-file F [--replace OLD=NEW ...] [--stop-on-failure]
 """
 import argparse
 import os
@@ -97,7 +97,7 @@ def pattern_of(expected: str) -> str:
     return ".*".join(parts)
 
 
-def script_for(commands: List[Command], replace: List[tuple], workdir: str) -> str:
+def script_for(commands: List[Command], replace: List[tuple], workdir: str, stop: bool = False) -> str:
     out = [
         "set -u",
         f"cd {shlex.quote(workdir)} || exit 99",
@@ -143,6 +143,8 @@ def script_for(commands: List[Command], replace: List[tuple], workdir: str) -> s
                     f"{shlex.quote(f'FAIL ({where}): the output lacks: {o}')}; "
                     "__fails=$((__fails + 1)); }")
         out += checks
+        if stop:  # the later commands build on this one: stop at the first failure
+            out.append('[ $__fails = 0 ] || { echo "stopped after the first failure"; exit 1; }')
     out += ["rm -f \"$__out\"", "echo \"$__fails failure(s)\"", "[ $__fails = 0 ]"]
     return "\n".join(out) + "\n"
 
@@ -156,6 +158,8 @@ def main() -> int:
     ap.add_argument("--home")
     ap.add_argument("--stdin-file", default="/dev/null")
     ap.add_argument("--replace", action="append", default=[])
+    ap.add_argument("--stop-on-failure", action="store_true",
+                    help="stop at the first command that fails (a walk-through whose steps build on each other)")
     a = ap.parse_args()
     with open(a.doc, encoding="utf-8") as f:
         commands = extract(f.read())
@@ -168,7 +172,7 @@ def main() -> int:
             print(f"{c.line}: {c.text}{flags}")
         return 0
     replace = [tuple(r.split("=", 1)) for r in a.replace]
-    script = script_for(commands, replace, a.workdir or ".")
+    script = script_for(commands, replace, a.workdir or ".", a.stop_on_failure)
     if a.script:
         print(script)
         return 0

@@ -59,3 +59,12 @@ bad "a failing command" '$ false'
 bad "a wrong exit code" $'$ sh -c "exit 3"\n$ echo $?\n2'
 bad "a missing dfd: line" $'$ echo "dfd: something else" >&2\ndfd: what the text says'
 bad "an interrupt that does not end in 130" $'$ true\n^C'
+
+# --stop-on-failure: nothing after the first failing command runs.
+printf '%sconsole\n$ false\n$ touch ran-after\n%s\n' "$fence" "$fence" >"$T/stop.md"
+if python3 "$SRC_DIR/tests/docs/doc_examples.py" "$T/stop.md" --workdir "$T/work" --home "$T/work" \
+  --stop-on-failure >"$T/log" 2>&1; then
+  cat "$T/log"; echo "FAIL: --stop-on-failure passed a failing document"; exit 1
+fi
+[ ! -e "$T/work/ran-after" ] || { cat "$T/log"; echo "FAIL: --stop-on-failure ran the next command"; exit 1; }
+echo "ok: --stop-on-failure stops at the first failing command"
