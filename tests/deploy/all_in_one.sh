@@ -16,11 +16,7 @@ grep -q '^tls_cert' "$T/all-in-one-tls.toml" || fail "configs/all-in-one.toml ha
 run_all_in_one() {
   local mode=$1 cfg=$2 scheme=http
   [ "$mode" = plain ] || scheme=https
-  read -r cport dport < <(python3 -c '
-import socket
-s = [socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
+  read -r cport dport < <(free_ports 2)
   mkdir -p "$T/$mode/state"
   local password
   password=$(openssl rand -hex 12)

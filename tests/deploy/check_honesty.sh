@@ -121,11 +121,7 @@ rc=0
 pass "dfd-host without --config: usage, exit 2"
 
 # 4. configs/fileserver-a.toml with only the data-plane listen changed advertises that port.
-read -r cport dport < <(python3 -c '
-import socket
-s = [socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
+read -r cport dport < <(free_ports 2)
 mkdir -p "$D/fs-a-run/files" "$D/fs-a-run/state"
 env DFD_STATE_DIR="$D/fs-a-run/state" DFD_STORAGE_ROOT="$D/fs-a-run/files" \
   DFD_CONTROL_LISTEN="127.0.0.1:$cport" DFD_CONTENT_LISTEN="127.0.0.1:$dport" \

@@ -54,7 +54,16 @@ deployment_files() {
     "$SRC_DIR/scripts/event-keys" "$dir/keys" $k >/dev/null
   done
   # shellcheck disable=SC2034  # read by the tests that source this file
-  CLOSED_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  CLOSED_PORT=$(free_ports 1)
+}
+
+# free_ports N: N free loopback TCP ports, space-separated.
+free_ports() {
+  python3 -c '
+import socket, sys
+s = [socket.socket() for _ in range(int(sys.argv[1]))]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])' "$1"
 }
 
 # wait_healthz URL PID LOG WHAT: waits (30 s at most) until URL/healthz answers 200; fails with

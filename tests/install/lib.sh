@@ -1,16 +1,7 @@
 # shellcheck shell=bash
 # Shared by the install tests (sourced after tests/deploy/lib.sh, which gives fail, pass, $T,
-# CLEANUPS, http_code and file_id): one all-in-one dfd-host from an installed layout serves a
-# verified download to an installed client.
-
-# free_ports N: N free loopback TCP ports, space-separated.
-free_ports() {
-  python3 -c '
-import socket, sys
-s = [socket.socket() for _ in range(int(sys.argv[1]))]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])' "$1"
-}
+# CLEANUPS, http_code, file_id and free_ports): one all-in-one dfd-host from an installed layout
+# serves a verified download to an installed client.
 
 # serve_and_get BIN_DIR CONFIG PLUGIN_DIR FILES STATE [RUN_AS...]
 # Starts BIN_DIR/dfd-host --config CONFIG (all-in-one: no RabbitMQ) serving FILES with state in

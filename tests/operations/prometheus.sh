@@ -38,11 +38,7 @@ sed -E -e 's/^# (tls_(cert|key) = )/\1/' \
 grep -q '^tls_cert' "$T/aio.toml" || fail "configs/all-in-one.toml has no commented tls_cert line"
 openssl rand -hex 24 >"$T/admin-token"
 chmod 600 "$T/admin-token"
-read -r cport dport pport < <(python3 -c '
-import socket
-s = [socket.socket() for _ in range(3)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
+read -r cport dport pport < <(free_ports 3)
 password=$(openssl rand -hex 12)
 env DFD_STATE_DIR="$T/state" DFD_STORAGE_ROOT="$T/files" \
   DFD_CONTROL_LISTEN="127.0.0.1:$cport" DFD_CONTENT_LISTEN="127.0.0.1:$dport" \
