@@ -27,7 +27,6 @@ class RequestId {
   void assign(std::string_view id) noexcept;  // truncated to kMaxRequestIdLength
   std::string_view view() const noexcept { return {chars_.data(), len_}; }
   bool empty() const noexcept { return len_ == 0; }
-  void clear() noexcept { len_ = 0; }
 
  private:
   std::array<char, kMaxRequestIdLength> chars_{};
