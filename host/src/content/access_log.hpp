@@ -72,7 +72,8 @@ class AccessLog {
   static constexpr std::size_t kWriteBytes = 256 << 10;  // a batch this large is written at once
   static constexpr std::chrono::milliseconds kGatherTime{100};  // else after this
 
-  // Opens `path` for appending (created 0640) or, for "-", writes to stderr. Errors name the path.
+  // Opens `path` for appending (created 0640, with any missing folders) or, for "-", writes to
+  // stderr. Errors name the path.
   static Result<std::unique_ptr<AccessLog>> open(const std::string& path, Logger& log,
                                                  Metrics& metrics);
   ~AccessLog();
