@@ -17,8 +17,9 @@
 // the data plane.
 //
 // Rotation: before each write the writer checks that the path still names the file it has open
-// (stat, at most 10 times a second); when the file was moved or deleted (logrotate) it opens a
-// new one at the path, so no signal is needed. Truncation in place (copytruncate) works as is.
+// (one stat per batch: about 10 a second, more only when 256 KiB batches fill faster); when the
+// file was moved or deleted (logrotate) it opens a new one at the path, so no signal is needed.
+// Truncation in place (copytruncate) works as is.
 //
 // Thread-safety: append_access_line() is pure. AccessLog::submit() may be called from any thread;
 // the destructor (from the owner) writes what is pending and joins the writer.
