@@ -82,14 +82,19 @@ prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" \
   --web.listen-address="127.0.0.1:$pport" --log.level=warn </dev/null >"$T/prometheus.log" 2>&1 &
 prom_pid=$!
 CLEANUPS+=("kill -TERM $prom_pid 2>/dev/null; for _ in \$(seq 1 100); do kill -0 $prom_pid 2>/dev/null || break; sleep 0.1; done; kill -KILL $prom_pid 2>/dev/null")
+ready=0
 for _ in $(seq 1 300); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$pport/-/ready" || true)" = 200 ] && break
+  [ "$(http_code "http://127.0.0.1:$pport/-/ready")" = 200 ] && ready=1 && break
   kill -0 $prom_pid 2>/dev/null || {
     cat "$T/prometheus.log" >&2
     fail "prometheus exited during start"
   }
   sleep 0.2
 done
+[ $ready = 1 ] || {
+  tail -n 20 "$T/prometheus.log" >&2
+  fail "prometheus is not ready after 60 s"
+}
 pass "prometheus ready on 127.0.0.1:$pport (pid $prom_pid)"
 
 python3 - "http://127.0.0.1:$pport" "$DASHBOARD" <<'PY' || { tail -n 20 "$T/prometheus.log" >&2; fail "Prometheus queries"; }
@@ -182,8 +187,6 @@ for secret in ("QUERY-SECRET", "not-a-real-token", "Bearer", "token="):
 print(f"ok: access log: {len(lines)} JSON lines, {len(served)} ranges of big.bin, the refused request under its id, no token")
 PY
 
-kill -TERM $prom_pid
-for _ in $(seq 1 100); do kill -0 $prom_pid 2>/dev/null || break; sleep 0.1; done
-kill -0 $prom_pid 2>/dev/null && fail "prometheus did not stop within 10 s of SIGTERM"
+stop_host $prom_pid prometheus
 stop_host $host_pid dfd-host
 pass "prometheus and dfd-host stopped by PID"
