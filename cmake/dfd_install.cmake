@@ -4,6 +4,16 @@
 # /lib/systemd/system, as Debian puts them), P otherwise (`cmake --install build --prefix P` →
 # P/etc/dfd). DESTDIR is honoured (CPack stages the packages with DESTDIR and P = /usr).
 # The installed layout is docs/host.md "Installed layout".
+
+# The one home of that rule: install-time code setting DFD_INSTALL_ROOT ("" or P). Put it in front
+# of any install(CODE) that needs the root (packaging/systemd/point_units_at_prefix.cmake).
+set(DFD_INSTALL_ROOT_CODE "
+    if(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\")
+      set(DFD_INSTALL_ROOT \"\")
+    else()
+      set(DFD_INSTALL_ROOT \"\${CMAKE_INSTALL_PREFIX}\")
+    endif()")
+
 function(dfd_install_rooted)
   cmake_parse_arguments(A "" "DESTINATION;COMPONENT" "FILES" ${ARGN})
   if(NOT A_DESTINATION OR NOT A_COMPONENT OR NOT A_FILES)
@@ -14,13 +24,8 @@ function(dfd_install_rooted)
     get_filename_component(f "${f}" ABSOLUTE)
     string(APPEND files " \"${f}\"")
   endforeach()
-  install(CODE "
-    if(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\")
-      set(_dfd_root \"\")
-    else()
-      set(_dfd_root \"\${CMAKE_INSTALL_PREFIX}\")
-    endif()
-    file(INSTALL DESTINATION \"\${_dfd_root}/${A_DESTINATION}\" TYPE FILE
+  install(CODE "${DFD_INSTALL_ROOT_CODE}
+    file(INSTALL DESTINATION \"\${DFD_INSTALL_ROOT}/${A_DESTINATION}\" TYPE FILE
          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ FILES${files})"
     COMPONENT ${A_COMPONENT})
 endfunction()
