@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # scripts/demo leaves the machine as it found it: it runs (--no-build: the build of this ctest,
 # 8 MiB samples, the default --dir) in its own PID and mount namespaces with a private, empty
-# /tmp (a tmpfs; the real /tmp, which holds scripts/cluster's shared port registry, and this
-# test's directory bound into it), so that other tests running meanwhile do not count. Afterwards:
+# /tmp (a tmpfs; the real /tmp, which holds scripts/cluster's shared port registry, and the
+# checkout, build and test directory bound into it), so that other tests running meanwhile do not
+# count. Afterwards:
 #   - no process is left in the namespace (the broker's Erlang VM and epmd included);
 #   - /tmp holds exactly what it held before (no cluster directory, no port reservation, no
 #     temporary file of the servers, the client or RabbitMQ);
@@ -22,20 +23,24 @@ unshare --mount --pid --fork --mount-proc true 2>/dev/null || {
 cat >"$T/inner.sh" <<'INNER'
 set -euo pipefail
 SRC_DIR=$1 BUILD_DIR=$2 T=$3
-# A private /tmp: keep handles on the real /tmp and the test dir, cover /tmp, bind them back. The
-# real /tmp comes back as a whole at /tmp/.outer (not the registry alone): other clusters remove
-# the registry when it empties, which would leave a bind of it pointing at a deleted folder.
-exec 8</tmp 9<"$T"
+# A private /tmp: keep a handle on the real /tmp, cover /tmp, bind the real one back whole at
+# /tmp/.outer (not the registry alone: other clusters remove the registry when it empties, which
+# would leave a bind of it pointing at a deleted folder), then the checkout, the build and the
+# test dir where they are under /tmp (a fresh clone in /tmp, as CI may make).
+exec 8</tmp
 mount --make-rprivate /
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 OUTER=/tmp/.outer
 mkdir -p "$OUTER"
 mount -c --bind /proc/self/fd/8 "$OUTER"
-if [[ $T == /tmp/* ]]; then
-  mkdir -p "$T"
-  mount -c --bind /proc/self/fd/9 "$T"
-fi
-exec 8<&- 9<&-
+exec 8<&-
+BOUND=()
+for p in "$SRC_DIR" "$BUILD_DIR" "$T"; do
+  [[ $p == /tmp/* ]] || continue
+  mkdir -p "$p"
+  mount --bind "$OUTER/${p#/tmp/}" "$p"
+  BOUND+=(-o -path "$p")
+done
 # scripts/cluster's shared registry, so that clusters outside this namespace are respected.
 export DFD_PORT_REGISTRY=$OUTER/dfd-cluster-ports
 REG=$DFD_PORT_REGISTRY
@@ -52,8 +57,8 @@ procs() {
     echo "${d#/proc/} $(cat "$d/comm" 2>/dev/null)"
   done
 }
-# tmp_list: every path under /tmp but the two bound back in.
-tmp_list() { find /tmp -mindepth 1 \( -path "$OUTER" -o -path "$T" \) -prune -o -print | sort; }
+# tmp_list: every path under /tmp but those bound back in.
+tmp_list() { find /tmp -mindepth 1 \( -path "$OUTER" "${BOUND[@]}" \) -prune -o -print | sort; }
 
 tmp_list >"$T/tmp.before"
 procs >"$T/procs.before"
