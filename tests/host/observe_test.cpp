@@ -173,7 +173,8 @@ TEST(AccessLogLine, EveryStringFieldIsBounded) {
   EXPECT_EQ(j["request_id"].get<std::string>().size(), dfd::host::kMaxRequestIdLength);
   EXPECT_LT(out.size(), 1400u);
   // Escaping at most sextuples a byte: a line of control characters is still bounded.
-  e.target = std::string(100000, '\x01');
+  const std::string controls(100000, '\x01');  // AccessEntry holds views: keep the bytes alive
+  e.target = controls;
   out.clear();
   append_access_line(out, e);
   EXPECT_LT(out.size(), 6 * dfd::host::kMaxPathChars + 1400);
