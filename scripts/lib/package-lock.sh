@@ -11,3 +11,12 @@ package_lock() {
     return 1
   }
 }
+
+# dfd_package_present NAME: true when dpkg knows NAME as anything but not-installed (installed,
+# half-installed, or purged of files but not of its config files): what a package test refuses
+# to start on, and what it must leave behind.
+dfd_package_present() {
+  local st
+  st=$(dpkg-query -W -f '${db:Status-Abbrev}' "$1" 2>/dev/null || true)
+  case "${st:1:1}" in '' | n) return 1 ;; esac
+}

@@ -39,13 +39,8 @@ done
 # shellcheck source=scripts/lib/package-lock.sh
 source "$SRC_DIR/scripts/lib/package-lock.sh"
 package_lock 900
-present() {  # package $1 is (partly) installed or left its config files: anything but "n"
-  local st
-  st=$(dpkg-query -W -f '${db:Status-Abbrev}' "$1" 2>/dev/null || true)
-  case "${st:1:1}" in '' | n) return 1 ;; esac
-}
 for p in dfd dfd-server dfd-sdk-dev; do
-  if present "$p"; then
+  if dfd_package_present "$p"; then
     echo "FAIL: $p is (partly) installed on this machine; this test installs and purges it" >&2
     exit 1
   fi
@@ -82,7 +77,7 @@ cleanup() {
       [ -L "$l" ] && systemctl disable "$(basename "$l")" >/dev/null 2>&1
     done
     for p in dfd-server dfd dfd-sdk-dev; do
-      present "$p" && dpkg --purge "$p" >/dev/null
+      dfd_package_present "$p" && dpkg --purge "$p" >/dev/null
     done
     rm -rf /srv/dfd
   fi

@@ -25,7 +25,7 @@ source "$SRC_DIR/scripts/lib/package-lock.sh"
 package_lock 900 || fail "no package lock"
 
 for p in "${PKGS[@]}"; do
-  if dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'installed\|config-files'; then
+  if dfd_package_present "$p"; then
     fail "package $p is already on this machine (dpkg --purge ${PKGS[*]} first)"
   fi
 done
@@ -74,8 +74,7 @@ while read -r f; do [ ! -e "$f" ] || echo "$f"; done <"$T/package-files.txt" >"$
 purge_all() {
   local p
   for p in "${PKGS[@]}"; do
-    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'installed\|config-files' &&
-      dpkg --purge "$p" >/dev/null 2>&1
+    dfd_package_present "$p" && dpkg --purge "$p" >/dev/null 2>&1
   done
   getent passwd dfd >/dev/null && userdel dfd
   getent group dfd >/dev/null && groupdel dfd
