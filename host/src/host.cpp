@@ -106,7 +106,7 @@ std::string public_url_for(const HostConfig& cfg, const ContentOptions* content)
 // tells the service manager (service_notify.hpp) READY=1 the first time `ready(&waiting_for)`
 // holds (what /readyz answers; until then STATUS names what is not ready), and around a SIGHUP
 // RELOADING=1, then READY=1 once `rescan_finished(ticket)`. While either is pending it looks
-// every 100 ms; otherwise it sleeps in sigwait.
+// every 100 ms; otherwise, and always when no service manager listens, it sleeps in sigwait.
 template <typename Ready, typename Hup, typename Finished>
 int wait_for_termination(spdlog::logger& log, ServiceNotifier& notifier, const std::string& serving,
                          Ready&& ready, Hup&& on_hup, Finished&& rescan_finished) {
@@ -118,8 +118,11 @@ int wait_for_termination(spdlog::logger& log, ServiceNotifier& notifier, const s
   bool announced = false;     // READY=1 sent
   std::string waiting = "-";  // what STATUS last said was not ready
   std::uint64_t reload = 0;   // the ticket of a SIGHUP rescan READY=1 waits for
+  // Without a service manager (no NOTIFY_SOCKET) there is nobody to tell: no readiness polling
+  // (health() may ping a database), only sigwait.
+  const bool notifying = notifier.enabled();
   for (;;) {
-    if (!announced) {
+    if (notifying && !announced) {
       std::string now;
       if (ready(&now)) {
         announced = true;
@@ -134,7 +137,7 @@ int wait_for_termination(spdlog::logger& log, ServiceNotifier& notifier, const s
       notifier.ready(serving);
     }
     int sig = 0;
-    if (!announced || reload != 0) {
+    if (notifying && (!announced || reload != 0)) {
       timespec tick{0, 100 * 1000 * 1000};
       sig = sigtimedwait(&set, nullptr, &tick);
       if (sig < 0) continue;  // the tick passed (EAGAIN) or EINTR
