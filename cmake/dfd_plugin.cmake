@@ -11,7 +11,7 @@ function(dfd_add_plugin name)
     LIBRARY_OUTPUT_DIRECTORY ${DFD_PLUGIN_DIR}
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
-  target_link_libraries(${target} PRIVATE dfd::sdk dfd::sdk_support ${P_LIBS})
+  target_link_libraries(${target} PRIVATE dfd::sdk dfd::sdk_support dfd::wire ${P_LIBS})
   target_link_options(${target} PRIVATE -Wl,--no-undefined)
   if(NOT P_NO_INSTALL)
     install(TARGETS ${target} LIBRARY DESTINATION lib/dfd/plugins COMPONENT dfd-server)

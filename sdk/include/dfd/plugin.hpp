@@ -34,7 +34,9 @@ inline constexpr std::uint32_t kAbiMajor = 2;
 // revoke_user_tokens, revoke_download_tokens_of.
 // Minor 2 (appended, see auth.hpp): Auth::list_users, count_users, set_password.
 // Minor 3 (appended): PluginDescriptor::check (below).
-inline constexpr std::uint32_t kAbiMinor = 3;
+// Minor 4 (appended, see storage.hpp): Storage::known_digests.
+// What each minor added is listed once, in dfd/abi.hpp (kAbiAbilities).
+inline constexpr std::uint32_t kAbiMinor = 4;
 
 #define DFD_STRINGIFY_INNER(x) #x
 #define DFD_STRINGIFY(x) DFD_STRINGIFY_INNER(x)

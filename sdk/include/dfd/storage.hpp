@@ -23,6 +23,14 @@ struct FileEntry {
   std::int64_t mtime_ns = 0;  // modification time, nanoseconds since the epoch (change detection)
 };
 
+// A file's digests as the backend knows them (Storage::known_digests, ABI minor 4).
+struct KnownDigests {
+  std::string alg;                  // "sha256", as a digest plugin names it
+  std::string digest;               // whole-file digest, lower-case hex (the file's uid)
+  std::uint64_t chunk_size = 0;     // bytes per chunk (the last may be shorter)
+  std::vector<std::string> chunks;  // lower-case hex, dfd::chunk_count(size, chunk_size) entries
+};
+
 // An open file. Thread-safe for concurrent read_at() calls. Must not outlive its Storage.
 class ReadHandle {
  public:
@@ -47,6 +55,21 @@ class Storage : public Plugin {
   virtual Result<FileEntry> stat(std::string_view path) noexcept = 0;
   // Opens for reading; kNotFound / kInvalidArgument / kIoError as appropriate.
   virtual Result<std::unique_ptr<ReadHandle>> open(std::string_view path) noexcept = 0;
+
+  // ---- ABI minor 4 (appended; see dfd/abi.hpp) ----
+  // A plugin built against minor 3 or older lacks this slot: the host calls it only on a plugin
+  // whose descriptor's abi_minor is >= 4.
+  //
+  // The digests of `path` when the backend already knows them without reading the file (a
+  // pull-through cache whose origin publishes them, an object store keeping them as metadata):
+  // the host then indexes the file without reading a byte, and checks every chunk it serves
+  // against `chunks` as usual. kNotSupported (the default) when the backend does not know them:
+  // the host reads and hashes the file. The answer must describe the bytes open() gives for the
+  // same `entry` (same size and mtime_ns as list()/stat() report).
+  virtual Result<KnownDigests> known_digests(std::string_view path) noexcept {
+    (void)path;
+    return Status::NotSupported("this storage does not know its files' digests");
+  }
 };
 
 // Shared validation for backends: true when `path` is relative, non-empty, has no empty, "." or
