@@ -76,7 +76,7 @@ class FaultStorage : public Storage {
     std::lock_guard<std::mutex> g(mu_);
     Failure& f = fail_[index(call)];
     f.left = n;
-    f.status = std::move(status);
+    f.status = failure(std::move(status));
   }
   void short_reads(std::size_t max_bytes) {
     std::lock_guard<std::mutex> g(mu_);
@@ -108,7 +108,7 @@ class FaultStorage : public Storage {
     for (auto& f : fail_) f = Failure{};
     short_reads_ = 0;
     delay_ = std::chrono::milliseconds(0);
-    arm_read_fault(0, 0, Status::Ok());
+    arm_read_fault(0, 0, Status::Ok());  // a new generation: handles count afresh
     read_fault_.armed = false;
     path_.clear();
     after_read_ = nullptr;
@@ -208,7 +208,12 @@ class FaultStorage : public Storage {
   static constexpr std::size_t index(Call c) { return static_cast<std::size_t>(c); }
 
   void arm_read_fault(std::uint64_t bytes, std::uint64_t nth, Status status) {
-    read_fault_ = ReadFault{read_fault_.generation + 1, true, bytes, nth, std::move(status)};
+    read_fault_ =
+        ReadFault{read_fault_.generation + 1, true, bytes, nth, failure(std::move(status))};
+  }
+  // An injected status is never Ok (a caller passing Ok still gets a failure).
+  static Status failure(Status s) {
+    return s.ok() ? Status::Internal("FaultStorage: injected failure") : s;
   }
   bool applies(std::string_view path) const { return path_.empty() || path == path_; }
 
