@@ -1,114 +1,14 @@
-// Unit tests: Range header parsing/resolution, request-head parsing, response-header helpers.
+// Unit tests: request-head parsing, response-header helpers (Range parsing:
+// tests/sdk/wire_range_test.cpp).
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "content/data_plane.hpp"
 #include "content/http_request.hpp"
-#include "content/range_header.hpp"
 
 namespace dfd::host {
 namespace {
-
-using Outcome = RangeHeader::Outcome;
-
-RangeHeader::Resolved resolve(const char* v, std::uint64_t len, std::size_t max = 16) {
-  auto h = RangeHeader::parse(v);
-  EXPECT_TRUE(h.has_value()) << v;
-  if (!h) return {};
-  return h->resolve(len, max);
-}
-
-TEST(RangeHeader, SingleForms) {
-  auto r = resolve("bytes=0-0", 100);
-  ASSERT_EQ(r.outcome, Outcome::kPartial);
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{0, 0}}));
-  r = resolve("bytes=-1", 100);
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{99, 99}}));
-  r = resolve("bytes=40-", 100);
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{40, 99}}));
-  r = resolve("bytes=10-19", 100);
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{10, 19}}));
-  r = resolve("bytes=90-1000", 100);  // last-pos clamped
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{90, 99}}));
-  r = resolve("bytes=-500", 100);  // suffix longer than the file = the whole file
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{0, 99}}));
-  r = resolve("BYTES=5-5", 100);  // unit is case-insensitive
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{5, 5}}));
-}
-
-TEST(RangeHeader, Unsatisfiable) {
-  EXPECT_EQ(resolve("bytes=100-", 100).outcome, Outcome::kUnsatisfiable);
-  EXPECT_EQ(resolve("bytes=100-200", 100).outcome, Outcome::kUnsatisfiable);
-  EXPECT_EQ(resolve("bytes=-0", 100).outcome, Outcome::kUnsatisfiable);
-  EXPECT_EQ(resolve("bytes=0-0", 0).outcome, Outcome::kUnsatisfiable);
-  EXPECT_EQ(resolve("bytes=-5", 0).outcome, Outcome::kUnsatisfiable);
-  // One satisfiable spec is enough.
-  auto r = resolve("bytes=200-300, 5-6", 100);
-  EXPECT_EQ(r.outcome, Outcome::kPartial);
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{5, 6}}));
-}
-
-TEST(RangeHeader, InvalidSyntaxIsIgnored) {
-  for (const char* v : {"", "bytes", "bytes=", "bytes=,", "bytes=a-b", "bytes=5-1", "bytes=1-2-3",
-                        "items=0-1", "bytes=--1", "bytes=0-1;x", "bytes 0-1", "bytes=1 -2",
-                        "bytes=0x10-20", "bytes=-", "bytes=+1-2"}) {
-    EXPECT_FALSE(RangeHeader::parse(v).has_value()) << "'" << v << "'";
-  }
-}
-
-TEST(RangeHeader, WhitespaceAndEmptyElements) {
-  auto r = resolve("bytes= 0-1 ,\t4-5 , ,", 100);
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{0, 1}, {4, 5}}));
-  r = resolve("  bytes=,,0-1  ", 100);
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{0, 1}}));
-}
-
-TEST(RangeHeader, CoalescesOverlappingAndAdjacent) {
-  auto r = resolve("bytes=50-59,0-9,10-19,5-12,-10", 100);
-  ASSERT_EQ(r.outcome, Outcome::kPartial);
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{0, 19}, {50, 59}, {90, 99}}));
-  r = resolve("bytes=0-0,0-0,0-0", 100);
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{0, 0}}));
-  r = resolve("bytes=0-49,50-", 100);  // adjacent → one range
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{0, 99}}));
-}
-
-TEST(RangeHeader, TooManyRangesServeFull) {
-  std::string v = "bytes=";
-  for (int i = 0; i < 20; ++i) v += std::to_string(i * 10) + "-" + std::to_string(i * 10) + ",";
-  auto h = RangeHeader::parse(v);
-  ASSERT_TRUE(h);
-  EXPECT_EQ(h->resolve(1000, 16).outcome, Outcome::kFull);
-  EXPECT_EQ(h->resolve(1000, 20).outcome, Outcome::kPartial);
-  EXPECT_EQ(h->resolve(1000, 20).ranges.size(), 20u);
-  // Thousands of specs: bounded, treated as invalid.
-  std::string many = "bytes=";
-  for (int i = 0; i < 2000; ++i) many += "0-0,";
-  EXPECT_FALSE(RangeHeader::parse(many).has_value());
-}
-
-TEST(RangeHeader, OverflowSaturates) {
-  // last-pos beyond 2^64 means "to the end".
-  auto r = resolve("bytes=10-99999999999999999999999999", 100);
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{10, 99}}));
-  // first-pos beyond 2^64 is past any end.
-  EXPECT_EQ(resolve("bytes=99999999999999999999999999-", 100).outcome, Outcome::kUnsatisfiable);
-  EXPECT_EQ(resolve("bytes=99999999999999999999-999999999999999999999", 100).outcome,
-            Outcome::kUnsatisfiable);
-  // A huge suffix is the whole file.
-  r = resolve("bytes=-99999999999999999999999", 100);
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{0, 99}}));
-  // 18446744073709551615 = 2^64-1 exactly.
-  r = resolve("bytes=18446744073709551614-18446744073709551615", 18446744073709551615ull);
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{18446744073709551614ull, 18446744073709551614ull}}));
-}
-
-TEST(RangeHeader, LargeOffsets) {
-  std::uint64_t five_gib = 5ull << 30;
-  auto r = resolve("bytes=5368709100-", five_gib);
-  EXPECT_EQ(r.ranges, (std::vector<ByteRange>{{5368709100ull, five_gib - 1}}));
-}
 
 TEST(RequestHead, ParsesFieldsCaseInsensitively) {
   std::string req =

@@ -1,6 +1,7 @@
 #include "dfd/wire/range.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 
 namespace dfd::wire {
@@ -59,12 +60,8 @@ bool is_unit(std::string_view s) noexcept {
 
 void append_uint(std::string& out, std::uint64_t v) {
   char buf[20];
-  std::size_t n = 0;
-  do {
-    buf[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  while (n > 0) out += buf[--n];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
 }
 
 }  // namespace
