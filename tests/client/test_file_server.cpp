@@ -285,9 +285,9 @@ bool TestServer::handle(int fd, const std::string& method, const std::string& ta
                         const std::string& body) {
   if (dead_) return false;
   std::string path = target.substr(0, target.find('?'));
-  auto auth = headers.count("authorization") ? headers.at("authorization") : "";
-  std::string bearer = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "";
   if (path.rfind("/v1/content/", 0) == 0) return send_content(fd, path.substr(12), headers);
+  auto auth = headers.count("authorization") ? headers.at("authorization") : "";
+  std::string bearer(wire::bearer_token(auth));
   ++info_requests;
   if (int status = faults.info_status.load();
       status != 0 && manifest_requests.load() >= faults.info_status_after.load())
