@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dfd/wire/range.hpp"
 #include "download_engine.hpp"
 #include "util.hpp"
 
@@ -80,11 +81,11 @@ void DownloadEngine::start_transfer(int si, std::size_t chunk, bool duplicate,
   }
   t->easy = e;
   std::string url = s.location.url + "/v1/content/" + manifest.uid;
-  std::string range = std::to_string(t->offset) + "-" + std::to_string(t->offset + t->length - 1);
+  std::string range = "Range: " + wire::format_range_request(t->offset, t->offset + t->length - 1);
   t->headers = curl_slist_append(t->headers, ("Authorization: Bearer " + download_token).c_str());
+  t->headers = curl_slist_append(t->headers, range.c_str());
   t->headers = curl_slist_append(t->headers, "Connection: keep-alive");
   curl_easy_setopt(e, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(e, CURLOPT_RANGE, range.c_str());
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
   apply_curl_policy(e);  // http and https only, also for redirects
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
@@ -157,9 +158,8 @@ bool DownloadEngine::check_response(Transfer& t) {
     t.why = status_fault_message(t.status);
     return false;
   }
-  auto cr = parse_content_range(t.content_range);
-  if (!cr || cr->first != t.offset || cr->last != t.offset + t.length - 1 ||
-      (cr->total && *cr->total != manifest.size)) {
+  auto cr = wire::parse_content_range(t.content_range);
+  if (!cr || !cr->answers(t.offset, t.offset + t.length - 1, manifest.size)) {
     t.fault = Fault::kStrike;
     t.why = "Content-Range '" + printable(t.content_range) + "' does not match bytes " +
             std::to_string(t.offset) + "-" + std::to_string(t.offset + t.length - 1) + "/" +

@@ -46,52 +46,6 @@ std::string human_duration(double seconds) {
   return buf;
 }
 
-namespace {
-void skip_spaces(std::string_view& s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-}
-bool parse_u64(std::string_view& s, std::uint64_t& out) {
-  if (s.empty() || !std::isdigit(static_cast<unsigned char>(s.front()))) return false;
-  std::uint64_t v = 0;
-  while (!s.empty() && std::isdigit(static_cast<unsigned char>(s.front()))) {
-    unsigned d = static_cast<unsigned>(s.front() - '0');
-    if (v > (UINT64_MAX - d) / 10) return false;  // overflow
-    v = v * 10 + d;
-    s.remove_prefix(1);
-  }
-  out = v;
-  return true;
-}
-}  // namespace
-
-std::optional<ContentRange> parse_content_range(std::string_view s) {
-  skip_spaces(s);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  if (s.size() < 6 || lower(s.substr(0, 5)) != "bytes") return std::nullopt;
-  s.remove_prefix(5);
-  if (s.empty() || (s.front() != ' ' && s.front() != '\t')) return std::nullopt;
-  skip_spaces(s);
-  ContentRange r;
-  if (!parse_u64(s, r.first)) return std::nullopt;
-  if (s.empty() || s.front() != '-') return std::nullopt;
-  s.remove_prefix(1);
-  if (!parse_u64(s, r.last)) return std::nullopt;
-  if (s.empty() || s.front() != '/') return std::nullopt;
-  s.remove_prefix(1);
-  if (s == "*") {
-    r.total = std::nullopt;
-  } else {
-    std::uint64_t t = 0;
-    if (!parse_u64(s, t) || !s.empty()) return std::nullopt;
-    if (r.last >= t) return std::nullopt;
-    r.total = t;
-  }
-  if (r.last < r.first) return std::nullopt;
-  return r;
-}
-
 std::string to_hex(const unsigned char* data, std::size_t n) {
   static const char* digits = "0123456789abcdef";
   std::string out(n * 2, '0');

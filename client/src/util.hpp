@@ -1,4 +1,5 @@
-// Small pure helpers of the dfd client: sizes, Content-Range, hex, time. No I/O, thread-safe.
+// Small pure helpers of the dfd client: sizes, hex, time. No I/O, thread-safe.
+// (Content-Range: dfd/wire/range.hpp.)
 #pragma once
 
 #include <cstdint>
@@ -44,16 +45,6 @@ std::string human_size(std::uint64_t bytes);
 std::string human_rate(double bytes_per_s);
 // Seconds -> "1m05s", "42s", "1h02m".
 std::string human_duration(double seconds);
-
-// A parsed `Content-Range: bytes first-last/total` (total = nullopt for "*").
-struct ContentRange {
-  std::uint64_t first = 0;
-  std::uint64_t last = 0;
-  std::optional<std::uint64_t> total;
-};
-// Parses the header VALUE (no name); tolerant of surrounding spaces and case of "bytes".
-// Returns nullopt for anything malformed, for "bytes */N" and for last < first.
-std::optional<ContentRange> parse_content_range(std::string_view value);
 
 // Lower-case hex of bytes.
 std::string to_hex(const unsigned char* data, std::size_t n);

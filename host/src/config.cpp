@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "dfd/wire/bearer.hpp"
 #include "suggest.hpp"
 #include "tls_files.hpp"
 
@@ -262,10 +263,12 @@ Status parse_server(const toml::table& t, const std::string& file, int table_lin
     s.admin_token = token.str();
     while (!s.admin_token.empty() && std::isspace(static_cast<unsigned char>(s.admin_token.back())))
       s.admin_token.pop_back();
-    if (s.admin_token.size() < 16 || s.admin_token.find_first_of(" \t\r\n") != std::string::npos) {
-      return r.value_error("admin_token_file", "'" + s.admin_token_file +
-                                                   "' must hold one secret of at least 16 "
-                                                   "characters without blanks");
+    // Presented as `Authorization: Bearer <secret>`: it must be a token the bearer rule accepts.
+    if (s.admin_token.size() < 16 || !wire::is_b64token(s.admin_token)) {
+      return r.value_error("admin_token_file",
+                           "'" + s.admin_token_file +
+                               "' must hold one secret of 16 to 4096 characters from A-Z a-z 0-9 - "
+                               ". _ ~ + / (then optional '='; an RFC 6750 bearer token)");
     }
   }
   DFD_RETURN_IF_ERROR(parse_server_tls(r, base, s));

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "topic.hpp"
+#include "dfd/wire/topic.hpp"
 
 namespace dfd::broker_local {
 
@@ -99,7 +99,7 @@ Status LocalBroker::publish(std::string_view routing_key, std::string_view body,
     }
     std::lock_guard<std::mutex> g(mu_);
     for (auto& s : subs_) {
-      if (!broker::any_topic_matches(s->keys, routing_key)) continue;
+      if (!wire::any_topic_matches(s->keys, routing_key)) continue;
       {
         std::lock_guard<std::mutex> sg(s->mu);
         s->queue.push_back(Event{std::string(routing_key), std::string(body)});
@@ -117,7 +117,7 @@ Status LocalBroker::subscribe(std::vector<std::string> binding_keys,
     if (binding_keys.empty()) return Status::InvalidArgument("broker-local: no binding keys");
     if (!handler) return Status::InvalidArgument("broker-local: empty handler");
     for (const auto& k : binding_keys) {
-      std::string why = broker::check_binding_key(k);
+      std::string why = wire::check_binding_key(k);
       if (!why.empty()) return Status::InvalidArgument("broker-local: " + why);
     }
     auto s = std::make_shared<Subscription>();

@@ -14,7 +14,7 @@
 
 #include "delivery_reader.hpp"
 #include "dfd/private_file.hpp"
-#include "topic.hpp"
+#include "dfd/wire/topic.hpp"
 
 namespace dfd::broker_rabbitmq {
 
@@ -718,7 +718,7 @@ Status RabbitBroker::subscribe(std::vector<std::string> binding_keys,
     if (binding_keys.empty()) return Status::InvalidArgument("broker-rabbitmq: no binding keys");
     if (!handler) return Status::InvalidArgument("broker-rabbitmq: empty handler");
     for (const auto& k : binding_keys) {
-      std::string why = broker::check_binding_key(k);
+      std::string why = wire::check_binding_key(k);
       if (!why.empty()) return Status::InvalidArgument("broker-rabbitmq: " + why);
     }
     auto s = std::make_shared<Subscription>();
@@ -993,7 +993,7 @@ Status RabbitBroker::deliver(amqp_connection_state_t conn, std::uint64_t tag,
   matched = false;
   Status result;
   for (const auto& s : subscriptions()) {
-    if (!broker::any_topic_matches(s->keys, key)) continue;
+    if (!wire::any_topic_matches(s->keys, key)) continue;
     matched = true;
     Status st = guard("handler", [&]() -> Status { return s->handler(key, body); });
     if (!st.ok() && result.ok()) result = st;

@@ -5,14 +5,14 @@
 #include <vector>
 
 #include "amqp_url.hpp"
+#include "dfd/wire/topic.hpp"
 #include "publish_refusal.hpp"
-#include "topic.hpp"
 
 namespace {
-using dfd::broker::check_binding_key;
-using dfd::broker::topic_matches;
 using dfd::broker_rabbitmq::parse_amqp_url;
 using dfd::broker_rabbitmq::redact_url;
+using dfd::wire::check_binding_key;
+using dfd::wire::topic_matches;
 
 TEST(Topic, StarMatchesExactlyOneWord) {
   EXPECT_TRUE(topic_matches("token.*", "token.issued"));

@@ -1,5 +1,5 @@
-// Unit tests of the client's pure logic: sizes, Content-Range, ChunkPlanner, state file (manifest:
-// client_hostile_input_test).
+// Unit tests of the client's pure logic: sizes, ChunkPlanner, state file (manifest:
+// client_hostile_input_test; Content-Range: tests/sdk/wire_range_test.cpp).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -25,28 +25,6 @@ TEST(HumanSize, Units) {
   EXPECT_EQ(human_duration(42), "42s");
   EXPECT_EQ(human_duration(65), "1m05s");
   EXPECT_EQ(human_rate(0), "0 B/s");
-}
-
-TEST(ContentRangeParse, Valid) {
-  auto r = parse_content_range("bytes 0-1023/4096");
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->first, 0u);
-  EXPECT_EQ(r->last, 1023u);
-  ASSERT_TRUE(r->total);
-  EXPECT_EQ(*r->total, 4096u);
-  r = parse_content_range("  Bytes 5-5/*\r\n");
-  ASSERT_TRUE(r);
-  EXPECT_FALSE(r->total);
-  r = parse_content_range("bytes 4194304-8388607/1073741824");
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->first, 4194304u);
-}
-
-TEST(ContentRangeParse, Invalid) {
-  for (const char* s : {"", "bytes", "bytes */100", "bytes 5-4/100", "bytes 0-100/100",
-                        "bytes=0-1/2", "items 0-1/2", "bytes 0-1/2x", "bytes -1/2", "bytes 0-/2",
-                        "bytes 0-99999999999999999999/1", "bytes0-1/2"})
-    EXPECT_FALSE(parse_content_range(s)) << s;
 }
 
 TEST(ChunkPlannerTest, AssignsLowestFirstAndRequeuesFailures) {

@@ -13,6 +13,9 @@
 #include <random>
 #include <stdexcept>
 
+#include "dfd/wire/bearer.hpp"
+#include "dfd/wire/range.hpp"
+
 namespace dfd::test {
 
 std::string digest_hex(const std::string& alg, const char* p, std::size_t n) {
@@ -291,9 +294,9 @@ bool TestServer::handle(int fd, const std::string& method, const std::string& ta
                         const std::string& body) {
   if (dead_) return false;
   std::string path = target.substr(0, target.find('?'));
-  auto auth = headers.count("authorization") ? headers.at("authorization") : "";
-  std::string bearer = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "";
   if (path.rfind("/v1/content/", 0) == 0) return send_content(fd, path.substr(12), headers);
+  auto auth = headers.count("authorization") ? headers.at("authorization") : "";
+  std::string bearer(wire::bearer_token(auth));
   ++info_requests;
   if (int status = faults.info_status.load();
       status != 0 && manifest_requests.load() >= faults.info_status_after.load())
@@ -350,7 +353,7 @@ bool TestServer::send_content(int fd, const std::string& uid,
   auto auth = headers.count("authorization") ? headers.at("authorization") : "";
   {
     std::lock_guard<std::mutex> lk(mu_);
-    if (auth.rfind("Bearer ", 0) != 0 || !tokens_.count(auth.substr(7)))
+    if (!tokens_.count(std::string(wire::bearer_token(auth))))
       return send_json(fd, 403, err("forbidden", "unknown download token"));
   }
   int fc = faults.fail_count.load();
@@ -370,26 +373,28 @@ bool TestServer::send_content(int fd, const std::string& uid,
   const std::string& d = *data;
   std::uint64_t a = 0, b = d.size() ? d.size() - 1 : 0;
   bool ranged = false;
-  if (headers.count("range")) {
-    const std::string& r = headers.at("range");
-    unsigned long long x = 0, y = 0;
-    if (std::sscanf(r.c_str(), "bytes=%llu-%llu", &x, &y) == 2 && x <= y && x < d.size()) {
-      a = x;
-      b = std::min<std::uint64_t>(y, d.size() - 1);
-      ranged = true;
-    } else {
-      std::string h = "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */" +
-                      std::to_string(d.size()) + "\r\nContent-Length: 0\r\n\r\n";
+  if (headers.count("range")) {  // one range at most: several are answered with the whole file
+    auto range = wire::RangeHeader::parse(headers.at("range"));
+    auto r = range ? range->resolve(d.size(), 1) : wire::RangeHeader::Resolved{};
+    if (r.outcome == wire::RangeHeader::Outcome::kUnsatisfiable) {
+      std::string h = "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: " +
+                      wire::format_unsatisfied_range(d.size()) + "\r\nContent-Length: 0\r\n\r\n";
       return write_all(fd, h.data(), h.size());
+    }
+    if (r.outcome == wire::RangeHeader::Outcome::kPartial) {
+      a = r.ranges[0].first;
+      b = r.ranges[0].last;
+      ranged = true;
     }
   }
   std::uint64_t n = b - a + 1;
   auto shift = faults.range_shift.load();
-  std::string head = ranged ? "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " +
-                                  std::to_string(a + static_cast<std::uint64_t>(shift)) + "-" +
-                                  std::to_string(b + static_cast<std::uint64_t>(shift)) + "/" +
-                                  std::to_string(d.size()) + "\r\n"
-                            : "HTTP/1.1 200 OK\r\n";
+  std::string head =
+      ranged ? "HTTP/1.1 206 Partial Content\r\nContent-Range: " +
+                   wire::format_content_range(a + static_cast<std::uint64_t>(shift),
+                                              b + static_cast<std::uint64_t>(shift), d.size()) +
+                   "\r\n"
+             : "HTTP/1.1 200 OK\r\n";
   head += "Content-Length: " + std::to_string(n) + "\r\nAccept-Ranges: bytes\r\n\r\n";
   if (!write_all(fd, head.data(), head.size())) return false;
   auto t0 = std::chrono::steady_clock::now();

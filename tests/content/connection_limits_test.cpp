@@ -1,5 +1,5 @@
-// The pure pieces of the data plane's limits and token gate: quotas, the descriptor budget,
-// Bearer parsing and token syntax, and the content target.
+// The pure pieces of the data plane's limits: quotas, the descriptor budget and the content
+// target (Bearer parsing and token syntax: tests/sdk/wire_bearer_test.cpp).
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
@@ -7,7 +7,6 @@
 
 #include "content/connection_limits.hpp"
 #include "content/request_target.hpp"
-#include "content/token_gate.hpp"
 
 namespace dfd::host {
 namespace {
@@ -50,21 +49,6 @@ TEST(DescriptorBudget, LeavesAReserveAndHonoursTheConfiguredCap) {
   EXPECT_EQ(big.max_connections, 20000u - 5000 - 30);
   EXPECT_EQ(descriptor_budget(100, 20000, 30, 2).max_connections, 100u);
   EXPECT_EQ(descriptor_budget(0, 16, 30, 2).max_connections, 8u);  // never below 8
-}
-
-TEST(TokenGate, BearerAndTokenSyntax) {
-  EXPECT_EQ(bearer_token("Bearer abc"), "abc");
-  EXPECT_EQ(bearer_token("bearer \t abc"), "abc");
-  EXPECT_EQ(bearer_token("Bearer a b"), "");
-  EXPECT_EQ(bearer_token("Basic abc"), "");
-  EXPECT_EQ(bearer_token("Bearer"), "");
-  EXPECT_TRUE(plausible_token("aZ09-._~+/=="));
-  EXPECT_FALSE(plausible_token(""));
-  EXPECT_FALSE(plausible_token("===="));
-  EXPECT_FALSE(plausible_token("a=b"));
-  EXPECT_FALSE(plausible_token("\xc3\xa9t\xc3\xa9"));
-  EXPECT_FALSE(plausible_token(std::string(kMaxTokenBytes + 1, 'a')));
-  EXPECT_TRUE(plausible_token(std::string(kMaxTokenBytes, 'a')));
 }
 
 TEST(RequestTarget, ContentUid) {

@@ -68,6 +68,10 @@ TEST_F(DataPlaneHostileTest, WithoutAValidTokenHeldAndAbsentFilesLookTheSame) {
   expect_same_answer({bearer(revoked)}, 403, "revoked token");
   expect_same_answer({bearer(std::string(3000, 'x'))}, 403, "huge token");
   expect_same_answer({bearer("\xc3\xa9t\xc3\xa9")}, 403, "non-ASCII token");
+  // Issue 15: the one bearer rule (dfd/wire/bearer.hpp): Bearer credentials that are not one
+  // b64token are an invalid token; a TAB is not the SP after the scheme (no Bearer credentials).
+  expect_same_answer({"Authorization: Bearer never issued"}, 403, "two words after Bearer");
+  expect_same_answer({"Authorization: Bearer\tnever-issued"}, 401, "TAB after the scheme");
   // The index was never asked: the token is checked before the file is looked up.
   EXPECT_EQ(source_.finds.load(), finds);
 

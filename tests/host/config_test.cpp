@@ -171,6 +171,19 @@ TEST(HostConfig, AdminTokenFileIsReadAndCheckedWithFileLineKey) {
                             "'/nonexistent/t'"));
 }
 
+// Issue 15 (wire bearer): the admin token is sent as `Authorization: Bearer <secret>`, so a secret
+// the one bearer rule (dfd/wire/bearer.hpp) would refuse is refused at load, not at every request.
+TEST(HostConfig, AdminTokenMustBeABearerToken) {
+  std::string file = ::testing::TempDir() + "/dfd-admin-token-not-b64";
+  std::FILE* f = std::fopen(file.c_str(), "w");
+  std::fputs("0123456789abcdef\"secret!\n", f);
+  std::fclose(f);
+  std::string e = error_of("[server]\nid = \"x\"\nadmin_token_file = \"" + file + "\"\n");
+  EXPECT_THAT(e, StartsWith("cfg.toml:3: [server] key 'admin_token_file': '" + file + "'"));
+  EXPECT_THAT(e, HasSubstr("RFC 6750 bearer token"));
+  EXPECT_THAT(e, Not(HasSubstr("secret!")));
+}
+
 TEST(HostConfig, EnvironmentExpansion) {
   ::setenv("DFD_CFG_TEST_DIR", "/data/x", 1);
   ::unsetenv("DFD_CFG_TEST_UNSET");

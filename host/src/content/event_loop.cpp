@@ -12,6 +12,7 @@
 
 #include "content/request_target.hpp"
 #include "content/tls_context.hpp"
+#include "dfd/wire/bearer.hpp"
 
 namespace dfd::host {
 
@@ -711,8 +712,9 @@ void EventLoop::handle_request(Conn& c, const RequestHead& req) {
     error_response(c, 400, "bad_request", "more than one Authorization field", head_only);
     return;
   }
-  std::string_view token = bearer_token(req.authorization);
-  if (token.empty()) {
+  wire::BearerCredentials credentials = wire::parse_bearer(req.authorization);
+  std::string_view token = credentials.token;  // a malformed one is refused by gate_.check
+  if (credentials.form == wire::BearerCredentials::Form::kNone) {
     ctx_.denial_counter("missing").add(1);
     error_response(c, 401, "unauthenticated",
                    "a download token is required (Authorization: Bearer)", head_only,

@@ -6,8 +6,8 @@
 #include <ctime>
 #include <random>
 
-#include "content/range_header.hpp"
 #include "dfd/host_services.hpp"
+#include "dfd/wire/range.hpp"
 
 namespace dfd::host {
 
@@ -135,21 +135,21 @@ BuiltResponse ResponseBuilder::error(int status, std::string_view code, std::str
 BuiltResponse ResponseBuilder::file(const OpenFile& f, const RangeRequest& req,
                                     std::size_t max_ranges, bool head_only, ConnectionHeader conn) {
   std::uint64_t len = f.size;
-  RangeHeader::Resolved r;  // kFull
+  wire::RangeHeader::Resolved r;  // kFull
   if (req.range_count == 1 && (req.if_range.empty() || req.if_range == f.etag)) {
-    if (auto parsed = RangeHeader::parse(req.range)) r = parsed->resolve(len, max_ranges);
+    if (auto parsed = wire::RangeHeader::parse(req.range)) r = parsed->resolve(len, max_ranges);
   }
-  if (r.outcome == RangeHeader::Outcome::kUnsatisfiable) {
-    std::string extra = "Content-Range: bytes */";
-    append_uint(extra, len);
+  if (r.outcome == wire::RangeHeader::Outcome::kUnsatisfiable) {
+    std::string extra = "Content-Range: ";
+    wire::append_unsatisfied_range(extra, len);
     extra += "\r\n" + f.fixed_headers;
     return error(416, "range_not_satisfiable", "the range is outside the file", head_only, conn,
                  extra);
   }
   BuiltResponse out;
-  out.status = r.outcome == RangeHeader::Outcome::kPartial ? 206 : 200;
+  out.status = r.outcome == wire::RangeHeader::Outcome::kPartial ? 206 : 200;
   std::string h = begin_head(out.status);
-  if (r.outcome == RangeHeader::Outcome::kFull || r.ranges.size() == 1) {
+  if (r.outcome == wire::RangeHeader::Outcome::kFull || r.ranges.size() == 1) {
     std::uint64_t first = 0;
     std::uint64_t count = len;
     h += "Content-Type: application/octet-stream\r\nContent-Length: ";
@@ -157,12 +157,8 @@ BuiltResponse ResponseBuilder::file(const OpenFile& f, const RangeRequest& req,
       first = r.ranges[0].first;
       count = r.ranges[0].length();
       append_uint(h, count);
-      h += "\r\nContent-Range: bytes ";
-      append_uint(h, first);
-      h += '-';
-      append_uint(h, r.ranges[0].last);
-      h += '/';
-      append_uint(h, len);
+      h += "\r\nContent-Range: ";
+      wire::append_content_range(h, first, r.ranges[0].last, len);
     } else {
       append_uint(h, len);
     }
@@ -178,16 +174,12 @@ BuiltResponse ResponseBuilder::file(const OpenFile& f, const RangeRequest& req,
   std::vector<ResponsePiece> body;
   std::uint64_t total = 0;
   bool first_part = true;
-  for (const ByteRange& br : r.ranges) {
+  for (const wire::ByteRange& br : r.ranges) {
     std::string part = first_part ? "--" : "\r\n--";
     first_part = false;
     part += boundary;
-    part += "\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes ";
-    append_uint(part, br.first);
-    part += '-';
-    append_uint(part, br.last);
-    part += '/';
-    append_uint(part, len);
+    part += "\r\nContent-Type: application/octet-stream\r\nContent-Range: ";
+    wire::append_content_range(part, br.first, br.last, len);
     part += "\r\n\r\n";
     total += part.size() + br.length();
     body.push_back(memory(std::move(part)));

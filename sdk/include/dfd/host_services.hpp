@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "dfd/status.hpp"
+#include "dfd/wire/bearer.hpp"
 
 namespace dfd {
 
@@ -166,15 +167,10 @@ struct HttpRequest {
     auto it = headers.find(std::string(lower_name));
     return it == headers.end() ? std::string() : it->second;
   }
-  // The bearer token of the Authorization header, or "".
-  std::string bearer() const {
-    std::string h = header("authorization");
-    constexpr std::string_view kPrefix = "Bearer ";
-    if (h.size() > kPrefix.size() && h.compare(0, kPrefix.size(), kPrefix) == 0) {
-      return h.substr(kPrefix.size());
-    }
-    return {};
-  }
+  // The bearer token of the Authorization header, or "" (no header, another scheme, or not one
+  // RFC 6750 b64token of at most 4 KiB: the rule of dfd/wire/bearer.hpp, shared with the data
+  // plane).
+  std::string bearer() const { return std::string(wire::bearer_token(header("authorization"))); }
 };
 
 struct HttpResponse {
