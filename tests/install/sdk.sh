@@ -6,15 +6,11 @@
 # -Wl,--no-undefined, headers from P/include), and P/bin/dfd-host --check loads that library
 # through the real loader (entry, ABI, build signature, create()).
 source "$(dirname "$0")/../deploy/lib.sh"
+source "$(dirname "$0")/lib.sh"
 need_build
 
 P=$T/prefix
-for c in dfd-sdk-dev dfd-server; do
-  cmake --install "$BUILD_DIR" --prefix "$P" --component "$c" >>"$T/install.log" 2>&1 || {
-    cat "$T/install.log" >&2
-    fail "cmake --install --component $c"
-  }
-done
+install_components "$P" dfd-sdk-dev dfd-server
 [ ! -e "$P/bin/dfd" ] || fail "component dfd-server installed bin/dfd (the client belongs to dfd)"
 
 mkdir -p "$T/consumer"
