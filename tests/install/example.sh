@@ -40,15 +40,15 @@ if grep -e "^$SRC_DIR" -e "^$BUILD_DIR" <<<"$includes"; then
 fi
 pass "examples/storage-memory builds against $P alone ($(wc -l <<<"$includes") include dirs)"
 
-"$P/bin/dfd-plugin-check" --kind storage --plugin "$SO" >"$T/check.log" 2>&1 || {
-  cat "$T/check.log" >&2
+"$P/bin/dfd-plugin-check" --kind storage --plugin "$SO" >"$T/plugin-check.log" 2>&1 || {
+  cat "$T/plugin-check.log" >&2
   fail "$P/bin/dfd-plugin-check --kind storage --plugin $SO"
 }
-grep -Eq '^[0-9]+ passed, 0 failed' "$T/check.log" || {
-  cat "$T/check.log" >&2
+grep -Eq '^[0-9]+ passed, 0 failed' "$T/plugin-check.log" || {
+  cat "$T/plugin-check.log" >&2
   fail "dfd-plugin-check printed no summary line with 0 failed"
 }
-pass "dfd-plugin-check: $(tail -n 1 "$T/check.log")"
+pass "dfd-plugin-check: $(tail -n 1 "$T/plugin-check.log")"
 
 # P's all-in-one config with storage-memory as the storage, found in the example's build dir.
 CFG=$T/memory.toml
@@ -61,14 +61,7 @@ fi
 mkdir -p "$T/files" "$T/state"
 "$SRC_DIR/scripts/cluster" samples "$T/files" --sample-size 3M >/dev/null
 DFD_STORAGE_ROOT=$T/files DFD_STATE_DIR=$T/state DFD_ADMIN_PASSWORD=unused \
-  "$P/bin/dfd-host" --config "$CFG" --check >"$T/host-check.log" 2>&1 || {
-  cat "$T/host-check.log" >&2
-  fail "$P/bin/dfd-host --config $CFG --check"
-}
-grep -q "$SO" "$T/host-check.log" || {
-  cat "$T/host-check.log" >&2
-  fail "dfd-host --check did not name $SO"
-}
+  check_loads "$P/bin/dfd-host" "$CFG" "$SO"
 pass "dfd-host --check takes storage-memory from $EX/build"
 
 serve_and_get "$P/bin" "$CFG" "$P/lib/dfd/plugins:$EX/build" "$T/files" "$T/state"

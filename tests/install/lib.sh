@@ -64,3 +64,17 @@ install_components() {
     }
   done
 }
+
+# check_loads DFD_HOST CONFIG LIBRARY: `DFD_HOST --config CONFIG --check` succeeds and names
+# LIBRARY (the plugin came from that file, through the real loader). Logs in $T/check.log.
+check_loads() {
+  local host=$1 cfg=$2 lib=$3
+  "$host" --config "$cfg" --check >"$T/check.log" 2>&1 || {
+    cat "$T/check.log" >&2
+    fail "$host --config $cfg --check"
+  }
+  grep -qF "$lib" "$T/check.log" || {
+    cat "$T/check.log" >&2
+    fail "$host --config $cfg --check did not load $lib"
+  }
+}

@@ -53,12 +53,5 @@ state_dir = "$T/state"
 name = "storage-example"
 manifest = "$T/files/MANIFEST"
 TOML
-"$P/bin/dfd-host" --config "$T/check.toml" --check >"$T/check.log" 2>&1 || {
-  cat "$T/check.log" >&2
-  fail "$P/bin/dfd-host --check does not load the plugin built against the installed SDK"
-}
-grep -q "$T/consumer/build/libdfd-storage-example.so" "$T/check.log" || {
-  cat "$T/check.log" >&2
-  fail "--check did not name $T/consumer/build/libdfd-storage-example.so"
-}
+check_loads "$P/bin/dfd-host" "$T/check.toml" "$T/consumer/build/libdfd-storage-example.so"
 pass "$P/bin/dfd-host --check loads libdfd-storage-example.so built outside the tree"
