@@ -79,8 +79,7 @@ class MemoryStorage final : public Storage {
           it.disable_recursion_pending();
           continue;
         }
-        // A link counts only when its target is a regular file inside the root, not under a dot
-        // name.
+        // Links too: what counts is the target, a regular file inside the root, not a dot name.
         std::error_code link_ec;
         fs::path real = fs::canonical(it->path(), link_ec);
         if (link_ec || !is_safe_relative_path(real.lexically_relative(root_).generic_string()) ||
@@ -96,8 +95,7 @@ class MemoryStorage final : public Storage {
         std::string bytes(size, '\0');
         std::ifstream in(real, std::ios::binary);
         in.read(bytes.data(), static_cast<std::streamsize>(size));
-        bytes.resize(
-            static_cast<std::size_t>(in.gcount()));  // shrank meanwhile: keep what was read
+        bytes.resize(static_cast<std::size_t>(in.gcount()));  // it may have shrunk meanwhile
         total += bytes.size();
         files_[rel] = {std::make_shared<const std::string>(std::move(bytes)),
                        st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec};
