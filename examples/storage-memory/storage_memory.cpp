@@ -63,7 +63,7 @@ class MemoryStorage final : public Storage {
     std::error_code ec;
     root_ = fs::canonical(*root, ec);
     if (ec || !fs::is_directory(root_, ec))
-      return c.error("root", "'" + *root + "' is no directory");
+      return c.error("root", "'" + *root + "' is not a directory");
     max_bytes_ = static_cast<std::uint64_t>(*max);
     return Status::Ok();
   }
