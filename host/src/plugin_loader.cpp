@@ -168,6 +168,17 @@ Status PluginSet::load(const HostConfig& cfg) {
   return st;
 }
 
+// Issue 15: dfd-plugin-check reads a plugin's kind and required kinds before composing its config.
+Status PluginSet::load_libraries(const HostConfig& cfg) {
+  Status st = guard("loading plugins", [&]() -> Status {
+    const auto dirs = search_dirs(cfg);
+    for (const auto& e : cfg.plugins) DFD_RETURN_IF_ERROR(load_one(cfg, e, dirs));
+    return Status::Ok();
+  });
+  if (!st.ok()) unload();
+  return st;
+}
+
 Status PluginSet::check_all(const HostConfig& cfg) {
   return guard("checking plugins", [&]() -> Status {
     for (LoadedPlugin* p : start_order_) {

@@ -109,6 +109,10 @@ class PluginSet {
 
   // Resolves, loads, checks and creates every plugin of `cfg`. On error nothing stays loaded.
   Status load(const HostConfig& cfg);
+  // Issue 15 (dfd-plugin-check): only resolves, loads and checks the libraries of `cfg` (entry,
+  // descriptor size, ABI, build signature, name), creating nothing; plugins() then lists them with
+  // their descriptors (no instances). On error nothing stays loaded. unload() ends it.
+  Status load_libraries(const HostConfig& cfg);
   // Runs every plugin's descriptor `check` (ABI minor 3; skipped for older plugins) in start
   // order, after load() and before start_all(); --check runs it too. Nothing is started.
   Status check_all(const HostConfig& cfg);

@@ -8,15 +8,11 @@
 # create()). A consumer configured with another compiler (clang++-14) is refused by
 # dfd_add_plugin at configure time, naming both compilers (issue 15).
 source "$(dirname "$0")/../deploy/lib.sh"
+source "$(dirname "$0")/lib.sh"
 need_build
 
 P=$T/prefix
-for c in dfd-sdk-dev dfd-server; do
-  cmake --install "$BUILD_DIR" --prefix "$P" --component "$c" >>"$T/install.log" 2>&1 || {
-    cat "$T/install.log" >&2
-    fail "cmake --install --component $c"
-  }
-done
+install_components "$P" dfd-sdk-dev dfd-server
 [ ! -e "$P/bin/dfd" ] || fail "component dfd-server installed bin/dfd (the client belongs to dfd)"
 
 mkdir -p "$T/consumer"
@@ -79,12 +75,5 @@ state_dir = "$T/state"
 name = "storage-example"
 manifest = "$T/files/MANIFEST"
 TOML
-"$P/bin/dfd-host" --config "$T/check.toml" --check >"$T/check.log" 2>&1 || {
-  cat "$T/check.log" >&2
-  fail "$P/bin/dfd-host --check does not load the plugin built against the installed SDK"
-}
-grep -q "$T/consumer/build/libdfd-storage-example.so" "$T/check.log" || {
-  cat "$T/check.log" >&2
-  fail "--check did not name $T/consumer/build/libdfd-storage-example.so"
-}
+check_loads "$P/bin/dfd-host" "$T/check.toml" "$T/consumer/build/libdfd-storage-example.so"
 pass "$P/bin/dfd-host --check loads libdfd-storage-example.so built outside the tree"
