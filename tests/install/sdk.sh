@@ -60,7 +60,12 @@ for want in "dfd_add_plugin(storage-example): this project compiles C++ with Cla
     fail "configuring with $other: the refusal does not say '$want'"
   }
 done
-pass "dfd_add_plugin refuses $other at configure time, naming both compilers"
+cmake -S "$T/consumer" -B "$T/consumer/build-allowed" -G Ninja -DCMAKE_PREFIX_PATH="$P" \
+  -DCMAKE_CXX_COMPILER="$other" -DDFD_SDK_ALLOW_OTHER_COMPILER=ON >"$T/allowed.log" 2>&1 || {
+  cat "$T/allowed.log" >&2
+  fail "-DDFD_SDK_ALLOW_OTHER_COMPILER=ON did not let $other configure"
+}
+pass "dfd_add_plugin refuses $other at configure time, naming both compilers (unless DFD_SDK_ALLOW_OTHER_COMPILER)"
 
 mkdir -p "$T/files"
 echo hello >"$T/files/a.txt"
