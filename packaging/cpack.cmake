@@ -2,7 +2,8 @@
 #   dfd          the client: /usr/bin/dfd, dfd.1, bash and zsh completion
 #   dfd-server   /usr/bin/dfd-host, /usr/lib/dfd/plugins/, /etc/dfd/ (conffiles), dfd-host.1,
 #                systemd units (whatever is installed with COMPONENT dfd-server), the `dfd` user
-#   dfd-sdk-dev  /usr/include/dfd/, /usr/lib/cmake/dfd-sdk/ (find_package(dfd-sdk) → dfd::sdk)
+#   dfd-sdk-dev  /usr/include/dfd/, /usr/lib/cmake/dfd-sdk/ (find_package(dfd-sdk) → dfd::sdk),
+#                /usr/bin/dfd-plugin-check and its man page
 # Staged with DESTDIR and prefix /usr, so dfd_install_rooted() puts configs in /etc/dfd.
 set(DFD_MAINTAINER "dfd maintainers <maintainers@users.noreply.b-seed-800172b5.example>")
 
@@ -54,7 +55,7 @@ plugins, example configs in /etc/dfd and the system user dfd. It starts no
 service by itself.")
 
 set(CPACK_DEBIAN_DFD-SDK-DEV_PACKAGE_NAME dfd-sdk-dev)
-set(CPACK_DEBIAN_DFD-SDK-DEV_PACKAGE_ARCHITECTURE all)
+# Issue 15: not "all" any more: it holds dfd-plugin-check (and the static dfd::wire library).
 set(CPACK_DEBIAN_DFD-SDK-DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DFD-SDK-DEV_PACKAGE_DEPENDS "libboost-dev (>= 1.74)")
 # dfd/testing/*_conformance.hpp (the conformance suites for a plugin's own tests) use GoogleTest.
@@ -63,7 +64,8 @@ set(CPACK_COMPONENT_DFD-SDK-DEV_DESCRIPTION
     "distributed file download system - plugin SDK
 The headers of the dfd plugin SDK (storage, auth, broker, digest and info
 plugins for dfd-host) and the CMake package dfd-sdk: find_package(dfd-sdk)
-gives the target dfd::sdk.")
+gives the target dfd::sdk. dfd-plugin-check runs a plugin through its kind's
+conformance suite.")
 
 # conffiles: every file installed in /etc/dfd.
 set(_dfd_conffiles "")

@@ -1,10 +1,7 @@
 // One broker plugin instance with its own fake host, as broker tests make them.
 #pragma once
 
-#include <functional>
 #include <memory>
-#include <ostream>
-#include <string>
 
 #include "fake_host.hpp"
 
@@ -15,14 +12,5 @@ struct BrokerInstance {
   LoadedPlugin plugin;  // destroyed before `host`
   Broker* broker = nullptr;
 };
-
-struct BrokerFactory {
-  std::string name;
-  std::function<Result<BrokerInstance>()> make;
-};
-
-inline std::ostream& operator<<(std::ostream& os, const BrokerFactory& f) {
-  return os << f.name;
-}
 
 }  // namespace dfd::test

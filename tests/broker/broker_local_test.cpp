@@ -5,7 +5,7 @@
 #include <map>
 #include <thread>
 
-#include "broker_conformance.hpp"
+#include "broker_case.hpp"
 #include "event_sink.hpp"
 #include "fake_host.hpp"
 
@@ -13,20 +13,22 @@ namespace dfd::test {
 namespace {
 using namespace std::chrono_literals;
 
-INSTANTIATE_TEST_SUITE_P(Local, BrokerConformance,
-                         ::testing::Values(BrokerFactory{
-                             "local",
-                             [] {
-                               BrokerInstance b;
-                               b.host = std::make_unique<FakeHost>(
-                                   std::map<std::string, ConfigValue>{}, "broker-local");
-                               auto p = load_plugin("broker-local", *b.host);
-                               if (!p.ok()) return Result<BrokerInstance>(p.status());
-                               b.plugin = std::move(*p);
-                               b.broker = b.plugin.as<Broker>();
-                               return Result<BrokerInstance>(std::move(b));
-                             }}),
-                         [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(
+    Local, BrokerConformance,
+    ::testing::Values(broker_case("local",
+                                  [] {
+                                    BrokerInstance b;
+                                    b.host = std::make_unique<FakeHost>(
+                                        std::map<std::string, ConfigValue>{}, "broker-local");
+                                    auto p = load_plugin("broker-local", *b.host);
+                                    if (!p.ok()) {
+                                      return Result<BrokerInstance>(p.status());
+                                    }
+                                    b.plugin = std::move(*p);
+                                    b.broker = b.plugin.as<Broker>();
+                                    return Result<BrokerInstance>(std::move(b));
+                                  })),
+    conformance::BrokerCaseName());
 
 struct LocalBrokerTest : ::testing::Test {
   FakeHost host{{}, "broker-local"};

@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "broker_conformance.hpp"
+#include "broker_case.hpp"
 #include "event_sink.hpp"
 #include "fake_host.hpp"
 #include "harness.hpp"
@@ -31,10 +31,10 @@ using Clock = std::chrono::steady_clock;
     ::testing::AddGlobalTestEnvironment(new RabbitEnv);
 
 INSTANTIATE_TEST_SUITE_P(RabbitMq, BrokerConformance,
-                         ::testing::Values(BrokerFactory{"rabbitmq", [] { return make(config()); }},
-                                           BrokerFactory{"rabbitmq_amqps",
-                                                         [] { return make(tls_config()); }}),
-                         [](const auto& info) { return info.param.name; });
+                         ::testing::Values(broker_case("rabbitmq", [] { return make(config()); }),
+                                           broker_case("rabbitmq_amqps",
+                                                       [] { return make(tls_config()); })),
+                         conformance::BrokerCaseName());
 
 // ---------------------------------------------------------------------------------------------
 

@@ -1,73 +1,8 @@
-// A thread-safe collector of delivered events for broker tests.
+// The broker tests' event collector is the SDK's (dfd/testing/event_sink.hpp, issue 15).
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
-#include <string>
-#include <utility>
-#include <vector>
-
-#include "dfd/broker.hpp"
+#include "dfd/testing/event_sink.hpp"
 
 namespace dfd::test {
-
-class EventSink {
- public:
-  // A handler that records (key, body); `fail` (optional) decides per call whether to fail.
-  EventHandler handler(std::function<bool(const std::string&, const std::string&)> fail = {}) {
-    return [this, fail](std::string_view key, std::string_view body) -> Status {
-      std::string k(key), b(body);
-      std::lock_guard<std::mutex> g(mu_);
-      ++calls_;
-      cv_.notify_all();
-      if (fail && fail(k, b)) return Status::Unavailable("test handler refuses " + b);
-      events_.emplace_back(std::move(k), std::move(b));
-      cv_.notify_all();
-      return Status::Ok();
-    };
-  }
-  // Waits until at least `n` events were recorded; true on success.
-  bool wait_for(std::size_t n, std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lk(mu_);
-    return cv_.wait_for(lk, timeout, [&] { return events_.size() >= n; });
-  }
-  // Waits until an event with `body` was recorded.
-  bool wait_for_body(const std::string& body, std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lk(mu_);
-    return cv_.wait_for(lk, timeout, [&] {
-      for (auto& e : events_) {
-        if (e.second == body) return true;
-      }
-      return false;
-    });
-  }
-  // Waits until the handler was called at least `n` times (failed calls included).
-  bool wait_for_calls(int n, std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lk(mu_);
-    return cv_.wait_for(lk, timeout, [&] { return calls_ >= n; });
-  }
-  std::vector<std::pair<std::string, std::string>> events() const {
-    std::lock_guard<std::mutex> g(mu_);
-    return events_;
-  }
-  std::vector<std::string> keys() const {
-    std::lock_guard<std::mutex> g(mu_);
-    std::vector<std::string> k;
-    for (auto& e : events_) k.push_back(e.first);
-    return k;
-  }
-  int calls() const {
-    std::lock_guard<std::mutex> g(mu_);
-    return calls_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::pair<std::string, std::string>> events_;
-  int calls_ = 0;
-};
-
+using conformance::EventSink;
 }  // namespace dfd::test
