@@ -81,8 +81,10 @@ class KnownDigestsIndex : public ::testing::Test {
     EXPECT_TRUE(index.open().ok());
     auto r = index.rescan();
     EXPECT_TRUE(r.ok()) << r.status().to_string();
-    auto all = index.all();
-    return all.empty() ? nullptr : all.front();
+    for (auto& f : index.all()) {
+      if (f->path == "a.bin") return f;
+    }
+    return nullptr;
   }
   static dfd::KnownDigests known(std::string alg, std::uint64_t chunk_size, std::size_t chunks) {
     return {std::move(alg), std::string(64, 'f'), chunk_size,

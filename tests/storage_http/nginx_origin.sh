@@ -53,11 +53,13 @@ stop)
   pid=$(cat "$dir/nginx.pid")
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 1 200); do
-    kill -0 "$pid" 2>/dev/null || {
+    # Gone, or a zombie (its parent, init here, reaps it when it gets round to it).
+    st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+    if [ -z "$st" ] || [ "$st" = Z ]; then
       rm -f "$dir/nginx.pid"
       exit 0
-    }
-    sleep 0.05
+    fi
+    sleep 0.02
   done
   kill -KILL "$pid" 2>/dev/null || true
   rm -f "$dir/nginx.pid"

@@ -80,7 +80,7 @@ start_host() {
   wait_healthz "$DFD_SERVER" "$HOST_PID" "$T/host.log" "the storage-http file server"
 }
 metric() { curl -s --max-time 10 "$DFD_SERVER/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-origin_ranges() { grep -c ' 206 ' "$O/access.log" || true; }
+origin_ranges() { grep -c '^206 ' "$O/access.log" || true; }
 get() { # get NAME OUT: a verified download; its report in OUT.log
   local id
   id=$(file_id "$1")
@@ -93,7 +93,7 @@ printf '%s\n' "$PASSWORD" | "$DFD" login --email solo@dfd.local --password-stdin
 wait_listed "$T/ls.txt" multi.bin second.bin tamper.bin
 
 # 1. Indexed from the origin's index, not from its bytes.
-[ "$(origin_ranges)" = 0 ] || fail "the host pulled ranges at index time: $(grep ' 206 ' "$O/access.log")"
+[ "$(origin_ranges)" = 0 ] || fail "the host pulled ranges at index time: $(grep '^206 ' "$O/access.log")"
 [ "$(metric dfd_index_files_known_total)" = 3 ] ||
   fail "dfd_index_files_known_total = $(metric dfd_index_files_known_total), want 3"
 [ "$(metric dfd_storage_http_origin_bytes_total)" = 0 ] || fail "origin bytes before any get"
