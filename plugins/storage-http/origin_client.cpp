@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdio>
 #include <memory>
+#include <new>
 
 namespace dfd::storage_http {
 namespace {
@@ -70,17 +71,19 @@ using CurlPtr = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
 }  // namespace
 
 std::string OriginClient::join(const std::string& base, const std::string& name) {
-  static const char* hex = "0123456789ABCDEF";
   std::string out = base;
   if (!out.empty() && out.back() != '/') out += '/';
-  for (unsigned char c : name) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
+  std::size_t start = 0;
+  for (;;) {  // each '/'-separated segment escaped by libcurl (all but A-Za-z0-9-._~)
+    std::size_t slash = name.find('/', start);
+    std::string seg = name.substr(start, slash == std::string::npos ? slash : slash - start);
+    std::unique_ptr<char, decltype(&curl_free)> esc(
+        curl_easy_escape(nullptr, seg.data(), static_cast<int>(seg.size())), &curl_free);
+    if (!esc) throw std::bad_alloc();
+    out += esc.get();
+    if (slash == std::string::npos) break;
+    out += '/';
+    start = slash + 1;
   }
   return out;
 }
