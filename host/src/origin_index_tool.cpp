@@ -6,9 +6,9 @@
 
 #include <toml++/toml.h>
 
-#include "../../plugins/storage-http/file_index_codec.hpp"  // NOTE: dfd/wire/manifest.hpp soon
 #include "config.hpp"
 #include "content/content_index.hpp"
+#include "dfd/wire/manifest.hpp"
 #include "logging.hpp"
 #include "metrics.hpp"
 #include "plugin_loader.hpp"
@@ -82,16 +82,23 @@ Result<std::size_t> write_origin_index(const OriginIndexOptions& o) {
 
   const fs::path out = fs::absolute(o.output);
   const fs::path out_tmp = out.string() + ".tmp";
-  std::vector<storage_http::ChunkedFile> doc;
+  std::vector<wire::ChunkedFile> doc;
   for (const auto& f : index.all_paths()) {
     fs::path abs = fs::absolute(fs::path(o.root) / f->path).lexically_normal();
     if (abs == out.lexically_normal() || abs == out_tmp.lexically_normal()) continue;
-    doc.push_back({f->path, f->size, f->alg, f->uid, f->chunk_size, f->chunks});
+    wire::ChunkedFile e;
+    e.name = f->path;
+    e.size = f->size;
+    e.alg = f->alg;
+    e.digest = f->uid;
+    e.chunk_size = f->chunk_size;
+    e.chunks = f->chunks;
+    doc.push_back(std::move(e));
   }
   plugins.stop_all();
   {
     std::ofstream w(out_tmp, std::ios::binary | std::ios::trunc);
-    w << storage_http::encode_file_index(doc);
+    w << wire::encode_file_index(doc) << "\n";
     if (!w) return Status::IoError("cannot write '" + out_tmp.string() + "'");
   }
   fs::rename(out_tmp, out, ec);

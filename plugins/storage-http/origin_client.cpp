@@ -1,9 +1,10 @@
 #include "origin_client.hpp"
 
+#include "dfd/wire/range.hpp"
+
 #include <curl/curl.h>
 
 #include <cctype>
-#include <cstdio>
 #include <memory>
 #include <new>
 
@@ -50,22 +51,6 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   return size * n;
 }
 
-// "bytes FIRST-LAST/TOTAL" → true and the three numbers.
-// NOTE (issue 15): replaced by dfd::wire::parse_content_range (branch i15-wirerange) once it lands.
-bool parse_content_range(const std::string& v, std::uint64_t& first, std::uint64_t& last,
-                         std::uint64_t& total) {
-  unsigned long long a = 0, b = 0, c = 0;
-  int used = 0;
-  if (std::sscanf(v.c_str(), "bytes %llu-%llu/%llu%n", &a, &b, &c, &used) != 3 ||
-      static_cast<std::size_t>(used) != v.size()) {
-    return false;
-  }
-  first = a;
-  last = b;
-  total = c;
-  return true;
-}
-
 using CurlPtr = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
 
 }  // namespace
@@ -109,7 +94,13 @@ Status perform(const std::string& url, const OriginOptions& o, const char* range
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, nullptr);  // bytes as stored, never recoded
   curl_easy_setopt(c, CURLOPT_USERAGENT, "dfd-storage-http/1");
   if (!o.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_file.c_str());
-  if (range) curl_easy_setopt(c, CURLOPT_RANGE, range);
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr,
+                                                                      &curl_slist_free_all);
+  if (range) {
+    headers.reset(curl_slist_append(nullptr, (std::string("Range: ") + range).c_str()));
+    if (!headers) return Status::ResourceExhausted("cannot build the Range header");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  }
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &on_header);
@@ -150,26 +141,25 @@ Result<std::string> OriginClient::get_range(const std::string& url, std::uint64_
   return guard("origin", [&]() -> Result<std::string> {
     if (len == 0) return std::string();
     const std::uint64_t last = offset + len - 1;
-    // NOTE (issue 15): dfd::wire::format_range_request (branch i15-wirerange) once it lands.
-    std::string range = std::to_string(offset) + "-" + std::to_string(last);
+    const std::string range = wire::format_range_request(offset, last);
     Transfer t;
     t.max_bytes = static_cast<std::size_t>(len);
     t.body.reserve(static_cast<std::size_t>(len));
     long code = 0;
     DFD_RETURN_IF_ERROR(perform(url, options_, range.c_str(), t, code));
-    const std::string where = redact(url) + " bytes " + range;
+    const std::string where = redact(url) + " " + range;
     if (code != 206) {
       return Status::IoError(where + ": HTTP status " + std::to_string(code) +
                              ", want 206 (does the origin support Range?)");
     }
-    std::uint64_t a = 0, b = 0, total = 0;
-    if (!parse_content_range(t.content_range, a, b, total)) {
+    auto cr = wire::parse_content_range(t.content_range);
+    if (!cr) {
       return Status::IoError(where + ": missing or malformed Content-Range '" +
                              t.content_range.substr(0, 80) + "'");
     }
-    if (a != offset || b != last || total != file_size) {
+    if (!cr->complete_length || !cr->answers(offset, last, file_size)) {
       return Status::IoError(where + ": the origin answered Content-Range '" + t.content_range +
-                             "', want bytes " + range + "/" + std::to_string(file_size) +
+                             "', want " + wire::format_content_range(offset, last, file_size) +
                              " (the origin's file differs from its index)");
     }
     if (t.body.size() != len) {

@@ -35,11 +35,14 @@
 #include "chunk_cache.hpp"
 #include "dfd/creatable_file.hpp"
 #include "dfd/dfd.hpp"
-#include "file_index_codec.hpp"
+#include "dfd/wire/json_limits.hpp"
+#include "dfd/wire/manifest.hpp"
 #include "origin_client.hpp"
 
 namespace dfd::storage_http {
 namespace {
+
+using wire::ChunkedFile;  // one entry of the origin index (the manifest codec's type)
 
 using EntryPtr = std::shared_ptr<const ChunkedFile>;
 
@@ -358,7 +361,7 @@ class HttpStorage final : public Storage {
   // Fetches and installs the origin's index; keeps a copy in cache_dir for a restart without the
   // origin. kUnavailable when the origin cannot be reached; other errors when it lies.
   Status refresh_index() {
-    auto text = origin_client_->get(index_url_, FileIndexLimits::kMaxBytes);
+    auto text = origin_client_->get(index_url_, wire::JsonLimits::kMaxBytes);
     Status st = text.ok() ? install_index(*text, "origin " + OriginClient::redact(index_url_))
                           : text.status();
     if (st.ok()) {
@@ -373,7 +376,7 @@ class HttpStorage final : public Storage {
   }
 
   Status install_index(const std::string& text, const std::string& from) {
-    auto decoded = decode_file_index(text);
+    auto decoded = wire::decode_file_index(text);
     if (!decoded.ok()) return decoded.status().with_context(from);
     std::vector<std::string> offered = digest_->algorithms();
     auto next = std::make_shared<IndexSnapshot>();
