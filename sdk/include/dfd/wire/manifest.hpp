@@ -46,7 +46,7 @@ struct ManifestLimits {
   static constexpr std::size_t kMaxUid = 256;    // hex characters
   static constexpr std::size_t kMaxUrl = 2048;
   static constexpr std::size_t kMaxToken = 8192;
-  static constexpr std::size_t kMaxIndexFiles = std::size_t{1} << 20;  // entries of a file index
+  // The number of rows of a list or entries of an index is bounded by JsonLimits::kMaxValues.
 };
 
 // Where a file can be downloaded: one file server holding it.
@@ -119,13 +119,13 @@ Result<Manifest> decode_manifest(std::string_view json);
 
 // A file list page: {"files":[{id, uid?, name, size, digest?, available?}], "total"?}. "id"
 // integer, "name" a string, "size" unsigned; "uid", "digest" and "available" are taken when they
-// have the right type. At most ManifestLimits::kMaxIndexFiles rows.
+// have the right type ("uid" as sent; "digest" values lower-cased).
 Result<FileList> decode_file_list(std::string_view json);
 
 // A file index (e.g. storage-http's origin index, docs/storage-http.md):
 //   {"files":[{"name":..,"size":..,"digest":{"alg":..,"value":..},"chunk_size":..,"chunks":[..]}]}
 // the same fields and checks as a manifest (no locations, no token; "id" and "uid" optional:
-// uid defaults to the digest value). At most kMaxIndexFiles entries; names must be unique.
+// uid defaults to the digest value). Names must be unique.
 Result<std::vector<ChunkedFile>> decode_file_index(std::string_view json);
 
 // ---------------------------------------------------------------------------------------------
@@ -143,6 +143,9 @@ void append_manifest_tail(std::string& out, const std::vector<Location>& locatio
                           std::string_view download_token, std::string_view token_expires_at);
 // The whole manifest: append_chunked_file_fields + append_manifest_tail.
 std::string encode_manifest(const Manifest& m);
+// A manifest without locations and token: append_chunked_file_fields, closed (decode_manifest
+// reads it back: a --manifest file, a test server's catalog).
+std::string encode_chunked_file(const ChunkedFile& f);
 
 // A list page from rows rendered by append_file_summary_fields (possibly cached):
 //   append_file_list_begin(out);  for each row: append_file_list_row(out, i == 0, fields, avail);
