@@ -206,7 +206,7 @@ TEST_F(StorageHttp, MalformedOversizedAndEscapingIndexesAreRefused) {
   };
   for (const Case& k : std::vector<Case>{
            {"{not json", "JSON"},
-           {"[]", "object"},
+           {"[]", "no 'files' array"},
            {entry("../x", 1), "'../x': name is not a safe relative path"},
            {entry("a/.secret", 1), "'a/.secret': name is not a safe relative path"},
            {entry("ok.bin", 2), "chunks"},

@@ -450,7 +450,7 @@ struct ContentIndex::Impl {
     } else if (k->chunk_size != options.chunk_size) {
       why = "chunk size " + std::to_string(k->chunk_size) + ", this index uses " +
             std::to_string(options.chunk_size);
-    } else if (k->digest.empty() || k->chunks.size() != expected_chunks(e.size, k->chunk_size)) {
+    } else if (k->digest.empty() || k->chunks.size() != dfd::chunk_count(e.size, k->chunk_size)) {
       why = std::to_string(k->chunks.size()) + " chunk digests for " + std::to_string(e.size) +
             " bytes";
     }
