@@ -35,6 +35,7 @@
 #include "chunk_cache.hpp"
 #include "dfd/creatable_file.hpp"
 #include "dfd/dfd.hpp"
+#include "dfd/log_throttle.hpp"
 #include "dfd/wire/json_limits.hpp"
 #include "dfd/wire/manifest.hpp"
 #include "origin_client.hpp"
@@ -164,35 +165,33 @@ class HttpStorage final : public Storage {
   }
 
   Status start_inner() {
-    {
-      digest_ = host_.find<Digest>();
-      if (!digest_) return Status::FailedPrecondition("storage-http needs a digest plugin");
-      if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        return Status::Internal("storage-http: curl_global_init failed");
-      }
-      curl_ready_ = true;
-      cache_ = std::make_unique<ChunkCache>(cache_dir_, cache_max_bytes_, host_.metrics(), log_);
-      DFD_RETURN_IF_ERROR(cache_->open().with_context("storage-http"));
-      Status st = refresh_index();
-      if (!st.ok()) {
-        // An index the origin serves but that is malformed or too big is an operator's error:
-        // refused loudly. An origin that cannot be reached or answers an error status is an
-        // outage: the index kept from the last good fetch is served.
-        if (st.code() == Code::kInvalidArgument || st.code() == Code::kResourceExhausted) {
-          return st.with_context("storage-http: refusing the origin's index");
-        }
-        Status kept = load_kept_index();
-        if (!kept.ok()) {
-          log_.warn("origin unreachable (" + st.message() + ") and " + kept.message() +
-                    ": serving nothing until the index can be fetched");
-        } else {
-          log_.warn("origin unreachable (" + st.message() + "): serving the index kept in '" +
-                    cache_dir_ + "/index.json'");
-        }
-      }
-      if (refresh_s_ > 0) refresher_ = std::thread([this] { refresh_loop(); });
-      return Status::Ok();
+    digest_ = host_.find<Digest>();
+    if (!digest_) return Status::FailedPrecondition("storage-http needs a digest plugin");
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      return Status::Internal("storage-http: curl_global_init failed");
     }
+    curl_ready_ = true;
+    cache_ = std::make_unique<ChunkCache>(cache_dir_, cache_max_bytes_, host_.metrics(), log_);
+    DFD_RETURN_IF_ERROR(cache_->open().with_context("storage-http"));
+    Status st = refresh_index();
+    if (!st.ok()) {
+      // An index the origin serves but that is malformed or too big is an operator's error:
+      // refused loudly. An origin that cannot be reached or answers an error status is an
+      // outage: the index kept from the last good fetch is served.
+      if (st.code() == Code::kInvalidArgument || st.code() == Code::kResourceExhausted) {
+        return st.with_context("storage-http: refusing the origin's index");
+      }
+      Status kept = load_kept_index();
+      if (!kept.ok()) {
+        log_.warn("origin unreachable (" + st.message() + ") and " + kept.message() +
+                  ": serving nothing until the index can be fetched");
+      } else {
+        log_.warn("origin unreachable (" + st.message() + "): serving the index kept in '" +
+                  cache_dir_ + "/index.json'");
+      }
+    }
+    if (refresh_s_ > 0) refresher_ = std::thread([this] { refresh_loop(); });
+    return Status::Ok();
   }
 
   void stop() noexcept override {
@@ -340,7 +339,7 @@ class HttpStorage final : public Storage {
         origin_client_->get_range(OriginClient::join(origin_, f.name), start, chunk_len, f.size);
     if (!body.ok()) {
       origin_errors_.add(1);
-      log_.warn(what + ": " + body.status().message());
+      log_limited(LogLevel::kWarn, what + ": " + body.status().message());
       return Status::IoError(what + ": " + body.status().message());
     }
     auto hasher = digest_->new_hasher(f.alg);
@@ -349,13 +348,24 @@ class HttpStorage final : public Storage {
     origin_bytes_.add(static_cast<double>(body->size()));
     if ((*hasher)->final_hex() != f.chunks[i]) {
       verify_failures_.add(1);
-      log_.error(what +
-                 ": the origin's bytes do not match the index's digest; not served, "
-                 "not kept");
+      log_limited(LogLevel::kError, what +
+                                        ": the origin's bytes do not match the index's digest; "
+                                        "not served, not kept");
       return Status::IoError(what + ": the origin's bytes do not match the index's digest");
     }
     if (Status st = cache_->put(key, *body); !st.ok()) log_.warn(st.message());
     return body;
+  }
+
+  // Per-chunk failures are logged within a budget (a client retrying a chunk the origin cannot
+  // give must not flood the log); the first line after a held-back stretch says how many.
+  void log_limited(LogLevel level, const std::string& line) {
+    std::uint64_t held = 0;
+    {
+      std::lock_guard<std::mutex> g(log_mu_);
+      if (!log_budget_.allow(LogThrottle::Clock::now(), held)) return;
+    }
+    log_.log(level, held ? line + " (" + std::to_string(held) + " similar lines held back)" : line);
   }
 
   // Fetches and installs the origin's index; keeps a copy in cache_dir for a restart without the
@@ -472,6 +482,9 @@ class HttpStorage final : public Storage {
   std::string index_note_ = "no index yet";
   bool stopping_ = false;
   std::thread refresher_;
+
+  std::mutex log_mu_;
+  LogThrottle log_budget_{std::chrono::seconds(10), 20};
 
   std::mutex flights_mu_;
   std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
