@@ -49,6 +49,10 @@ int fail(const std::string& message, int code = 1) {
 
 struct ContentPlugins {
   Storage* storage = nullptr;
+  // Issue 15 (storage-http): from the storage's descriptor, for Storage::known_digests (minor 4).
+  // NOTE: i15-abi moves a plugin_abi_minor(const Plugin&) helper into the SDK; this reads the
+  // loader's descriptor directly, which needs no helper.
+  std::uint32_t storage_abi_minor = 0;
   Auth* auth = nullptr;
   Digest* digest = nullptr;
   Broker* broker = nullptr;
@@ -83,6 +87,7 @@ Result<ContentPlugins> find_content_plugins(const HostConfig& cfg, const PluginS
   std::string digest_name = "the digest plugin";
   for (const auto& p : set.plugins()) {
     if (p->instance.get() == c.digest) digest_name = p->name;
+    if (p->instance.get() == c.storage) c.storage_abi_minor = p->desc->abi_minor;  // issue 15
   }
   DFD_RETURN_IF_ERROR(
       check_content_digest(options, *c.digest, digest_name, *cfg.content, cfg.file));
@@ -307,7 +312,8 @@ int run_host(const HostOptions& options) {
                        *content_plugins.storage,
                        *content_plugins.auth,
                        *content_plugins.digest,
-                       content_plugins.broker};
+                       content_plugins.broker,
+                       content_plugins.storage_abi_minor};
     content = std::make_unique<ContentService>(ctx, *content_options);
     if (Status st = content->start(); !st.ok()) {
       content.reset();

@@ -1,6 +1,7 @@
 // dfd-host: one generic server program; the plugin list in its config makes it an information
 // server or a file server. Usage: dfd-host --config FILE [--check] [--log-level LEVEL]
 //                                dfd-host keygen --out DIR --name NAME   (keys for signed events)
+//                                dfd-host index --root DIR --output FILE (a storage-http origin)
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +10,7 @@
 #include "dfd/plugin.hpp"
 #include "host.hpp"
 #include "keygen.hpp"
+#include "origin_index_tool.hpp"
 
 #ifndef DFD_VERSION
 #define DFD_VERSION "0.0.0"
@@ -31,6 +33,19 @@ int main(int argc, char** argv) {
   keygen->add_option("--out", key_dir, "directory (created 0700 when missing)")->required();
   keygen->add_option("--name", key_name, "sender name: the server id, or the info server's name")
       ->required();
+  // Issue 15 (storage-http): the index an origin publishes.
+  dfd::host::OriginIndexOptions index_options;
+  std::string index_chunk_size = "4MiB";
+  CLI::App* index =
+      app.add_subcommand("index",
+                         "write the file index of a storage-http origin: every file under DIR with "
+                         "its size, digest and chunk digests (docs/storage-http.md)");
+  index->add_option("--root", index_options.root, "the origin's directory")->required();
+  index->add_option("--output", index_options.output, "the index file (e.g. DIR/index.json)")
+      ->required();
+  index->add_option("--chunk-size", index_chunk_size,
+                    "bytes per chunk: the file servers' [content] chunk_size (default 4MiB)");
+  index->add_option("--alg", index_options.alg, "digest algorithm (default sha256)");
   app.add_flag("--check", options.check,
                "load and validate the config and every plugin, print them, and exit (creates "
                "nothing, opens no socket)");
@@ -45,6 +60,8 @@ int main(int argc, char** argv) {
       "  dfd-host --config configs/all-in-one.toml --check   validate, print the plugins, exit\n"
       "  dfd-host --config configs/info.toml                 serve until SIGINT/SIGTERM\n"
       "  dfd-host keygen --out /etc/dfd/keys --name fs-a1    a key pair for signed events\n"
+      "  dfd-host index --root /srv/origin --output /srv/origin/index.json\n"
+      "                                                      a storage-http origin's index\n"
       "\n"
       "Environment: only what the config names with ${VAR} or ${VAR:-default}.\n"
       "\n"
@@ -71,6 +88,21 @@ int main(int argc, char** argv) {
     std::cerr << "wrote " << r->key_file << " (private, 0600) and " << r->pub_file
               << " (public: copy it into the trusted_keys folder of the hosts that accept "
               << key_name << "'s events)" << std::endl;
+    return 0;
+  }
+  if (index->parsed()) {  // issue 15
+    auto size = dfd::host::parse_byte_size(index_chunk_size);
+    if (!size.ok()) {
+      std::cerr << "dfd-host index: --chunk-size " << size.status().message() << std::endl;
+      return 2;
+    }
+    index_options.chunk_size = *size;
+    auto r = dfd::host::write_origin_index(index_options);
+    if (!r.ok()) {
+      std::cerr << "dfd-host index: " << r.status().message() << std::endl;
+      return 1;
+    }
+    std::cerr << "wrote " << index_options.output << " (" << *r << " files)" << std::endl;
     return 0;
   }
   if (options.config_path.empty()) {

@@ -330,6 +330,8 @@ struct ContentIndex::Impl {
         files_hashed(m.counter("dfd_index_files_hashed_total",
                                "Files hashed by the content index (cache misses)")),
         rescans(m.counter("dfd_index_rescans_total", "Content index rescans completed")),
+        files_known(m.counter("dfd_index_files_known_total",
+                              "Files indexed from the storage's known digests, without reading")),
         snapshot(std::make_shared<const Snapshot>()) {}
 
   bool matches(const IndexedFile& f, const FileEntry& e) const {
@@ -431,6 +433,47 @@ struct ContentIndex::Impl {
     return f;
   }
 
+  // Issue 15: the entry of `e` from the storage's own digests (Storage::known_digests), or null
+  // when the storage does not know them or they do not fit this index (then `e` is hashed).
+  FilePtr from_known_digests(const FileEntry& e) {
+    auto k = storage.known_digests(e.path);
+    if (!k.ok()) {
+      if (k.status().code() != Code::kNotSupported) {
+        log.warn("content index: no known digests for '" + e.path +
+                 "', hashing it: " + k.status().to_string());
+      }
+      return nullptr;
+    }
+    std::string why;
+    if (k->alg != options.algorithm) {
+      why = "algorithm '" + k->alg + "', this index uses '" + options.algorithm + "'";
+    } else if (k->chunk_size != options.chunk_size) {
+      why = "chunk size " + std::to_string(k->chunk_size) + ", this index uses " +
+            std::to_string(options.chunk_size);
+    } else if (k->digest.empty() || k->chunks.size() != dfd::chunk_count(e.size, k->chunk_size)) {
+      why = std::to_string(k->chunks.size()) + " chunk digests for " + std::to_string(e.size) +
+            " bytes";
+    }
+    if (!why.empty()) {
+      if (!known_mismatch_logged) {
+        known_mismatch_logged = true;
+        log.warn("content index: the storage's known digests of '" + e.path + "' use " + why +
+                 "; hashing such files by reading them (logged once)");
+      }
+      return nullptr;
+    }
+    auto f = std::make_shared<IndexedFile>();
+    f->uid = std::move(k->digest);
+    f->path = e.path;
+    f->alg = std::move(k->alg);
+    f->size = e.size;
+    f->mtime_ns = e.mtime_ns;
+    f->chunk_size = k->chunk_size;
+    f->chunks = std::move(k->chunks);
+    files_known.add(1);
+    return f;
+  }
+
   Result<IndexChanges> rescan() {
     std::lock_guard<std::mutex> serial(rescan_mu);
     if (!opened) return Status::FailedPrecondition("content index: rescan() before open()");
@@ -460,6 +503,13 @@ struct ContentIndex::Impl {
           log.warn(row.status().message());
         } else if (*row && matches(**row, e)) {
           f = std::make_shared<const IndexedFile>(std::move(**row));
+        }
+      }
+      if (!f && options.storage_knows_digests) {
+        f = from_known_digests(e);
+        if (f && sidecar.is_open()) {
+          Status st = sidecar.put(*f);
+          if (!st.ok()) log.warn(st.message());
         }
       }
       if (!f) {
@@ -532,6 +582,8 @@ struct ContentIndex::Impl {
   Counter& bytes_hashed;
   Counter& files_hashed;
   Counter& rescans;
+  Counter& files_known;
+  bool known_mismatch_logged = false;  // under rescan_mu
 
   std::mutex rescan_mu;  // serialises open() and rescan(); guards sidecar and opened
   Sidecar sidecar;
@@ -581,6 +633,20 @@ std::vector<std::shared_ptr<const IndexedFile>> ContentIndex::all() const noexce
     std::vector<std::shared_ptr<const IndexedFile>> out;
     out.reserve(snap->by_uid.size());
     for (auto& [uid, f] : snap->by_uid) out.push_back(f);
+    return out;
+  } catch (...) {
+    return {};
+  }
+}
+
+std::vector<std::shared_ptr<const IndexedFile>> ContentIndex::all_paths() const noexcept {
+  try {
+    auto snap = impl_->current();
+    std::map<std::string, std::shared_ptr<const IndexedFile>> sorted(snap->by_path.begin(),
+                                                                     snap->by_path.end());
+    std::vector<std::shared_ptr<const IndexedFile>> out;
+    out.reserve(sorted.size());
+    for (auto& [path, f] : sorted) out.push_back(f);
     return out;
   } catch (...) {
     return {};

@@ -33,6 +33,11 @@ struct ContentIndexOptions {
   std::uint64_t chunk_size = 4 * 1024 * 1024;
   std::string algorithm = "sha256";
   std::string db_path;  // SQLite sidecar; empty = no cache (in-memory only)
+  // Issue 15 (storage-http): the storage implements Storage::known_digests (its plugin's ABI
+  // minor is >= 4). Then a file whose known digests use `algorithm` and `chunk_size` is indexed
+  // from them without reading a byte; otherwise (other algorithm or chunk size, kNotSupported, an
+  // error) it is read and hashed as usual, and the first mismatch is logged once with the reason.
+  bool storage_knows_digests = false;
 };
 
 struct IndexChanges {
@@ -57,6 +62,8 @@ class ContentIndex {
   // never used as a path).
   std::shared_ptr<const IndexedFile> find(const std::string& uid) const noexcept;
   std::vector<std::shared_ptr<const IndexedFile>> all() const noexcept;
+  // Every listed path's entry (several paths may share one uid), in path order.
+  std::vector<std::shared_ptr<const IndexedFile>> all_paths() const noexcept;
   std::size_t size() const noexcept;
 
  private:

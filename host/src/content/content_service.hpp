@@ -98,6 +98,9 @@ struct ContentContext {
   Auth& auth;
   Digest& digest;
   Broker* broker;  // may be null (no events: e.g. auth-hmac with no broker)
+  // Issue 15: the ABI minor the storage plugin was built with; >= 4 means it has
+  // Storage::known_digests, which the content index then asks before reading a file.
+  std::uint32_t storage_abi_minor = 0;
 };
 
 class ContentService {
