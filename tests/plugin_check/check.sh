@@ -84,6 +84,21 @@ auth_hmac)
 broker_local)
   expect_pass broker-local --kind broker --plugin "$PLUGINS/libdfd-broker-local.so"
   ;;
+broker_rabbitmq)
+  # A private RabbitMQ (scripts/rabbitmq, stopped by PID at exit). Each check has its own queue
+  # (the server id dfd-plugin-check-PID-N) and, by this config, its own exchange.
+  "$SRC_DIR/scripts/rabbitmq" start "$T/rabbitmq" >"$T/rabbitmq.log" 2>&1 || {
+    cat "$T/rabbitmq.log" >&2
+    fail "scripts/rabbitmq start"
+  }
+  CLEANUPS+=("\"$SRC_DIR/scripts/rabbitmq\" stop \"$T/rabbitmq\" >/dev/null 2>&1")
+  url=$(sed -n 's/^DFD_AMQP_URL=//p' "$T/rabbitmq/rabbitmq.env")
+  [ -n "$url" ] || fail "no DFD_AMQP_URL in $T/rabbitmq/rabbitmq.env"
+  write_config "$T/rabbitmq.toml" 'name = "broker-rabbitmq"' "url = \"$url\"" \
+    'exchange = "check-${DFD_CHECK_ID}"' 'reconnect_max_ms = 1000'
+  expect_pass broker-rabbitmq --kind broker --plugin "$PLUGINS/libdfd-broker-rabbitmq.so" \
+    --config "$T/rabbitmq.toml"
+  ;;
 digest_openssl)
   expect_pass digest-openssl --kind digest --plugin "$PLUGINS/libdfd-digest-openssl.so"
   grep -q '^PASS KnownAnswers$' "$T/digest-openssl.out" || fail "digest-openssl: KnownAnswers"
