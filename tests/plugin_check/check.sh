@@ -160,5 +160,23 @@ refusals)
     fail "old minor: no missing ability line: $(cat "$T/old.out" "$T/old.err")"
   pass "an ABI 2.2 plugin loads; its missing abilities are printed"
   ;;
+cli)
+  # Every option of --help is in the man page and the bash completion; the man page renders
+  # without warnings; --version names the ABI.
+  "$CHECK" --help >"$T/help.out" || fail "--help: exit $?"
+  opts=$(grep -o -- '--[a-z][a-z-]*' "$T/help.out" | sort -u)
+  [ "$(wc -l <<<"$opts")" -ge 7 ] || fail "--help lists too few options: $opts"
+  man=$(groff -man -ww -Tutf8 "$SRC_DIR/man/dfd-plugin-check.1" 2>"$T/groff.err" | col -b)
+  [ ! -s "$T/groff.err" ] || fail "man/dfd-plugin-check.1: $(cat "$T/groff.err")"
+  for o in $opts; do
+    grep -qF -- "$o" <<<"$man" || fail "man/dfd-plugin-check.1 lacks $o"
+    grep -qF -- "$o" "$SRC_DIR/completions/dfd-plugin-check.bash" ||
+      fail "completions/dfd-plugin-check.bash lacks $o"
+  done
+  "$CHECK" --version | grep -q 'plugin ABI [0-9]*\.[0-9]*' || fail "--version names no plugin ABI"
+  run_check "$T/usage" --kind storage
+  [ "$RC" -eq 2 ] || fail "no --plugin: exit $RC, expected 2"
+  pass "--help: $(wc -l <<<"$opts") options, each in the man page and the completion"
+  ;;
 *) fail "unknown case '$3'" ;;
 esac
