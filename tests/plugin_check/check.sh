@@ -126,6 +126,16 @@ nonconforming)
   grep -qx "$checks checks: $passed passed, 3 failed, 1 skipped" "$T/bad.out" ||
     fail "summary: $(tail -1 "$T/bad.out"), expected '$checks checks: $passed passed, 3 failed, 1 skipped'"
   pass "storage-offbyone: exit 1, $(tail -1 "$T/bad.out")"
+  # It requires a digest: from --config (its other plugins are left out, even one that does not
+  # exist), or digest-openssl by default (above).
+  write_config "$T/bad.toml" 'name = "no-such-plugin"'
+  printf '[[plugin]]\nname = "digest-openssl"\n[[plugin]]\nname = "storage-offbyone"\nroot = "${DFD_CHECK_ROOT}"\n' \
+    >>"$T/bad.toml"
+  run_check "$T/bad-config" --kind storage --plugin "$plugin" --config "$T/bad.toml" \
+    --filter StatAgreesWithList --log-level debug
+  [ "$RC" -eq 0 ] || fail "storage-offbyone --config: exit $RC ($(cat "$T/bad-config.out" "$T/bad-config.err"))"
+  grep -q 'starting digest-openssl' "$T/bad-config.err" || fail "digest-openssl was not started"
+  pass "storage-offbyone --config: its digest from the config, the unrelated plugin left out"
   ;;
 refusals)
   mkdir -p "$T/text" "$T/foreign" "$T/wrongname"
