@@ -176,7 +176,7 @@ cli)
   "$CHECK" --help >"$T/help.out" || fail "--help: exit $?"
   opts=$(grep -o -- '--[a-z][a-z-]*' "$T/help.out" | sort -u)
   [ "$(wc -l <<<"$opts")" -ge 7 ] || fail "--help lists too few options: $opts"
-  man=$(groff -man -ww -Tutf8 "$SRC_DIR/man/dfd-plugin-check.1" 2>"$T/groff.err" | col -b)
+  man=$(groff -man -Tutf8 -ww -rHY=0 -rLL=200n "$SRC_DIR/man/dfd-plugin-check.1" 2>"$T/groff.err" | col -bx)
   [ ! -s "$T/groff.err" ] || fail "man/dfd-plugin-check.1: $(cat "$T/groff.err")"
   for o in $opts; do
     grep -qF -- "$o" <<<"$man" || fail "man/dfd-plugin-check.1 lacks $o"
