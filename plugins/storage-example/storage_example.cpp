@@ -1,5 +1,5 @@
 // storage-example: the smallest complete storage plugin, one file (see
-// docs/writing-a-storage-plugin.md). It serves, read-only, exactly the files named in a manifest:
+// docs/plugins.md). It serves, read-only, exactly the files named in a manifest:
 //
 //   [[plugin]]
 //   name = "storage-example"

@@ -2,19 +2,17 @@
 # install.sdk: the SDK as a plugin author gets it. `cmake --install --component dfd-sdk-dev` and
 # `--component dfd-server` into a temp prefix P; a separate CMake project finds the SDK with
 # find_package(dfd-sdk 0.1 REQUIRED) (CMAKE_PREFIX_PATH=P; the package must be P's), builds
-# plugins/storage-example/storage_example.cpp as a MODULE linked only to dfd::sdk (with
-# -Wl,--no-undefined, headers from P/include), and P/bin/dfd-host --check loads that library
-# through the real loader (entry, ABI, build signature, create()).
+# plugins/storage-example/storage_example.cpp with the installed dfd_add_plugin() (a MODULE
+# libdfd-storage-example.so, hidden visibility, -Wl,--no-undefined, headers from P/include), and
+# P/bin/dfd-host --check loads that library through the real loader (entry, ABI, build signature,
+# create()). A consumer configured with another compiler (clang++-14) is refused by
+# dfd_add_plugin at configure time, naming both compilers (issue 15).
 source "$(dirname "$0")/../deploy/lib.sh"
+source "$(dirname "$0")/lib.sh"
 need_build
 
 P=$T/prefix
-for c in dfd-sdk-dev dfd-server; do
-  cmake --install "$BUILD_DIR" --prefix "$P" --component "$c" >>"$T/install.log" 2>&1 || {
-    cat "$T/install.log" >&2
-    fail "cmake --install --component $c"
-  }
-done
+install_components "$P" dfd-sdk-dev dfd-server
 [ ! -e "$P/bin/dfd" ] || fail "component dfd-server installed bin/dfd (the client belongs to dfd)"
 
 mkdir -p "$T/consumer"
@@ -22,12 +20,8 @@ cp "$SRC_DIR/plugins/storage-example/storage_example.cpp" "$T/consumer/"
 cat >"$T/consumer/CMakeLists.txt" <<'CMAKE'
 cmake_minimum_required(VERSION 3.16)
 project(my_plugin CXX)
-set(CMAKE_CXX_STANDARD 17)
 find_package(dfd-sdk 0.1 REQUIRED)
-add_library(dfd-storage-example MODULE storage_example.cpp)
-set_target_properties(dfd-storage-example PROPERTIES PREFIX lib CXX_VISIBILITY_PRESET hidden)
-target_link_libraries(dfd-storage-example PRIVATE dfd::sdk)
-target_link_options(dfd-storage-example PRIVATE -Wl,--no-undefined)
+dfd_add_plugin(storage-example SOURCES storage_example.cpp)
 CMAKE
 cmake -S "$T/consumer" -B "$T/consumer/build" -G Ninja -DCMAKE_PREFIX_PATH="$P" \
   -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >"$T/consumer.log" 2>&1 || {
@@ -42,7 +36,31 @@ cmake --build "$T/consumer/build" >>"$T/consumer.log" 2>&1 || {
   cat "$T/consumer.log" >&2
   fail "building storage_example.cpp against dfd::sdk"
 }
-pass "find_package(dfd-sdk) from $P; storage_example.cpp builds against dfd::sdk alone"
+nm -D --defined-only "$T/consumer/build/libdfd-storage-example.so" >"$T/exports.txt"
+grep -q dfd_plugin_entry "$T/exports.txt" || fail "libdfd-storage-example.so exports no dfd_plugin_entry"
+! grep -q ' [TW] .*storage_example' "$T/exports.txt" ||
+  fail "dfd_add_plugin did not hide the plugin's own symbols: $(cat "$T/exports.txt")"
+pass "find_package(dfd-sdk) from $P; dfd_add_plugin builds libdfd-storage-example.so (only the entry exported)"
+
+# Issue 15: a plugin compiled by another compiler would be refused by the host at load (build
+# signature); dfd_add_plugin says so at configure time, naming both compilers.
+other=clang++-14
+command -v "$other" >/dev/null || fail "$other is not installed (scripts/setup installs clang-14)"
+if cmake -S "$T/consumer" -B "$T/consumer/build-other" -G Ninja -DCMAKE_PREFIX_PATH="$P" \
+  -DCMAKE_CXX_COMPILER="$other" >"$T/other.log" 2>&1; then
+  cat "$T/other.log" >&2
+  fail "configuring with $other was accepted, the host would refuse the plugin's build signature"
+fi
+tr -s ' \n' ' ' <"$T/other.log" >"$T/other.flat"
+for want in "dfd_add_plugin(storage-example): this project compiles C++ with Clang 14." \
+  "were built with $(sed -n 's/^set(DFD_SDK_CXX_COMPILER_ID "\(.*\)")$/\1/p' \
+    "$P/lib/cmake/dfd-sdk/dfd-sdk-compiler.cmake") " "DFD_SDK_ALLOW_OTHER_COMPILER"; do
+  grep -qF "$want" "$T/other.flat" || {
+    cat "$T/other.log" >&2
+    fail "configuring with $other: the refusal does not say '$want'"
+  }
+done
+pass "dfd_add_plugin refuses $other at configure time, naming both compilers"
 
 mkdir -p "$T/files"
 echo hello >"$T/files/a.txt"
@@ -57,12 +75,5 @@ state_dir = "$T/state"
 name = "storage-example"
 manifest = "$T/files/MANIFEST"
 TOML
-"$P/bin/dfd-host" --config "$T/check.toml" --check >"$T/check.log" 2>&1 || {
-  cat "$T/check.log" >&2
-  fail "$P/bin/dfd-host --check does not load the plugin built against the installed SDK"
-}
-grep -q "$T/consumer/build/libdfd-storage-example.so" "$T/check.log" || {
-  cat "$T/check.log" >&2
-  fail "--check did not name $T/consumer/build/libdfd-storage-example.so"
-}
+check_loads "$P/bin/dfd-host" "$T/check.toml" "$T/consumer/build/libdfd-storage-example.so"
 pass "$P/bin/dfd-host --check loads libdfd-storage-example.so built outside the tree"

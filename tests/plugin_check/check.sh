@@ -156,7 +156,9 @@ refusals)
   expect_refusal wrong-name "storage-fs.so: not a plugin's file name" \
     --kind storage --plugin "$T/wrongname/storage-fs.so"
   expect_refusal abi-major "libdfd-broken-abi.so: " --kind digest --plugin "$BROKEN/libdfd-broken-abi.so"
-  grep -Eq '99' "$T/abi-major.err" || fail "the ABI refusal names the plugin's major 99: $(cat "$T/abi-major.err")"
+  # Issue 15 (i15-abi): broken-abi is built for the next major (kAbiMajor + 1, minor 0).
+  grep -Eq "built for plugin ABI [0-9]+\.0, this host has ABI [0-9]+\.[0-9]+ \(rebuild it" "$T/abi-major.err" ||
+    fail "the ABI refusal names both versions: $(cat "$T/abi-major.err")"
   expect_refusal size "libdfd-broken-size.so: descriptor size 16" \
     --kind digest --plugin "$BROKEN/libdfd-broken-size.so"
   expect_refusal signature "libdfd-broken-signature.so: build signature" \
@@ -166,7 +168,9 @@ refusals)
     --kind storage --plugin "$PLUGINS/libdfd-storage-fs.so" --config "$T/other.toml"
   # An older minor loads; its missing abilities head the output (the filter matches nothing).
   run_check "$T/old" --kind digest --plugin "$BROKEN/libdfd-broken-old-minor.so" --filter none-such
-  grep -q '^missing ability (added in ABI [0-9]*\.3): PluginDescriptor::check' "$T/old.out" ||
+  grep -q '^built for plugin ABI [0-9]*\.2, this host has ABI ' "$T/old.out" ||
+    fail "old minor: no ABI line: $(cat "$T/old.out" "$T/old.err")"
+  grep -q '^missing ability: ABI [0-9]*\.3 added PluginDescriptor::check' "$T/old.out" ||
     fail "old minor: no missing ability line: $(cat "$T/old.out" "$T/old.err")"
   pass "an ABI 2.2 plugin loads; its missing abilities are printed"
   ;;

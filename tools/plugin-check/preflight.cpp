@@ -7,7 +7,6 @@
 #include <fstream>
 
 #include "check_instance.hpp"
-#include "dfd/abi.hpp"
 #include "logging.hpp"
 
 namespace dfd::plugin_check {
@@ -77,12 +76,15 @@ void read_config_kinds(const CheckPlan& plan, std::map<std::string, PluginKind>*
   for (const char* var : {"DFD_CHECK_ID", "DFD_CHECK_DIR", "DFD_CHECK_ROOT"}) ::unsetenv(var);
 }
 
+// "NAME VERSION: KIND plugin, ABI 2.4 (this checker 2.4), FILE", then the loader's words for
+// another minor and for each ability an older one lacks.
 void print_header(const CheckPlan& plan, const PluginDescriptor& d) {
-  std::printf("%s %s: %s plugin, ABI %u.%u (this checker %u.%u), %s\n", plan.name.c_str(),
-              d.version, kind_name(d.kind), d.abi_major, d.abi_minor, kAbiMajor, kAbiMinor,
-              plan.file.c_str());
-  for (const AbiAbility& a : missing_abilities(d.kind, d.abi_minor)) {
-    std::printf("missing ability (added in ABI %u.%u): %s\n", kAbiMajor, a.minor, a.name);
+  std::printf("%s %s: %s plugin, ABI %s (this checker %s), %s\n", plan.name.c_str(), d.version,
+              kind_name(d.kind), host::abi_version(d.abi_major, d.abi_minor).c_str(),
+              host::abi_version(kAbiMajor, kAbiMinor).c_str(), plan.file.c_str());
+  if (std::string abi = host::describe_abi(d); !abi.empty()) std::printf("%s\n", abi.c_str());
+  for (const std::string& m : host::describe_missing_abilities(d)) {
+    std::printf("missing ability: %s\n", m.c_str());
   }
   std::fflush(stdout);
 }
