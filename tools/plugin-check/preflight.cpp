@@ -18,20 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kPrefix = "libdfd-";
-constexpr const char* kSuffix = ".so";
-
-// NAME of ".../libdfd-NAME.so", or "" when the file name has another form.
-std::string plugin_name_of(const fs::path& file) {
-  const std::string f = file.filename().string();
-  const std::string pre = kPrefix, suf = kSuffix;
-  if (f.size() <= pre.size() + suf.size() || f.compare(0, pre.size(), pre) != 0 ||
-      f.compare(f.size() - suf.size(), suf.size(), suf) != 0) {
-    return {};
-  }
-  return f.substr(pre.size(), f.size() - pre.size() - suf.size());
-}
-
 bool has_elf_header(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   char magic[4] = {};
@@ -103,7 +89,7 @@ Status preflight(const Options& options, CheckPlan* plan) {
   if (!fs::exists(path, ec)) return Status::NotFound(options.plugin + ": no such file");
   if (!fs::is_regular_file(path, ec))
     return Status::InvalidArgument(options.plugin + ": not a file");
-  plan->name = plugin_name_of(path);
+  plan->name = host::plugin_name_of_file(path.filename().string());
   if (plan->name.empty()) {
     return Status::InvalidArgument(options.plugin +
                                    ": not a plugin's file name: a dfd plugin is libdfd-NAME.so "
