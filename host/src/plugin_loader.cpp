@@ -40,18 +40,23 @@ std::vector<std::string> available_plugins(const std::vector<std::string>& dirs)
   for (const auto& d : dirs) {
     std::error_code ec;
     for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) {
-      std::string f = it->path().filename().string();
-      const std::string pre = "libdfd-", suf = ".so";
-      if (f.size() > pre.size() + suf.size() && f.compare(0, pre.size(), pre) == 0 &&
-          f.compare(f.size() - suf.size(), suf.size(), suf) == 0) {
-        names.insert(f.substr(pre.size(), f.size() - pre.size() - suf.size()));
-      }
+      std::string name = plugin_name_of_file(it->path().filename().string());
+      if (!name.empty()) names.insert(name);
     }
   }
   return {names.begin(), names.end()};
 }
 
 }  // namespace
+
+std::string plugin_name_of_file(std::string_view file) {
+  const std::string_view pre = "libdfd-", suf = ".so";
+  if (file.size() <= pre.size() + suf.size() || file.substr(0, pre.size()) != pre ||
+      file.substr(file.size() - suf.size()) != suf) {
+    return {};
+  }
+  return std::string(file.substr(pre.size(), file.size() - pre.size() - suf.size()));
+}
 
 std::string abi_version(std::uint32_t major, std::uint32_t minor) {
   return std::to_string(major) + "." + std::to_string(minor);

@@ -51,6 +51,9 @@ struct SharedServices {
   LogLevel level;
 };
 
+// Issue 15 (dfd-plugin-check): NAME of a library file named "libdfd-NAME.so", "" for any other
+// file name (the one home of the naming rule's parsing).
+std::string plugin_name_of_file(std::string_view file);
 // Issue 15 (versioning): "2.4".
 std::string abi_version(std::uint32_t major, std::uint32_t minor);
 // What a plugin of this major built against an older minor lacks, one line per ability, oldest

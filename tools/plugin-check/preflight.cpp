@@ -7,7 +7,6 @@
 #include <fstream>
 
 #include "check_instance.hpp"
-#include "dfd/abi.hpp"
 #include "logging.hpp"
 
 namespace dfd::plugin_check {
@@ -18,20 +17,6 @@ using host::parse_host_config;
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kPrefix = "libdfd-";
-constexpr const char* kSuffix = ".so";
-
-// NAME of ".../libdfd-NAME.so", or "" when the file name has another form.
-std::string plugin_name_of(const fs::path& file) {
-  const std::string f = file.filename().string();
-  const std::string pre = kPrefix, suf = kSuffix;
-  if (f.size() <= pre.size() + suf.size() || f.compare(0, pre.size(), pre) != 0 ||
-      f.compare(f.size() - suf.size(), suf.size(), suf) != 0) {
-    return {};
-  }
-  return f.substr(pre.size(), f.size() - pre.size() - suf.size());
-}
 
 bool has_elf_header(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
@@ -58,7 +43,9 @@ struct Probe {
 // does not load is reported by the trial load if it was needed).
 void read_config_kinds(const CheckPlan& plan, std::map<std::string, PluginKind>* kinds) {
   // The config may name ${DFD_CHECK_DIR} / ${DFD_CHECK_ROOT}: give them a value for expansion.
-  for (const char* var : {"DFD_CHECK_DIR", "DFD_CHECK_ROOT"}) ::setenv(var, "/nonexistent", 0);
+  for (const char* var : {"DFD_CHECK_ID", "DFD_CHECK_DIR", "DFD_CHECK_ROOT"}) {
+    ::setenv(var, "/nonexistent", 0);
+  }
   auto cfg = load_host_config(plan.config_file);
   if (cfg.ok()) {
     for (const auto& e : cfg->plugins) {
@@ -72,16 +59,18 @@ void read_config_kinds(const CheckPlan& plan, std::map<std::string, PluginKind>*
       probe.set.unload();
     }
   }
-  ::unsetenv("DFD_CHECK_DIR");
-  ::unsetenv("DFD_CHECK_ROOT");
+  for (const char* var : {"DFD_CHECK_ID", "DFD_CHECK_DIR", "DFD_CHECK_ROOT"}) ::unsetenv(var);
 }
 
+// "NAME VERSION: KIND plugin, ABI 2.4 (this checker 2.4), FILE", then the loader's words for
+// another minor and for each ability an older one lacks.
 void print_header(const CheckPlan& plan, const PluginDescriptor& d) {
-  std::printf("%s %s: %s plugin, ABI %u.%u (this checker %u.%u), %s\n", plan.name.c_str(),
-              d.version, kind_name(d.kind), d.abi_major, d.abi_minor, kAbiMajor, kAbiMinor,
-              plan.file.c_str());
-  for (const AbiAbility& a : missing_abilities(d.kind, d.abi_minor)) {
-    std::printf("missing ability (added in ABI %u.%u): %s\n", kAbiMajor, a.minor, a.name);
+  std::printf("%s %s: %s plugin, ABI %s (this checker %s), %s\n", plan.name.c_str(), d.version,
+              kind_name(d.kind), host::abi_version(d.abi_major, d.abi_minor).c_str(),
+              host::abi_version(kAbiMajor, kAbiMinor).c_str(), plan.file.c_str());
+  if (std::string abi = host::describe_abi(d); !abi.empty()) std::printf("%s\n", abi.c_str());
+  for (const std::string& m : host::describe_missing_abilities(d)) {
+    std::printf("missing ability: %s\n", m.c_str());
   }
   std::fflush(stdout);
 }
@@ -100,7 +89,7 @@ Status preflight(const Options& options, CheckPlan* plan) {
   if (!fs::exists(path, ec)) return Status::NotFound(options.plugin + ": no such file");
   if (!fs::is_regular_file(path, ec))
     return Status::InvalidArgument(options.plugin + ": not a file");
-  plan->name = plugin_name_of(path);
+  plan->name = host::plugin_name_of_file(path.filename().string());
   if (plan->name.empty()) {
     return Status::InvalidArgument(options.plugin +
                                    ": not a plugin's file name: a dfd plugin is libdfd-NAME.so "
