@@ -19,6 +19,7 @@
 #include "content/content_index.hpp"
 #include "dfd/dfd.hpp"
 #include "dfd/events.hpp"
+#include "dfd/testing/fault_storage.hpp"
 #include "fake_host.hpp"
 #include "harness.hpp"
 
@@ -33,6 +34,7 @@ using dfd::test::ConfigValue;
 using dfd::test::FakeHost;
 using dfd::test::TempDir;
 using dfd::test::write_file;
+using dfd::testing::FaultStorage;
 
 // SHA-256 through OpenSSL: used only when the digest-openssl plugin is not in this build.
 class Sha256Hasher : public dfd::Hasher {
@@ -62,50 +64,6 @@ class Sha256Digest : public dfd::Digest {
       return dfd::Status::NotFound("unknown algorithm '" + std::string(alg) + "'");
     return std::unique_ptr<dfd::Hasher>(std::make_unique<Sha256Hasher>());
   }
-};
-
-// Wraps a real storage and injects faults: a read error for one path, or a rewrite of one file
-// right after its first read (as if a writer were still at work).
-class FaultyStorage : public dfd::Storage {
- public:
-  explicit FaultyStorage(dfd::Storage& real) : real_(real) {}
-  dfd::Result<std::vector<dfd::FileEntry>> list() noexcept override { return real_.list(); }
-  dfd::Result<dfd::FileEntry> stat(std::string_view p) noexcept override { return real_.stat(p); }
-  dfd::Result<std::unique_ptr<dfd::ReadHandle>> open(std::string_view p) noexcept override {
-    auto h = real_.open(p);
-    if (!h.ok()) return h;
-    return std::unique_ptr<dfd::ReadHandle>(
-        std::make_unique<Handle>(*this, std::string(p), std::move(h.value())));
-  }
-  std::atomic<bool> fail_reads{false};
-  std::string fail_path;
-  std::function<void()> after_first_read;  // run once, for `touch_path`
-  std::string touch_path;
-
- private:
-  class Handle : public dfd::ReadHandle {
-   public:
-    Handle(FaultyStorage& s, std::string p, std::unique_ptr<dfd::ReadHandle> h)
-        : s_(s), p_(std::move(p)), h_(std::move(h)) {}
-    std::uint64_t size() const noexcept override { return h_->size(); }
-    dfd::Result<std::size_t> read_at(std::uint64_t off, void* buf,
-                                     std::size_t len) noexcept override {
-      if (s_.fail_reads && p_ == s_.fail_path) return dfd::Status::IoError("injected read error");
-      auto r = h_->read_at(off, buf, len);
-      if (p_ == s_.touch_path && s_.after_first_read) {
-        auto f = std::move(s_.after_first_read);
-        s_.after_first_read = nullptr;
-        f();
-      }
-      return r;
-    }
-
-   private:
-    FaultyStorage& s_;
-    std::string p_;
-    std::unique_ptr<dfd::ReadHandle> h_;
-  };
-  dfd::Storage& real_;
 };
 
 std::string pseudo_random(std::size_t n, unsigned seed) {
@@ -442,9 +400,9 @@ TEST_F(ContentIndexTest, ReadersNeverBlockOnRescans) {
 TEST_F(ContentIndexTest, AReadErrorSkipsOnlyThatFileUntilTheNextScan) {
   write_file(root_ + "/good.bin", "good");
   write_file(root_ + "/bad.bin", "bad");
-  FaultyStorage faulty(*storage_plugin_.as<dfd::Storage>());
-  faulty.fail_path = "bad.bin";
-  faulty.fail_reads = true;
+  FaultStorage faulty(*storage_plugin_.as<dfd::Storage>());
+  faulty.only_path("bad.bin");
+  faulty.fail_next(FaultStorage::Call::kReadAt, -1, Status::IoError("injected read error"));
   ContentIndexOptions o;
   o.chunk_size = 2;
   o.db_path = db_;
@@ -455,7 +413,7 @@ TEST_F(ContentIndexTest, AReadErrorSkipsOnlyThatFileUntilTheNextScan) {
   EXPECT_NE(index_host_->log_text().find("injected read error"), std::string::npos);
   EXPECT_EQ(sidecar_rows(), 1) << "a failed file is not cached";
 
-  faulty.fail_reads = false;
+  faulty.reset_faults();
   ch = rescan(index);
   EXPECT_EQ(uids(ch.added), std::vector<std::string>{dfd::sha256_hex("bad")});
   EXPECT_EQ(index.size(), 2u);
@@ -465,12 +423,12 @@ TEST_F(ContentIndexTest, AFileRewrittenWhileHashedWaitsForTheNextScan) {
   const std::string p = root_ + "/moving.bin";
   write_file(p, "first content");
   set_mtime(p, 1700000000);
-  FaultyStorage faulty(*storage_plugin_.as<dfd::Storage>());
-  faulty.touch_path = "moving.bin";
-  faulty.after_first_read = [&] {
+  FaultStorage faulty(*storage_plugin_.as<dfd::Storage>());
+  faulty.only_path("moving.bin");
+  faulty.after_next_read([&] {
     write_file(p, "second content!");
     set_mtime(p, 1700000050);
-  };
+  });
   ContentIndexOptions o;
   o.chunk_size = 4;
   o.db_path = db_;

@@ -64,11 +64,12 @@ WriteResult ResponseWriter::write_direct(Conn& c) {
 
 WriteResult ResponseWriter::write_staged(Conn& c) {
   std::uint64_t budget = kTurnBudget;
+  const auto read_until = std::chrono::steady_clock::now() + kTurnReadTime;
   while (true) {
     if (c.stage_pos == c.stage_len) {
       if (c.piece >= c.pieces.size()) return WriteResult::kDone;
       if (budget == 0) return WriteResult::kYield;
-      if (!fill_stage(c, budget)) return WriteResult::kError;
+      if (!fill_stage(c, budget, read_until)) return WriteResult::kError;
       if (c.stage_len == 0) continue;  // only empty pieces were left
     }
     // Retried after kWouldBlock with the same bytes: the staging buffer does not move.
@@ -81,8 +82,11 @@ WriteResult ResponseWriter::write_staged(Conn& c) {
 }
 
 // Copies the next pieces into the (emptied) staging buffer: heads from memory, file ranges with
-// read_at(), as far as the buffer and the turn's budget allow. False: the file cannot be read.
-bool ResponseWriter::fill_stage(Conn& c, std::uint64_t& budget) {
+// read_at(), as far as the buffer and the turn's budget allow; once the turn has read past
+// `read_until` the budget is spent (what is staged still goes out). False: the file cannot be
+// read.
+bool ResponseWriter::fill_stage(Conn& c, std::uint64_t& budget,
+                                std::chrono::steady_clock::time_point read_until) {
   if (!c.stage) {
     if (!pool_.empty()) {
       c.stage = std::move(pool_.back());
@@ -113,6 +117,7 @@ bool ResponseWriter::fill_stage(Conn& c, std::uint64_t& budget) {
       want = *r;
       c.body_bytes += want;
       budget -= want;
+      if (std::chrono::steady_clock::now() >= read_until) budget = 0;  // a slow storage
     }
     c.stage_len += want;
     c.sent += want;

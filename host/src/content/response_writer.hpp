@@ -9,7 +9,10 @@
 //     bytes, which is then written; a head and the start of its body share one write (for TLS:
 //     full 16 KiB records, no small record per head), and a multipart response's part heads are
 //     packed between the ranges the same way.
-// Either way at most kTurnBudget file bytes go out per call before kYield.
+// Either way at most kTurnBudget file bytes go out per call before kYield; the staged way also
+// yields after a read_at() that ends kTurnReadTime or more after the turn began (a slow storage — a
+// network origin, a busy disk — delays only its own responses, not the loop's other connections;
+// one read_at() call still blocks the loop while it runs).
 //
 // Staging buffers come from a per-loop pool (at most kPoolSize kept), so a stream of responses
 // neither allocates nor keeps a buffer on an idle keep-alive connection.
@@ -17,6 +20,7 @@
 // Thread-safety: one writer per event loop.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -29,6 +33,7 @@ namespace dfd::host {
 
 constexpr std::size_t kStageSize = 128 * 1024;           // staging buffer per response in flight
 constexpr std::uint64_t kTurnBudget = 16 * 1024 * 1024;  // file bytes per connection per turn
+constexpr std::chrono::milliseconds kTurnReadTime{5};    // then a reading turn yields
 
 enum class WriteResult {
   kDone,     // the whole response was written
@@ -49,7 +54,7 @@ class ResponseWriter {
  private:
   WriteResult write_direct(Conn& c);
   WriteResult write_staged(Conn& c);
-  bool fill_stage(Conn& c, std::uint64_t& budget);
+  bool fill_stage(Conn& c, std::uint64_t& budget, std::chrono::steady_clock::time_point read_until);
 
   static constexpr std::size_t kPoolSize = 16;
   Logger& log_;
