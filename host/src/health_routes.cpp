@@ -74,6 +74,7 @@ Status add_health_routes(RouteTable& routes, const HealthSources& s, AdminGate g
       j["plugins"].push_back({{"name", p->name},
                               {"kind", kind_name(p->desc->kind)},
                               {"version", p->desc->version},
+                              {"abi", abi_version(p->desc->abi_major, p->desc->abi_minor)},
                               {"healthy", h.healthy},
                               {"detail", h.detail}});
     }

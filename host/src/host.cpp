@@ -258,6 +258,13 @@ int run_host(const HostOptions& options) {
     for (const auto& p : plugins.plugins()) {
       std::printf("%-20s %-10s %-8s %s\n", p->name.c_str(), p->desc->version,
                   kind_name(p->desc->kind), p->file.c_str());
+      // Issue 15: a plugin of another ABI minor, and what an older one lacks.
+      if (std::string abi = describe_abi(*p->desc); !abi.empty()) {
+        std::printf("  %s\n", abi.c_str());
+        for (const auto& m : describe_missing_abilities(*p->desc)) {
+          std::printf("  lacks: %s\n", m.c_str());
+        }
+      }
     }
     if (cfg.content) std::printf("[content] file server role enabled\n");
     std::printf("[events] %s\n", event_signing.detail.c_str());

@@ -9,6 +9,7 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
+#include "dfd/abi.hpp"
 #include "suggest.hpp"
 
 #ifndef DFD_INSTALL_PLUGIN_DIR
@@ -51,6 +52,30 @@ std::vector<std::string> available_plugins(const std::vector<std::string>& dirs)
 }
 
 }  // namespace
+
+std::string abi_version(std::uint32_t major, std::uint32_t minor) {
+  return std::to_string(major) + "." + std::to_string(minor);
+}
+
+std::vector<std::string> describe_missing_abilities(const PluginDescriptor& d) {
+  std::vector<std::string> out;
+  for (const AbiAbility& a : missing_abilities(d.kind, d.abi_minor)) {
+    out.push_back("ABI " + abi_version(kAbiMajor, a.minor) + " added " + a.name);
+  }
+  return out;
+}
+
+std::string describe_abi(const PluginDescriptor& d) {
+  const std::string mine = abi_version(d.abi_major, d.abi_minor);
+  const std::string host = abi_version(kAbiMajor, kAbiMinor);
+  if (d.abi_minor < kAbiMinor)
+    return "built for plugin ABI " + mine + ", this host has ABI " + host;
+  if (d.abi_minor > kAbiMinor) {
+    return "built for plugin ABI " + mine + ", newer than this host's ABI " + host +
+           " (its newer abilities are not used)";
+  }
+  return {};
+}
 
 PluginServices::PluginServices(SharedServices& shared, PluginSet& set,
                                std::unique_ptr<TomlConfig> config, const std::string& name)
@@ -206,15 +231,18 @@ Status PluginSet::load_one(const HostConfig& cfg, const PluginEntry& e,
   if (!d) {
     return Status::InvalidArgument(where(cfg, *p) + p->file + ": entry returned no descriptor");
   }
+  // The major first (struct_size, abi_major and abi_minor lead every major's descriptor): a
+  // plugin of another major gets the message that says so, whatever its descriptor's size.
+  if (d->struct_size >= offsetof(PluginDescriptor, kind) && d->abi_major != kAbiMajor) {
+    return Status::InvalidArgument(where(cfg, *p) + p->file + ": built for plugin ABI " +
+                                   abi_version(d->abi_major, d->abi_minor) +
+                                   ", this host has ABI " + abi_version(kAbiMajor, kAbiMinor) +
+                                   " (rebuild it against this host's SDK)");
+  }
   if (d->struct_size < kDescriptorMinSize) {
     return Status::InvalidArgument(where(cfg, *p) + p->file + ": descriptor size " +
                                    std::to_string(d->struct_size) + ", host needs at least " +
                                    std::to_string(kDescriptorMinSize));
-  }
-  if (d->abi_major != kAbiMajor) {
-    return Status::InvalidArgument(where(cfg, *p) + p->file + ": ABI major " +
-                                   std::to_string(d->abi_major) + ", host expects " +
-                                   std::to_string(kAbiMajor));
   }
   std::string sig = d->build_signature ? d->build_signature : "(null)";
   if (sig != kBuildSignature) {
@@ -232,6 +260,17 @@ Status PluginSet::load_one(const HostConfig& cfg, const PluginEntry& e,
                                    "requires_kinds missing)");
   }
   p->desc = d;
+  // Issue 15: a plugin of another minor loads; say once what an older one lacks.
+  if (std::string abi = describe_abi(*d); !abi.empty()) {
+    const auto missing = describe_missing_abilities(*d);
+    if (d->abi_minor < kAbiMinor) {
+      log_->warn(
+          "plugin '{}' ({}): {}; it lacks: {}", p->name, p->file, abi,
+          missing.empty() ? std::string("nothing a plugin of its kind has") : join(missing, "; "));
+    } else {
+      log_->info("plugin '{}' ({}): {}", p->name, p->file, abi);
+    }
+  }
   plugins_.push_back(std::move(p));
   return Status::Ok();
 }

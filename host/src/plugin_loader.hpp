@@ -4,8 +4,11 @@
 // plugin_path, then <dir of dfd-host>/../lib/dfd/plugins (installed), then <dir of
 // dfd-host>/../plugins (build tree), then the compiled-in <install prefix>/lib/dfd/plugins. The
 // library is loaded with Boost.DLL (RTLD_LOCAL | RTLD_NOW) on the main thread and checked, in this
-// order: entry symbol, descriptor size, ABI major, build signature, descriptor name; then no name
-// is listed twice and every required kind is present. Every create() runs before any start();
+// order: entry symbol, ABI major, descriptor size, build signature, descriptor name; then no name
+// is listed twice and every required kind is present. Versioning (dfd/plugin.hpp, dfd/abi.hpp):
+// any minor of the host's major loads; a plugin of an older minor is logged once at load (warn)
+// with the abilities it lacks (describe_missing_abilities below, also printed by --check and
+// dfd-plugin-check). Every create() runs before any start();
 // plugins start in dependency order and stop in reverse, are destroyed, and only then unloaded.
 //
 // Thread-safety: everything here runs on the main thread, except find(), which is safe from any
@@ -47,6 +50,17 @@ struct SharedServices {
   HttpRoutes& routes;
   LogLevel level;
 };
+
+// Issue 15 (versioning): "2.4".
+std::string abi_version(std::uint32_t major, std::uint32_t minor);
+// What a plugin of this major built against an older minor lacks, one line per ability, oldest
+// first: "ABI 2.2 added Auth::list_users, count_users, set_password". Empty for a plugin of this
+// minor or newer. The one wording of it: the load log, --check and dfd-plugin-check use it.
+std::vector<std::string> describe_missing_abilities(const PluginDescriptor& d);
+// How a plugin's ABI relates to the host's, "" when it is the host's own: "built for plugin ABI
+// 2.1, this host has ABI 2.4" (then describe_missing_abilities lists what it lacks), or "built for
+// plugin ABI 2.9, newer than this host's ABI 2.4 (its newer abilities are not used)".
+std::string describe_abi(const PluginDescriptor& d);
 
 class PluginSet;
 

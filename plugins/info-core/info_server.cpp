@@ -11,10 +11,10 @@
 #include <sstream>
 
 #include "api_json.hpp"
+#include "dfd/abi.hpp"
 #include "dfd/creatable_file.hpp"
 #include "dfd/events.hpp"
 #include "file_name.hpp"
-#include "plugin_abi.hpp"
 #include "status_page.hpp"
 
 namespace dfd::info {
@@ -316,10 +316,10 @@ Status InfoServer::start() noexcept {
   return guard(name_ + ": start", [&]() -> Status {
     DFD_RETURN_IF_ERROR(find_auth_plugins().with_context(name_));
     // Abilities of ABI minor 1 (auth.hpp) only on plugins built with them.
-    users_admin_ = plugin_abi_minor(*users_) >= 1;
-    dl_revoke_ = plugin_abi_minor(*dl_auth_) >= 1;
+    users_admin_ = plugin_abi_minor(*users_) >= kAbiMinorUserAdmin;
+    dl_revoke_ = plugin_abi_minor(*dl_auth_) >= kAbiMinorUserAdmin;
     // And those of minor 2.
-    users_list_ = plugin_abi_minor(*users_) >= 2;
+    users_list_ = plugin_abi_minor(*users_) >= kAbiMinorUserList;
     if (!users_admin_) {
       log_.warn(
           "the users' auth plugin predates ABI minor 1: disabling users and revoking a "

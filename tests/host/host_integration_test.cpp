@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dfd/plugin.hpp"
 #include "harness.hpp"
 #include "host_process.hpp"
 
@@ -46,6 +47,9 @@ TEST(HostIntegration, HealthzListsEveryPlugin) {
   EXPECT_EQ(j["plugins"][1]["name"], "digest-openssl");
   EXPECT_EQ(j["plugins"][1]["kind"], "digest");
   EXPECT_EQ(j["plugins"][1]["version"], "1.0.0");
+  // Issue 15: the plugin ABI each was built for.
+  const std::string abi = std::to_string(dfd::kAbiMajor) + "." + std::to_string(dfd::kAbiMinor);
+  EXPECT_EQ(j["plugins"][1]["abi"], abi);
 }
 
 TEST(HostIntegration, UnhealthyPluginMakesHealthz503) {

@@ -2,6 +2,8 @@
 // info_doubles.hpp), but a plugin really built against minor 1 has no vtable slots for the
 // abilities of minor 2 (list_users, count_users, set_password), so an info server must not call
 // them and answers 501 instead (info_sqlite_test: InfoSqliteUsers.APluginOfMinor1Answers501).
+// Its descriptor ends at `destroy` as a minor-1 build's does (no `check`, minor 3); the real
+// `dfd-host --check` loads it and lists what it lacks (tests/plugins_broken, issue 15).
 // Built into its own folder, never into build/plugins.
 #include "info_doubles.hpp"
 
@@ -16,7 +18,7 @@ void destroy(dfd::Plugin* p) noexcept {
   delete p;
 }
 
-const dfd::PluginDescriptor kDescriptor{sizeof(dfd::PluginDescriptor),
+const dfd::PluginDescriptor kDescriptor{dfd::kDescriptorMinSize,
                                         dfd::kAbiMajor,
                                         1,  // as if built before minor 2
                                         dfd::PluginKind::kAuth,

@@ -13,6 +13,20 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 const std::string kBrokenDir = DFD_BROKEN_PLUGIN_DIR;
+// tests/info's auth plugin of ABI minor 1.
+const std::string kAuthMinor1Dir = DFD_TEST_AUTH_MINOR1_DIR;
+
+// "2.4"
+std::string abi(std::uint32_t major, std::uint32_t minor) {
+  return std::to_string(major) + "." + std::to_string(minor);
+}
+const std::string kHostAbi = abi(dfd::kAbiMajor, dfd::kAbiMinor);
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
 
 struct CheckRun {
   int status;
@@ -21,9 +35,13 @@ struct CheckRun {
 };
 
 // Writes a config listing `plugins` (each "name" or "name\nkey = value") and runs --check.
-CheckRun check(const dfd::test::TempDir& dir, const std::vector<std::string>& plugins) {
-  std::string cfg = "plugin_path = [\"" + kBrokenDir + "\"]\n\n[server]\nid = \"broken\"\n" +
-                    "state_dir = \"" + dir.file("state") + "\"\n";
+// `also_in`: a second plugin_path directory.
+CheckRun check(const dfd::test::TempDir& dir, const std::vector<std::string>& plugins,
+               const std::string& also_in = "") {
+  std::string cfg = "plugin_path = [\"" + kBrokenDir + "\"" +
+                    (also_in.empty() ? std::string() : ", \"" + also_in + "\"") +
+                    "]\n\n[server]\nid = \"broken\"\n" + "state_dir = \"" + dir.file("state") +
+                    "\"\n";
   for (const auto& p : plugins) cfg += "\n[[plugin]]\nname = \"" + p + "\n";
   std::string path = dir.file("cfg.toml");
   dfd::test::write_file(path, cfg);
@@ -40,12 +58,18 @@ TEST(BrokenPlugins, NoEntrySymbol) {
   EXPECT_THAT(r.output, Not(HasSubstr("config OK")));
 }
 
+// Issue 15: another major is refused by the loader (the one home of this message, which
+// dfd-plugin-check shows too), naming both versions: "built for plugin ABI 3.0, this host has
+// ABI 2.4".
 TEST(BrokenPlugins, AbiMajorMismatch) {
   dfd::test::TempDir dir;
   auto r = check(dir, {"broken-abi\""});
-  EXPECT_NE(r.status, 0);
-  EXPECT_THAT(r.output, HasSubstr("libdfd-broken-abi.so: ABI major 99, host expects " +
-                                  std::to_string(dfd::kAbiMajor)));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(r.config + ":7: [[plugin]] 'broken-abi': " + kBrokenDir +
+                                  "/libdfd-broken-abi.so: built for plugin ABI " +
+                                  abi(dfd::kAbiMajor + 1, 0) + ", this host has ABI " + kHostAbi +
+                                  " (rebuild it against this host's SDK)"));
+  EXPECT_THAT(r.output, Not(HasSubstr("config OK")));
 }
 
 TEST(BrokenPlugins, WrongBuildSignature) {
@@ -53,7 +77,7 @@ TEST(BrokenPlugins, WrongBuildSignature) {
   auto r = check(dir, {"broken-signature\""});
   EXPECT_NE(r.status, 0);
   EXPECT_THAT(r.output, HasSubstr("libdfd-broken-signature.so: build signature "
-                                  "'gcc-0.0;cxx11abi=0;boost=0;sdk=1', host has '" +
+                                  "'gcc-0.0;cxx11abi=0;boost=0', host has '" +
                                   std::string(dfd::kBuildSignature) + "'"));
 }
 
@@ -118,6 +142,56 @@ TEST(BrokenPlugins, DescriptorOfMinor2WithoutCheckIsAccepted) {
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("broken-old-minor"));
   EXPECT_THAT(r.output, HasSubstr("config OK"));
+}
+
+// Issue 15: same major, any minor. A newer minor loads (its appended field is not read).
+TEST(BrokenPlugins, NewerMinorWithAppendedFieldLoads) {
+  dfd::test::TempDir dir;
+  auto r = check(dir, {"broken-newer-minor\""});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output,
+              HasSubstr("built for plugin ABI " + abi(dfd::kAbiMajor, dfd::kAbiMinor + 5) +
+                        ", newer than this host's ABI " + kHostAbi));
+  EXPECT_THAT(r.output, Not(HasSubstr("lacks")));
+  EXPECT_THAT(r.output, HasSubstr("config OK"));
+}
+
+// An auth plugin built against minor 1 (descriptor ends at `destroy`) loads; what it lacks is
+// logged once at load (warn) and listed by --check, each ability with the minor that added it.
+TEST(BrokenPlugins, AuthOfMinor1LoadsAndItsMissingAbilitiesAreReported) {
+  dfd::test::TempDir dir;
+  auto r = check(dir, {"test-auth-minor1\""}, kAuthMinor1Dir);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("config OK"));
+  const std::string lacks_list =
+      "ABI " + abi(dfd::kAbiMajor, 2) + " added Auth::list_users, count_users, set_password";
+  const std::string lacks_check =
+      "ABI " + abi(dfd::kAbiMajor, 3) + " added PluginDescriptor::check";
+  // The log line at load: the plugin, its file, both ABIs, each missing ability.
+  const std::string logged = "plugin 'test-auth-minor1' (" + kAuthMinor1Dir +
+                             "/libdfd-test-auth-minor1.so): built for plugin ABI " +
+                             abi(dfd::kAbiMajor, 1) + ", this host has ABI " + kHostAbi +
+                             "; it lacks: " + lacks_list + "; " + lacks_check;
+  EXPECT_THAT(r.output, HasSubstr("warning [dfd-host] " + logged));
+  EXPECT_EQ(count(r.output, logged), 1u) << r.output;
+  // The --check listing.
+  EXPECT_THAT(r.output, HasSubstr("\n  built for plugin ABI " + abi(dfd::kAbiMajor, 1) +
+                                  ", this host has ABI " + kHostAbi + "\n  lacks: " + lacks_list +
+                                  "\n  lacks: " + lacks_check));
+  // Not what minor 1 itself added, nor another kind's abilities.
+  EXPECT_THAT(r.output, Not(HasSubstr("find_user_by_id")));
+  EXPECT_THAT(r.output, Not(HasSubstr("Storage::known_digests")));
+}
+
+TEST(BrokenPlugins, StorageOfMinor3LacksKnownDigests) {
+  dfd::test::TempDir dir;
+  auto r = check(dir, {"broken-storage-minor3\""});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("config OK"));
+  EXPECT_THAT(r.output, HasSubstr("\n  lacks: ABI " + abi(dfd::kAbiMajor, 4) +
+                                  " added Storage::known_digests"));
+  EXPECT_THAT(r.output, Not(HasSubstr("PluginDescriptor::check")));
+  EXPECT_THAT(r.output, Not(HasSubstr("Auth::")));
 }
 
 TEST(BrokenPlugins, CreateRejectsUnknownKeyWithSuggestion) {

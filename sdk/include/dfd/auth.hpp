@@ -148,7 +148,7 @@ class Auth : public Plugin {
 
   // ---- ABI minor 1 (appended; SQLite iVersion style) ----
   // A plugin built against minor 0 lacks these slots: call them only on a plugin whose
-  // descriptor's abi_minor is >= 1 (info-sqlite checks with plugin_abi_minor()). The defaults
+  // descriptor's abi_minor is >= 1 (dfd/abi.hpp: plugin_abi_minor()). The defaults
   // answer kNotSupported.
 
   // The user with this id (kNotFound when there is none). Disabled users are found too.
@@ -187,8 +187,8 @@ class Auth : public Plugin {
 
   // ---- ABI minor 2 (appended; SQLite iVersion style) ----
   // A plugin built against minor 0 or 1 lacks these slots: call them only on a plugin whose
-  // descriptor's abi_minor is >= 2 (info-core checks with plugin_abi_minor() and answers 501
-  // otherwise). The defaults answer kNotSupported.
+  // descriptor's abi_minor is >= 2 (info-core checks with dfd/abi.hpp's plugin_abi_minor() and
+  // answers 501 otherwise). The defaults answer kNotSupported.
 
   // At most `limit` users in id order, skipping the first `offset`; disabled ones included (with
   // their flag). An offset past the end gives an empty list. `limit` 0 gives an empty list.

@@ -5,14 +5,31 @@
 // static PluginDescriptor. The host checks, in this order, and refuses with a message that
 // names the file and both values:
 //   1. the entry symbol exists;
-//   2. struct_size >= the size of the fields the host reads (older plugins have smaller structs);
-//   3. abi_major == kAbiMajor (a different major is a different contract);
-//   4. build_signature equals the host's (compiler, C++ library ABI, Boost version): C++ types
-//      such as std::string and std::function cross this boundary, so both sides must agree;
+//   2. abi_major == kAbiMajor (a different major is a different contract):
+//      "libdfd-x.so: built for plugin ABI 3.0, this host has ABI 2.4 (rebuild it against this
+//      host's SDK)";
+//   3. struct_size >= kDescriptorMinSize (the fields up to `destroy`, which every plugin of this
+//      major has; a plugin built against an older minor has a smaller struct than this SDK's);
+//   4. build_signature equals the host's (compiler major.minor, C++ library ABI, Boost version):
+//      C++ types such as std::string and std::function cross this boundary, so both sides must
+//      agree (dfd_add_plugin in the installed CMake package checks the compiler at configure time);
 //   5. name matches the library file's name (libdfd-NAME.so).
 //
-// Fields are appended, never inserted or reordered (a test pins offsets with static_assert).
-// Bump kAbiMinor when appending; bump kAbiMajor when any interface in this SDK changes shape.
+// Versioning rules (SQLite's iVersion idea; the one table of what each minor added is
+// kAbiAbilities in dfd/abi.hpp):
+//   - The host loads a plugin of its own major and ANY minor, older or newer.
+//   - A minor only appends: descriptor fields after `destroy`, virtual functions at the end of an
+//     interface. Nothing is inserted, reordered or removed (a test pins offsets with
+//     static_assert).
+//   - An appended descriptor field is read only when struct_size covers it (descriptor_has_check);
+//     an appended virtual function is called only on a plugin whose abi_minor is at least the
+//     minor that added it (dfd/abi.hpp: plugin_abi_minor() and the kAbiMinor... names).
+//   - A plugin of an older minor loads; the host logs the abilities it lacks (missing_abilities)
+//     once at load, and `dfd-host --check` / `dfd-plugin-check` print them.
+//   - A plugin of a newer minor loads; the host simply does not know its newer abilities.
+//   - Appending an ability: bump kAbiMinor, append the field or virtual (with a default for a
+//     virtual), append a row to kAbiAbilities, and guard every call as above.
+//   - Changing the shape of anything (a parameter, a type, an order) is a new major.
 #pragma once
 
 #include <cstddef>
@@ -41,7 +58,8 @@ inline constexpr std::uint32_t kAbiMinor = 4;
 #define DFD_STRINGIFY_INNER(x) #x
 #define DFD_STRINGIFY(x) DFD_STRINGIFY_INNER(x)
 
-// "gcc-12.2.0;cxx11abi=1;boost=107400;sdk=1": what both sides must share for C++ types to cross.
+// "gcc-12.2;cxx11abi=1;boost=107400": what both sides must share for C++ types to cross. The SDK's
+// own version is not part of it: that is abi_major / abi_minor.
 #if defined(__clang__)
 #define DFD_COMPILER_ID "clang-" DFD_STRINGIFY(__clang_major__) "." DFD_STRINGIFY(__clang_minor__)
 #elif defined(__GNUC__)
@@ -54,8 +72,7 @@ inline constexpr std::uint32_t kAbiMinor = 4;
 #else
 #define DFD_CXXABI_ID "cxx11abi=unknown"
 #endif
-#define DFD_BUILD_SIGNATURE \
-  DFD_COMPILER_ID ";" DFD_CXXABI_ID ";boost=" DFD_STRINGIFY(BOOST_VERSION) ";sdk=" DFD_STRINGIFY(1)
+#define DFD_BUILD_SIGNATURE DFD_COMPILER_ID ";" DFD_CXXABI_ID ";boost=" DFD_STRINGIFY(BOOST_VERSION)
 
 inline constexpr const char* kBuildSignature = DFD_BUILD_SIGNATURE;
 
