@@ -25,7 +25,7 @@ fi
 
 for f in bin/dfd bin/dfd-host bin/dfd-plugin-check; do [ -x "$P/$f" ] || fail "no executable $P/$f"; done
 for f in share/man/man1/dfd.1.gz share/man/man1/dfd-host.1.gz share/man/man1/dfd-plugin-check.1.gz \
-  share/bash-completion/completions/dfd \
+  share/bash-completion/completions/dfd share/bash-completion/completions/dfd-plugin-check \
   share/zsh/vendor-completions/_dfd include/dfd/dfd.hpp include/dfd/plugin.hpp \
   lib/cmake/dfd-sdk/dfd-sdk-config.cmake lib/cmake/dfd-sdk/dfd-sdk-config-version.cmake \
   lib/cmake/dfd-sdk/dfd-sdk-targets.cmake share/doc/dfd/copyright share/doc/dfd-server/changelog.gz; do

@@ -84,6 +84,21 @@ auth_hmac)
 broker_local)
   expect_pass broker-local --kind broker --plugin "$PLUGINS/libdfd-broker-local.so"
   ;;
+broker_rabbitmq)
+  # A private RabbitMQ (scripts/rabbitmq, stopped by PID at exit). Each check has its own queue
+  # (the server id dfd-plugin-check-PID-N) and, by this config, its own exchange.
+  "$SRC_DIR/scripts/rabbitmq" start "$T/rabbitmq" >"$T/rabbitmq.log" 2>&1 || {
+    cat "$T/rabbitmq.log" >&2
+    fail "scripts/rabbitmq start"
+  }
+  CLEANUPS+=("\"$SRC_DIR/scripts/rabbitmq\" stop \"$T/rabbitmq\" >/dev/null 2>&1")
+  url=$(sed -n 's/^DFD_AMQP_URL=//p' "$T/rabbitmq/rabbitmq.env")
+  [ -n "$url" ] || fail "no DFD_AMQP_URL in $T/rabbitmq/rabbitmq.env"
+  write_config "$T/rabbitmq.toml" 'name = "broker-rabbitmq"' "url = \"$url\"" \
+    'exchange = "check-${DFD_CHECK_ID}"' 'reconnect_max_ms = 1000'
+  expect_pass broker-rabbitmq --kind broker --plugin "$PLUGINS/libdfd-broker-rabbitmq.so" \
+    --config "$T/rabbitmq.toml"
+  ;;
 digest_openssl)
   expect_pass digest-openssl --kind digest --plugin "$PLUGINS/libdfd-digest-openssl.so"
   grep -q '^PASS KnownAnswers$' "$T/digest-openssl.out" || fail "digest-openssl: KnownAnswers"
@@ -111,6 +126,16 @@ nonconforming)
   grep -qx "$checks checks: $passed passed, 3 failed, 1 skipped" "$T/bad.out" ||
     fail "summary: $(tail -1 "$T/bad.out"), expected '$checks checks: $passed passed, 3 failed, 1 skipped'"
   pass "storage-offbyone: exit 1, $(tail -1 "$T/bad.out")"
+  # It requires a digest: from --config (its other plugins are left out, even one that does not
+  # exist), or digest-openssl by default (above).
+  write_config "$T/bad.toml" 'name = "no-such-plugin"'
+  printf '[[plugin]]\nname = "digest-openssl"\n[[plugin]]\nname = "storage-offbyone"\nroot = "${DFD_CHECK_ROOT}"\n' \
+    >>"$T/bad.toml"
+  run_check "$T/bad-config" --kind storage --plugin "$plugin" --config "$T/bad.toml" \
+    --filter StatAgreesWithList --log-level debug
+  [ "$RC" -eq 0 ] || fail "storage-offbyone --config: exit $RC ($(cat "$T/bad-config.out" "$T/bad-config.err"))"
+  grep -q 'starting digest-openssl' "$T/bad-config.err" || fail "digest-openssl was not started"
+  pass "storage-offbyone --config: its digest from the config, the unrelated plugin left out"
   ;;
 refusals)
   mkdir -p "$T/text" "$T/foreign" "$T/wrongname"
@@ -146,6 +171,24 @@ refusals)
   grep -q '^missing ability (added in ABI [0-9]*\.3): PluginDescriptor::check' "$T/old.out" ||
     fail "old minor: no missing ability line: $(cat "$T/old.out" "$T/old.err")"
   pass "an ABI 2.2 plugin loads; its missing abilities are printed"
+  ;;
+cli)
+  # Every option of --help is in the man page and the bash completion; the man page renders
+  # without warnings; --version names the ABI.
+  "$CHECK" --help >"$T/help.out" || fail "--help: exit $?"
+  opts=$(grep -o -- '--[a-z][a-z-]*' "$T/help.out" | sort -u)
+  [ "$(wc -l <<<"$opts")" -ge 7 ] || fail "--help lists too few options: $opts"
+  man=$(groff -man -Tutf8 -ww -rHY=0 -rLL=200n "$SRC_DIR/man/dfd-plugin-check.1" 2>"$T/groff.err" | col -bx)
+  [ ! -s "$T/groff.err" ] || fail "man/dfd-plugin-check.1: $(cat "$T/groff.err")"
+  for o in $opts; do
+    grep -qF -- "$o" <<<"$man" || fail "man/dfd-plugin-check.1 lacks $o"
+    grep -qF -- "$o" "$SRC_DIR/completions/dfd-plugin-check.bash" ||
+      fail "completions/dfd-plugin-check.bash lacks $o"
+  done
+  "$CHECK" --version | grep -q 'plugin ABI [0-9]*\.[0-9]*' || fail "--version names no plugin ABI"
+  run_check "$T/usage" --kind storage
+  [ "$RC" -eq 2 ] || fail "no --plugin: exit $RC, expected 2"
+  pass "--help: $(wc -l <<<"$opts") options, each in the man page and the completion"
   ;;
 *) fail "unknown case '$3'" ;;
 esac

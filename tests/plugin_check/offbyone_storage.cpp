@@ -3,6 +3,8 @@
 // a read at an offset of 4096 or more returns the bytes one further on: reads from the start are
 // right, everything else is wrong. dfd-plugin-check must report exactly the checks that read past
 // 4096 bytes (ReadsEveryFileExactly, ReadAtPositions, ConcurrentReadAtFromFourThreads) as FAIL.
+// It requires a digest plugin (and refuses to start without one), so that the checker's config
+// composition is tested too: a provider from --config, or digest-openssl by default.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -47,6 +49,13 @@ class OffByOneStorage final : public Storage {
     auto root = host_.config().get_string("root");
     if (!root.ok()) return root.status();
     root_ = *root;
+    return Status::Ok();
+  }
+
+  Status start() noexcept override {
+    if (host_.find_plugin(PluginKind::kDigest) == nullptr) {
+      return Status::FailedPrecondition("storage-offbyone: no digest plugin was loaded");
+    }
     return Status::Ok();
   }
 
@@ -100,7 +109,10 @@ class OffByOneStorage final : public Storage {
 }  // namespace
 }  // namespace dfd::offbyone
 
+namespace {
+const dfd::PluginKind kNeeds[] = {dfd::PluginKind::kDigest};
+}
 DFD_PLUGIN(dfd::PluginKind::kStorage, "storage-offbyone", "1.0.0",
-           "Test plugin: reads past 4096 bytes are off by one", nullptr, 0,
+           "Test plugin: reads past 4096 bytes are off by one", kNeeds, 1,
            &dfd::create_plugin<dfd::offbyone::OffByOneStorage>,
            &dfd::destroy_plugin<dfd::offbyone::OffByOneStorage>)

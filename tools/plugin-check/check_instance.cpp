@@ -1,6 +1,7 @@
 #include "check_instance.hpp"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -43,6 +44,12 @@ Result<std::unique_ptr<CheckInstance>> CheckInstance::open(
   std::unique_ptr<CheckInstance> c(new CheckInstance(plan));
   c->dirs_ = *dirs;
   c->identity_.state_dir = c->dirs_.base + "/state";
+  // Unique per check and run: a broker's default queue is named after the server id, so checks
+  // do not see each other's events; ${DFD_CHECK_ID} lets a config name its exchange the same way.
+  static int serial = 0;
+  const std::string id = std::to_string(::getpid()) + "-" + std::to_string(++serial);
+  c->identity_.id = std::string(kGeneratedConfigName) + "-" + id;
+  ::setenv("DFD_CHECK_ID", id.c_str(), 1);
   ::setenv("DFD_CHECK_DIR", c->dirs_.scratch.c_str(), 1);
   ::setenv("DFD_CHECK_ROOT", c->dirs_.root.c_str(), 1);
   if (prepare) DFD_RETURN_IF_ERROR(prepare(c->dirs_));
@@ -68,8 +75,7 @@ CheckInstance::~CheckInstance() {
   }
   std::error_code ec;
   fs::remove_all(dirs_.base, ec);
-  ::unsetenv("DFD_CHECK_DIR");
-  ::unsetenv("DFD_CHECK_ROOT");
+  for (const char* var : {"DFD_CHECK_ID", "DFD_CHECK_DIR", "DFD_CHECK_ROOT"}) ::unsetenv(var);
 }
 
 }  // namespace dfd::plugin_check

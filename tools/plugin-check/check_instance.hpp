@@ -1,4 +1,5 @@
-// One check's world: a fresh temp dir, DFD_CHECK_DIR and DFD_CHECK_ROOT exported, the composed
+// One check's world: a fresh temp dir, DFD_CHECK_DIR, DFD_CHECK_ROOT and DFD_CHECK_ID (PID-N,
+// unique per check; the server id is dfd-plugin-check-PID-N) exported, the composed
 // host config loaded, checked and started through the host's PluginSet, and all of it undone by
 // the destructor (stop, unload, remove the dir, unset the variables).
 //

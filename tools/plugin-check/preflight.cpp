@@ -58,7 +58,9 @@ struct Probe {
 // does not load is reported by the trial load if it was needed).
 void read_config_kinds(const CheckPlan& plan, std::map<std::string, PluginKind>* kinds) {
   // The config may name ${DFD_CHECK_DIR} / ${DFD_CHECK_ROOT}: give them a value for expansion.
-  for (const char* var : {"DFD_CHECK_DIR", "DFD_CHECK_ROOT"}) ::setenv(var, "/nonexistent", 0);
+  for (const char* var : {"DFD_CHECK_ID", "DFD_CHECK_DIR", "DFD_CHECK_ROOT"}) {
+    ::setenv(var, "/nonexistent", 0);
+  }
   auto cfg = load_host_config(plan.config_file);
   if (cfg.ok()) {
     for (const auto& e : cfg->plugins) {
@@ -72,8 +74,7 @@ void read_config_kinds(const CheckPlan& plan, std::map<std::string, PluginKind>*
       probe.set.unload();
     }
   }
-  ::unsetenv("DFD_CHECK_DIR");
-  ::unsetenv("DFD_CHECK_ROOT");
+  for (const char* var : {"DFD_CHECK_ID", "DFD_CHECK_DIR", "DFD_CHECK_ROOT"}) ::unsetenv(var);
 }
 
 void print_header(const CheckPlan& plan, const PluginDescriptor& d) {
