@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "dfd/wire/text.hpp"
+
 namespace dfd::client {
 
 // An error the command line reports as "dfd: <message>" and exits with `exit_code`.
@@ -66,15 +68,8 @@ std::string short_digest(std::string_view hex);
 std::string dir_of(const std::string& path);
 
 // THE escaping function for text that came from the network (or a file) and is about to be
-// printed on a terminal or put into a message: control characters cannot reach the terminal.
-// Printable ASCII and valid UTF-8 pass unchanged; \t \n \r become those two-character escapes
-// (a '\n' is kept when `keep_newlines`, for our own multi-line messages), other C0 bytes and DEL
-// become \xNN, C1 controls (U+0080..U+009F), bidirectional overrides (U+200E/F, U+202A..E,
-// U+2066..9) and line/paragraph separators (U+2028/9) become \uNNNN, invalid UTF-8 bytes \xNN.
-// Backslashes are not escaped, so printable(printable(s)) == printable(s): applying it twice
-// (once where a message is built, once where it is printed) is harmless.
-std::string printable(std::string_view s, bool keep_newlines = false);
-// True when printable(s) == s: valid UTF-8 without any character printable() would escape.
-bool is_printable_text(std::string_view s);
+// printed, and the rule the manifest decoders apply: dfd/wire/text.hpp (one home).
+using wire::is_printable_text;
+using wire::printable;
 
 }  // namespace dfd::client

@@ -37,11 +37,8 @@
 
 namespace dfd::info {
 
-struct LiveLocation {
-  std::string server_id;
-  std::string zone;
-  std::string url;
-};
+// A live file server holding a file, as the manifest lists it.
+using LiveLocation = wire::Location;
 
 // Where a file is, live or not (the status page: GET /v1/status/files).
 struct FileLocation {

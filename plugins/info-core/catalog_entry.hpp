@@ -5,23 +5,19 @@
 #include <string>
 #include <vector>
 
+#include "dfd/wire/manifest.hpp"
+
 namespace dfd::info {
 
-// One catalog entry. Immutable once published in the memory view (shared between readers).
-struct CatalogFile {
-  std::int64_t id = 0;
-  std::string uid;
-  std::string name;
-  std::uint64_t size = 0;
-  std::string alg;
-  std::uint64_t chunk_size = 0;
-  std::vector<std::string> chunks;
+// One catalog entry: the file as a manifest describes it (id, uid, name, size, alg, chunk_size,
+// chunks; its `digest` is the uid, filled by render()) plus what the catalog keeps. Immutable
+// once published in the memory view (shared between readers).
+struct CatalogFile : wire::ChunkedFile {
   std::int64_t first_seen_ms = 0;
-  // Pre-rendered JSON (catalog_rules.hpp, render()), so a manifest costs no per-request
-  // serialization of the chunk list:
-  // list_json  = {"id":..,"uid":..,"name":..,"size":..,"digest":{"alg":..,"value":..}
-  // manifest_json = list_json + ,"chunk_size":..,"chunks":[..]
-  // (both without the closing brace).
+  // Pre-rendered by the wire encoder (catalog_rules.hpp, render()), so a manifest costs no
+  // per-request serialization of the chunk list (both objects left open):
+  // list_json     = wire::append_file_summary_fields  {"id":..,..,"digest":{"alg":..,"value":..}
+  // manifest_json = wire::append_chunked_file_fields  list_json + ,"chunk_size":..,"chunks":[..]
   std::string list_json;
   std::string manifest_json;
 };

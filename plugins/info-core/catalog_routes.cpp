@@ -1,5 +1,6 @@
 // info-core: GET /v1/files, GET /v1/files/{id} (the manifest) and GET /v1/servers (docs/api.md).
 #include "api_json.hpp"
+#include "dfd/wire/manifest.hpp"
 #include "info_server.hpp"
 
 namespace dfd::info {
@@ -13,13 +14,12 @@ void InfoServer::list_files(const HttpRequest& q, HttpResponse& r) {
   std::uint64_t limit = 0, offset = 0;
   if (!page_params(q, r, limit, offset)) return;
   FilePage page = catalog_->list(limit, offset, now_ms(), heartbeat_timeout_ms_);
-  std::string body = "{\"files\":[";
-  for (std::size_t i = 0; i < page.files.size(); ++i) {
-    if (i) body += ',';
-    body += page.files[i].file->list_json;
-    body += page.files[i].available ? ",\"available\":true}" : ",\"available\":false}";
-  }
-  body += "],\"total\":" + std::to_string(page.total) + "}";
+  std::string body;
+  wire::append_file_list_begin(body);
+  for (std::size_t i = 0; i < page.files.size(); ++i)
+    wire::append_file_list_row(body, i == 0, page.files[i].file->list_json,
+                               page.files[i].available);
+  wire::append_file_list_end(body, page.total);
   r.status = 200;
   r.body = std::move(body);
 }
@@ -92,16 +92,8 @@ void InfoServer::manifest(const HttpRequest& q, HttpResponse& r) {
 
   std::string body;
   body.reserve(file->manifest_json.size() + 256 + locations.size() * 128);
-  body += file->manifest_json;
-  body += ",\"locations\":[";
-  for (std::size_t i = 0; i < locations.size(); ++i) {
-    if (i) body += ',';
-    body += "{\"server_id\":" + json_quote(locations[i].server_id) +
-            ",\"zone\":" + json_quote(locations[i].zone) +
-            ",\"url\":" + json_quote(locations[i].url) + ",\"healthy\":true}";
-  }
-  body += "],\"download_token\":" + json_quote(token->token) +
-          ",\"token_expires_at\":" + json_quote(format_rfc3339(token->expires_at)) + "}";
+  body += file->manifest_json;  // rendered once per file by the wire encoder (render())
+  wire::append_manifest_tail(body, locations, token->token, format_rfc3339(token->expires_at));
   r.status = 200;
   r.headers.emplace_back("Cache-Control", "no-store");
   r.body = std::move(body);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <nlohmann/json.hpp>
 
 #include "dfd/chunks.hpp"
 #include "file_name.hpp"
@@ -70,25 +69,11 @@ Status validate_heartbeat(const events::Heartbeat& h) {
 }
 
 void render(CatalogFile& f) {
-  std::string s = "{\"id\":" + std::to_string(f.id) + ",\"uid\":" + json_quote(f.uid) +
-                  ",\"name\":" + json_quote(f.name) + ",\"size\":" + std::to_string(f.size) +
-                  ",\"digest\":{\"alg\":" + json_quote(f.alg) + ",\"value\":" + json_quote(f.uid) +
-                  "}";
-  f.list_json = s;
-  s += ",\"chunk_size\":" + std::to_string(f.chunk_size) + ",\"chunks\":[";
-  for (std::size_t i = 0; i < f.chunks.size(); ++i) {
-    if (i) s += ',';
-    s += '"';
-    s += f.chunks[i];  // validated hex: no escaping needed
-    s += '"';
-  }
-  s += ']';
-  f.manifest_json = std::move(s);
-}
-
-std::string json_quote(const std::string& s) {
-  using json = nlohmann::json;
-  return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+  f.digest = f.uid;  // a file's uid is its whole-file digest
+  f.list_json.clear();
+  wire::append_file_summary_fields(f.list_json, f);
+  f.manifest_json.clear();
+  wire::append_chunked_file_fields(f.manifest_json, f);
 }
 
 }  // namespace dfd::info

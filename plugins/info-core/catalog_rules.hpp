@@ -16,10 +16,7 @@ Status validate_available(const events::FileAvailable& f);
 Status validate_removed(const events::FileRemoved& f);
 Status validate_heartbeat(const events::Heartbeat& h);
 
-// Fills f.list_json and f.manifest_json (catalog_entry.hpp).
+// Fills f.digest (= f.uid), f.list_json and f.manifest_json (catalog_entry.hpp).
 void render(CatalogFile& f);
-
-// JSON string literal (quoted, escaped; invalid UTF-8 replaced) for hand-built bodies.
-std::string json_quote(const std::string& s);
 
 }  // namespace dfd::info

@@ -24,7 +24,7 @@ struct Cluster {
   std::vector<std::unique_ptr<TestServer>> fs;
   TestServer info{"info"};
   std::map<std::string, std::string> env;
-  std::vector<json> locs;
+  std::vector<dfd::wire::Location> locs;
   std::vector<std::string> tokens;
 
   explicit Cluster(std::size_t size = 24 * kMiB, std::size_t chunk = kMiB,
@@ -41,10 +41,7 @@ struct Cluster {
       fs.push_back(std::make_unique<TestServer>(id));
       fs.back()->serve_content(file.uid, file.data);
       fs.back()->set_tokens(accepted);
-      locs.push_back({{"server_id", id},
-                      {"zone", std::string("zone-") + id[3]},
-                      {"url", fs.back()->url()},
-                      {"healthy", true}});
+      locs.push_back({id, std::string("zone-") + id[3], fs.back()->url(), true});
     }
     info.serve_info("ann@example.org", "s3cret", {file}, locs, this->tokens);
     env = {

@@ -456,15 +456,16 @@ TEST(HostileInfoServer, DeadlineCoversTheInfoServer) {
 // A --manifest file is read within the same limits; a good one still downloads.
 TEST(HostileManifest, ManifestFileWithinLimits) {
   Cluster c(2 * kMiB);
-  auto j = dfd::test::manifest_for(c.file);
-  j["locations"] = c.locs;
-  j["download_token"] = "dl-1";
+  auto m = dfd::test::manifest_of(c.file);
+  m.locations = c.locs;
+  m.download_token = "dl-1";
+  const std::string text = dfd::wire::encode_manifest(m);
   std::string path = c.dir.file("m.json");
-  dfd::test::write_file(path, j.dump() + std::string(17 * kMiB, ' '));
+  dfd::test::write_file(path, text + std::string(17 * kMiB, ' '));
   auto big = c.dfd({"get", "--manifest", path, "-o", c.out(), "--no-progress"});
   EXPECT_EQ(big.status, 4) << big.output;
   EXPECT_NE(big.output.find("larger than 16 MiB"), std::string::npos) << big.output;
-  dfd::test::write_file(path, j.dump());
+  dfd::test::write_file(path, text);
   auto ok = c.dfd({"get", "--manifest", path, "-o", c.out(), "--no-progress"});
   ASSERT_EQ(ok.status, 0) << ok.output;
   EXPECT_TRUE(read_file(c.out()) == *c.file.data);

@@ -34,19 +34,24 @@ std::string digest_hex(const std::string& alg, const char* p, std::size_t n) {
   return s;
 }
 
-nlohmann::json manifest_for(const TestFile& f) {
+wire::Manifest manifest_of(const TestFile& f) {
   const std::string& d = *f.data;
-  nlohmann::json chunks = nlohmann::json::array();
+  wire::Manifest m;
+  m.id = f.id;
+  m.uid = f.uid;
+  m.name = f.name;
+  m.size = d.size();
+  m.alg = f.alg;
+  m.digest = digest_hex(f.alg, d.data(), d.size());
+  m.chunk_size = f.chunk_size;
   for (std::size_t off = 0; off < d.size(); off += f.chunk_size)
-    chunks.push_back(
+    m.chunks.push_back(
         digest_hex(f.alg, d.data() + off, std::min<std::size_t>(f.chunk_size, d.size() - off)));
-  return {{"id", f.id},
-          {"uid", f.uid},
-          {"name", f.name},
-          {"size", d.size()},
-          {"digest", {{"alg", f.alg}, {"value", digest_hex(f.alg, d.data(), d.size())}}},
-          {"chunk_size", f.chunk_size},
-          {"chunks", chunks}};
+  return m;
+}
+
+nlohmann::json manifest_for(const TestFile& f) {
+  return nlohmann::json::parse(wire::encode_chunked_file(manifest_of(f)));
 }
 
 std::shared_ptr<const std::string> random_bytes(std::size_t n, std::uint32_t seed) {
@@ -104,7 +109,7 @@ void TestServer::set_tokens(std::set<std::string> tokens) {
 }
 
 void TestServer::serve_info(std::string email, std::string password, std::vector<TestFile> files,
-                            std::vector<nlohmann::json> locations,
+                            std::vector<wire::Location> locations,
                             std::vector<std::string> download_tokens) {
   email_ = std::move(email);
   password_ = std::move(password);
@@ -225,7 +230,11 @@ bool TestServer::write_all(int fd, const char* p, std::size_t n) {
 
 bool TestServer::send_json(int fd, int status, const nlohmann::json& j,
                            const std::string& extra_headers) {
-  std::string body = j.dump();
+  return send_body(fd, status, j.dump(), extra_headers);
+}
+
+bool TestServer::send_body(int fd, int status, const std::string& body,
+                           const std::string& extra_headers) {
   std::string head = "HTTP/1.1 " + std::to_string(status) +
                      " X\r\nContent-Type: application/json\r\n" + extra_headers +
                      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
@@ -308,30 +317,24 @@ bool TestServer::handle(int fd, const std::string& method, const std::string& ta
   if (auto limit = faults.endless_info_body.load(); limit > 0 && path.rfind("/v1/files", 0) == 0)
     return send_endless_json(fd, limit);
   if (path == "/v1/files") {
-    nlohmann::json arr = nlohmann::json::array();
-    for (const auto& f : files_) {
-      auto m = manifest_for(f);
-      arr.push_back({{"id", f.id},
-                     {"uid", f.uid},
-                     {"name", f.name},
-                     {"size", f.data->size()},
-                     {"digest", m["digest"]}});
-    }
-    return send_json(fd, 200, {{"files", arr}, {"total", arr.size()}});
+    wire::FileList list;
+    for (const auto& f : files_) list.files.push_back(manifest_of(f));
+    list.total = list.files.size();
+    return send_body(fd, 200, wire::encode_file_list(list));
   }
   if (path.rfind("/v1/files/", 0) == 0) {
     std::string id = path.substr(10);
     for (const auto& f : files_) {
       if (std::to_string(f.id) != id) continue;
-      auto m = manifest_for(f);
-      m["locations"] = locations_;
+      auto m = manifest_of(f);
+      m.locations = locations_;
       auto k = manifest_requests++;
-      m["download_token"] =
+      m.download_token =
           download_tokens_.empty()
               ? std::string("dl-token")
               : download_tokens_[std::min<std::size_t>(k, download_tokens_.size() - 1)];
-      m["token_expires_at"] = "2030-01-01T00:00:00Z";
-      return send_json(fd, 200, m);
+      m.token_expires_at = "2030-01-01T00:00:00Z";
+      return send_body(fd, 200, wire::encode_manifest(m));
     }
     return send_json(fd, 404, err("not_found", "no file with id " + id));
   }

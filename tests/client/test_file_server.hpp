@@ -20,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dfd/wire/manifest.hpp"
+
 namespace dfd::test {
 
 struct Faults {
@@ -57,7 +59,10 @@ struct TestFile {
 
 // Digest helpers (OpenSSL one-shot; independent of the client's code).
 std::string digest_hex(const std::string& alg, const char* p, std::size_t n);
-// The manifest JSON the info API answers for `f` (without locations/token).
+// The manifest the info API answers for `f`, without locations and token (built here, encoded by
+// the wire library like every info server's answer).
+wire::Manifest manifest_of(const TestFile& f);
+// The same as JSON (wire::encode_chunked_file), for tests that bend it.
 nlohmann::json manifest_for(const TestFile& f);
 // Deterministic pseudo-random bytes.
 std::shared_ptr<const std::string> random_bytes(std::size_t n, std::uint32_t seed);
@@ -81,7 +86,7 @@ class TestServer {
   // Info role: one user, a catalog, the locations of each file, the download tokens handed out
   // (the k-th manifest request gets tokens[min(k, n-1)]).
   void serve_info(std::string email, std::string password, std::vector<TestFile> files,
-                  std::vector<nlohmann::json> locations, std::vector<std::string> download_tokens);
+                  std::vector<wire::Location> locations, std::vector<std::string> download_tokens);
 
   // Stops accepting and drops every connection (like kill -9 of a server).
   void kill();
@@ -103,6 +108,8 @@ class TestServer {
   bool send_content(int fd, const std::string& uid,
                     const std::map<std::string, std::string>& headers);
   bool send_json(int fd, int status, const nlohmann::json& j,
+                 const std::string& extra_headers = "");
+  bool send_body(int fd, int status, const std::string& body,
                  const std::string& extra_headers = "");
   bool send_endless_json(int fd, std::int64_t limit);
   bool send_endless_headers(int fd);
@@ -127,7 +134,7 @@ class TestServer {
   // info role
   std::string email_, password_, user_token_ = "user-token-1";
   std::vector<TestFile> files_;
-  std::vector<nlohmann::json> locations_;
+  std::vector<wire::Location> locations_;
   std::vector<std::string> download_tokens_;
 };
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "dfd/chunks.hpp"
 #include "dfd/events.hpp"
 #include "fake_host.hpp"
 #include "harness.hpp"
@@ -122,7 +123,7 @@ struct InfoEnv {
     f.size = size;
     f.alg = "sha256";
     f.chunk_size = chunk;
-    for (std::uint64_t i = 0; i < (size + chunk - 1) / chunk; ++i) {
+    for (std::uint64_t i = 0; i < dfd::chunk_count(size, chunk); ++i) {
       f.chunks.push_back(sha256_hex(f.uid + std::to_string(i)));
     }
     return broker.deliver(events::server_routing_key(events::kFileAvailable, f.server_id),

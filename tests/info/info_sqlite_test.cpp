@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "dfd/events.hpp"
+#include "dfd/wire/manifest.hpp"
 #include "fake_host.hpp"
 #include "harness.hpp"
 #include "info_doubles.hpp"
@@ -631,6 +632,9 @@ TEST(InfoSqliteManifest, FullShapeZoneOrderAndConfirmedToken) {
   auto r = env.call("GET", "/v1/files/" + std::to_string(id), t, {{"zone", "zone-b"}});
   ASSERT_EQ(r.status, 200) << r.body;
   json j = json::parse(r.body);
+  auto decoded = dfd::wire::decode_manifest(r.body);  // the client's decoder reads it (issue 15)
+  ASSERT_TRUE(decoded.ok()) << decoded.status().to_string();
+  EXPECT_EQ(decoded->locations.size(), 4u);
   EXPECT_EQ(j["id"], id);
   EXPECT_EQ(j["uid"], hex64(7));
   EXPECT_EQ(j["name"], "file-7.bin");

@@ -33,6 +33,8 @@
 #include <utility>
 #include <vector>
 
+#include "dfd/chunks.hpp"
+
 namespace dfd::host {
 namespace {
 
@@ -67,10 +69,6 @@ std::vector<std::string> split_chunks(const std::string& s) {
     start = comma + 1;
   }
   return out;
-}
-
-std::uint64_t expected_chunks(std::uint64_t size, std::uint64_t chunk_size) {
-  return size == 0 ? 0 : (size - 1) / chunk_size + 1;
 }
 
 // The SQLite cache. Not thread-safe: used only under the index's rescan mutex.
@@ -337,7 +335,7 @@ struct ContentIndex::Impl {
   bool matches(const IndexedFile& f, const FileEntry& e) const {
     return f.size == e.size && f.mtime_ns == e.mtime_ns && f.alg == options.algorithm &&
            f.chunk_size == options.chunk_size && !f.uid.empty() &&
-           f.chunks.size() == expected_chunks(f.size, f.chunk_size);
+           f.chunks.size() == dfd::chunk_count(f.size, f.chunk_size);
   }
 
   // Reads `e` once, feeding the whole-file hasher and the chunk hasher from the same buffer (on
@@ -361,7 +359,7 @@ struct ContentIndex::Impl {
     f.size = e.size;
     f.mtime_ns = e.mtime_ns;
     f.chunk_size = options.chunk_size;
-    f.chunks.reserve(static_cast<std::size_t>(expected_chunks(e.size, options.chunk_size)));
+    f.chunks.reserve(static_cast<std::size_t>(dfd::chunk_count(e.size, options.chunk_size)));
 
     const bool big = e.size >= kProgressBytes;
     auto started = std::chrono::steady_clock::now();
