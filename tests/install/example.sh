@@ -11,6 +11,25 @@ source "$(dirname "$0")/../deploy/lib.sh"
 source "$(dirname "$0")/lib.sh"
 need_build
 
+# docs/plugins.md's guide shows the example's real code: each of its cpp and cmake blocks is in
+# storage_memory.cpp or CMakeLists.txt as written (a cmake block line by line, comments aside).
+python3 - "$SRC_DIR/docs/plugins.md" "$SRC_DIR/examples/storage-memory" <<'PY' ||
+import re, sys
+doc = open(sys.argv[1]).read()
+guide = doc[doc.index("## A plugin from scratch"):doc.index("## Interface reference")]
+code = {"cpp": open(sys.argv[2] + "/storage_memory.cpp").read(),
+        "cmake": open(sys.argv[2] + "/CMakeLists.txt").read().splitlines()}
+blocks = re.findall(r"```(cpp|cmake)\n(.*?)```", guide, re.S)
+bad = [b for lang, b in blocks if lang == "cpp" and b not in code["cpp"]]
+bad += [line for lang, b in blocks if lang == "cmake"
+        for line in b.splitlines() if line not in code["cmake"]]
+for b in bad:
+    print("not in the example:\n" + b, file=sys.stderr)
+sys.exit(1 if bad or len(blocks) < 4 else 0)
+PY
+  fail "docs/plugins.md's guide differs from examples/storage-memory (above)"
+pass "docs/plugins.md's guide quotes examples/storage-memory as it is"
+
 P=$T/prefix
 install_components "$P" dfd-sdk-dev dfd-server dfd
 for f in dfd dfd-host dfd-plugin-check; do [ -x "$P/bin/$f" ] || fail "no executable $P/bin/$f"; done
