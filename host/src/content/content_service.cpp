@@ -488,7 +488,8 @@ Status ContentService::start() noexcept {
     io.chunk_size = m.opt.chunk_size;
     io.algorithm = m.opt.digest;
     io.db_path = index_db_path(m.opt, m.ctx.server.state_dir);
-    io.storage_knows_digests = m.ctx.storage_abi_minor >= kAbiMinorKnownDigests;  // issue 15: Storage::known_digests
+    io.storage_knows_digests =
+        m.ctx.storage_abi_minor >= kAbiMinorKnownDigests;  // issue 15: Storage::known_digests
     m.index =
         std::make_unique<ContentIndex>(m.ctx.storage, m.ctx.digest, m.ctx.log, m.ctx.metrics, io);
     DFD_RETURN_IF_ERROR(m.index->open().with_context("content index '" + io.db_path + "'"));
