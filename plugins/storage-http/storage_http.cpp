@@ -307,29 +307,40 @@ class HttpStorage final : public Storage {
       std::unique_lock<std::mutex> l(flight->mu);
       flight->cv.wait(l, [&] { return flight->done; });
       if (!flight->status.ok()) return flight->status;
+      // No bytes (the leader threw), or the same digest under another length (a hostile index):
+      // the leader's verified bytes do not cover this chunk.
+      if (!flight->bytes || flight->bytes->size() != chunk_len) {
+        return Status::IoError("storage-http: '" + f.name + "' chunk " + std::to_string(i) +
+                               ": the shared fetch of its digest gave no chunk of this length");
+      }
       return flight->bytes;
     }
-    Status st;
-    std::shared_ptr<const std::string> bytes;
+    // The leader completes the flight on every way out (also when fetching throws), or its
+    // waiters would wait forever.
+    struct Complete {
+      HttpStorage& self;
+      const std::string& key;
+      Flight& flight;
+      ~Complete() {
+        {
+          std::lock_guard<std::mutex> g(self.flights_mu_);
+          self.flights_.erase(key);
+        }
+        {
+          std::lock_guard<std::mutex> l(flight.mu);
+          flight.done = true;
+        }
+        flight.cv.notify_all();
+      }
+    } complete{*this, key, *flight};
     auto got = fetch_verified(f, i, key, start, chunk_len);
-    if (got.ok()) {
-      bytes = std::make_shared<const std::string>(std::move(*got));
-    } else {
-      st = got.status();
+    std::lock_guard<std::mutex> l(flight->mu);
+    if (!got.ok()) {
+      flight->status = got.status();
+      return got.status();
     }
-    {
-      std::lock_guard<std::mutex> g(flights_mu_);
-      flights_.erase(key);
-    }
-    {
-      std::lock_guard<std::mutex> l(flight->mu);
-      flight->done = true;
-      flight->status = st;
-      flight->bytes = bytes;
-    }
-    flight->cv.notify_all();
-    if (!st.ok()) return st;
-    return bytes;
+    flight->bytes = std::make_shared<const std::string>(std::move(*got));
+    return flight->bytes;
   }
 
   Result<std::string> fetch_verified(const ChunkedFile& f, std::size_t i, const std::string& key,
