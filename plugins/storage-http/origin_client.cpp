@@ -74,7 +74,17 @@ std::string OriginClient::join(const std::string& base, const std::string& name)
 }
 
 std::string OriginClient::redact(const std::string& url) {
-  return url.substr(0, url.find('?'));
+  std::string out = url.substr(0, url.find('?'));
+  // "https://user:password@host/..." → "https://host/...": credentials in the authority stay out
+  // of messages too.
+  std::size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    std::size_t host = scheme + 3;
+    std::size_t path = out.find('/', host);
+    std::size_t at = out.rfind('@', path == std::string::npos ? std::string::npos : path);
+    if (at != std::string::npos && at >= host) out.erase(host, at + 1 - host);
+  }
+  return out;
 }
 
 namespace {

@@ -36,7 +36,8 @@ class OriginClient {
   // "https://o.example/files/a%20b.bin" for base "https://o.example/files/" and "a b.bin": each
   // byte of `name` outside [A-Za-z0-9-._~/] percent-encoded.
   static std::string join(const std::string& base, const std::string& name);
-  // `url` without its query string (for messages: a presigned URL's signature stays out of logs).
+  // `url` without its query string and user:password@ (for messages: a presigned URL's signature
+  // and an origin's credentials stay out of logs).
   static std::string redact(const std::string& url);
 
  private:

@@ -233,6 +233,24 @@ TEST_F(StorageHttp, MalformedOversizedAndEscapingIndexesAreRefused) {
   }
 }
 
+TEST_F(StorageHttp, OriginCredentialsStayOutOfLogs) {
+  publish({{"a.bin", pseudo_random(70000, 7)}, {"gone.bin", pseudo_random(1000, 8)}}, 65536);
+  fs::remove(origin_.www() + "/s/gone.bin");  // listed, but the origin answers 404 for it
+  auto cfg = config();
+  cfg["origin"] = "http://user:s3cret-pw@127.0.0.1:" + origin_.url().substr(17) + "s/";
+  auto u = dfd::test::load_storage_http(cfg);
+  ASSERT_NE(u->storage(), nullptr) << u->start_status.to_string();
+  auto h = u->storage()->open("gone.bin");
+  ASSERT_TRUE(h.ok()) << h.status().to_string();
+  char buf[16];
+  auto r = (*h)->read_at(0, buf, sizeof buf);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().find("s3cret"), std::string::npos) << r.status().to_string();
+  const std::string log = u->host->log_text();
+  EXPECT_NE(log.find("http://127.0.0.1:"), std::string::npos) << log;  // the URLs are logged
+  EXPECT_EQ(log.find("s3cret"), std::string::npos) << log;
+}
+
 TEST_F(StorageHttp, ConfigErrorsNameTheKey) {
   struct Case {
     std::map<std::string, ConfigValue> cfg;
