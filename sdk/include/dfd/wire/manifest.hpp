@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "dfd/status.hpp"
+#include "dfd/wire/bearer.hpp"
 
 namespace dfd::wire {
 
@@ -45,7 +46,7 @@ struct ManifestLimits {
   static constexpr std::size_t kMaxId = 256;     // server_id, zone, alg, token_expires_at
   static constexpr std::size_t kMaxUid = 256;    // hex characters
   static constexpr std::size_t kMaxUrl = 2048;
-  static constexpr std::size_t kMaxToken = 8192;
+  static constexpr std::size_t kMaxToken = kMaxBearerTokenBytes;  // what the data plane takes
   // The number of rows of a list or entries of an index is bounded by JsonLimits::kMaxValues.
 };
 
