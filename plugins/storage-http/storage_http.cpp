@@ -401,14 +401,11 @@ class HttpStorage final : public Storage {
     if (!decoded.ok()) return decoded.status().with_context(from);
     std::vector<std::string> offered = digest_->algorithms();
     auto next = std::make_shared<IndexSnapshot>();
-    for (ChunkedFile& f : *decoded) {
+    for (ChunkedFile& f : *decoded) {  // names are unique (decode_file_index refuses a repeat)
       if (!is_safe_relative_path(f.name)) {
         return Status::InvalidArgument(from + ": '" + f.name.substr(0, 200) +
                                        "': name is not a safe relative path (no '..', no leading "
                                        "'/', no dot names)");
-      }
-      if (next->files.count(f.name)) {
-        return Status::InvalidArgument(from + ": '" + f.name + "' is listed twice");
       }
       if (std::find(offered.begin(), offered.end(), f.alg) == offered.end()) {
         return Status::InvalidArgument(from + ": '" + f.name + "': algorithm '" + f.alg +
