@@ -11,6 +11,7 @@
 #include "host.hpp"
 #include "keygen.hpp"
 #include "origin_index_tool.hpp"
+#include "plugin_loader.hpp"
 
 #ifndef DFD_VERSION
 #define DFD_VERSION "0.0.0"
@@ -51,10 +52,7 @@ int main(int argc, char** argv) {
                "nothing, opens no socket)");
   app.add_option("--log-level", level, "trace|debug|info|warn|error|off (overrides [server])")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
-  app.set_version_flag("--version", std::string("dfd-host ") + DFD_VERSION + " (plugin ABI " +
-                                        std::to_string(dfd::kAbiMajor) + "." +
-                                        std::to_string(dfd::kAbiMinor) + ", " +
-                                        dfd::kBuildSignature + ")");
+  app.set_version_flag("--version", dfd::host::version_banner("dfd-host", DFD_VERSION));
   app.footer(
       "Examples:\n"
       "  dfd-host --config configs/all-in-one.toml --check   validate, print the plugins, exit\n"

@@ -62,6 +62,11 @@ std::string abi_version(std::uint32_t major, std::uint32_t minor) {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
+std::string version_banner(const std::string& program, const std::string& version) {
+  return program + " " + version + " (plugin ABI " + abi_version(kAbiMajor, kAbiMinor) + ", " +
+         kBuildSignature + ")";
+}
+
 std::vector<std::string> describe_missing_abilities(const PluginDescriptor& d) {
   std::vector<std::string> out;
   for (const AbiAbility& a : missing_abilities(d.kind, d.abi_minor)) {

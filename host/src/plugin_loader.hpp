@@ -56,6 +56,9 @@ struct SharedServices {
 std::string plugin_name_of_file(std::string_view file);
 // Issue 15 (versioning): "2.4".
 std::string abi_version(std::uint32_t major, std::uint32_t minor);
+// The --version line of dfd-host and dfd-plugin-check: "PROGRAM VERSION (plugin ABI 2.4,
+// <build signature>)", what a plugin must match.
+std::string version_banner(const std::string& program, const std::string& version);
 // What a plugin of this major built against an older minor lacks, one line per ability, oldest
 // first: "ABI 2.2 added Auth::list_users, count_users, set_password". Empty for a plugin of this
 // minor or newer. The one wording of it: the load log, --check and dfd-plugin-check use it.

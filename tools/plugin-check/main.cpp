@@ -6,6 +6,7 @@
 
 #include "config.hpp"
 #include "plugin_check.hpp"
+#include "plugin_loader.hpp"
 
 #ifndef DFD_VERSION
 #define DFD_VERSION "0.0.0"
@@ -32,10 +33,7 @@ int main(int argc, char** argv) {
   app.add_flag("--list", o.list, "print the names of the kind's checks and exit");
   app.add_option("--log-level", level, "the plugins' and the loader's log level (stderr)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
-  app.set_version_flag("--version", std::string("dfd-plugin-check ") + DFD_VERSION +
-                                        " (plugin ABI " + std::to_string(dfd::kAbiMajor) + "." +
-                                        std::to_string(dfd::kAbiMinor) + ", " +
-                                        dfd::kBuildSignature + ")");
+  app.set_version_flag("--version", dfd::host::version_banner("dfd-plugin-check", DFD_VERSION));
   app.footer(
       "Examples:\n"
       "  dfd-plugin-check --kind storage --plugin ./libdfd-storage-memory.so\n"
