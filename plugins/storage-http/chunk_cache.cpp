@@ -55,7 +55,7 @@ Status ChunkCache::open() noexcept {
     std::lock_guard<std::mutex> g(mu_);
     for (Found& f : found) {
       lru_.push_back(f.key);
-      entries_[f.key] = Entry{f.size, std::prev(lru_.end())};
+      entries_[f.key] = Entry{f.size, std::prev(lru_.end()), ++gen_seq_};
       total_ += f.size;
     }
     evict_locked("");
@@ -69,16 +69,18 @@ Status ChunkCache::open() noexcept {
 Result<std::size_t> ChunkCache::read(const std::string& key, std::uint64_t chunk_len,
                                      std::uint64_t offset, void* buf, std::size_t len) noexcept {
   return guard("cache read", [&]() -> Result<std::size_t> {
+    std::uint64_t gen = 0;  // which entry of `key` this read saw (put() may add a newer one)
     {
       std::lock_guard<std::mutex> g(mu_);
       auto it = entries_.find(key);
       if (it == entries_.end()) return Status::NotFound("not cached");
       lru_.splice(lru_.end(), lru_, it->second.lru);  // most recently used
+      gen = it->second.gen;
     }
     int fd = ::open(path_of(key).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {  // evicted meanwhile, or removed behind our back
       std::lock_guard<std::mutex> g(mu_);
-      forget_locked(key);
+      forget_locked(key, gen);
       return Status::NotFound("not cached");
     }
     struct stat st {};
@@ -87,9 +89,10 @@ Result<std::size_t> ChunkCache::read(const std::string& key, std::uint64_t chunk
       ::close(fd);
       log_.warn("cache: chunk " + key + " has the wrong size on disk; dropping it");
       std::lock_guard<std::mutex> g(mu_);
-      forget_locked(key);
-      std::error_code ec;
-      fs::remove(path_of(key), ec);
+      if (forget_locked(key, gen)) {  // not when put() has stored it again meanwhile
+        std::error_code ec;
+        fs::remove(path_of(key), ec);
+      }
       return Status::NotFound("not cached");
     }
     if (offset >= chunk_len) {
@@ -142,7 +145,7 @@ Status ChunkCache::put(const std::string& key, const std::string& bytes) noexcep
     std::lock_guard<std::mutex> g(mu_);
     if (!entries_.count(key)) {
       lru_.push_back(key);
-      entries_[key] = Entry{bytes.size(), std::prev(lru_.end())};
+      entries_[key] = Entry{bytes.size(), std::prev(lru_.end()), ++gen_seq_};
       total_ += bytes.size();
     }
     evict_locked(key);
@@ -161,13 +164,14 @@ std::uint64_t ChunkCache::bytes() const noexcept {
   return total_;
 }
 
-void ChunkCache::forget_locked(const std::string& key) {
+bool ChunkCache::forget_locked(const std::string& key, std::uint64_t gen) {
   auto it = entries_.find(key);
-  if (it == entries_.end()) return;
+  if (it == entries_.end() || (gen != 0 && it->second.gen != gen)) return false;
   total_ -= it->second.size;
   lru_.erase(it->second.lru);
   entries_.erase(it);
   bytes_gauge_.set(static_cast<double>(total_));
+  return true;
 }
 
 void ChunkCache::evict_locked(const std::string& keep) {

@@ -50,9 +50,11 @@ class ChunkCache {
   struct Entry {
     std::uint64_t size = 0;
     std::list<std::string>::iterator lru;  // position in lru_ (front = least recently used)
+    std::uint64_t gen = 0;                 // distinct for every entry ever added (from 1)
   };
   std::string path_of(const std::string& key) const { return dir_ + "/chunks/" + key; }
-  void forget_locked(const std::string& key);
+  // Drops `key`'s entry (only the one numbered `gen`, unless 0); false when it was not there.
+  bool forget_locked(const std::string& key, std::uint64_t gen = 0);
   void evict_locked(const std::string& keep);
 
   const std::string dir_;
@@ -66,6 +68,7 @@ class ChunkCache {
   std::list<std::string> lru_;
   std::uint64_t total_ = 0;
   std::uint64_t tmp_seq_ = 0;
+  std::uint64_t gen_seq_ = 0;
 };
 
 }  // namespace dfd::storage_http
