@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cctype>
 #include <memory>
 #include <new>
@@ -154,7 +155,9 @@ Result<std::string> OriginClient::get_range(const std::string& url, std::uint64_
     const std::string range = wire::format_range_request(offset, last);
     Transfer t;
     t.max_bytes = static_cast<std::size_t>(len);
-    t.body.reserve(static_cast<std::size_t>(len));
+    // Memory follows the bytes that arrive: an index may name chunks of up to 1 GiB, and no
+    // more than 16 MiB is taken before the origin sends anything.
+    t.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(len, std::uint64_t{16} << 20)));
     long code = 0;
     DFD_RETURN_IF_ERROR(perform(url, options_, range.c_str(), t, code));
     const std::string where = redact(url) + " " + range;
