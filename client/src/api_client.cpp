@@ -196,14 +196,30 @@ std::string unavailable_reason(const InfoApi::Attempt& a,
 
 nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
                              const nlohmann::json* body, const std::string& context) {
+  std::string text = call_text(method, path, body, context);
+  std::string why;
+  auto parsed = parse_bounded_json(text, &why);
+  if (!parsed)
+    throw CliError(exit_code::kServer,
+                   context + ": the info server sent an unusable reply (" + why + ")");
+  return std::move(*parsed);
+}
+
+std::string InfoApi::call_text(const std::string& method, const std::string& path,
+                               const nlohmann::json* body, const std::string& context) {
   failover_.begin();
   bool only_tls = true;  // every failure so far was a TLS handshake that broke
   for (;;) {
     const std::string server = failover_.current();
     Attempt a = attempt(server, method, path, body, context);
+    const ReplyClass reply = classify_reply(a.rc, a.status);
+    if (reply == ReplyClass::kAnswer && a.status >= 200 && a.status < 300) {
+      failover_.answered();
+      return std::move(a.body);  // parsed once, by the caller
+    }
     std::string why;
     auto parsed = a.rc == CURLE_OK ? parse_bounded_json(a.body, &why) : std::nullopt;
-    switch (classify_reply(a.rc, a.status)) {
+    switch (reply) {
       case ReplyClass::kFatal: {
         if (auto tls = tls_failure_message(a.rc, server, a.error))
           throw CliError(exit_code::kTls, context + ": " + *tls);
@@ -232,12 +248,6 @@ nlohmann::json InfoApi::call(const std::string& method, const std::string& path,
         }
         continue;
       }
-    }
-    if (a.status >= 200 && a.status < 300) {
-      if (!parsed)
-        throw CliError(exit_code::kServer,
-                       context + ": the info server sent an unusable reply (" + why + ")");
-      return std::move(*parsed);
     }
     throw CliError(exit_code_for_info_status(a.status),
                    info_error_message(context, a.status, parsed ? server_message(*parsed) : "",
@@ -307,14 +317,20 @@ std::vector<FileEntry> InfoApi::list() {
   return all;
 }
 
-nlohmann::json InfoApi::manifest_json(const std::string& id, const std::string& zone) {
+namespace {
+std::string manifest_path(const std::string& id, const std::string& zone) {
   std::string path = "/v1/files/" + url_escape(id);
   if (!zone.empty()) path += "?zone=" + url_escape(zone);
-  return call("GET", path, nullptr, "file " + id);
+  return path;
+}
+}  // namespace
+
+nlohmann::json InfoApi::manifest_json(const std::string& id, const std::string& zone) {
+  return call("GET", manifest_path(id, zone), nullptr, "file " + id);
 }
 
 Manifest InfoApi::manifest(const std::string& id, const std::string& zone) {
-  return parse_manifest(manifest_json(id, zone));
+  return parse_manifest_text(call_text("GET", manifest_path(id, zone), nullptr, "file " + id));
 }
 
 }  // namespace dfd::client

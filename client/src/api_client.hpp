@@ -69,6 +69,10 @@ class InfoApi {
  private:
   nlohmann::json call(const std::string& method, const std::string& path,
                       const nlohmann::json* body, const std::string& context);
+  // call() without parsing the 2xx reply: its body as sent (the manifest goes to the wire
+  // decoder as text, parsed once). Failures are thrown as call() throws them.
+  std::string call_text(const std::string& method, const std::string& path,
+                        const nlohmann::json* body, const std::string& context);
   Attempt attempt(const std::string& server, const std::string& method, const std::string& path,
                   const nlohmann::json* body, const std::string& context);
   CliError deadline_passed(const std::string& context) const;
