@@ -6,12 +6,14 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "dfd/dfd.hpp"
 #include "fake_host.hpp"
@@ -52,14 +54,20 @@ class NginxOrigin {
     return "http://127.0.0.1:" + std::to_string(port_) + "/" + sub;
   }
   // Requests whose access-log line contains `needle` (e.g. " 206 GET /set/a.bin").
-  int requests(const std::string& needle) const {
-    std::ifstream in(dir_.file("access.log"));
-    std::string line;
-    int n = 0;
-    while (std::getline(in, line)) {
-      if (line.find(needle) != std::string::npos) ++n;
+  // Access-log lines containing `needle`. nginx logs a request after its response has gone out,
+  // so a caller that expects at least `at_least` lines waits for them (at most 5 s) first.
+  int requests(const std::string& needle, int at_least = 0) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+      std::ifstream in(dir_.file("access.log"));
+      std::string line;
+      int n = 0;
+      while (std::getline(in, line)) {
+        if (line.find(needle) != std::string::npos) ++n;
+      }
+      if (n >= at_least || std::chrono::steady_clock::now() >= deadline) return n;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    return n;
   }
 
  private:

@@ -69,7 +69,7 @@ TEST_F(StorageHttp, IndexAnswersListAndKnownDigestsWithoutPullingAFile) {
   EXPECT_EQ(k->digest.size(), 64u);
   EXPECT_EQ(u->storage()->known_digests("nope.bin").status().code(), dfd::Code::kNotFound);
   EXPECT_EQ(u->storage()->known_digests("../x").status().code(), dfd::Code::kInvalidArgument);
-  EXPECT_EQ(origin_.requests("200 GET /s/index.json"), 1);
+  EXPECT_EQ(origin_.requests("200 GET /s/index.json", 1), 1);
   EXPECT_EQ(origin_.requests("206 GET"), 0) << "the index alone must not pull a file";
   EXPECT_EQ(u->host->metric("dfd_storage_http_origin_bytes_total"), 0.0);
 }
@@ -92,7 +92,7 @@ TEST_F(StorageHttp, ConcurrentMissesOfOneChunkFetchItOnce) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(bad.load(), 0);
-  EXPECT_EQ(origin_.requests("206 GET /s/f.bin bytes=0-1048575"), 1);
+  EXPECT_EQ(origin_.requests("206 GET /s/f.bin bytes=0-1048575", 1), 1);
   EXPECT_EQ(u->host->metric("dfd_storage_http_origin_bytes_total"), double(1 << 20));
   // Served from the cache from now on.
   auto again = read_range(**h, 10, 100);
